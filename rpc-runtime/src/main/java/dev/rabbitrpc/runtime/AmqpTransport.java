@@ -1,0 +1,122 @@
+package dev.rabbitrpc.runtime;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcException.Code;
+import java.io.IOException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The client's one AMQP connection, opened lazily on first use, with its small pool of
+ * {@link CallChannel}s. The connection recovers automatically (amqp-client's recovery); losing it
+ * fails every call in flight with {@code UNAVAILABLE} at once.
+ *
+ * <p>Thread-safe.
+ */
+final class AmqpTransport {
+  private final ConnectionFactory factory;
+  /** Where the broker is, without credentials: safe for logs and messages. */
+  final String brokerDescription;
+  private final String connectionName;
+  private final ReplyRouter router;
+  private final AtomicReferenceArray<CallChannel> callChannels;
+  private volatile Connection connection;
+  private volatile boolean rabbitMq;
+  private volatile boolean closed;
+
+  AmqpTransport(ConnectionFactory factory, String connectionName, int channels, ReplyRouter router) {
+    this.factory = factory;
+    this.brokerDescription = describe(factory);
+    this.connectionName = connectionName;
+    this.router = router;
+    this.callChannels = new AtomicReferenceArray<>(channels);
+  }
+
+  static String describe(ConnectionFactory factory) {
+    String vhost = factory.getVirtualHost();
+    return (factory.isSSL() ? "amqps://" : "amqp://") + factory.getHost() + ":" + factory.getPort()
+        + (vhost.equals("/") ? "/" : "/" + vhost);
+  }
+
+  /** The open connection, connecting first if needed. */
+  Connection connection() {
+    Connection current = connection;
+    if (current != null) {
+      return current;
+    }
+    synchronized (this) {
+      if (closed) {
+        throw new RpcException(Code.CANCELLED, "the client is closed");
+      }
+      if (connection == null) {
+        try {
+          Connection opened = factory.newConnection(connectionName);
+          Object product = opened.getServerProperties().get("product");
+          rabbitMq = product != null && product.toString().contains("RabbitMQ");
+          opened.addShutdownListener(cause -> {
+            if (!cause.isInitiatedByApplication()) {
+              router.failAll(call -> true, call -> new RpcException(Code.UNAVAILABLE,
+                  call.method.key + ": connection to " + brokerDescription + " lost: " + cause.getMessage()));
+            }
+          });
+          connection = opened;
+        } catch (IOException | TimeoutException e) {
+          throw new RpcException(Code.UNAVAILABLE, "cannot connect to " + brokerDescription + ": "
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+        }
+      }
+      return connection;
+    }
+  }
+
+  /** Whether the broker is RabbitMQ, which reads {@code expiration} as a TTL and has direct reply-to. */
+  boolean isRabbitMq() {
+    connection();
+    return rabbitMq;
+  }
+
+  /** The call channel for the calling thread; threads are spread over the pool by id. */
+  CallChannel callChannel() {
+    int index = (int) (Thread.currentThread().getId() % callChannels.length());
+    CallChannel channel = callChannels.get(index);
+    if (channel != null && channel.isOpen()) {
+      return channel;
+    }
+    synchronized (this) {
+      channel = callChannels.get(index);
+      if (channel == null || !channel.isOpen() && connection().isOpen()) {
+        try {
+          channel = CallChannel.open(connection().createChannel(), router);
+        } catch (IOException e) {
+          throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "
+              + e.getMessage(), e);
+        }
+        callChannels.set(index, channel);
+      }
+      return channel;
+    }
+  }
+
+  Channel openChannel() throws IOException {
+    Channel channel = connection().createChannel();
+    if (channel == null) {
+      throw new IOException("the broker has no channel left for this connection");
+    }
+    return channel;
+  }
+
+  synchronized void close() {
+    closed = true;
+    Connection current = connection;
+    if (current != null) {
+      try {
+        current.close(5_000);
+      } catch (IOException | RuntimeException alreadyClosed) {
+        // closing is best effort
+      }
+    }
+  }
+}

@@ -1,0 +1,68 @@
+package dev.rabbitrpc.runtime;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.ShutdownSignalException;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcException.Code;
+import java.io.IOException;
+
+/**
+ * A channel that publishes requests and consumes their replies.
+ *
+ * <p>RabbitMQ delivers direct reply-to replies only to the channel that published the request and
+ * consumes {@code amq.rabbitmq.reply-to}, so each call channel has its own reply consumer. Publishes
+ * on one channel are serialised by this object's lock: a channel is never used for publishing by
+ * two threads at once.
+ */
+final class CallChannel {
+  static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
+
+  private final Channel channel;
+  /** The {@code reply_to} of requests sent on this channel. */
+  final String replyTo;
+
+  private CallChannel(Channel channel, String replyTo) {
+    this.channel = channel;
+    this.replyTo = replyTo;
+  }
+
+  /** Opens the reply consumer on a fresh channel and routes replies and returns to the router. */
+  static CallChannel open(Channel channel, ReplyRouter router) throws IOException {
+    channel.addReturnListener(returned -> router.fail(
+        returned.getProperties().getCorrelationId(),
+        new RpcException(Code.UNAVAILABLE, "no queue took the request (routing key \"" + returned.getRoutingKey()
+            + "\": " + returned.getReplyText() + "); is a server running?")));
+    channel.basicConsume(DIRECT_REPLY_TO, true, new DefaultConsumer(channel) {
+      @Override
+      public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+        Object status = properties.getHeaders() == null ? null : properties.getHeaders().get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS);
+        router.onReply(properties.getCorrelationId(), status == null ? null : status.toString(), body);
+      }
+    });
+    CallChannel callChannel = new CallChannel(channel, DIRECT_REPLY_TO);
+    channel.addShutdownListener(cause -> callChannel.lost(cause, router));
+    return callChannel;
+  }
+
+  /** A channel closed on its own (not with its connection) takes its calls' replies with it. */
+  private void lost(ShutdownSignalException cause, ReplyRouter router) {
+    if (!cause.isHardError() && !cause.isInitiatedByApplication()) {
+      router.failAll(call -> call.channel == this, call -> new RpcException(Code.UNAVAILABLE,
+          call.method.key + ": the channel of the call closed: " + cause.getMessage()));
+    }
+  }
+
+  boolean isOpen() {
+    return channel.isOpen();
+  }
+
+  void publish(String queue, AMQP.BasicProperties properties, byte[] body) throws IOException {
+    synchronized (this) {
+      // mandatory: a request that no queue takes comes back as basic.return -> UNAVAILABLE at once.
+      channel.basicPublish("", queue, true, properties, body);
+    }
+  }
+}

@@ -1,0 +1,323 @@
+package dev.rabbitrpc.runtime;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import com.fasterxml.jackson.databind.DatabindException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcException.Code;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * The JSON bodies of wire protocol v1 (docs/PROTOCOL.md): encoding and decoding of requests
+ * {@code {"method":"fib","args":[30]}}, of successful replies (the bare result) and of error
+ * replies {@code {"error":{"code":"…","type":"…","message":"…"}}}.
+ *
+ * <p>Stateless and thread-safe.
+ */
+final class Envelope {
+  static final String CONTENT_TYPE = "application/json";
+  static final String HEADER_PROTOCOL = "rpc-protocol";
+  static final String HEADER_DEADLINE = "rpc-deadline";
+  static final String HEADER_STATUS = "rpc-status";
+  static final int PROTOCOL_VERSION = 1;
+  static final String STATUS_OK = "OK";
+
+  private static final byte[] NULL = {'n', 'u', 'l', 'l'};
+
+  private Envelope() {}
+
+  /** A decoded request: the method it names and its arguments, bound to the declared types. */
+  record Request(MethodDescriptor method, Object[] args) {}
+
+  static byte[] encodeRequest(ObjectMapper mapper, MethodDescriptor method, Object[] args) {
+    JsonFactory factory = mapper.getFactory();
+    try (ByteArrayBuilder bytes = new ByteArrayBuilder(factory._getBufferRecycler(), 64)) {
+      try (JsonGenerator generator = factory.createGenerator(bytes)) {
+        generator.writeStartObject();
+        generator.writeStringField("method", method.wireName);
+        generator.writeArrayFieldStart("args");
+        int arity = method.arity();
+        for (int i = 0; i < arity; i++) {
+          method.argumentWriters[i].writeValue(generator, args[i]);
+        }
+        generator.writeEndArray();
+        generator.writeEndObject();
+      }
+      return bytes.toByteArray();
+    } catch (IOException e) {
+      throw new RpcException(Code.INVALID_ARGUMENT,
+          "cannot encode the arguments of " + method.key + ": " + originalMessage(e), e);
+    }
+  }
+
+  /**
+   * Decodes a request for a service.
+   *
+   * @throws RpcException {@code PROTOCOL} for a body that is not a v1 request, {@code UNKNOWN_METHOD},
+   *     or {@code INVALID_ARGUMENT} when the arguments do not fit the method
+   */
+  static Request decodeRequest(ObjectMapper mapper, ServiceDescriptor service, byte[] body) {
+    MethodDescriptor method = null;
+    TokenBuffer earlyArgs = null;
+    Object[] args = null;
+    try (JsonParser parser = mapper.createParser(body)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        throw protocol("a request must be a JSON object {\"method\":…,\"args\":[…]}");
+      }
+      JsonToken token;
+      while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
+        String field = parser.currentName();
+        parser.nextToken();
+        if ("method".equals(field)) {
+          if (parser.currentToken() != JsonToken.VALUE_STRING) {
+            throw protocol("\"method\" must be a string");
+          }
+          String name = parser.getText();
+          method = service.forWireName(name);
+          if (method == null) {
+            throw new RpcException(Code.UNKNOWN_METHOD,
+                "service " + service.type.getSimpleName() + " has no method \"" + name + "\"");
+          }
+          if (earlyArgs != null) {
+            try (JsonParser buffered = earlyArgs.asParser(parser.getCodec())) {
+              buffered.nextToken();
+              args = readArguments(buffered, method);
+            }
+            earlyArgs = null;
+          }
+        } else if ("args".equals(field)) {
+          if (parser.currentToken() != JsonToken.START_ARRAY) {
+            throw protocol("\"args\" must be a JSON array");
+          }
+          if (method != null) {
+            args = readArguments(parser, method);
+          } else {
+            // "args" before "method": keep the tokens until the types are known.
+            earlyArgs = new TokenBuffer(parser);
+            earlyArgs.copyCurrentStructure(parser);
+          }
+        } else {
+          parser.skipChildren(); // unknown fields are ignored (forward compatibility)
+        }
+      }
+      if (token != JsonToken.END_OBJECT) {
+        throw protocol("a request must be a JSON object {\"method\":…,\"args\":[…]}");
+      }
+      if (parser.nextToken() != null) {
+        throw protocol("trailing data after the request object");
+      }
+    } catch (StreamReadException e) {
+      throw protocol("malformed JSON: " + originalMessage(e));
+    } catch (DatabindException e) {
+      throw new RpcException(Code.INVALID_ARGUMENT,
+          "invalid arguments" + (method == null ? "" : " for " + method.wireName) + ": " + originalMessage(e));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (method == null) {
+      throw protocol("the request names no \"method\"");
+    }
+    if (args == null) {
+      if (method.arity() != 0) {
+        throw new RpcException(Code.INVALID_ARGUMENT,
+            method.wireName + " takes " + method.arity() + " argument(s) but the request has no \"args\"");
+      }
+      args = new Object[0];
+    }
+    return new Request(method, args);
+  }
+
+  /** Reads {@code [a, b, …]}; the parser is on START_ARRAY and is left on END_ARRAY. */
+  private static Object[] readArguments(JsonParser parser, MethodDescriptor method) throws IOException {
+    int arity = method.arity();
+    Object[] args = new Object[arity];
+    int count = 0;
+    while (parser.nextToken() != JsonToken.END_ARRAY) {
+      if (count >= arity) {
+        throw new RpcException(Code.INVALID_ARGUMENT,
+            method.wireName + " takes " + arity + " argument(s) but the request has more");
+      }
+      try {
+        args[count] = method.argumentReaders[count].readValue(parser);
+      } catch (DatabindException e) {
+        throw new RpcException(Code.INVALID_ARGUMENT,
+            "argument #" + (count + 1) + " of " + method.wireName + " is not a valid "
+                + method.parameterTypes[count].toCanonical() + ": " + originalMessage(e));
+      }
+      count++;
+    }
+    if (count != arity) {
+      throw new RpcException(Code.INVALID_ARGUMENT,
+          method.wireName + " takes " + arity + " argument(s) but the request has " + count);
+    }
+    return args;
+  }
+
+  /** The body of a successful reply: the result as JSON ({@code null} for void methods). */
+  static byte[] encodeResult(MethodDescriptor method, Object result) {
+    if (method.returnsVoid) {
+      return NULL.clone();
+    }
+    try {
+      return method.resultWriter.writeValueAsBytes(result);
+    } catch (JsonProcessingException e) {
+      throw new RpcException(Code.INTERNAL,
+          "cannot encode the result of " + method.wireName + ": " + originalMessage(e), e);
+    }
+  }
+
+  static byte[] encodeError(ObjectMapper mapper, Code code, String type, String message) {
+    JsonFactory factory = mapper.getFactory();
+    try (ByteArrayBuilder bytes = new ByteArrayBuilder(factory._getBufferRecycler(), 128)) {
+      try (JsonGenerator generator = factory.createGenerator(bytes)) {
+        generator.writeStartObject();
+        generator.writeObjectFieldStart("error");
+        generator.writeStringField("code", code.name());
+        if (type != null) {
+          generator.writeStringField("type", type);
+        }
+        generator.writeStringField("message", message == null ? "" : message);
+        generator.writeEndObject();
+        generator.writeEndObject();
+      }
+      return bytes.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Decodes the body of an {@code OK} reply into the method's result type. */
+  static Object decodeResult(MethodDescriptor method, byte[] body) {
+    if (method.returnsVoid) {
+      return null;
+    }
+    try {
+      return method.resultReader.readValue(body);
+    } catch (IOException e) {
+      throw new RpcException(Code.PROTOCOL,
+          method.key + ": the reply is not a valid " + method.resultType.toCanonical() + ": " + originalMessage(e), e);
+    }
+  }
+
+  /**
+   * Decodes a reply whose {@code rpc-status} is not {@code OK} into the exception the caller sees:
+   * an {@link RpcException} with the remote code, or — for an {@code APPLICATION_ERROR} whose type
+   * the method declares in {@code throws} — an instance of that type carrying the remote message.
+   */
+  static Throwable decodeFailure(ObjectMapper mapper, MethodDescriptor method, String status, byte[] body) {
+    if (status == null) {
+      return new RpcException(Code.PROTOCOL, method.key + ": the reply has no " + HEADER_STATUS + " header");
+    }
+    Code code;
+    try {
+      code = Code.valueOf(status);
+    } catch (IllegalArgumentException unknown) {
+      code = Code.INTERNAL; // a code from a newer protocol version
+    }
+    String type = null;
+    String message = null;
+    try (JsonParser parser = mapper.createParser(body)) {
+      if (parser.nextToken() == JsonToken.START_OBJECT) {
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+          String field = parser.currentName();
+          JsonToken value = parser.nextToken();
+          if ("error".equals(field) && value == JsonToken.START_OBJECT) {
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+              String name = parser.currentName();
+              JsonToken token = parser.nextToken();
+              if (token == JsonToken.VALUE_STRING && "type".equals(name)) {
+                type = parser.getText();
+              } else if (token == JsonToken.VALUE_STRING && "message".equals(name)) {
+                message = parser.getText();
+              } else {
+                parser.skipChildren();
+              }
+            }
+          } else {
+            parser.skipChildren();
+          }
+        }
+      }
+    } catch (IOException e) {
+      message = "unreadable error body (" + originalMessage(e) + ")";
+    }
+    String text;
+    if (code == Code.APPLICATION_ERROR) {
+      text = method.key + " threw " + type + (message == null || message.isEmpty() ? "" : ": " + message);
+    } else {
+      text = method.key + ": " + (message == null ? status : message)
+          + (code == Code.INTERNAL && !"INTERNAL".equals(status) ? " (remote status " + status + ")" : "");
+    }
+    RpcException failure = new RpcException(code, text, type, null);
+    if (code == Code.APPLICATION_ERROR && type != null) {
+      Throwable declared = declaredException(method, type, message);
+      if (declared != null) {
+        try {
+          declared.initCause(failure);
+        } catch (IllegalStateException causeAlreadySet) {
+          // keep the exception as its constructor made it
+        }
+        return declared;
+      }
+    }
+    return failure;
+  }
+
+  /** An instance of a type declared in the method's {@code throws}, or null. */
+  private static Throwable declaredException(MethodDescriptor method, String type, String message) {
+    Class<? extends Throwable> match = null;
+    for (Class<? extends Throwable> declared : method.declaredExceptions) {
+      if (declared.getName().equals(type)) {
+        match = declared;
+        break;
+      }
+    }
+    if (match == null && !method.declaredExceptions.isEmpty()) {
+      try {
+        // initialize=false: a name from the wire never runs a static initializer.
+        Class<?> remote = Class.forName(type, false, method.method.getDeclaringClass().getClassLoader());
+        for (Class<? extends Throwable> declared : method.declaredExceptions) {
+          if (declared.isAssignableFrom(remote)) {
+            match = remote.asSubclass(Throwable.class);
+            break;
+          }
+        }
+      } catch (ClassNotFoundException | LinkageError notHere) {
+        return null;
+      }
+    }
+    if (match == null || java.lang.reflect.Modifier.isAbstract(match.getModifiers())) {
+      return null;
+    }
+    try {
+      return match.getConstructor(String.class).newInstance(message);
+    } catch (ReflectiveOperationException | RuntimeException noStringConstructor) {
+      try {
+        return match.getConstructor().newInstance();
+      } catch (ReflectiveOperationException | RuntimeException noConstructor) {
+        return null;
+      }
+    }
+  }
+
+  private static RpcException protocol(String message) {
+    return new RpcException(Code.PROTOCOL, message);
+  }
+
+  static String originalMessage(Throwable e) {
+    if (e instanceof JsonProcessingException) {
+      String original = ((JsonProcessingException) e).getOriginalMessage();
+      int location = original == null ? -1 : original.indexOf("\n at [Source");
+      return location < 0 ? original : original.substring(0, location);
+    }
+    return e.getMessage();
+  }
+}

@@ -1,0 +1,73 @@
+package dev.rabbitrpc.runtime;
+
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import java.lang.reflect.Method;
+import java.util.List;
+
+/**
+ * Everything about one service method that a call needs, parsed once when a proxy is created or
+ * a service exported: no reflection or type resolution happens per call.
+ *
+ * <p>Immutable and thread-safe.
+ */
+final class MethodDescriptor {
+  final Method method;
+  /** Name on the wire, unique within the service. */
+  final String wireName;
+  /** {@code Service.method}, used in every message about this method. */
+  final String key;
+  final JavaType[] parameterTypes;
+  final ObjectWriter[] argumentWriters;
+  final ObjectReader[] argumentReaders;
+  /** The value type of the reply: the return type, or {@code T} of {@code CompletableFuture<T>}. */
+  final JavaType resultType;
+  final ObjectWriter resultWriter;
+  final ObjectReader resultReader;
+  /** The method returns {@code CompletableFuture<T>}. */
+  final boolean async;
+  /** The reply carries no value ({@code void}, {@code Void}, {@code CompletableFuture<Void>}). */
+  final boolean returnsVoid;
+  /** This method's deadline, relative to the start of a call. */
+  final long timeoutNanos;
+  /** Checked and unchecked exception types declared in {@code throws}, rethrown by type. */
+  final List<Class<? extends Throwable>> declaredExceptions;
+
+  MethodDescriptor(
+      Method method,
+      String wireName,
+      JavaType[] parameterTypes,
+      ObjectWriter[] argumentWriters,
+      ObjectReader[] argumentReaders,
+      JavaType resultType,
+      ObjectWriter resultWriter,
+      ObjectReader resultReader,
+      boolean async,
+      boolean returnsVoid,
+      long timeoutNanos,
+      List<Class<? extends Throwable>> declaredExceptions) {
+    this.method = method;
+    this.wireName = wireName;
+    this.key = method.getDeclaringClass().getSimpleName() + "." + method.getName();
+    this.parameterTypes = parameterTypes;
+    this.argumentWriters = argumentWriters;
+    this.argumentReaders = argumentReaders;
+    this.resultType = resultType;
+    this.resultWriter = resultWriter;
+    this.resultReader = resultReader;
+    this.async = async;
+    this.returnsVoid = returnsVoid;
+    this.timeoutNanos = timeoutNanos;
+    this.declaredExceptions = declaredExceptions;
+  }
+
+  int arity() {
+    return parameterTypes.length;
+  }
+
+  @Override
+  public String toString() {
+    return key + " (wire name \"" + wireName + "\")";
+  }
+}

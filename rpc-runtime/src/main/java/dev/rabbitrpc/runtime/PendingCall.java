@@ -1,0 +1,60 @@
+package dev.rabbitrpc.runtime;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * One call waiting for its reply: the future its caller waits on, registered in the
+ * {@link ReplyRouter} under its correlation id until a reply, a failure or its deadline ends it.
+ *
+ * <p>Cancelling it removes it from the router at once; a reply that arrives later is dropped.
+ */
+final class PendingCall extends CompletableFuture<Object> {
+  final String correlationId;
+  final MethodDescriptor method;
+  final CallChannel channel;
+  final long timeoutNanos;
+  private final ReplyRouter router;
+  private volatile ScheduledFuture<?> timeoutTask;
+
+  PendingCall(String correlationId, MethodDescriptor method, CallChannel channel, long timeoutNanos, ReplyRouter router) {
+    this.correlationId = correlationId;
+    this.method = method;
+    this.channel = channel;
+    this.timeoutNanos = timeoutNanos;
+    this.router = router;
+  }
+
+  void timeoutTask(ScheduledFuture<?> task) {
+    this.timeoutTask = task;
+    if (isDone()) {
+      task.cancel(false);
+    }
+  }
+
+  /** Removes this call from the router and stops its deadline timer. */
+  void forget() {
+    router.remove(this);
+    ScheduledFuture<?> task = timeoutTask;
+    if (task != null) {
+      task.cancel(false);
+    }
+  }
+
+  @Override
+  public boolean cancel(boolean mayInterruptIfRunning) {
+    boolean cancelled = super.cancel(mayInterruptIfRunning);
+    forget();
+    return cancelled;
+  }
+
+  @Override
+  public <U> CompletableFuture<U> newIncompleteFuture() {
+    return new CompletableFuture<>(); // dependent stages are plain futures, not calls
+  }
+
+  @Override
+  public String toString() {
+    return "PendingCall[" + method.key + " id=" + correlationId + (isDone() ? " done]" : "]");
+  }
+}

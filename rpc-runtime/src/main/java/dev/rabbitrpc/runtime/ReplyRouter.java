@@ -1,0 +1,148 @@
+package dev.rabbitrpc.runtime;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcException.Code;
+import java.security.SecureRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The calls of one client that wait for replies, by correlation id. Replies complete them;
+ * returns, lost channels and connections fail them; deadlines expire them. Every way out removes
+ * the entry, so the map never grows beyond the calls in flight. Replies with unknown ids (late,
+ * duplicate, foreign) are dropped and counted.
+ *
+ * <p>Thread-safe.
+ */
+final class ReplyRouter {
+  private static final Logger log = LoggerFactory.getLogger(ReplyRouter.class);
+
+  private final ConcurrentHashMap<String, PendingCall> pending = new ConcurrentHashMap<>();
+  /** Random per client so that ids never repeat across clients or restarts; a counter after it. */
+  private final String idPrefix;
+  private final AtomicLong idCounter = new AtomicLong();
+  private final LongAdder droppedReplies = new LongAdder();
+  private final ObjectMapper mapper;
+  private final Executor asyncExecutor;
+  private final ScheduledThreadPoolExecutor timer;
+
+  ReplyRouter(ObjectMapper mapper, Executor asyncExecutor) {
+    this.mapper = mapper;
+    this.asyncExecutor = asyncExecutor;
+    byte[] random = new byte[6];
+    new SecureRandom().nextBytes(random);
+    StringBuilder prefix = new StringBuilder(16);
+    for (byte b : random) {
+      prefix.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
+    }
+    this.idPrefix = prefix.append('-').toString();
+    this.timer = new ScheduledThreadPoolExecutor(1, Threads.daemon("rpc-deadlines"));
+    // A completed call cancels its timer task; without this the task would stay queued until its deadline.
+    this.timer.setRemoveOnCancelPolicy(true);
+  }
+
+  PendingCall register(MethodDescriptor method, CallChannel channel, long timeoutNanos) {
+    String id = idPrefix + Long.toString(idCounter.incrementAndGet(), 36);
+    PendingCall call = new PendingCall(id, method, channel, timeoutNanos, this);
+    pending.put(id, call);
+    return call;
+  }
+
+  /** Fails the call with {@code DEADLINE_EXCEEDED} when its deadline passes (async calls). */
+  void armDeadline(PendingCall call) {
+    call.timeoutTask(timer.schedule(() -> expire(call), call.timeoutNanos, TimeUnit.NANOSECONDS));
+  }
+
+  /** Ends a call whose deadline passed, unless a reply ended it first. */
+  void expire(PendingCall call) {
+    call.forget();
+    call.completeExceptionally(new RpcException(Code.DEADLINE_EXCEEDED,
+        call.method.key + ": no reply within " + TimeUnit.NANOSECONDS.toMillis(call.timeoutNanos) + " ms"));
+  }
+
+  void remove(PendingCall call) {
+    pending.remove(call.correlationId, call);
+  }
+
+  /** Called on the reply consumer's thread for each reply. */
+  void onReply(String correlationId, String status, byte[] body) {
+    PendingCall call = correlationId == null ? null : pending.remove(correlationId);
+    if (call == null) {
+      droppedReplies.increment();
+      log.debug("dropped a reply with unknown correlation id {} (late, duplicate or foreign)", correlationId);
+      return;
+    }
+    call.forget();
+    Object value;
+    Throwable failure;
+    try {
+      if (Envelope.STATUS_OK.equals(status)) {
+        value = Envelope.decodeResult(call.method, body);
+        failure = null;
+      } else {
+        value = null;
+        failure = Envelope.decodeFailure(mapper, call.method, status, body);
+      }
+    } catch (RuntimeException e) {
+      value = null;
+      failure = e;
+    }
+    complete(call, value, failure);
+  }
+
+  /** Fails one call by id, if it is still pending (e.g. its request came back unroutable). */
+  void fail(String correlationId, RpcException failure) {
+    PendingCall call = correlationId == null ? null : pending.remove(correlationId);
+    if (call != null) {
+      call.forget();
+      complete(call, null, failure);
+    }
+  }
+
+  /** Fails every pending call that matches, e.g. all calls of a lost channel or connection. */
+  void failAll(Predicate<PendingCall> which, Function<PendingCall, RpcException> failure) {
+    for (PendingCall call : pending.values()) {
+      if (which.test(call) && pending.remove(call.correlationId, call)) {
+        call.forget();
+        complete(call, null, failure.apply(call));
+      }
+    }
+  }
+
+  private void complete(PendingCall call, Object value, Throwable failure) {
+    if (call.method.async && asyncExecutor != null) {
+      asyncExecutor.execute(() -> completeNow(call, value, failure));
+    } else {
+      completeNow(call, value, failure);
+    }
+  }
+
+  private static void completeNow(PendingCall call, Object value, Throwable failure) {
+    if (failure == null) {
+      call.complete(value);
+    } else {
+      call.completeExceptionally(failure);
+    }
+  }
+
+  int pendingCount() {
+    return pending.size();
+  }
+
+  long droppedReplies() {
+    return droppedReplies.sum();
+  }
+
+  void shutdown() {
+    timer.shutdownNow();
+  }
+}

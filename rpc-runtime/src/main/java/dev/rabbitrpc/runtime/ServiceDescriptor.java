@@ -1,0 +1,303 @@
+package dev.rabbitrpc.runtime;
+
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.deser.AbstractDeserializer;
+import com.fasterxml.jackson.databind.deser.BeanDeserializerBase;
+import com.fasterxml.jackson.databind.deser.DefaultDeserializationContext;
+import com.fasterxml.jackson.databind.type.TypeFactory;
+import dev.rabbitrpc.api.RpcMethod;
+import dev.rabbitrpc.api.RpcService;
+import dev.rabbitrpc.api.Timeout;
+import java.lang.reflect.GenericArrayType;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
+import java.lang.reflect.TypeVariable;
+import java.lang.reflect.WildcardType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Future;
+
+/**
+ * A service interface parsed and validated once: its queue and one {@link MethodDescriptor} per
+ * remote method, found by {@link Method} (client side) or by wire name (server side).
+ *
+ * <p>Every problem is reported at parse time as an {@link IllegalArgumentException} whose message
+ * ends with {@code "\n    for method Service.method"}.
+ *
+ * <p>Immutable and thread-safe.
+ */
+final class ServiceDescriptor {
+  final Class<?> type;
+  final String queue;
+  private final Map<Method, MethodDescriptor> byMethod;
+  private final Map<String, MethodDescriptor> byWireName;
+
+  private ServiceDescriptor(
+      Class<?> type,
+      String queue,
+      Map<Method, MethodDescriptor> byMethod,
+      Map<String, MethodDescriptor> byWireName) {
+    this.type = type;
+    this.queue = queue;
+    this.byMethod = byMethod;
+    this.byWireName = byWireName;
+  }
+
+  /** The descriptor of a remote method, or null for local (Object, default, static) methods. */
+  MethodDescriptor forMethod(Method method) {
+    return byMethod.get(method);
+  }
+
+  /** The descriptor of the method with this wire name, or null. */
+  MethodDescriptor forWireName(String wireName) {
+    return byWireName.get(wireName);
+  }
+
+  /** Remote methods in wire-name order. */
+  List<MethodDescriptor> methods() {
+    List<MethodDescriptor> list = new ArrayList<>(byWireName.values());
+    list.sort(Comparator.comparing(d -> d.wireName));
+    return list;
+  }
+
+  @Override
+  public String toString() {
+    return type.getName() + " on queue " + queue;
+  }
+
+  /**
+   * Parses and validates a service interface.
+   *
+   * @throws IllegalArgumentException if the type is not a usable service interface
+   */
+  static ServiceDescriptor parse(Class<?> type, Codec codec, Duration defaultTimeout) {
+    if (!type.isInterface()) {
+      throw new IllegalArgumentException(type.getName() + " is not an interface; only interfaces can be services");
+    }
+    if (type.getTypeParameters().length > 0) {
+      throw new IllegalArgumentException(
+          type.getName() + " has type parameters; a service interface must not be generic");
+    }
+    RpcService service = type.getAnnotation(RpcService.class);
+    String queue = service == null || service.queue().isEmpty() ? type.getName() : service.queue();
+    if (queue.length() > 255) {
+      throw new IllegalArgumentException(type.getName() + ": queue name longer than 255 bytes: " + queue);
+    }
+    long typeTimeout = timeoutNanos(type.getAnnotation(Timeout.class), defaultTimeout, type.getName());
+
+    TypeChecker checker = new TypeChecker(codec.mapper());
+    Map<Method, MethodDescriptor> byMethod = new HashMap<>();
+    Map<String, MethodDescriptor> byWireName = new LinkedHashMap<>();
+    Method[] methods = type.getMethods();
+    Arrays.sort(methods, Comparator.comparing(Method::toGenericString));
+    for (Method method : methods) {
+      if (!isRemote(method)) {
+        continue;
+      }
+      MethodDescriptor descriptor = parseMethod(method, checker, typeTimeout);
+      MethodDescriptor clash = byWireName.putIfAbsent(descriptor.wireName, descriptor);
+      if (clash != null) {
+        throw methodError(
+            method,
+            "wire name \"" + descriptor.wireName + "\" is also used by " + clash.method.toGenericString()
+                + "; give overloads distinct @RpcMethod names");
+      }
+      byMethod.put(method, descriptor);
+    }
+    if (byMethod.isEmpty()) {
+      throw new IllegalArgumentException(type.getName() + " declares no remote methods");
+    }
+    return new ServiceDescriptor(type, queue, Map.copyOf(byMethod), Map.copyOf(byWireName));
+  }
+
+  /** Abstract instance methods that are not redeclarations of {@code Object}'s public methods. */
+  private static boolean isRemote(Method method) {
+    if (Modifier.isStatic(method.getModifiers()) || method.isDefault() || method.isSynthetic()) {
+      return false;
+    }
+    try {
+      Object.class.getMethod(method.getName(), method.getParameterTypes());
+      return false;
+    } catch (NoSuchMethodException notAnObjectMethod) {
+      return true;
+    }
+  }
+
+  private static MethodDescriptor parseMethod(Method method, TypeChecker checker, long typeTimeout) {
+    RpcMethod rpcMethod = method.getAnnotation(RpcMethod.class);
+    String wireName = rpcMethod == null ? method.getName() : rpcMethod.value();
+    if (wireName.isBlank()) {
+      throw methodError(method, "@RpcMethod value must not be blank");
+    }
+    long timeout = method.isAnnotationPresent(Timeout.class)
+        ? timeoutNanos(method.getAnnotation(Timeout.class), null, key(method))
+        : typeTimeout;
+
+    ObjectMapper mapper = checker.mapper;
+    Type[] genericParameters = method.getGenericParameterTypes();
+    JavaType[] parameterTypes = new JavaType[genericParameters.length];
+    ObjectWriter[] writers = new ObjectWriter[genericParameters.length];
+    ObjectReader[] readers = new ObjectReader[genericParameters.length];
+    for (int i = 0; i < genericParameters.length; i++) {
+      String role = "parameter #" + (i + 1) + " (" + method.getParameters()[i].getName() + ")";
+      parameterTypes[i] = checker.check(method, genericParameters[i], role);
+      writers[i] = writerFor(mapper, parameterTypes[i]);
+      // Arguments are read from inside the request array; the envelope checks trailing data itself.
+      readers[i] = mapper.readerFor(parameterTypes[i]).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    }
+
+    Type returnType = method.getGenericReturnType();
+    Class<?> rawReturn = method.getReturnType();
+    boolean async = rawReturn == CompletableFuture.class;
+    if (!async && (Future.class.isAssignableFrom(rawReturn) || CompletionStage.class.isAssignableFrom(rawReturn))) {
+      throw methodError(method, "asynchronous methods must return CompletableFuture<T>, not " + returnType.getTypeName());
+    }
+    Type resultType = returnType;
+    if (async) {
+      if (!(returnType instanceof ParameterizedType)) {
+        throw methodError(method, "raw CompletableFuture; declare its value type, e.g. CompletableFuture<Void>");
+      }
+      resultType = ((ParameterizedType) returnType).getActualTypeArguments()[0];
+    }
+    boolean returnsVoid = resultType == void.class || resultType == Void.class;
+    JavaType resultJavaType = returnsVoid
+        ? TypeFactory.defaultInstance().constructType(Void.class)
+        : checker.check(method, resultType, "return type");
+
+    List<Class<? extends Throwable>> declared = new ArrayList<>();
+    for (Class<?> exception : method.getExceptionTypes()) {
+      declared.add(exception.asSubclass(Throwable.class));
+    }
+    return new MethodDescriptor(
+        method,
+        wireName,
+        parameterTypes,
+        writers,
+        readers,
+        resultJavaType,
+        writerFor(mapper, resultJavaType),
+        mapper.readerFor(resultJavaType),
+        async,
+        returnsVoid,
+        timeout,
+        List.copyOf(declared));
+  }
+
+  private static ObjectWriter writerFor(ObjectMapper mapper, JavaType type) {
+    return mapper.writerFor(type).without(SerializationFeature.FLUSH_AFTER_WRITE_VALUE);
+  }
+
+  private static long timeoutNanos(Timeout timeout, Duration fallback, String where) {
+    if (timeout == null) {
+      return fallback.toNanos();
+    }
+    if (timeout.value() <= 0) {
+      throw new IllegalArgumentException("@Timeout must be positive, got " + timeout.value() + " " + timeout.unit()
+          + "\n    for " + where);
+    }
+    return timeout.unit().toNanos(timeout.value());
+  }
+
+  static String key(Method method) {
+    return method.getDeclaringClass().getSimpleName() + "." + method.getName();
+  }
+
+  static IllegalArgumentException methodError(Method method, String message) {
+    return new IllegalArgumentException(message + "\n    for method " + key(method));
+  }
+
+  /** Resolves generic types to Jackson types and rejects those the codec could not round-trip. */
+  private static final class TypeChecker {
+    final ObjectMapper mapper;
+    private final DeserializationContext context;
+
+    TypeChecker(ObjectMapper mapper) {
+      this.mapper = mapper;
+      this.context = ((DefaultDeserializationContext) mapper.getDeserializationContext())
+          .createDummyInstance(mapper.getDeserializationConfig());
+    }
+
+    JavaType check(Method method, Type type, String role) {
+      rejectTypeVariables(method, type, type, role);
+      JavaType javaType = mapper.getTypeFactory().constructType(type);
+      checkCodec(method, javaType, role);
+      return javaType;
+    }
+
+    private void rejectTypeVariables(Method method, Type whole, Type part, String role) {
+      if (part instanceof TypeVariable) {
+        throw methodError(method, role + " " + whole.getTypeName() + " uses type variable " + part.getTypeName()
+            + ", which is erased at run time; use a concrete type");
+      } else if (part instanceof ParameterizedType) {
+        for (Type argument : ((ParameterizedType) part).getActualTypeArguments()) {
+          rejectTypeVariables(method, whole, argument, role);
+        }
+      } else if (part instanceof GenericArrayType) {
+        rejectTypeVariables(method, whole, ((GenericArrayType) part).getGenericComponentType(), role);
+      } else if (part instanceof WildcardType) {
+        for (Type bound : ((WildcardType) part).getUpperBounds()) {
+          rejectTypeVariables(method, whole, bound, role);
+        }
+      } else if (part instanceof Class && ((Class<?>) part).getTypeParameters().length > 0
+          && !((Class<?>) part).isArray()) {
+        throw methodError(method, role + " uses raw type " + part.getTypeName() + "; give its type arguments");
+      }
+    }
+
+    private void checkCodec(Method method, JavaType type, String role) {
+      if (type.getRawClass() == void.class || type.getRawClass() == Void.class) {
+        if (!role.equals("return type")) {
+          throw methodError(method, role + " cannot be void");
+        }
+        return;
+      }
+      try {
+        mapper.getSerializerProviderInstance().findValueSerializer(type);
+        JsonDeserializer<Object> deserializer = context.findRootValueDeserializer(type);
+        if (deserializer instanceof AbstractDeserializer) {
+          throw methodError(method, role + " " + type.toCanonical()
+              + " is abstract and has no type information; use a concrete type");
+        }
+        if (deserializer instanceof BeanDeserializerBase
+            && !((BeanDeserializerBase) deserializer).getValueInstantiator().canInstantiate()) {
+          throw methodError(method, role + " " + type.toCanonical()
+              + " cannot be created from JSON: it needs a public no-argument constructor, a @JsonCreator, or to be a record");
+        }
+      } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
+        throw methodError(method, role + " " + type.toCanonical() + " is not supported by the JSON codec: "
+            + e.getOriginalMessage());
+      }
+      JavaType keyType = type.getKeyType();
+      if (keyType != null) {
+        try {
+          context.findKeyDeserializer(keyType, null);
+        } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
+          throw methodError(method, role + " " + type.toCanonical() + " has map keys of type " + keyType.toCanonical()
+              + " that JSON object keys cannot hold: " + e.getOriginalMessage());
+        }
+      }
+      for (JavaType part : new JavaType[] {type.getContentType(), type.getReferencedType()}) {
+        if (part != null && part.getRawClass() != Object.class) {
+          checkCodec(method, part, role);
+        }
+      }
+    }
+  }
+}
