@@ -14,7 +14,7 @@ final class ProxyHandler implements InvocationHandler {
   private static final Object[] NO_ARGS = new Object[0];
 
   private final RpcClient client;
-  private final ServiceDescriptor service;
+  final ServiceDescriptor service;
 
   ProxyHandler(RpcClient client, ServiceDescriptor service) {
     this.client = client;

@@ -82,7 +82,21 @@ public final class RpcClient implements AutoCloseable {
    *     message names the method at fault
    */
   public <T> T proxy(Class<T> service) {
-    ServiceDescriptor descriptor = describe(service);
+    return proxy(service, describe(service));
+  }
+
+  /**
+   * A proxy whose methods call the service on {@code queue} instead of the queue its
+   * {@code @RpcService} names: one interface, several deployments (tenants, environments, tests).
+   *
+   * @throws IllegalArgumentException if {@code service} is not a valid service interface or the
+   *     queue name is empty or longer than 255 characters
+   */
+  public <T> T proxy(Class<T> service, String queue) {
+    return proxy(service, describe(service).withQueue(Objects.requireNonNull(queue, "queue")));
+  }
+
+  private <T> T proxy(Class<T> service, ServiceDescriptor descriptor) {
     return service.cast(Proxy.newProxyInstance(
         service.getClassLoader(), new Class<?>[] {service}, new ProxyHandler(this, descriptor)));
   }
@@ -95,11 +109,27 @@ public final class RpcClient implements AutoCloseable {
    * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached
    */
   public <T> RpcServer export(Class<T> service, T implementation) {
+    return export(describe(service), implementation);
+  }
+
+  /**
+   * Serves {@code implementation} on {@code queue} instead of the queue its {@code @RpcService}
+   * names; see {@link #proxy(Class, String)}.
+   *
+   * @throws IllegalArgumentException if {@code service} is not a valid service interface or the
+   *     queue name is empty or longer than 255 characters
+   * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached
+   */
+  public <T> RpcServer export(Class<T> service, T implementation, String queue) {
+    return export(describe(service).withQueue(Objects.requireNonNull(queue, "queue")), implementation);
+  }
+
+  private RpcServer export(ServiceDescriptor descriptor, Object implementation) {
     Objects.requireNonNull(implementation, "implementation");
-    if (!service.isInstance(implementation)) {
-      throw new IllegalArgumentException(implementation.getClass().getName() + " does not implement " + service.getName());
+    if (!descriptor.type.isInstance(implementation)) {
+      throw new IllegalArgumentException(
+          implementation.getClass().getName() + " does not implement " + descriptor.type.getName());
     }
-    ServiceDescriptor descriptor = describe(service);
     RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec.mapper()), workers, shutdownGrace);
     servers.add(server);
     try {

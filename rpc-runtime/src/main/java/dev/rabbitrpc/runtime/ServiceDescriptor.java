@@ -60,6 +60,18 @@ final class ServiceDescriptor {
     this.byWireName = byWireName;
   }
 
+  /** The same service on another queue; the method descriptors are shared. */
+  ServiceDescriptor withQueue(String otherQueue) {
+    checkQueue(type, otherQueue);
+    return otherQueue.equals(queue) ? this : new ServiceDescriptor(type, otherQueue, byMethod, byWireName);
+  }
+
+  private static void checkQueue(Class<?> type, String queue) {
+    if (queue.isEmpty() || queue.length() > 255) {
+      throw new IllegalArgumentException(type.getName() + ": a queue name must have 1 to 255 characters: \"" + queue + "\"");
+    }
+  }
+
   /** The descriptor of a remote method, or null for local (Object, default, static) methods. */
   MethodDescriptor forMethod(Method method) {
     return byMethod.get(method);
@@ -97,9 +109,7 @@ final class ServiceDescriptor {
     }
     RpcService service = type.getAnnotation(RpcService.class);
     String queue = service == null || service.queue().isEmpty() ? type.getName() : service.queue();
-    if (queue.length() > 255) {
-      throw new IllegalArgumentException(type.getName() + ": queue name longer than 255 bytes: " + queue);
-    }
+    checkQueue(type, queue);
     long typeTimeout = timeoutNanos(type.getAnnotation(Timeout.class), defaultTimeout, type.getName());
 
     TypeChecker checker = new TypeChecker(codec.mapper());
