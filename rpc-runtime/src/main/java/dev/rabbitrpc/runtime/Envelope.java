@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.DatabindException;
@@ -114,9 +116,14 @@ final class Envelope {
       if (parser.nextToken() != null) {
         throw protocol("trailing data after the request object");
       }
+    } catch (StreamConstraintsException e) {
+      throw tooLarge(e);
     } catch (StreamReadException e) {
       throw protocol("malformed JSON: " + originalMessage(e));
     } catch (DatabindException e) {
+      if (exceedsLimits(e)) {
+        throw tooLarge(e);
+      }
       throw new RpcException(Code.INVALID_ARGUMENT,
           "invalid arguments" + (method == null ? "" : " for " + method.wireName) + ": " + originalMessage(e));
     } catch (IOException e) {
@@ -147,7 +154,10 @@ final class Envelope {
       }
       try {
         args[count] = method.argumentReaders[count].readValue(parser);
-      } catch (DatabindException e) {
+      } catch (DatabindException | InputCoercionException e) {
+        if (exceedsLimits(e)) {
+          throw tooLarge(e);
+        }
         throw new RpcException(Code.INVALID_ARGUMENT,
             "argument #" + (count + 1) + " of " + method.wireName + " is not a valid "
                 + method.parameterTypes[count].toCanonical() + ": " + originalMessage(e));
@@ -306,6 +316,24 @@ final class Envelope {
         return null;
       }
     }
+  }
+
+  /** Whether a parse failed on a limit (nesting depth, string or number length), not on syntax. */
+  private static boolean exceedsLimits(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof StreamConstraintsException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static RpcException tooLarge(Throwable e) {
+    Throwable limit = e;
+    while (!(limit instanceof StreamConstraintsException) && limit.getCause() != null) {
+      limit = limit.getCause();
+    }
+    return new RpcException(Code.RESOURCE_EXHAUSTED, "the request exceeds a limit: " + originalMessage(limit));
   }
 
   private static RpcException protocol(String message) {

@@ -224,8 +224,8 @@ public final class RpcClient implements AutoCloseable {
   }
 
   /**
-   * Closes the exported servers (each drains within its grace period), fails calls in flight with
-   * {@link Code#CANCELLED} and closes the connection. Idempotent.
+   * Fails calls in flight with {@link Code#CANCELLED}, closes the exported servers (each drains
+   * within its grace period) and closes the connection. Idempotent.
    */
   @Override
   public void close() {
@@ -233,10 +233,11 @@ public final class RpcClient implements AutoCloseable {
       return;
     }
     closed = true;
+    // Callers learn at once; servers may then take up to their grace period to drain.
+    router.failAll(call -> true, call -> new RpcException(Code.CANCELLED, call.method.key + ": the client was closed"));
     for (RpcServer server : servers) {
       server.close();
     }
-    router.failAll(call -> true, call -> new RpcException(Code.CANCELLED, call.method.key + ": the client was closed"));
     transport.close();
     router.shutdown();
   }

@@ -109,7 +109,7 @@ final class TestServices {
     }
   }
 
-  static final class TypesImpl implements Types {
+  static class TypesImpl implements Types {
     final AtomicInteger nothingCalls = new AtomicInteger();
 
     @Override public int add(int a, int b) {
