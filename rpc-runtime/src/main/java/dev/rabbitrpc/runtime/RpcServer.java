@@ -89,6 +89,12 @@ public final class RpcServer implements AutoCloseable {
           inFlight.incrementAndGet();
           executor.execute(() -> handle(envelope.getDeliveryTag(), properties, body));
         }
+
+        @Override
+        public void handleCancel(String tag) {
+          log.warn("the broker cancelled the consumer of {} (queue deleted?); this server no longer receives requests",
+              queue);
+        }
       });
     } catch (IOException | RuntimeException e) {
       closeQuietly();

@@ -229,7 +229,7 @@ final class TestServices {
     String fast(String value);
   }
 
-  static final class FailingImpl implements Failing {
+  static class FailingImpl implements Failing {
     /** Released by tests to end slow handlers early. */
     final CountDownLatch release = new CountDownLatch(1);
 

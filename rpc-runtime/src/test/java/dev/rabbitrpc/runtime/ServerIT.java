@@ -1,0 +1,191 @@
+package dev.rabbitrpc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcException.Code;
+import dev.rabbitrpc.runtime.TestServices.Failing;
+import dev.rabbitrpc.runtime.TestServices.FailingImpl;
+import dev.rabbitrpc.runtime.TestServices.Types;
+import dev.rabbitrpc.runtime.TestServices.TypesImpl;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The server's life: queue declaration, workers, prefetch, sharing a queue, closing. */
+class ServerIT {
+  @RegisterExtension final TestBroker broker = new TestBroker();
+
+  @Test
+  void declaresTheQueueAsTheTutorialDoesSoTutorialProgramsCanShareIt() throws Exception {
+    String queue = TestBroker.uniqueQueue("tutorial");
+    try (RpcServer server = broker.client().export(Types.class, new TypesImpl(), queue)) {
+      assertEquals(queue, server.queue());
+      try (Channel channel = broker.rawConnection().createChannel()) {
+        // pika's queue_declare(queue=...) uses these arguments; a mismatch would close the channel (406).
+        AMQP.Queue.DeclareOk ok = channel.queueDeclare(queue, false, false, false, null);
+        assertEquals(1, ok.getConsumerCount());
+      }
+    } finally {
+      broker.deleteQueue(queue);
+    }
+  }
+
+  @Test
+  void runsAsManyCallsAtOnceAsItHasWorkers() throws Exception {
+    String queue = TestBroker.uniqueQueue("workers");
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger maxRunning = new AtomicInteger();
+    CountDownLatch letGo = new CountDownLatch(1);
+    FailingImpl gate = new FailingImpl() {
+      @Override public String fast(String value) {
+        maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+        try {
+          letGo.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        running.decrementAndGet();
+        return value;
+      }
+    };
+    RpcClient client = broker.client(b -> b.workers(3));
+    client.export(Failing.class, gate, queue);
+    Failing failing = client.proxy(Failing.class, queue);
+    try {
+      List<CompletableFuture<String>> calls = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        int n = i;
+        calls.add(CompletableFuture.supplyAsync(() -> failing.fast("v" + n)));
+      }
+      TestBroker.await(Duration.ofSeconds(10), "three calls to run", () -> running.get() == 3);
+      try (Channel channel = broker.rawConnection().createChannel()) {
+        // prefetch = workers: the other three wait in the queue, where another server could take them
+        TestBroker.await(Duration.ofSeconds(10), "three requests to wait in the queue",
+            () -> messageCount(channel, queue) == 3);
+      }
+      letGo.countDown();
+      for (int i = 0; i < calls.size(); i++) {
+        assertEquals("v" + i, calls.get(i).get(10, TimeUnit.SECONDS));
+      }
+      assertEquals(3, maxRunning.get());
+    } finally {
+      letGo.countDown();
+      broker.deleteQueue(queue);
+    }
+  }
+
+  @Test
+  void serversOnOneQueueShareTheLoad() throws Exception {
+    String queue = TestBroker.uniqueQueue("shared");
+    Set<String> served = ConcurrentHashMap.newKeySet();
+    RpcClient first = broker.client(b -> b.workers(1));
+    RpcClient second = broker.client(b -> b.workers(1));
+    CountDownLatch bothBusy = new CountDownLatch(2);
+    first.export(Failing.class, namedServer("first", served, bothBusy), queue);
+    second.export(Failing.class, namedServer("second", served, bothBusy), queue);
+    Failing failing = broker.client().proxy(Failing.class, queue);
+    try {
+      CompletableFuture<String> a = CompletableFuture.supplyAsync(() -> failing.fast("a"));
+      CompletableFuture<String> b = CompletableFuture.supplyAsync(() -> failing.fast("b"));
+      assertEquals("a", a.get(10, TimeUnit.SECONDS));
+      assertEquals("b", b.get(10, TimeUnit.SECONDS));
+      assertEquals(Set.of("first", "second"), served);
+    } finally {
+      broker.deleteQueue(queue);
+    }
+  }
+
+  private static FailingImpl namedServer(String name, Set<String> served, CountDownLatch bothBusy) {
+    return new FailingImpl() {
+      @Override public String fast(String value) {
+        served.add(name);
+        bothBusy.countDown();
+        try {
+          // each server holds its call until the other has one too: proves both took one
+          bothBusy.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return value;
+      }
+    };
+  }
+
+  @Test
+  void closeFinishesRunningCallsThenStopsConsuming() throws Exception {
+    String queue = TestBroker.uniqueQueue("drain");
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch letGo = new CountDownLatch(1);
+    FailingImpl slowServer = new FailingImpl() {
+      @Override public String fast(String value) {
+        started.countDown();
+        try {
+          letGo.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return value;
+      }
+    };
+    RpcServer server = broker.client().export(Failing.class, slowServer, queue);
+    Failing failing = broker.client().proxy(Failing.class, queue);
+    try {
+      CompletableFuture<String> running = CompletableFuture.supplyAsync(() -> failing.fast("finished"));
+      assertTrue(started.await(10, TimeUnit.SECONDS));
+      CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
+      try (Channel channel = broker.rawConnection().createChannel()) {
+        TestBroker.await(Duration.ofSeconds(10), "the consumer to be cancelled",
+            () -> consumerCount(channel, queue) == 0);
+      }
+      assertFalse(closing.isDone(), "close waits for the running call");
+      letGo.countDown();
+      assertEquals("finished", running.get(10, TimeUnit.SECONDS));
+      closing.get(10, TimeUnit.SECONDS);
+      // closed: no consumer any more, so a new request stays queued until its deadline
+      RpcException e = assertThrows(RpcException.class, () -> failing.slow(1));
+      assertEquals(Code.DEADLINE_EXCEEDED, e.code());
+    } finally {
+      letGo.countDown();
+      broker.deleteQueue(queue);
+    }
+  }
+
+  @Test
+  void rejectsAnImplementationOfAnotherInterface() {
+    RpcClient client = broker.client();
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> client.export((Class) Types.class, new FailingImpl()));
+    assertTrue(e.getMessage().contains("does not implement"), e.getMessage());
+  }
+
+  private static int messageCount(Channel channel, String queue) {
+    try {
+      return channel.queueDeclarePassive(queue).getMessageCount();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static int consumerCount(Channel channel, String queue) {
+    try {
+      return channel.queueDeclarePassive(queue).getConsumerCount();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
