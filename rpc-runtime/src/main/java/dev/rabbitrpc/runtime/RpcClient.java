@@ -377,6 +377,8 @@ public final class RpcClient implements AutoCloseable {
       } catch (URISyntaxException | GeneralSecurityException | IllegalArgumentException e) {
         throw new IllegalArgumentException("malformed broker URI (expected amqp://user:pass@host:port/vhost)", null);
       }
+      // amqp-client's default waits 5 s before each reconnection attempt; calls fail fast meanwhile.
+      factory.setNetworkRecoveryInterval(1_000);
       if (factory.isSSL()) {
         // setUri("amqps://…") trusts every certificate; use the JVM's trust store and check the host instead.
         try {

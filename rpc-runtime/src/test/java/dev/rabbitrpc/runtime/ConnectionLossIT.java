@@ -1,0 +1,117 @@
+package dev.rabbitrpc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.ConnectionFactory;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcException.Code;
+import dev.rabbitrpc.runtime.TestServices.Failing;
+import dev.rabbitrpc.runtime.TestServices.FailingImpl;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** A connection cut for real (an in-JVM TCP proxy resets it): fail fast, then recover. */
+class ConnectionLossIT {
+  @RegisterExtension final TestBroker broker = new TestBroker();
+
+  private TcpProxy proxy;
+  private String queue;
+
+  @BeforeEach
+  void startProxy() throws Exception {
+    ConnectionFactory direct = RpcClient.Builder.factoryFor(TestBroker.URI);
+    proxy = new TcpProxy(direct.getHost(), direct.getPort());
+    queue = TestBroker.uniqueQueue("loss");
+  }
+
+  @AfterEach
+  void stopProxy() throws Exception {
+    proxy.close();
+    broker.deleteQueue(queue);
+  }
+
+  private RpcClient clientThroughProxy() {
+    return broker.client(b -> b.uri("amqp://guest:guest@127.0.0.1:" + proxy.port()));
+  }
+
+  @Test
+  void failsCallsInFlightWithUnavailableAtOnceWhenTheConnectionIsCut() throws Exception {
+    broker.client().export(Failing.class, new FailingImpl(), queue);
+    RpcClient client = clientThroughProxy();
+    Failing failing = client.proxy(Failing.class, queue);
+    assertEquals("up", failing.fast("up"));
+
+    CompletableFuture<String> inFlight = CompletableFuture.supplyAsync(() -> failing.slow(60_000));
+    TestBroker.await(Duration.ofSeconds(5), "the call to be in flight", () -> client.pendingCalls() == 1);
+    long cutAt = System.nanoTime();
+    proxy.cut();
+    ExecutionException e = assertThrows(ExecutionException.class, () -> inFlight.get(5, TimeUnit.SECONDS));
+    long failedAfterMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cutAt);
+    assertEquals(Code.UNAVAILABLE, assertInstanceOf(RpcException.class, e.getCause()).code());
+    assertTrue(failedAfterMillis < 2_000, "failed " + failedAfterMillis + " ms after the cut");
+    assertEquals(0, client.pendingCalls());
+  }
+
+  @Test
+  void clientRecoversAndNewCallsSucceedWithoutUserAction() throws Exception {
+    broker.client().export(Failing.class, new FailingImpl(), queue);
+    RpcClient client = clientThroughProxy();
+    Failing failing = client.proxy(Failing.class, queue);
+    assertEquals("before", failing.fast("before"));
+
+    proxy.cut();
+    assertEquals("after", callUntilRecovered(failing, "after"));
+    assertEquals(0, client.pendingCalls());
+  }
+
+  @Test
+  void serverRecoversItsConsumerAfterTheConnectionIsCut() throws Exception {
+    clientThroughProxy().export(Failing.class, new FailingImpl(), queue);
+    Failing failing = broker.client().proxy(Failing.class, queue);
+    assertEquals("before", failing.fast("before"));
+
+    proxy.cut();
+    assertEquals("after", callUntilRecovered(failing, "after"));
+  }
+
+  @Test
+  void failsFastWithUnavailableWhileTheBrokerCannotBeReached() throws Exception {
+    broker.client().export(Failing.class, new FailingImpl(), queue);
+    RpcClient client = clientThroughProxy();
+    Failing failing = client.proxy(Failing.class, queue);
+    assertEquals("up", failing.fast("up"));
+
+    proxy.refuseNew(true);
+    proxy.cut();
+    long start = System.nanoTime();
+    RpcException e = assertThrows(RpcException.class, () -> failing.fast("down"));
+    assertEquals(Code.UNAVAILABLE, e.code());
+    assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 2_000, "fails fast, not at the deadline");
+    proxy.refuseNew(false);
+    assertEquals("back", callUntilRecovered(failing, "back"));
+  }
+
+  /** Calls until the call succeeds, tolerating UNAVAILABLE while recovery runs; bounded to 30 s. */
+  private static String callUntilRecovered(Failing failing, String value) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        return failing.fast(value);
+      } catch (RpcException e) {
+        if (e.code() != Code.UNAVAILABLE && e.code() != Code.DEADLINE_EXCEEDED || System.nanoTime() > end) {
+          throw e;
+        }
+        Thread.sleep(100); // retry interval while amqp-client reconnects
+      }
+    }
+  }
+}
