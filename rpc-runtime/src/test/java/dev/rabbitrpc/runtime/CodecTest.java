@@ -1,0 +1,88 @@
+package dev.rabbitrpc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The strict JSON codec on its own. */
+class CodecTest {
+  private final ObjectMapper mapper = Codec.json().mapper();
+
+  record Item(String name, int count) {}
+
+  @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS)
+  interface Polymorphic {}
+
+  record Holder(Polymorphic value) {}
+
+  @ParameterizedTest
+  @ValueSource(strings = {"\"5\"", "1.7", "5.0", "null", "true", "\"\"", "3000000000"})
+  void rejectsAnythingButAnIntegerForAnInt(String json) {
+    assertThrows(JsonProcessingException.class, () -> mapper.readValue(json, int.class));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"5", "1.5", "true"})
+  void rejectsScalarsOtherThanStringsForAString(String json) {
+    assertThrows(JsonMappingException.class, () -> mapper.readValue(json, String.class));
+  }
+
+  @Test
+  void rejectsStringsAndNumbersForABoolean() {
+    assertThrows(JsonMappingException.class, () -> mapper.readValue("\"true\"", boolean.class));
+    assertThrows(JsonMappingException.class, () -> mapper.readValue("1", boolean.class));
+  }
+
+  @Test
+  void acceptsIntegersForALongAndADouble() throws Exception {
+    assertEquals(5L, mapper.readValue("5", long.class));
+    assertEquals(5.0, mapper.readValue("5", double.class));
+  }
+
+  @Test
+  void ignoresUnknownPropertiesSoVersionsInteroperate() throws Exception {
+    assertEquals(new Item("a", 2), mapper.readValue("{\"name\":\"a\",\"count\":2,\"added\":[1,2]}", Item.class));
+  }
+
+  @Test
+  void rejectsTrailingTokens() {
+    assertThrows(JsonMappingException.class, () -> mapper.readValue("{\"name\":\"a\",\"count\":2} {}", Item.class));
+  }
+
+  @Test
+  void rejectsNestingDeeperThanTheLimit() {
+    String deep = "[".repeat(Codec.MAX_NESTING_DEPTH + 1) + "]".repeat(Codec.MAX_NESTING_DEPTH + 1);
+    assertThrows(StreamConstraintsException.class, () -> mapper.readTree(deep));
+  }
+
+  @Test
+  void refusesClassNamesFromTheWireEvenWhenATypeAsksForThem() {
+    String json = "{\"value\":{\"@class\":\"java.util.ArrayList\"}}";
+    assertThrows(InvalidTypeIdException.class, () -> mapper.readValue(json, Holder.class));
+  }
+
+  @Test
+  void carriesOptionalsAndJavaTimeAsIsoStrings() throws Exception {
+    assertEquals("\"2026-11-25T10:15:30Z\"", mapper.writeValueAsString(Instant.parse("2026-11-25T10:15:30Z")));
+    assertEquals(Instant.parse("2026-11-25T10:15:30Z"), mapper.readValue("\"2026-11-25T10:15:30Z\"", Instant.class));
+    assertEquals("[\"a\",null]", mapper.writeValueAsString(List.of(Optional.of("a"), Optional.empty())));
+  }
+
+  @Test
+  void addsUserModulesButKeepsTheStrictSettings() {
+    Codec custom = Codec.json(new com.fasterxml.jackson.databind.module.SimpleModule("extra"));
+    assertThrows(JsonMappingException.class, () -> custom.mapper().readValue("\"5\"", int.class));
+  }
+}

@@ -1,0 +1,50 @@
+package dev.rabbitrpc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyBoolean;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.Mockito.doThrow;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.Consumer;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcException.Code;
+import dev.rabbitrpc.runtime.TestServices.Types;
+import java.io.IOException;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** A publish that throws, which a real broker cannot be made to do on demand. */
+class PublishFailureTest {
+  @Test
+  void failsWithUnavailableAndLeavesNoPendingCallWhenPublishThrows() throws Exception {
+    Channel channel = mock(Channel.class);
+    when(channel.isOpen()).thenReturn(true);
+    when(channel.basicConsume(anyString(), anyBoolean(), any(Consumer.class))).thenReturn("tag");
+    doThrow(new IOException("socket write failed"))
+        .when(channel).basicPublish(anyString(), anyString(), anyBoolean(), any(AMQP.BasicProperties.class), any(byte[].class));
+    Connection connection = mock(Connection.class);
+    when(connection.isOpen()).thenReturn(true);
+    when(connection.createChannel()).thenReturn(channel);
+    when(connection.getServerProperties()).thenReturn(Map.of("product", "RabbitMQ"));
+    ConnectionFactory factory = mock(ConnectionFactory.class);
+    when(factory.getHost()).thenReturn("mocked");
+    when(factory.getVirtualHost()).thenReturn("/");
+    when(factory.newConnection(anyString())).thenReturn(connection);
+
+    try (RpcClient client = RpcClient.builder().connectionFactory(factory).build()) {
+      Types types = client.proxy(Types.class);
+      RpcException e = assertThrows(RpcException.class, () -> types.add(1, 2));
+      assertEquals(Code.UNAVAILABLE, e.code());
+      assertEquals(true, e.getMessage().contains("socket write failed"), e.getMessage());
+      assertEquals(0, client.pendingCalls());
+    }
+  }
+}
