@@ -1,0 +1,123 @@
+package dev.rabbitrpc.examples.fibonacci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The tutorial's programs as a user runs them: separate JVMs, real broker, exit codes. */
+class ExamplesIT {
+  private static final String URI = uri();
+
+  private static String uri() {
+    String uri = System.getenv("RPC_AMQP_URI");
+    return uri == null || uri.isBlank() ? "amqp://guest:guest@localhost:5672" : uri;
+  }
+
+  /** A child JVM running Main with the test's class path. */
+  private static Process start(Map<String, String> env, String... args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(Main.class.getName());
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(false);
+    builder.environment().put("RPC_AMQP_URI", URI);
+    builder.environment().putAll(env);
+    return builder.start();
+  }
+
+  private record Result(int exitCode, String out, String err) {}
+
+  private static Result run(Map<String, String> env, String... args) throws Exception {
+    Process process = start(env, args);
+    try {
+      assertTrue(process.waitFor(60, TimeUnit.SECONDS), "finished within 60 s");
+      return new Result(process.exitValue(),
+          new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+          new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  @Test
+  void demoPrintsTheTutorialsLinesAndExitsZero() throws Exception {
+    Result result = run(Map.of(), "demo", "30");
+    assertEquals(0, result.exitCode(), result.err());
+    assertEquals(String.join("\n",
+        " [x] Awaiting RPC requests",
+        " [x] Requesting fib(30)",
+        " [.] fib(30)",
+        " [.] Got 832040", ""), result.out());
+    assertEquals("", result.err());
+  }
+
+  @Test
+  void serverInOneProcessAnswersClientInAnother() throws Exception {
+    Process server = start(Map.of(), "server");
+    try {
+      BlockingQueue<String> serverLines = new LinkedBlockingQueue<>();
+      Thread reader = new Thread(() -> {
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
+          String line;
+          while ((line = lines.readLine()) != null) {
+            serverLines.add(line);
+          }
+        } catch (IOException e) {
+          // server ended
+        }
+      });
+      reader.setDaemon(true);
+      reader.start();
+      assertEquals(" [x] Awaiting RPC requests", serverLines.poll(30, TimeUnit.SECONDS));
+
+      Result client = run(Map.of(), "client", "30", "10");
+      assertEquals(0, client.exitCode(), client.err());
+      assertEquals(String.join("\n",
+          " [x] Requesting fib(30)", " [.] Got 832040",
+          " [x] Requesting fib(10)", " [.] Got 55", ""), client.out());
+      assertEquals(" [.] fib(30)", serverLines.poll(10, TimeUnit.SECONDS));
+      assertEquals(" [.] fib(10)", serverLines.poll(10, TimeUnit.SECONDS));
+    } finally {
+      server.destroy(); // SIGTERM: the shutdown hook closes the server
+      assertTrue(server.waitFor(30, TimeUnit.SECONDS), "server stopped");
+    }
+  }
+
+  @Test
+  void rejectsANegativeNumberWithAOneLineErrorAndNonZeroExit() throws Exception {
+    Result result = run(Map.of(), "client", "-5");
+    assertEquals(2, result.exitCode());
+    assertEquals("error: n must be between 0 and 46, got -5\n", result.err());
+  }
+
+  @Test
+  void explainsAnUnreachableBrokerInOneLineAndExitsNonZero() throws Exception {
+    Result result = run(Map.of("RPC_AMQP_URI", "amqp://guest:guest@127.0.0.1:1"), "client", "30");
+    assertEquals(1, result.exitCode());
+    String[] lines = result.err().split("\n");
+    assertEquals(1, lines.length, result.err());
+    assertTrue(lines[0].startsWith("error: cannot connect to amqp://127.0.0.1:1/"), lines[0]);
+    assertTrue(lines[0].contains("RPC_AMQP_URI"), lines[0]);
+  }
+
+  @Test
+  void printsUsageForAnUnknownCommand() throws Exception {
+    Result result = run(Map.of(), "dance");
+    assertEquals(2, result.exitCode());
+    assertTrue(result.err().startsWith("usage:"), result.err());
+  }
+}
