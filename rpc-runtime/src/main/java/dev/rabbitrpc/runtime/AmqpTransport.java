@@ -1,11 +1,13 @@
 package dev.rabbitrpc.runtime;
 
+import com.rabbitmq.client.Address;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.io.IOException;
+import java.util.List;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -18,6 +20,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 final class AmqpTransport {
   private final ConnectionFactory factory;
+  private final List<Address> addresses;
   /** Where the broker is, without credentials: safe for logs and messages. */
   final String brokerDescription;
   private final String connectionName;
@@ -26,10 +29,14 @@ final class AmqpTransport {
   private volatile Connection connection;
   private volatile boolean rabbitMq;
   private volatile boolean closed;
+  /** Why the broker blocks publishing (a resource alarm), or null. */
+  private volatile String blockedReason;
 
-  AmqpTransport(ConnectionFactory factory, String connectionName, int channels, ReplyRouter router) {
+  AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
+      ReplyRouter router) {
     this.factory = factory;
-    this.brokerDescription = describe(factory);
+    this.addresses = addresses;
+    this.brokerDescription = addresses.isEmpty() ? describe(factory) : describe(factory, addresses);
     this.connectionName = connectionName;
     this.router = router;
     this.callChannels = new AtomicReferenceArray<>(channels);
@@ -39,6 +46,27 @@ final class AmqpTransport {
     String vhost = factory.getVirtualHost();
     return (factory.isSSL() ? "amqps://" : "amqp://") + factory.getHost() + ":" + factory.getPort()
         + (vhost.equals("/") ? "/" : "/" + vhost);
+  }
+
+  private static String describe(ConnectionFactory factory, List<Address> addresses) {
+    StringBuilder description = new StringBuilder(factory.isSSL() ? "amqps://" : "amqp://");
+    for (int i = 0; i < addresses.size(); i++) {
+      description.append(i == 0 ? "" : ",").append(addresses.get(i).getHost()).append(':')
+          .append(addresses.get(i).getPort() < 0 ? factory.getPort() : addresses.get(i).getPort());
+    }
+    String vhost = factory.getVirtualHost();
+    return description.append(vhost.equals("/") ? "/" : "/" + vhost).toString();
+  }
+
+  /**
+   * Fails fast while the broker blocks publishing (memory or disk alarm): a publish would
+   * otherwise block the caller for as long as the alarm lasts.
+   */
+  void checkNotBlocked() {
+    String reason = blockedReason;
+    if (reason != null) {
+      throw new RpcException(Code.UNAVAILABLE, "the broker " + brokerDescription + " blocks publishing: " + reason);
+    }
   }
 
   /** The open connection, connecting first if needed. */
@@ -53,7 +81,9 @@ final class AmqpTransport {
       }
       if (connection == null) {
         try {
-          Connection opened = factory.newConnection(connectionName);
+          Connection opened = addresses.isEmpty()
+              ? factory.newConnection(connectionName)
+              : factory.newConnection(addresses, connectionName);
           Object product = opened.getServerProperties().get("product");
           rabbitMq = product != null && product.toString().contains("RabbitMQ");
           opened.addShutdownListener(cause -> {
@@ -62,6 +92,7 @@ final class AmqpTransport {
                   call.method.key + ": connection to " + brokerDescription + " lost: " + cause.getMessage()));
             }
           });
+          opened.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
           connection = opened;
         } catch (IOException | TimeoutException e) {
           throw new RpcException(Code.UNAVAILABLE, "cannot connect to " + brokerDescription + ": "

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,11 +29,14 @@ final class Dispatcher {
   final ServiceDescriptor service;
   private final Object implementation;
   private final ObjectMapper mapper;
+  private final int maxMessageSize;
+  private final LongAdder expired = new LongAdder();
 
-  Dispatcher(ServiceDescriptor service, Object implementation, ObjectMapper mapper) {
+  Dispatcher(ServiceDescriptor service, Object implementation, ObjectMapper mapper, int maxMessageSize) {
     this.service = service;
     this.implementation = implementation;
     this.mapper = mapper;
+    this.maxMessageSize = maxMessageSize;
     for (MethodDescriptor method : service.methods()) {
       method.method.trySetAccessible(); // interfaces need not be public
     }
@@ -42,8 +46,14 @@ final class Dispatcher {
    * Decodes, invokes and replies.
    *
    * @param deadlineMillis the caller's absolute deadline (epoch ms), or 0 if the request has none
+   * @param redelivered the broker delivers this request again (a server died before acking it)
    */
-  void dispatch(byte[] body, long deadlineMillis, ReplySink sink) {
+  void dispatch(byte[] body, long deadlineMillis, boolean redelivered, ReplySink sink) {
+    if (body.length > maxMessageSize) {
+      replyError(sink, Code.RESOURCE_EXHAUSTED, null,
+          "the request has " + body.length + " bytes, more than the server's limit of " + maxMessageSize);
+      return;
+    }
     Envelope.Request request;
     try {
       request = Envelope.decodeRequest(mapper, service, body);
@@ -53,18 +63,24 @@ final class Dispatcher {
       return;
     }
     MethodDescriptor method = request.method();
-    if (deadlineMillis != 0 && System.currentTimeMillis() >= deadlineMillis) {
-      log.debug("skipped {}: its deadline passed before it ran", method.key);
-      replyError(sink, Code.DEADLINE_EXCEEDED, null, "the deadline passed before the server ran " + method.wireName);
+    if (redelivered && !method.idempotent) {
+      // It may have run already on a server that died before acking: running it again could do it twice.
+      replyError(sink, Code.UNAVAILABLE, null, "the request for " + method.wireName
+          + " was redelivered after a server failure and may or may not have run; it is not run again"
+          + " because the method is not @Idempotent");
+      return;
+    }
+    if (isExpired(deadlineMillis)) {
+      replyExpired(sink, method.wireName);
       return;
     }
     Object result;
     try {
-      result = method.method.invoke(implementation, request.args());
+      result = CallContext.callWithDeadline(deadlineMillis, () -> method.method.invoke(implementation, request.args()));
     } catch (InvocationTargetException e) {
       replyFailure(sink, method, e.getCause());
       return;
-    } catch (IllegalAccessException | RuntimeException e) {
+    } catch (Exception e) {
       replyFailure(sink, method, new RpcException(Code.INTERNAL, "cannot invoke " + method.wireName + ": " + e, e));
       return;
     }
@@ -104,7 +120,27 @@ final class Dispatcher {
       replyError(sink, e.code(), null, e.getMessage());
       return;
     }
+    if (encoded.length > maxMessageSize) {
+      replyError(sink, Code.RESOURCE_EXHAUSTED, null, "the result of " + method.wireName + " has " + encoded.length
+          + " bytes, more than the server's limit of " + maxMessageSize);
+      return;
+    }
     sink.reply(Envelope.STATUS_OK, encoded);
+  }
+
+  static boolean isExpired(long deadlineMillis) {
+    return deadlineMillis != 0 && System.currentTimeMillis() >= deadlineMillis;
+  }
+
+  /** Answers a request whose deadline passed without running it; counted and logged at debug. */
+  void replyExpired(ReplySink sink, String what) {
+    expired.increment();
+    log.debug("skipped {} on {}: its deadline passed before it ran", what, service.queue);
+    replyError(sink, Code.DEADLINE_EXCEEDED, null, "the deadline passed before the server ran " + what);
+  }
+
+  long expiredRequests() {
+    return expired.sum();
   }
 
   /** A handler's exception: its own code if it threw an {@link RpcException}, else an application error. */

@@ -31,6 +31,8 @@ final class MethodDescriptor {
   final boolean returnsVoid;
   /** This method's deadline, relative to the start of a call. */
   final long timeoutNanos;
+  /** {@code @Idempotent}: retried on UNAVAILABLE, run again when redelivered. */
+  final boolean idempotent;
   /** Checked and unchecked exception types declared in {@code throws}, rethrown by type. */
   final List<Class<? extends Throwable>> declaredExceptions;
 
@@ -46,6 +48,7 @@ final class MethodDescriptor {
       boolean async,
       boolean returnsVoid,
       long timeoutNanos,
+      boolean idempotent,
       List<Class<? extends Throwable>> declaredExceptions) {
     this.method = method;
     this.wireName = wireName;
@@ -59,6 +62,7 @@ final class MethodDescriptor {
     this.async = async;
     this.returnsVoid = returnsVoid;
     this.timeoutNanos = timeoutNanos;
+    this.idempotent = idempotent;
     this.declaredExceptions = declaredExceptions;
   }
 

@@ -62,6 +62,11 @@ final class ReplyRouter {
     call.timeoutTask(timer.schedule(() -> expire(call), call.timeoutNanos, TimeUnit.NANOSECONDS));
   }
 
+  /** Runs {@code task} after {@code delayNanos} on the router's timer thread (e.g. a retry). */
+  void schedule(Runnable task, long delayNanos) {
+    timer.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+  }
+
   /** Ends a call whose deadline passed, unless a reply ended it first. */
   void expire(PendingCall call) {
     call.forget();

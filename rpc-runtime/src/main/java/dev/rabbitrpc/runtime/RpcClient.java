@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -48,6 +49,9 @@ public final class RpcClient implements AutoCloseable {
 
   private final Codec codec;
   private final Duration timeout;
+  private final int maxInFlight;
+  private final int maxMessageSize;
+  private final QueueSettings queueSettings;
   private final int workers;
   private final Duration shutdownGrace;
   private final ReplyRouter router;
@@ -59,10 +63,13 @@ public final class RpcClient implements AutoCloseable {
   private RpcClient(Builder builder, ConnectionFactory factory) {
     this.codec = builder.codec;
     this.timeout = builder.timeout;
+    this.maxInFlight = builder.maxInFlight;
+    this.maxMessageSize = builder.maxMessageSize;
+    this.queueSettings = new QueueSettings(builder.quorumQueues, builder.deadLetterExchange);
     this.workers = builder.workers;
     this.shutdownGrace = builder.shutdownGrace;
     this.router = new ReplyRouter(codec.mapper(), builder.executor);
-    this.transport = new AmqpTransport(factory, builder.connectionName, builder.channels, router);
+    this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router);
   }
 
   /** A builder with the defaults: localhost broker, 30 s timeout, strict JSON codec. */
@@ -130,7 +137,8 @@ public final class RpcClient implements AutoCloseable {
       throw new IllegalArgumentException(
           implementation.getClass().getName() + " does not implement " + descriptor.type.getName());
     }
-    RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec.mapper()), workers, shutdownGrace);
+    RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec.mapper(), maxMessageSize),
+        workers, shutdownGrace, queueSettings);
     servers.add(server);
     try {
       server.start(transport);
@@ -169,14 +177,83 @@ public final class RpcClient implements AutoCloseable {
     return services.computeIfAbsent(service, type -> ServiceDescriptor.parse(type, codec, timeout));
   }
 
-  /** One remote call: encode, register, publish, then wait (sync) or return the future (async). */
+  /**
+   * One remote call. Sync methods wait for the reply on the calling thread; async methods return
+   * the future at once and never throw: every failure completes the future. {@code @Idempotent}
+   * calls are retried on {@code UNAVAILABLE} with backoff, within the same deadline.
+   */
   Object call(ServiceDescriptor service, MethodDescriptor method, Object[] args) throws Throwable {
+    // A call made inside a handler inherits what is left of the handler's caller's deadline.
+    long timeoutNanos = Math.min(method.timeoutNanos, CallContext.remainingNanos());
+    long deadlineNanos = System.nanoTime() + timeoutNanos;
+    if (method.async) {
+      return method.idempotent
+          ? new RetryingCall(service, method, args, deadlineNanos).start()
+          : sendOrFail(service, method, args, deadlineNanos);
+    }
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return await(send(service, method, args, deadlineNanos), deadlineNanos);
+      } catch (RpcException e) {
+        long backoff = retryBackoffNanos(method, e, attempt, deadlineNanos);
+        if (backoff < 0) {
+          throw e;
+        }
+        try {
+          TimeUnit.NANOSECONDS.sleep(backoff);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new RpcException(Code.CANCELLED, method.key + ": interrupted while waiting to retry", interrupted);
+        }
+      }
+    }
+  }
+
+  /**
+   * How long to wait before retrying a failed attempt, or -1 if it must not be retried: only
+   * {@code @Idempotent} methods, only {@code UNAVAILABLE}, only while the deadline leaves room.
+   */
+  private static long retryBackoffNanos(MethodDescriptor method, Throwable failure, int attempt, long deadlineNanos) {
+    if (!method.idempotent || !(failure instanceof RpcException)
+        || ((RpcException) failure).code() != Code.UNAVAILABLE) {
+      return -1;
+    }
+    long base = TimeUnit.MILLISECONDS.toNanos(50) << Math.min(attempt, 5); // 50 ms .. 1.6 s
+    long backoff = Math.min(base, TimeUnit.SECONDS.toNanos(1));
+    backoff = backoff / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+    return System.nanoTime() + backoff < deadlineNanos ? backoff : -1;
+  }
+
+  private CompletableFuture<Object> sendOrFail(ServiceDescriptor service, MethodDescriptor method, Object[] args,
+      long deadlineNanos) {
+    try {
+      PendingCall call = send(service, method, args, deadlineNanos);
+      router.armDeadline(call);
+      return call;
+    } catch (RpcException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Encodes, registers and publishes one attempt; the returned call is pending until its reply. */
+  private PendingCall send(ServiceDescriptor service, MethodDescriptor method, Object[] args, long deadlineNanos) {
     if (closed) {
       throw new RpcException(Code.CANCELLED, method.key + ": the client is closed");
     }
+    long timeoutNanos = deadlineNanos - System.nanoTime();
+    if (timeoutNanos <= 0) {
+      throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed before the call was sent");
+    }
+    if (router.pendingCount() >= maxInFlight) {
+      throw new RpcException(Code.RESOURCE_EXHAUSTED,
+          method.key + ": " + maxInFlight + " calls already in flight (RpcClient.Builder.maxInFlight)");
+    }
     byte[] body = Envelope.encodeRequest(codec.mapper(), method, args);
+    if (body.length > maxMessageSize) {
+      throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
+          + " bytes, more than the limit of " + maxMessageSize + " (RpcClient.Builder.maxMessageSize)");
+    }
     CallChannel channel = transport.callChannel();
-    long timeoutNanos = method.timeoutNanos;
     long timeoutMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
     PendingCall call = router.register(method, channel, timeoutNanos);
     AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
@@ -190,18 +267,23 @@ public final class RpcClient implements AutoCloseable {
         .expiration(transport.isRabbitMq() ? Long.toString(timeoutMillis) : null)
         .build();
     try {
+      transport.checkNotBlocked();
       channel.publish(service.queue, properties, body);
-    } catch (IOException | ShutdownSignalException e) {
+    } catch (IOException | ShutdownSignalException | RpcException e) {
       call.forget();
+      if (e instanceof RpcException) {
+        throw (RpcException) e;
+      }
       throw new RpcException(Code.UNAVAILABLE,
           method.key + ": cannot send the request to " + transport.brokerDescription + ": " + e.getMessage(), e);
     }
-    if (method.async) {
-      router.armDeadline(call);
-      return call;
-    }
+    return call;
+  }
+
+  /** Waits for a sync call's outcome until its deadline. */
+  private Object await(PendingCall call, long deadlineNanos) throws Throwable {
     try {
-      return call.get(timeoutNanos, TimeUnit.NANOSECONDS);
+      return call.get(deadlineNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
       throw e.getCause();
     } catch (TimeoutException e) {
@@ -210,7 +292,7 @@ public final class RpcClient implements AutoCloseable {
     } catch (InterruptedException e) {
       call.cancel(true);
       Thread.currentThread().interrupt();
-      throw new RpcException(Code.CANCELLED, method.key + ": interrupted while waiting for the reply", e);
+      throw new RpcException(Code.CANCELLED, call.method.key + ": interrupted while waiting for the reply", e);
     }
   }
 
@@ -220,6 +302,85 @@ public final class RpcClient implements AutoCloseable {
       return call.getNow(null);
     } catch (CompletionException e) {
       throw e.getCause();
+    }
+  }
+
+  /**
+   * The future of an async {@code @Idempotent} call: each attempt is a {@link PendingCall}; an
+   * attempt failing with {@code UNAVAILABLE} is retried after a backoff while the deadline allows.
+   * Cancelling it cancels the attempt in flight.
+   */
+  private final class RetryingCall extends CompletableFuture<Object> {
+    private final ServiceDescriptor service;
+    private final MethodDescriptor method;
+    private final Object[] args;
+    private final long deadlineNanos;
+    private volatile PendingCall attempt;
+    private int attempts;
+
+    RetryingCall(ServiceDescriptor service, MethodDescriptor method, Object[] args, long deadlineNanos) {
+      this.service = service;
+      this.method = method;
+      this.args = args;
+      this.deadlineNanos = deadlineNanos;
+    }
+
+    RetryingCall start() {
+      attemptNow();
+      return this;
+    }
+
+    private void attemptNow() {
+      if (isDone()) {
+        return;
+      }
+      PendingCall current;
+      try {
+        current = send(service, method, args, deadlineNanos);
+      } catch (RpcException e) {
+        failed(e);
+        return;
+      }
+      attempt = current;
+      router.armDeadline(current);
+      current.whenComplete((value, failure) -> {
+        if (failure == null) {
+          complete(value);
+        } else {
+          failed(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
+        }
+      });
+      if (isCancelled()) {
+        current.cancel(false);
+      }
+    }
+
+    private void failed(Throwable failure) {
+      long backoff = retryBackoffNanos(method, failure, attempts++, deadlineNanos);
+      if (backoff < 0 || isDone()) {
+        completeExceptionally(failure);
+      } else {
+        try {
+          router.schedule(this::attemptNow, backoff);
+        } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
+          completeExceptionally(new RpcException(Code.CANCELLED, method.key + ": the client was closed"));
+        }
+      }
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      boolean cancelled = super.cancel(mayInterruptIfRunning);
+      PendingCall current = attempt;
+      if (current != null) {
+        current.cancel(mayInterruptIfRunning);
+      }
+      return cancelled;
+    }
+
+    @Override
+    public <U> CompletableFuture<U> newIncompleteFuture() {
+      return new CompletableFuture<>();
     }
   }
 
@@ -276,6 +437,11 @@ public final class RpcClient implements AutoCloseable {
     private int channels = 1;
     private Duration shutdownGrace = Duration.ofSeconds(10);
     private String connectionName = "rabbit-rpc";
+    private int maxInFlight = 50_000;
+    private int maxMessageSize = 16 * 1024 * 1024;
+    private List<com.rabbitmq.client.Address> addresses = List.of();
+    private boolean quorumQueues;
+    private String deadLetterExchange;
 
     private Builder() {}
 
@@ -354,6 +520,64 @@ public final class RpcClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Calls in flight at most; a call beyond fails at once with {@code RESOURCE_EXHAUSTED} rather
+     * than waiting, so that no caller waits longer than it asked. Default 50,000.
+     */
+    public Builder maxInFlight(int maxInFlight) {
+      if (maxInFlight < 1) {
+        throw new IllegalArgumentException("maxInFlight must be at least 1: " + maxInFlight);
+      }
+      this.maxInFlight = maxInFlight;
+      return this;
+    }
+
+    /**
+     * The largest request or reply body in bytes, checked before anything is parsed or sent:
+     * a larger request fails with {@code RESOURCE_EXHAUSTED} on the client, or gets that error
+     * reply from a server. Default 16 MiB; at most 60 MiB, below amqp-client's 64 MiB inbound limit.
+     */
+    public Builder maxMessageSize(int bytes) {
+      if (bytes < 1024 || bytes > 60 * 1024 * 1024) {
+        throw new IllegalArgumentException("maxMessageSize must be between 1 KiB and 60 MiB: " + bytes);
+      }
+      this.maxMessageSize = bytes;
+      return this;
+    }
+
+    /**
+     * Brokers of a cluster to connect to, e.g. {@code "rabbit1:5672", "rabbit2:5672"}: the first
+     * reachable one is used, and recovery moves to another when it is lost. Credentials and
+     * virtual host still come from the URI or connection factory.
+     */
+    public Builder addresses(String... hostsAndPorts) {
+      List<com.rabbitmq.client.Address> parsed = new java.util.ArrayList<>();
+      for (String hostAndPort : hostsAndPorts) {
+        parsed.add(com.rabbitmq.client.Address.parseAddress(Objects.requireNonNull(hostAndPort, "address")));
+      }
+      this.addresses = List.copyOf(parsed);
+      return this;
+    }
+
+    /**
+     * Exported services declare their request queues as quorum queues (durable, replicated)
+     * instead of the tutorial's classic transient queue. All servers of a queue must agree.
+     */
+    public Builder quorumQueues(boolean quorumQueues) {
+      this.quorumQueues = quorumQueues;
+      return this;
+    }
+
+    /**
+     * Exported services declare their request queues with this dead-letter exchange, which
+     * receives requests the server rejects (no {@code reply_to}) and, on RabbitMQ, requests that
+     * expired in the queue. All servers of a queue must agree.
+     */
+    public Builder deadLetterExchange(String exchange) {
+      this.deadLetterExchange = Objects.requireNonNull(exchange, "exchange");
+      return this;
+    }
+
     /** The connection's name, shown by the broker's tools; default {@code rabbit-rpc}. */
     public Builder connectionName(String connectionName) {
       this.connectionName = Objects.requireNonNull(connectionName, "connectionName");
@@ -379,6 +603,8 @@ public final class RpcClient implements AutoCloseable {
       }
       // amqp-client's default waits 5 s before each reconnection attempt; calls fail fast meanwhile.
       factory.setNetworkRecoveryInterval(1_000);
+      // Its default lets a channel operation (declare, close) wait 10 minutes on a stalled connection.
+      factory.setChannelRpcTimeout(10_000);
       if (factory.isSSL()) {
         // setUri("amqps://…") trusts every certificate; use the JVM's trust store and check the host instead.
         try {

@@ -45,6 +45,7 @@ public final class RpcServer implements AutoCloseable {
   private final Dispatcher dispatcher;
   private final int workers;
   private final Duration shutdownGrace;
+  private final QueueSettings queueSettings;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Object drained = new Object();
   private Channel channel;
@@ -52,11 +53,12 @@ public final class RpcServer implements AutoCloseable {
   private String consumerTag;
   private volatile boolean closed;
 
-  RpcServer(RpcClient client, Dispatcher dispatcher, int workers, Duration shutdownGrace) {
+  RpcServer(RpcClient client, Dispatcher dispatcher, int workers, Duration shutdownGrace, QueueSettings queueSettings) {
     this.client = client;
     this.dispatcher = dispatcher;
     this.workers = workers;
     this.shutdownGrace = shutdownGrace;
+    this.queueSettings = queueSettings;
   }
 
   /**
@@ -74,12 +76,17 @@ public final class RpcServer implements AutoCloseable {
     return dispatcher.service.queue;
   }
 
+  /** Requests answered with {@code DEADLINE_EXCEEDED} without running, because their deadline had passed. */
+  public long expiredRequests() {
+    return dispatcher.expiredRequests();
+  }
+
   synchronized void start(AmqpTransport transport) {
     String queue = queue();
     try {
       channel = transport.openChannel();
-      // As RabbitMQ's tutorial declares it, so that its programs and ours can share the queue.
-      channel.queueDeclare(queue, false, false, false, null);
+      // By default as RabbitMQ's tutorial declares it, so that its programs and ours can share the queue.
+      channel.queueDeclare(queue, queueSettings.durable(), false, false, queueSettings.arguments());
       channel.basicQos(workers);
       executor = new ThreadPoolExecutor(workers, workers, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
           Threads.daemon("rpc-server-" + queue));
@@ -87,7 +94,13 @@ public final class RpcServer implements AutoCloseable {
         @Override
         public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
           inFlight.incrementAndGet();
-          executor.execute(() -> handle(envelope.getDeliveryTag(), properties, body));
+          long deadline = deadlineOf(properties);
+          if (Dispatcher.isExpired(deadline) && properties.getReplyTo() != null && !properties.getReplyTo().isEmpty()) {
+            // Expired while queued or prefetched (RabbitMQ does not expire prefetched messages): no worker needed.
+            dispatcher.replyExpired(replySink(envelope.getDeliveryTag(), properties), "a request");
+            return;
+          }
+          executor.execute(() -> handle(envelope, properties, body, deadline));
         }
 
         @Override
@@ -106,7 +119,8 @@ public final class RpcServer implements AutoCloseable {
     }
   }
 
-  private void handle(long deliveryTag, AMQP.BasicProperties properties, byte[] body) {
+  private void handle(Envelope envelope, AMQP.BasicProperties properties, byte[] body, long deadline) {
+    long deliveryTag = envelope.getDeliveryTag();
     try {
       String replyTo = properties.getReplyTo();
       if (replyTo == null || replyTo.isEmpty()) {
@@ -114,25 +128,31 @@ public final class RpcServer implements AutoCloseable {
         settle(() -> channel.basicReject(deliveryTag, false));
         return;
       }
-      String correlationId = properties.getCorrelationId();
-      dispatcher.dispatch(body, deadlineOf(properties), (status, replyBody) -> {
-        AMQP.BasicProperties reply = new AMQP.BasicProperties.Builder()
-            .contentType(dev.rabbitrpc.runtime.Envelope.CONTENT_TYPE)
-            .correlationId(correlationId)
-            .headers(status.equals(dev.rabbitrpc.runtime.Envelope.STATUS_OK) ? OK_HEADERS : Map.of(
-                dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
-                dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, status))
-            .build();
-        // Never mandatory: RabbitMQ 3.10 returns replies to direct reply-to addresses as NO_ROUTE.
-        settle(() -> {
-          channel.basicPublish("", replyTo, false, reply, replyBody);
-          channel.basicAck(deliveryTag, false);
-        });
-      });
+      dispatcher.dispatch(body, deadline, envelope.isRedeliver(), replySink(deliveryTag, properties));
     } catch (RuntimeException e) {
       log.error("failed to handle a request on {}", queue(), e);
       settle(() -> channel.basicReject(deliveryTag, false));
     }
+  }
+
+  /** Publishes the reply to the request's reply_to with its correlation id, then acks the request. */
+  private Dispatcher.ReplySink replySink(long deliveryTag, AMQP.BasicProperties request) {
+    String replyTo = request.getReplyTo();
+    String correlationId = request.getCorrelationId();
+    return (status, replyBody) -> {
+      AMQP.BasicProperties reply = new AMQP.BasicProperties.Builder()
+          .contentType(dev.rabbitrpc.runtime.Envelope.CONTENT_TYPE)
+          .correlationId(correlationId)
+          .headers(status.equals(dev.rabbitrpc.runtime.Envelope.STATUS_OK) ? OK_HEADERS : Map.of(
+              dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
+              dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, status))
+          .build();
+      // Never mandatory: RabbitMQ 3.10 returns replies to direct reply-to addresses as NO_ROUTE.
+      settle(() -> {
+        channel.basicPublish("", replyTo, false, reply, replyBody);
+        channel.basicAck(deliveryTag, false);
+      });
+    };
   }
 
   private static long deadlineOf(AMQP.BasicProperties properties) {

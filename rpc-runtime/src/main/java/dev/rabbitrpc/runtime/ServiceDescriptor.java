@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.deser.AbstractDeserializer;
 import com.fasterxml.jackson.databind.deser.BeanDeserializerBase;
 import com.fasterxml.jackson.databind.deser.DefaultDeserializationContext;
 import com.fasterxml.jackson.databind.type.TypeFactory;
+import dev.rabbitrpc.api.Idempotent;
 import dev.rabbitrpc.api.RpcMethod;
 import dev.rabbitrpc.api.RpcService;
 import dev.rabbitrpc.api.Timeout;
@@ -207,6 +208,7 @@ final class ServiceDescriptor {
         async,
         returnsVoid,
         timeout,
+        method.isAnnotationPresent(Idempotent.class) || method.getDeclaringClass().isAnnotationPresent(Idempotent.class),
         List.copyOf(declared));
   }
 
