@@ -1,0 +1,280 @@
+package dev.rabbitrpc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.GetResponse;
+import dev.rabbitrpc.api.Idempotent;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcException.Code;
+import dev.rabbitrpc.api.Timeout;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Deadlines that travel, retries only where safe, redelivery, limits and queue options. */
+class FailureSemanticsIT {
+  @RegisterExtension final TestBroker broker = new TestBroker();
+
+  private final String queue = TestBroker.uniqueQueue("semantics");
+  private final String innerQueue = TestBroker.uniqueQueue("semantics-inner");
+
+  @AfterEach
+  void deleteQueues() throws Exception {
+    broker.deleteQueue(queue);
+    broker.deleteQueue(innerQueue);
+  }
+
+  interface Counter {
+    int increment(String key);
+
+    @Idempotent
+    int read(String key);
+
+    @Idempotent
+    CompletableFuture<Integer> readAsync(String key);
+
+    String echo(String value);
+  }
+
+  static final class CounterImpl implements Counter {
+    final AtomicInteger increments = new AtomicInteger();
+    final AtomicInteger reads = new AtomicInteger();
+
+    @Override public int increment(String key) {
+      return increments.incrementAndGet();
+    }
+
+    @Override public int read(String key) {
+      return reads.incrementAndGet();
+    }
+
+    @Override public CompletableFuture<Integer> readAsync(String key) {
+      return CompletableFuture.completedFuture(read(key));
+    }
+
+    @Override public String echo(String value) {
+      return value;
+    }
+  }
+
+  interface Outer {
+    @Timeout(400)
+    String relay(long innerMillis);
+  }
+
+  interface Inner {
+    String sleep(long millis);
+  }
+
+  @Test
+  void callsFromInsideAHandlerInheritTheCallersRemainingDeadline() throws Exception {
+    RpcClient client = broker.client(b -> b.timeout(Duration.ofSeconds(20)));
+    CountDownLatch innerRelease = new CountDownLatch(1);
+    client.export(Inner.class, millis -> {
+      try {
+        innerRelease.await(millis, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return "inner done";
+    }, innerQueue);
+    Inner inner = client.proxy(Inner.class, innerQueue);
+    AtomicInteger innerFailuresSeen = new AtomicInteger();
+    client.export(Outer.class, innerMillis -> {
+      long start = System.nanoTime();
+      try {
+        return inner.sleep(innerMillis); // default timeout 20 s, but the caller gave 400 ms in all
+      } catch (RpcException e) {
+        assertEquals(Code.DEADLINE_EXCEEDED, e.code());
+        assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 1_000);
+        innerFailuresSeen.incrementAndGet();
+        throw e;
+      }
+    }, queue);
+    try {
+      RpcException e = assertThrows(RpcException.class, () -> client.proxy(Outer.class, queue).relay(10_000));
+      assertEquals(Code.DEADLINE_EXCEEDED, e.code());
+      TestBroker.await(Duration.ofSeconds(5), "the inner call to give up", () -> innerFailuresSeen.get() == 1);
+    } finally {
+      innerRelease.countDown();
+    }
+  }
+
+  @Test
+  void retriesAnIdempotentCallOnUnavailableUntilAServerAppears() throws Exception {
+    RpcClient client = broker.client(b -> b.timeout(Duration.ofSeconds(10)));
+    Counter counter = client.proxy(Counter.class, queue);
+    CompletableFuture<Integer> call = CompletableFuture.supplyAsync(() -> counter.read("k"));
+    // No queue yet: every attempt comes back unroutable (UNAVAILABLE) and is retried with backoff.
+    CounterImpl implementation = new CounterImpl();
+    TestBroker.await(Duration.ofSeconds(5), "the first attempt to fail", () -> !call.isDone() && client.pendingCalls() == 0);
+    broker.client().export(Counter.class, implementation, queue);
+    assertEquals(1, call.get(15, TimeUnit.SECONDS));
+    assertEquals(1, implementation.reads.get());
+  }
+
+  @Test
+  void retriesAnAsyncIdempotentCallToo() throws Exception {
+    RpcClient client = broker.client(b -> b.timeout(Duration.ofSeconds(10)));
+    CompletableFuture<Integer> call = client.proxy(Counter.class, queue).readAsync("k");
+    TestBroker.await(Duration.ofSeconds(5), "the first attempt to fail", () -> client.pendingCalls() == 0);
+    broker.client().export(Counter.class, new CounterImpl(), queue);
+    assertEquals(1, call.get(15, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void neverRetriesANonIdempotentCall() {
+    Counter counter = broker.client().proxy(Counter.class, queue);
+    long start = System.nanoTime();
+    RpcException e = assertThrows(RpcException.class, () -> counter.increment("k"));
+    assertEquals(Code.UNAVAILABLE, e.code());
+    assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 500, "failed at once, no retries");
+  }
+
+  @Test
+  void givesUpRetryingAtTheDeadline() {
+    RpcClient client = broker.client(b -> b.timeout(Duration.ofMillis(700)));
+    Counter counter = client.proxy(Counter.class, queue);
+    long start = System.nanoTime();
+    RpcException e = assertThrows(RpcException.class, () -> counter.read("k"));
+    long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertEquals(Code.UNAVAILABLE, e.code());
+    assertTrue(elapsed >= 300 && elapsed < 1_700, "retried for " + elapsed + " ms");
+  }
+
+  /**
+   * A server that took a request and died before acking it (here: a raw consumer whose channel
+   * closes) leaves it to be redelivered: an idempotent method runs again, any other does not.
+   */
+  @Test
+  void runsARedeliveredRequestOnlyIfItsMethodIsIdempotent() throws Exception {
+    RpcClient client = broker.client();
+    Counter counter = client.proxy(Counter.class, queue);
+    Channel dying = broker.rawConnection().createChannel();
+    dying.queueDeclare(queue, false, false, false, null);
+    dying.basicQos(2);
+    CountDownLatch taken = new CountDownLatch(2);
+    dying.basicConsume(queue, false, new DefaultConsumer(dying) {
+      @Override
+      public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+        taken.countDown(); // never acked
+      }
+    });
+    CompletableFuture<Integer> increment = CompletableFuture.supplyAsync(() -> counter.increment("k"));
+    CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> counter.read("k"));
+    assertTrue(taken.await(10, TimeUnit.SECONDS));
+
+    CounterImpl implementation = new CounterImpl();
+    client.export(Counter.class, implementation, queue);
+    dying.close(); // the "crash": both requests go back to the queue, marked redelivered
+
+    ExecutionException e = assertThrows(ExecutionException.class, () -> increment.get(10, TimeUnit.SECONDS));
+    assertEquals(Code.UNAVAILABLE, assertInstanceOf(RpcException.class, e.getCause()).code());
+    assertEquals(1, read.get(10, TimeUnit.SECONDS));
+    assertEquals(0, implementation.increments.get(), "a non-idempotent request is never run twice");
+  }
+
+  @Test
+  void failsWithResourceExhaustedBeyondMaxInFlight() throws Exception {
+    RpcClient client = broker.client(b -> b.maxInFlight(2));
+    CountDownLatch release = new CountDownLatch(1);
+    broker.client().export(Inner.class, millis -> {
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return "done";
+    }, queue);
+    Inner inner = client.proxy(Inner.class, queue);
+    try {
+      CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> inner.sleep(1));
+      CompletableFuture<String> second = CompletableFuture.supplyAsync(() -> inner.sleep(1));
+      TestBroker.await(Duration.ofSeconds(5), "two calls in flight", () -> client.pendingCalls() == 2);
+      RpcException e = assertThrows(RpcException.class, () -> inner.sleep(1));
+      assertEquals(Code.RESOURCE_EXHAUSTED, e.code());
+      release.countDown();
+      assertEquals("done", first.get(10, TimeUnit.SECONDS));
+      assertEquals("done", second.get(10, TimeUnit.SECONDS));
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void refusesToSendARequestAboveTheSizeLimit() throws Exception {
+    CounterImpl implementation = new CounterImpl();
+    broker.client().export(Counter.class, implementation, queue);
+    Counter counter = broker.client(b -> b.maxMessageSize(1024)).proxy(Counter.class, queue);
+    RpcException e = assertThrows(RpcException.class, () -> counter.echo("x".repeat(2_000)));
+    assertEquals(Code.RESOURCE_EXHAUSTED, e.code());
+    assertEquals("small", counter.echo("small"));
+  }
+
+  @Test
+  void answersARequestAboveTheServersLimitWithResourceExhaustedBeforeParsing() throws Exception {
+    broker.client(b -> b.maxMessageSize(1024)).export(Counter.class, new CounterImpl(), queue);
+    Counter counter = broker.client().proxy(Counter.class, queue);
+    RpcException e = assertThrows(RpcException.class, () -> counter.echo("x".repeat(2_000)));
+    assertEquals(Code.RESOURCE_EXHAUSTED, e.code());
+    assertEquals("small", counter.echo("small"));
+  }
+
+  @Test
+  void declaresAQuorumRequestQueueWhenAsked() throws Exception {
+    broker.client(b -> b.quorumQueues(true)).export(Counter.class, new CounterImpl(), queue);
+    assertEquals("q", broker.client().proxy(Counter.class, queue).echo("q"));
+    Channel channel = broker.rawConnection().createChannel();
+    // Declaring it as the tutorial's classic queue now fails: the broker has a quorum queue.
+    IOException mismatch = assertThrows(IOException.class, () -> channel.queueDeclare(queue, false, false, false, null));
+    assertTrue(String.valueOf(mismatch.getCause()).contains("PRECONDITION_FAILED"), String.valueOf(mismatch.getCause()));
+  }
+
+  @Test
+  void deadLettersARequestWithoutReplyToWhenTheQueueHasADeadLetterExchange() throws Exception {
+    String exchange = "test.dlx." + queue;
+    Channel channel = broker.rawConnection().createChannel();
+    channel.exchangeDeclare(exchange, "fanout", false, true, null);
+    String dead = channel.queueDeclare().getQueue();
+    channel.queueBind(dead, exchange, "");
+    try {
+      broker.client(b -> b.deadLetterExchange(exchange)).export(Counter.class, new CounterImpl(), queue);
+      channel.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentType("application/json").build(),
+          "{\"method\":\"echo\",\"args\":[\"lost\"]}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      GetResponse[] got = new GetResponse[1];
+      TestBroker.await(Duration.ofSeconds(10), "the request to be dead-lettered", () -> {
+        try {
+          got[0] = channel.basicGet(dead, true);
+          return got[0] != null;
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      assertEquals("{\"method\":\"echo\",\"args\":[\"lost\"]}", new String(got[0].getBody(), java.nio.charset.StandardCharsets.UTF_8));
+    } finally {
+      channel.exchangeDelete(exchange);
+    }
+  }
+
+  @Test
+  void connectsToTheFirstReachableAddressOfAList() {
+    broker.client().export(Counter.class, new CounterImpl(), queue);
+    RpcClient client = broker.client(b -> b.addresses("127.0.0.1:1", "127.0.0.1:5672"));
+    assertEquals("listed", client.proxy(Counter.class, queue).echo("listed"));
+    assertTrue(client.toString().contains("127.0.0.1:1,127.0.0.1:5672"), client.toString());
+  }
+}
