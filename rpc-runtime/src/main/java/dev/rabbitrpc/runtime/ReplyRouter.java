@@ -50,9 +50,9 @@ final class ReplyRouter {
     this.timer.setRemoveOnCancelPolicy(true);
   }
 
-  PendingCall register(MethodDescriptor method, CallChannel channel, long timeoutNanos) {
+  PendingCall register(MethodDescriptor method, CallChannel channel, String queue, long timeoutNanos) {
     String id = idPrefix + Long.toString(idCounter.incrementAndGet(), 36);
-    PendingCall call = new PendingCall(id, method, channel, timeoutNanos, this);
+    PendingCall call = new PendingCall(id, method, channel, queue, timeoutNanos, this);
     pending.put(id, call);
     return call;
   }
@@ -137,6 +137,22 @@ final class ReplyRouter {
     } else {
       call.completeExceptionally(failure);
     }
+  }
+
+  /** The queues of calls that have waited past their probe time, for {@link ConsumerProbe}. */
+  java.util.Set<String> queuesWaitingSince(long nowNanos) {
+    java.util.Set<String> queues = new java.util.HashSet<>();
+    for (PendingCall call : pending.values()) {
+      if (call.probeAtNanos - nowNanos <= 0) {
+        queues.add(call.queue);
+      }
+    }
+    return queues;
+  }
+
+  /** Runs {@code task} every {@code periodNanos} on the timer thread until the router shuts down. */
+  void every(Runnable task, long periodNanos) {
+    timer.scheduleWithFixedDelay(task, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
   }
 
   int pendingCount() {

@@ -56,6 +56,7 @@ public final class RpcClient implements AutoCloseable {
   private final Duration shutdownGrace;
   private final ReplyRouter router;
   private final AmqpTransport transport;
+  private final ConsumerProbe probe;
   private final Map<Class<?>, ServiceDescriptor> services = new ConcurrentHashMap<>();
   private final List<RpcServer> servers = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
@@ -70,6 +71,7 @@ public final class RpcClient implements AutoCloseable {
     this.shutdownGrace = builder.shutdownGrace;
     this.router = new ReplyRouter(codec.mapper(), builder.executor);
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router);
+    this.probe = new ConsumerProbe(transport, router);
   }
 
   /** A builder with the defaults: localhost broker, 30 s timeout, strict JSON codec. */
@@ -255,7 +257,8 @@ public final class RpcClient implements AutoCloseable {
     }
     CallChannel channel = transport.callChannel();
     long timeoutMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
-    PendingCall call = router.register(method, channel, timeoutNanos);
+    PendingCall call = router.register(method, channel, service.queue, timeoutNanos);
+    probe.ensureStarted();
     AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
         .contentType(Envelope.CONTENT_TYPE)
         .correlationId(call.correlationId)
@@ -399,6 +402,7 @@ public final class RpcClient implements AutoCloseable {
     for (RpcServer server : servers) {
       server.close();
     }
+    probe.shutdown();
     transport.close();
     router.shutdown();
   }

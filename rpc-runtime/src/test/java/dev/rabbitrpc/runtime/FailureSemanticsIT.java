@@ -189,6 +189,21 @@ class FailureSemanticsIT {
   }
 
   @Test
+  void failsWithUnavailableWellBeforeTheDeadlineWhenNothingConsumesTheQueue() throws Exception {
+    try (Channel channel = broker.rawConnection().createChannel()) {
+      channel.queueDeclare(queue, false, false, false, null); // the queue exists, every server is gone
+    }
+    RpcClient client = broker.client(b -> b.timeout(Duration.ofSeconds(10)));
+    Counter counter = client.proxy(Counter.class, queue);
+    long start = System.nanoTime();
+    RpcException e = assertThrows(RpcException.class, () -> counter.echo("anyone?"));
+    long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertEquals(Code.UNAVAILABLE, e.code());
+    assertTrue(e.getMessage().contains("no server consumes queue " + queue), e.getMessage());
+    assertTrue(elapsed < 1_500, "detected after " + elapsed + " ms");
+  }
+
+  @Test
   void failsWithResourceExhaustedBeyondMaxInFlight() throws Exception {
     RpcClient client = broker.client(b -> b.maxInFlight(2));
     CountDownLatch release = new CountDownLatch(1);

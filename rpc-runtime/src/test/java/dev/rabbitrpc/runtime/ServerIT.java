@@ -155,9 +155,9 @@ class ServerIT {
       letGo.countDown();
       assertEquals("finished", running.get(10, TimeUnit.SECONDS));
       closing.get(10, TimeUnit.SECONDS);
-      // closed: no consumer any more, so a new request stays queued until its deadline
-      RpcException e = assertThrows(RpcException.class, () -> failing.slow(1));
-      assertEquals(Code.DEADLINE_EXCEEDED, e.code());
+      // closed: no consumer any more, so a new request fails fast instead of waiting for its deadline
+      RpcException e = assertThrows(RpcException.class, () -> failing.fast("nobody"));
+      assertEquals(Code.UNAVAILABLE, e.code());
     } finally {
       letGo.countDown();
       broker.deleteQueue(queue);

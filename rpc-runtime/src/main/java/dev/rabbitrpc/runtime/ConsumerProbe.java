@@ -1,0 +1,98 @@
+package dev.rabbitrpc.runtime;
+
+import com.rabbitmq.client.Channel;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcException.Code;
+import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fails calls fast when their queue exists but nothing consumes it (every server is down), instead
+ * of at their deadline. A call that has no reply after {@link #PROBE_AFTER_NANOS} (or a quarter of
+ * its timeout, if shorter) gets its queue probed with a passive {@code queue.declare}; a consumer
+ * count of 0 fails every such call to that queue with {@code UNAVAILABLE}.
+ *
+ * <p>It costs nothing per call: a sweep of the pending calls every {@link #SWEEP_NANOS} collects the
+ * queues to probe, and the probe runs on its own thread with its own channel, so a slow broker
+ * never delays deadlines. Detection takes between the probe delay and that plus one sweep and one
+ * broker round trip.
+ */
+final class ConsumerProbe {
+  private static final Logger log = LoggerFactory.getLogger(ConsumerProbe.class);
+  static final long PROBE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  private final AmqpTransport transport;
+  private final ReplyRouter router;
+  private final ExecutorService prober = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+      new LinkedBlockingQueue<>(), Threads.daemon("rpc-consumer-probe"));
+  private final AtomicBoolean probing = new AtomicBoolean();
+  private final AtomicBoolean started = new AtomicBoolean();
+  private Channel channel;
+
+  ConsumerProbe(AmqpTransport transport, ReplyRouter router) {
+    this.transport = transport;
+    this.router = router;
+  }
+
+  /** Starts sweeping on the first call; idempotent and cheap. */
+  void ensureStarted() {
+    if (!started.get() && started.compareAndSet(false, true)) {
+      router.every(this::sweep, SWEEP_NANOS);
+    }
+  }
+
+  private void sweep() {
+    if (probing.get() || router.pendingCount() == 0) {
+      return;
+    }
+    long now = System.nanoTime();
+    Set<String> queues = router.queuesWaitingSince(now);
+    if (queues.isEmpty() || !probing.compareAndSet(false, true)) {
+      return;
+    }
+    prober.execute(() -> {
+      try {
+        for (String queue : queues) {
+          if (consumerCount(queue) == 0) {
+            router.failAll(call -> call.queue.equals(queue) && call.probeAtNanos - now <= 0,
+                call -> new RpcException(Code.UNAVAILABLE, call.method.key + ": no server consumes queue " + queue));
+          }
+        }
+      } finally {
+        probing.set(false);
+      }
+    });
+  }
+
+  /** Consumers of the queue; 0 if it does not exist; -1 if the broker cannot be asked now. */
+  private int consumerCount(String queue) {
+    try {
+      if (channel == null || !channel.isOpen()) {
+        channel = transport.openChannel();
+      }
+      return channel.queueDeclarePassive(queue).getConsumerCount();
+    } catch (IOException e) {
+      // 404: the queue is gone (the channel is closed by it), so nothing consumes it
+      return isNotFound(e) ? 0 : -1;
+    } catch (RuntimeException e) {
+      log.debug("consumer probe of {} failed: {}", queue, e.toString());
+      return -1;
+    }
+  }
+
+  private static boolean isNotFound(IOException e) {
+    return String.valueOf(e.getCause()).contains("NOT_FOUND");
+  }
+
+  void shutdown() {
+    prober.shutdownNow();
+  }
+}
