@@ -42,6 +42,8 @@ final class CallChannel {
         router.onReply(properties.getCorrelationId(), status == null ? null : status.toString(), body);
       }
     });
+    // Cancel notices go to this exchange; declaring it here means publishing to it never fails with 404.
+    channel.exchangeDeclare(Cancellations.EXCHANGE, "fanout", false, false, null);
     CallChannel callChannel = new CallChannel(channel, DIRECT_REPLY_TO);
     channel.addShutdownListener(cause -> callChannel.lost(cause, router));
     return callChannel;
@@ -57,6 +59,23 @@ final class CallChannel {
 
   boolean isOpen() {
     return channel.isOpen();
+  }
+
+  private static final byte[] EMPTY = new byte[0];
+
+  /** Tells every server that the caller gave up on a call (best effort, never throws). */
+  void publishCancel(String correlationId) {
+    AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
+        .headers(java.util.Map.of(Cancellations.HEADER_CANCEL, correlationId))
+        .expiration("60000")
+        .build();
+    try {
+      synchronized (this) {
+        channel.basicPublish(Cancellations.EXCHANGE, "", false, properties, EMPTY);
+      }
+    } catch (IOException | RuntimeException e) {
+      // best effort: the server will answer a call nobody waits for, and the reply is dropped
+    }
   }
 
   void publish(String queue, AMQP.BasicProperties properties, byte[] body) throws IOException {

@@ -31,6 +31,7 @@ final class Dispatcher {
   private final ObjectMapper mapper;
   private final int maxMessageSize;
   private final LongAdder expired = new LongAdder();
+  final Cancellations cancellations = new Cancellations();
 
   Dispatcher(ServiceDescriptor service, Object implementation, ObjectMapper mapper, int maxMessageSize) {
     this.service = service;
@@ -48,7 +49,7 @@ final class Dispatcher {
    * @param deadlineMillis the caller's absolute deadline (epoch ms), or 0 if the request has none
    * @param redelivered the broker delivers this request again (a server died before acking it)
    */
-  void dispatch(byte[] body, long deadlineMillis, boolean redelivered, ReplySink sink) {
+  void dispatch(byte[] body, long deadlineMillis, boolean redelivered, String correlationId, ReplySink sink) {
     if (body.length > maxMessageSize) {
       replyError(sink, Code.RESOURCE_EXHAUSTED, null,
           "the request has " + body.length + " bytes, more than the server's limit of " + maxMessageSize);
@@ -74,6 +75,11 @@ final class Dispatcher {
       replyExpired(sink, method.wireName);
       return;
     }
+    Cancellations.Running running = cancellations.start(correlationId);
+    if (running == null) {
+      replyError(sink, Code.CANCELLED, null, "the caller cancelled " + method.wireName + " before it ran");
+      return;
+    }
     Object result;
     try {
       result = CallContext.callWithDeadline(deadlineMillis, () -> method.method.invoke(implementation, request.args()));
@@ -83,6 +89,8 @@ final class Dispatcher {
     } catch (Exception e) {
       replyFailure(sink, method, new RpcException(Code.INTERNAL, "cannot invoke " + method.wireName + ": " + e, e));
       return;
+    } finally {
+      cancellations.finish(correlationId, running);
     }
     if (!method.async) {
       replyResult(sink, method, result);

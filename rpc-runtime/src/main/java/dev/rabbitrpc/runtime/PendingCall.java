@@ -47,10 +47,17 @@ final class PendingCall extends CompletableFuture<Object> {
     }
   }
 
+  /**
+   * Cancels the call: it leaves the router at once, and the servers are told (best effort) so that
+   * a queued request is skipped and a running handler interrupted.
+   */
   @Override
   public boolean cancel(boolean mayInterruptIfRunning) {
     boolean cancelled = super.cancel(mayInterruptIfRunning);
     forget();
+    if (cancelled) {
+      channel.publishCancel(correlationId);
+    }
     return cancelled;
   }
 

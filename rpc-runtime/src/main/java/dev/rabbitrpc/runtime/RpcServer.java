@@ -90,6 +90,7 @@ public final class RpcServer implements AutoCloseable {
       channel.basicQos(workers);
       executor = new ThreadPoolExecutor(workers, workers, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
           Threads.daemon("rpc-server-" + queue));
+      listenForCancels();
       consumerTag = channel.basicConsume(queue, false, new DefaultConsumer(channel) {
         @Override
         public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
@@ -119,6 +120,22 @@ public final class RpcServer implements AutoCloseable {
     }
   }
 
+  /** Receives every client's cancel notices on an exclusive queue bound to the cancel exchange. */
+  private void listenForCancels() throws IOException {
+    channel.exchangeDeclare(Cancellations.EXCHANGE, "fanout", false, false, null);
+    String cancels = channel.queueDeclare("", false, true, true, null).getQueue();
+    channel.queueBind(cancels, Cancellations.EXCHANGE, "");
+    channel.basicConsume(cancels, true, new DefaultConsumer(channel) {
+      @Override
+      public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+        Object id = properties.getHeaders() == null ? null : properties.getHeaders().get(Cancellations.HEADER_CANCEL);
+        if (id != null) {
+          dispatcher.cancellations.cancel(id.toString());
+        }
+      }
+    });
+  }
+
   private void handle(Envelope envelope, AMQP.BasicProperties properties, byte[] body, long deadline) {
     long deliveryTag = envelope.getDeliveryTag();
     try {
@@ -128,7 +145,8 @@ public final class RpcServer implements AutoCloseable {
         settle(() -> channel.basicReject(deliveryTag, false));
         return;
       }
-      dispatcher.dispatch(body, deadline, envelope.isRedeliver(), replySink(deliveryTag, properties));
+      dispatcher.dispatch(body, deadline, envelope.isRedeliver(), properties.getCorrelationId(),
+          replySink(deliveryTag, properties));
     } catch (RuntimeException e) {
       log.error("failed to handle a request on {}", queue(), e);
       settle(() -> channel.basicReject(deliveryTag, false));

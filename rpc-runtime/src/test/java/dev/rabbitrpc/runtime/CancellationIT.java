@@ -1,0 +1,112 @@
+package dev.rabbitrpc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** A caller that gives up tells the servers: a running handler is interrupted, a queued request skipped. */
+class CancellationIT {
+  @RegisterExtension final TestBroker broker = new TestBroker();
+
+  private final String queue = TestBroker.uniqueQueue("cancel");
+
+  @AfterEach
+  void deleteQueue() throws Exception {
+    broker.deleteQueue(queue);
+  }
+
+  interface Work {
+    CompletableFuture<String> hold(String id);
+
+    String holdSync(String id);
+  }
+
+  /** Holds each call until released or interrupted, and records what happened. */
+  static final class WorkImpl implements Work {
+    final CountDownLatch release = new CountDownLatch(1);
+    final CountDownLatch started = new CountDownLatch(1);
+    final CountDownLatch interrupted = new CountDownLatch(1);
+    final AtomicInteger runs = new AtomicInteger();
+
+    @Override public CompletableFuture<String> hold(String id) {
+      return CompletableFuture.completedFuture(holdSync(id));
+    }
+
+    @Override public String holdSync(String id) {
+      runs.incrementAndGet();
+      started.countDown();
+      try {
+        release.await(20, TimeUnit.SECONDS);
+        return id;
+      } catch (InterruptedException e) {
+        interrupted.countDown();
+        return "interrupted";
+      }
+    }
+  }
+
+  @Test
+  void cancellingAnAsyncCallInterruptsTheRunningHandler() throws Exception {
+    WorkImpl work = new WorkImpl();
+    broker.client().export(Work.class, work, queue);
+    RpcClient client = broker.client();
+    CompletableFuture<String> call = client.proxy(Work.class, queue).hold("a");
+    assertTrue(work.started.await(10, TimeUnit.SECONDS));
+    call.cancel(true);
+    assertEquals(0, client.pendingCalls(), "the pending entry is gone at once");
+    assertTrue(work.interrupted.await(5, TimeUnit.SECONDS), "the handler was interrupted");
+  }
+
+  @Test
+  void interruptingASyncCallerInterruptsTheRunningHandler() throws Exception {
+    WorkImpl work = new WorkImpl();
+    broker.client().export(Work.class, work, queue);
+    Work proxy = broker.client().proxy(Work.class, queue);
+    Thread caller = new Thread(() -> {
+      try {
+        proxy.holdSync("b");
+      } catch (RuntimeException expected) {
+        // CANCELLED
+      }
+    });
+    caller.start();
+    assertTrue(work.started.await(10, TimeUnit.SECONDS));
+    caller.interrupt();
+    assertTrue(work.interrupted.await(5, TimeUnit.SECONDS), "the handler was interrupted");
+    caller.join(5_000);
+  }
+
+  @Test
+  void aCancelledRequestStillInTheQueueIsNeverRun() throws Exception {
+    WorkImpl work = new WorkImpl();
+    RpcServer server = broker.client(b -> b.workers(1)).export(Work.class, work, queue);
+    Work proxy = broker.client().proxy(Work.class, queue);
+    CompletableFuture<String> first = proxy.hold("first");
+    assertTrue(work.started.await(10, TimeUnit.SECONDS));
+    CompletableFuture<String> second = proxy.hold("second"); // waits in the queue: one worker, prefetch 1
+    second.cancel(true);
+    work.release.countDown();
+    assertEquals("first", first.get(10, TimeUnit.SECONDS));
+    // Await the second request's skip: the queue drains and the handler ran only once.
+    try (com.rabbitmq.client.Channel channel = broker.rawConnection().createChannel()) {
+      TestBroker.await(Duration.ofSeconds(10), "the cancelled request to leave the queue", () -> {
+        try {
+          return channel.queueDeclarePassive(queue).getMessageCount() == 0;
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+    }
+    assertEquals("again", proxy.hold("again").get(10, TimeUnit.SECONDS));
+    assertEquals(2, work.runs.get(), "first and again ran; the cancelled one did not");
+    server.close();
+  }
+}
