@@ -4,6 +4,8 @@ import com.rabbitmq.client.Address;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.RecoveryListener;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.io.IOException;
@@ -31,6 +33,8 @@ final class AmqpTransport {
   private volatile boolean closed;
   /** Why the broker blocks publishing (a resource alarm), or null. */
   private volatile String blockedReason;
+  /** Between losing the connection and amqp-client's recovery of it (channels and consumers). */
+  private volatile boolean recovering;
 
   AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
       ReplyRouter router) {
@@ -67,6 +71,11 @@ final class AmqpTransport {
     if (reason != null) {
       throw new RpcException(Code.UNAVAILABLE, "the broker " + brokerDescription + " blocks publishing: " + reason);
     }
+    if (recovering) {
+      // Until recovery has re-registered the reply consumers, a request with reply_to
+      // amq.rabbitmq.reply-to would make RabbitMQ close the channel (406 "fast reply consumer does not exist").
+      throw new RpcException(Code.UNAVAILABLE, "the connection to " + brokerDescription + " is being recovered");
+    }
   }
 
   /** The open connection, connecting first if needed. */
@@ -88,10 +97,24 @@ final class AmqpTransport {
           rabbitMq = product != null && product.toString().contains("RabbitMQ");
           opened.addShutdownListener(cause -> {
             if (!cause.isInitiatedByApplication()) {
+              lost(opened);
               router.failAll(call -> true, call -> new RpcException(Code.UNAVAILABLE,
                   call.method.key + ": connection to " + brokerDescription + " lost: " + cause.getMessage()));
             }
           });
+          if (opened instanceof Recoverable) {
+            ((Recoverable) opened).addRecoveryListener(new RecoveryListener() {
+              @Override
+              public void handleRecoveryStarted(Recoverable recoverable) {
+                recovering = true;
+              }
+
+              @Override
+              public void handleRecovery(Recoverable recoverable) {
+                recovering = false; // called after channels and consumers are recovered
+              }
+            });
+          }
           opened.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
           connection = opened;
         } catch (IOException | TimeoutException e) {
@@ -100,6 +123,25 @@ final class AmqpTransport {
         }
       }
       return connection;
+    }
+  }
+
+  /**
+   * A connection that amqp-client will recover is recovering from now on; one it will not (a
+   * user's factory with recovery off) is dropped, so that the next call connects afresh.
+   */
+  private void lost(Connection lostConnection) {
+    if (lostConnection instanceof Recoverable) {
+      recovering = true;
+    } else {
+      synchronized (this) {
+        if (connection == lostConnection) {
+          connection = null;
+          for (int i = 0; i < callChannels.length(); i++) {
+            callChannels.set(i, null);
+          }
+        }
+      }
     }
   }
 

@@ -1,0 +1,411 @@
+package dev.rabbitrpc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConnectionFactory;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcException.Code;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The fault suite: each fault made for real while 32 threads call a fast and a slow-ish method
+ * with a 3 s deadline over connections with a 1 s heartbeat. For every fault: each call returned
+ * the right answer or failed with a typed {@link RpcException} within deadline + 1 s; no wrong
+ * answers; no non-idempotent request ran twice; the server answers normally afterwards; no call is
+ * left pending. The table goes to {@code rpc-runtime/target/reliability.md} (see docs/RELIABILITY.md).
+ */
+class FaultSuiteIT {
+  private static final long TIMEOUT_MILLIS = 3_000;
+  private static final int THREADS = 32;
+  private static final Map<String, String> REPORT = new TreeMap<>();
+
+  @RegisterExtension final TestBroker broker = new TestBroker();
+
+  private final String queue = TestBroker.uniqueQueue("faults");
+  private final Map<String, AtomicInteger> executions = new ConcurrentHashMap<>();
+  private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    for (AutoCloseable resource : cleanup) {
+      resource.close();
+    }
+    broker.deleteQueue(queue);
+  }
+
+  @AfterAll
+  static void writeReport() throws IOException {
+    StringBuilder table = new StringBuilder()
+        .append("| fault | calls ok | failed typed (by code) | lost | wrong answers | double executions | recovery |\n")
+        .append("|---|---|---|---|---|---|---|\n");
+    REPORT.values().forEach(table::append);
+    Path target = Path.of("target", "reliability.md");
+    Files.createDirectories(target.getParent());
+    Files.writeString(target, table.toString());
+    System.out.println("Fault suite results:\n" + table);
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  @Test
+  void closeAllConnections() throws Exception {
+    Ledger ledger = startServerAndClient(null);
+    Load load = Load.start(ledger);
+    load.runFor(1_000);
+    rabbitmqctl("close_all_connections", "rabbit-rpc fault suite");
+    load.markFaultOver();
+    load.runFor(4_000);
+    finish("rabbitmqctl close_all_connections", load, ledger);
+  }
+
+  @Test
+  void stopAppThenStartApp() throws Exception {
+    Ledger ledger = startServerAndClient(null);
+    Load load = Load.start(ledger);
+    load.runFor(1_000);
+    try {
+      rabbitmqctl("stop_app");
+      load.runFor(2_000);
+    } finally {
+      rabbitmqctl("start_app");
+      rabbitmqctl("await_startup");
+    }
+    load.markFaultOver();
+    load.runFor(6_000);
+    finish("rabbitmqctl stop_app, 2 s, start_app", load, ledger);
+  }
+
+  @Test
+  void tcpProxyStallsTheClientConnection() throws Exception {
+    TcpProxy proxy = proxy();
+    Ledger ledger = startServerAndClient(proxy);
+    Load load = Load.start(ledger);
+    load.runFor(1_000);
+    proxy.stall();
+    try {
+      load.runFor(3_000);
+    } finally {
+      proxy.resume();
+    }
+    load.markFaultOver();
+    load.runFor(5_000);
+    finish("TCP proxy black-holes the client connection for 3 s", load, ledger);
+  }
+
+  @Test
+  void tcpProxyCutsTheClientConnection() throws Exception {
+    TcpProxy proxy = proxy();
+    Ledger ledger = startServerAndClient(proxy);
+    Load load = Load.start(ledger);
+    load.runFor(1_000);
+    proxy.cut();
+    load.markFaultOver();
+    load.runFor(4_000);
+    finish("TCP proxy resets the client connection", load, ledger);
+  }
+
+  @Test
+  void serverJvmKilledWhileASecondServerIsAlive() throws Exception {
+    Process child = startChildServer();
+    Ledger ledger = startServerAndClient(null);
+    Load load = Load.start(ledger);
+    load.runFor(1_500);
+    child.destroyForcibly();
+    assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+    load.markFaultOver();
+    load.runFor(3_500);
+    finish("server JVM killed (destroyForcibly), second server alive", load, ledger);
+  }
+
+  @Test
+  void noServer() throws Exception {
+    try (Channel channel = broker.rawConnection().createChannel()) {
+      channel.queueDeclare(queue, false, false, false, null); // the queue exists; every server is gone
+    }
+    Ledger ledger = client(null).proxy(Ledger.class, queue);
+    Load load = Load.start(ledger);
+    load.runFor(2_000);
+    load.stop();
+    assertEquals(0, load.ok.sum(), "nothing can answer");
+    assertTrue(load.failures().keySet().equals(Set.of(Code.UNAVAILABLE)), "fails fast: " + load.failures());
+    broker.client(b -> b.workers(THREADS)).export(Ledger.class, new Ledger.Impl(executions, id -> { }), queue);
+    load.markFaultOver();
+    finish("no server on the queue (then one starts)", load, ledger);
+  }
+
+  @Test
+  void handlerSlowerThanTheDeadline() throws Exception {
+    Ledger ledger = startServerAndClient(null);
+    Load load = Load.start(ledger, TIMEOUT_MILLIS + 500);
+    load.runFor(4_000);
+    load.stop();
+    assertTrue(load.failures().getOrDefault(Code.DEADLINE_EXCEEDED, 0L) > 0, "slow calls time out");
+    load.markFaultOver();
+    finish("handler slower than the deadline (every 4th call)", load, ledger);
+  }
+
+  @Test
+  void poisonInputFromARawPublisher() throws Exception {
+    Ledger ledger = startServerAndClient(null);
+    RawPeer peer = new RawPeer(broker.rawConnection());
+    Load load = Load.start(ledger);
+    List<String> poison = List.of(
+        "not json", "{\"method\":\"add\",\"args\":[\"id\",\"5\"]}", "{\"method\":\"add\",\"args\":[\"id\",1.7]}",
+        "{\"method\":\"add\",\"args\":[\"id\",null]}", "{\"method\":\"nope\",\"args\":[]}", "{\"args\":[]}",
+        "{\"method\":\"add\",\"args\":[{\"@class\":\"java.net.URL\"},1]}",
+        "{\"method\":\"echo\",\"args\":[],\"x\":" + "[".repeat(10_000) + "]".repeat(10_000) + "}",
+        "[" + "1,".repeat(9_000_000) + "1]");
+    int sent = 0;
+    for (int round = 0; round < 3; round++) {
+      for (String body : poison) {
+        peer.sendJson(queue, body);
+        sent++;
+      }
+      peer.send(queue, new AMQP.BasicProperties.Builder().correlationId("no-reply-to").build(), "{}");
+    }
+    Map<String, Integer> statuses = new TreeMap<>();
+    for (int i = 0; i < sent; i++) {
+      statuses.merge(peer.reply().status(), 1, Integer::sum);
+    }
+    load.runFor(1_000);
+    assertEquals(Set.of("PROTOCOL", "INVALID_ARGUMENT", "UNKNOWN_METHOD", "RESOURCE_EXHAUSTED"), statuses.keySet());
+    load.markFaultOver();
+    finish("poison input (" + sent + " bad requests + 3 without reply_to) during load", load, ledger);
+  }
+
+  // ---------------------------------------------------------------- fixture
+
+  private TcpProxy proxy() throws IOException {
+    ConnectionFactory direct = RpcClient.Builder.factoryFor(TestBroker.URI);
+    TcpProxy proxy = new TcpProxy(direct.getHost(), direct.getPort());
+    cleanup.add(proxy);
+    return proxy;
+  }
+
+  /** A client with a 1 s heartbeat, through the proxy if one is given. */
+  private RpcClient client(TcpProxy proxy) {
+    ConnectionFactory factory = RpcClient.Builder.factoryFor(
+        proxy == null ? TestBroker.URI : "amqp://guest:guest@127.0.0.1:" + proxy.port());
+    factory.setRequestedHeartbeat(1);
+    return broker.client(b -> b.connectionFactory(factory).timeout(Duration.ofMillis(TIMEOUT_MILLIS))
+        .connectionName("rabbit-rpc fault suite"));
+  }
+
+  /** An in-JVM server (direct to the broker, 1 s heartbeat) and a client proxy (through the proxy if given). */
+  private Ledger startServerAndClient(TcpProxy proxy) {
+    ConnectionFactory factory = RpcClient.Builder.factoryFor(TestBroker.URI);
+    factory.setRequestedHeartbeat(1);
+    broker.client(b -> b.connectionFactory(factory).workers(THREADS).shutdownGrace(Duration.ofSeconds(1)))
+        .export(Ledger.class, new Ledger.Impl(executions, id -> { }), queue);
+    return client(proxy).proxy(Ledger.class, queue);
+  }
+
+  private Process startChildServer() throws Exception {
+    List<String> command = List.of(
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+        "-cp", System.getProperty("java.class.path"), FaultServerMain.class.getName(), TestBroker.URI, queue);
+    Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    CountDownLatch ready = new CountDownLatch(1);
+    Thread reader = new Thread(() -> {
+      try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = lines.readLine()) != null) {
+          if (line.equals("READY")) {
+            ready.countDown();
+          } else if (line.startsWith("EXEC ")) {
+            executions.computeIfAbsent(line.substring(5), id -> new AtomicInteger()).incrementAndGet();
+          }
+        }
+      } catch (IOException e) {
+        // the child died
+      }
+    }, "child-server-reader");
+    reader.start();
+    cleanup.add(() -> {
+      child.destroyForcibly();
+      child.waitFor(10, TimeUnit.SECONDS);
+      reader.join(10_000); // every EXEC line is counted before the verdict
+    });
+    assertTrue(ready.await(30, TimeUnit.SECONDS), "child server started");
+    return child;
+  }
+
+  private static void rabbitmqctl(String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add("rabbitmqctl");
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(120, TimeUnit.SECONDS), "rabbitmqctl " + args[0] + " finished");
+    assertEquals(0, process.exitValue(), "rabbitmqctl " + String.join(" ", args) + ": " + output);
+  }
+
+  /** Stops the load, checks every invariant, records the row. */
+  private void finish(String fault, Load load, Ledger ledger) throws Exception {
+    load.stop();
+    String answer = callUntilAnswered(ledger);
+    long recovery = load.recoveryMillis();
+    for (AutoCloseable resource : cleanup) {
+      resource.close(); // a child server's EXEC lines are all read before counting
+    }
+    cleanup.clear();
+    long doubles = executions.values().stream().filter(count -> count.get() > 1).count();
+    REPORT.put(fault, "| " + fault + " | " + load.ok.sum() + " | " + load.failures() + " | "
+        + (load.untyped.sum() + load.late.sum()) + " | " + load.wrong.sum() + " | " + doubles + " | "
+        + (recovery < 0 ? "n/a" : recovery + " ms") + " |\n");
+    assertEquals("after", answer, "the server answers normally afterwards");
+    assertEquals(0, load.wrong.sum(), "wrong answers");
+    assertEquals(0, load.untyped.sum(), "untyped failures, first: " + load.firstUntyped.get());
+    assertEquals(0, load.late.sum(), "calls that ended later than deadline + 1 s");
+    assertEquals(0, doubles, "non-idempotent double executions");
+    assertTrue(load.ok.sum() > 0 || fault.startsWith("no server"), "some calls succeeded");
+  }
+
+  /** The fault is over; the idempotent echo may still see recovery in progress (retried within its deadline). */
+  private static String callUntilAnswered(Ledger ledger) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        return ledger.echo("after");
+      } catch (RpcException e) {
+        if (System.nanoTime() > end) {
+          throw e;
+        }
+        Thread.sleep(100); // retry interval while the client reconnects
+      }
+    }
+  }
+
+  /** 32 threads calling add (fast) and slowAdd (50 ms, or slower than the deadline) in a loop. */
+  private static final class Load {
+    final LongAdder ok = new LongAdder();
+    final LongAdder wrong = new LongAdder();
+    final LongAdder untyped = new LongAdder();
+    final LongAdder late = new LongAdder();
+    final Map<Code, LongAdder> failed = new EnumMap<>(Code.class);
+    final AtomicReference<Throwable> firstUntyped = new AtomicReference<>();
+    private final Ledger ledger;
+    private final long slowMillis;
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile boolean running = true;
+    private volatile long faultOverNanos = Long.MAX_VALUE;
+    private final AtomicLong firstSuccessAfterFault = new AtomicLong(Long.MAX_VALUE);
+
+    private Load(Ledger ledger, long slowMillis) {
+      this.ledger = ledger;
+      this.slowMillis = slowMillis;
+      for (Code code : Code.values()) {
+        failed.put(code, new LongAdder());
+      }
+    }
+
+    static Load start(Ledger ledger) {
+      return start(ledger, 50);
+    }
+
+    static Load start(Ledger ledger, long slowMillis) {
+      Load load = new Load(ledger, slowMillis);
+      for (int t = 0; t < THREADS; t++) {
+        int thread = t;
+        Thread worker = new Thread(() -> load.callInALoop(thread), "load-" + t);
+        load.threads.add(worker);
+        worker.start();
+      }
+      return load;
+    }
+
+    private void callInALoop(int thread) {
+      for (long i = 0; running; i++) {
+        String id = thread + "-" + i + "-" + System.nanoTime();
+        long start = System.nanoTime();
+        try {
+          long result = i % 4 == 0 ? ledger.slowAdd(id, i, slowMillis) : ledger.add(id, i);
+          if (result == i + 1) {
+            ok.increment();
+            if (start > faultOverNanos) {
+              firstSuccessAfterFault.accumulateAndGet(System.nanoTime(), Math::min);
+            }
+          } else {
+            wrong.increment();
+          }
+        } catch (RpcException e) {
+          failed.get(e.code()).increment();
+          pause(); // a failing loop must not spin: this is the load generator's retry interval
+        } catch (Throwable t) {
+          untyped.increment();
+          firstUntyped.compareAndSet(null, t);
+        }
+        if (TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) > TIMEOUT_MILLIS + 1_000) {
+          late.increment();
+        }
+      }
+    }
+
+    private static void pause() {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    /** Lets the load run for a while: the duration of one phase of the fault scenario. */
+    void runFor(long millis) throws InterruptedException {
+      Thread.sleep(millis);
+    }
+
+    void markFaultOver() {
+      faultOverNanos = System.nanoTime();
+    }
+
+    long recoveryMillis() {
+      long first = firstSuccessAfterFault.get();
+      return first == Long.MAX_VALUE ? -1 : TimeUnit.NANOSECONDS.toMillis(first - faultOverNanos);
+    }
+
+    void stop() throws InterruptedException {
+      running = false;
+      for (Thread thread : threads) {
+        thread.join(TIMEOUT_MILLIS * 3);
+        assertTrue(!thread.isAlive(), "load thread ended");
+      }
+    }
+
+    Map<Code, Long> failures() {
+      Map<Code, Long> nonZero = new EnumMap<>(Code.class);
+      failed.forEach((code, count) -> {
+        if (count.sum() > 0) {
+          nonZero.put(code, count.sum());
+        }
+      });
+      return nonZero;
+    }
+  }
+}
