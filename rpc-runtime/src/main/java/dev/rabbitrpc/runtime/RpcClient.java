@@ -616,8 +616,7 @@ public final class RpcClient implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
           throw new IllegalStateException("no default TLS context in this JVM", e);
         }
-        factory.enableHostnameVerification(); // amqp-client 5.37 checks by default too; older ones did not
-
+        factory.enableHostnameVerification(); // explicit, whatever amqp-client's default is
       }
       return factory;
     }
