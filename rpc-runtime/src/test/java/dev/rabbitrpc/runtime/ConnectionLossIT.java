@@ -69,7 +69,7 @@ class ConnectionLossIT {
     assertEquals("before", failing.fast("before"));
 
     proxy.cut();
-    assertEquals("after", callUntilRecovered(failing, "after"));
+    assertEquals("after", TestBroker.callUntilAnswered(() -> failing.fast("after")));
     assertEquals(0, client.pendingCalls());
   }
 
@@ -80,7 +80,7 @@ class ConnectionLossIT {
     assertEquals("before", failing.fast("before"));
 
     proxy.cut();
-    assertEquals("after", callUntilRecovered(failing, "after"));
+    assertEquals("after", TestBroker.callUntilAnswered(() -> failing.fast("after")));
   }
 
   @Test
@@ -97,21 +97,6 @@ class ConnectionLossIT {
     assertEquals(Code.UNAVAILABLE, e.code());
     assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 2_000, "fails fast, not at the deadline");
     proxy.refuseNew(false);
-    assertEquals("back", callUntilRecovered(failing, "back"));
-  }
-
-  /** Calls until the call succeeds, tolerating UNAVAILABLE while recovery runs; bounded to 30 s. */
-  private static String callUntilRecovered(Failing failing, String value) throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      try {
-        return failing.fast(value);
-      } catch (RpcException e) {
-        if (e.code() != Code.UNAVAILABLE && e.code() != Code.DEADLINE_EXCEEDED || System.nanoTime() > end) {
-          throw e;
-        }
-        Thread.sleep(100); // retry interval while amqp-client reconnects
-      }
-    }
+    assertEquals("back", TestBroker.callUntilAnswered(() -> failing.fast("back")));
   }
 }

@@ -270,7 +270,7 @@ class FaultSuiteIT {
   /** Stops the load, checks every invariant, records the row. */
   private void finish(String fault, Load load, Ledger ledger) throws Exception {
     load.stop();
-    String answer = callUntilAnswered(ledger);
+    String answer = TestBroker.callUntilAnswered(() -> ledger.echo("after"));
     long recovery = load.recoveryMillis();
     for (AutoCloseable resource : cleanup) {
       resource.close(); // a child server's EXEC lines are all read before counting
@@ -286,21 +286,6 @@ class FaultSuiteIT {
     assertEquals(0, load.late.sum(), "calls that ended later than deadline + 1 s");
     assertEquals(0, doubles, "non-idempotent double executions");
     assertTrue(load.ok.sum() > 0 || fault.startsWith("no server"), "some calls succeeded");
-  }
-
-  /** The fault is over; the idempotent echo may still see recovery in progress (retried within its deadline). */
-  private static String callUntilAnswered(Ledger ledger) throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      try {
-        return ledger.echo("after");
-      } catch (RpcException e) {
-        if (System.nanoTime() > end) {
-          throw e;
-        }
-        Thread.sleep(100); // retry interval while the client reconnects
-      }
-    }
   }
 
   /** 32 threads calling add (fast) and slowAdd (50 ms, or slower than the deadline) in a loop. */

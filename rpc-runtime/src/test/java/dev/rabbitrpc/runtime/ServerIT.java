@@ -72,11 +72,9 @@ class ServerIT {
         calls.add(CompletableFuture.supplyAsync(() -> failing.fast("v" + n)));
       }
       TestBroker.await(Duration.ofSeconds(10), "three calls to run", () -> running.get() == 3);
-      try (Channel channel = broker.rawConnection().createChannel()) {
-        // prefetch = workers: the other three wait in the queue, where another server could take them
-        TestBroker.await(Duration.ofSeconds(10), "three requests to wait in the queue",
-            () -> messageCount(channel, queue) == 3);
-      }
+      // prefetch = workers: the other three wait in the queue, where another server could take them
+      TestBroker.await(Duration.ofSeconds(10), "three requests to wait in the queue",
+          () -> broker.messageCount(queue) == 3);
       letGo.countDown();
       for (int i = 0; i < calls.size(); i++) {
         assertEquals("v" + i, calls.get(i).get(10, TimeUnit.SECONDS));
@@ -147,10 +145,8 @@ class ServerIT {
       CompletableFuture<String> running = CompletableFuture.supplyAsync(() -> failing.fast("finished"));
       assertTrue(started.await(10, TimeUnit.SECONDS));
       CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
-      try (Channel channel = broker.rawConnection().createChannel()) {
-        TestBroker.await(Duration.ofSeconds(10), "the consumer to be cancelled",
-            () -> consumerCount(channel, queue) == 0);
-      }
+      TestBroker.await(Duration.ofSeconds(10), "the consumer to be cancelled",
+          () -> broker.consumerCount(queue) == 0);
       assertFalse(closing.isDone(), "close waits for the running call");
       letGo.countDown();
       assertEquals("finished", running.get(10, TimeUnit.SECONDS));
@@ -171,21 +167,5 @@ class ServerIT {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> client.export((Class) Types.class, new FailingImpl()));
     assertTrue(e.getMessage().contains("does not implement"), e.getMessage());
-  }
-
-  private static int messageCount(Channel channel, String queue) {
-    try {
-      return channel.queueDeclarePassive(queue).getMessageCount();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static int consumerCount(Channel channel, String queue) {
-    try {
-      return channel.queueDeclarePassive(queue).getConsumerCount();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
   }
 }

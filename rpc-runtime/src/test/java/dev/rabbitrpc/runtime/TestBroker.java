@@ -71,6 +71,42 @@ final class TestBroker implements AfterEachCallback {
     }
   }
 
+  /** Messages ready in a queue, asked on a fresh channel each time. */
+  int messageCount(String queue) {
+    return declarePassive(queue).getMessageCount();
+  }
+
+  /** Consumers of a queue, asked on a fresh channel each time. */
+  int consumerCount(String queue) {
+    return declarePassive(queue).getConsumerCount();
+  }
+
+  private com.rabbitmq.client.AMQP.Queue.DeclareOk declarePassive(String queue) {
+    try (Channel channel = rawConnection().createChannel()) {
+      return channel.queueDeclarePassive(queue);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot inspect queue " + queue, e);
+    }
+  }
+
+  /**
+   * Calls until the call succeeds, tolerating {@link dev.rabbitrpc.api.RpcException}s while a
+   * connection recovers; bounded to 30 s, then the last failure is thrown.
+   */
+  static <T> T callUntilAnswered(java.util.function.Supplier<T> call) throws InterruptedException {
+    long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        return call.get();
+      } catch (dev.rabbitrpc.api.RpcException e) {
+        if (System.nanoTime() > end) {
+          throw e;
+        }
+        Thread.sleep(100); // retry interval while the client reconnects
+      }
+    }
+  }
+
   @Override
   public void afterEach(ExtensionContext context) throws Exception {
     try {
