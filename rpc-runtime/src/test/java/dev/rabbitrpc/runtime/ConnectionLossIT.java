@@ -45,7 +45,8 @@ class ConnectionLossIT {
 
   @Test
   void failsCallsInFlightWithUnavailableAtOnceWhenTheConnectionIsCut() throws Exception {
-    broker.client().export(Failing.class, new FailingImpl(), queue);
+    FailingImpl implementation = new FailingImpl();
+    broker.client().export(Failing.class, implementation, queue);
     RpcClient client = clientThroughProxy();
     Failing failing = client.proxy(Failing.class, queue);
     assertEquals("up", failing.fast("up"));
@@ -59,6 +60,7 @@ class ConnectionLossIT {
     assertEquals(Code.UNAVAILABLE, assertInstanceOf(RpcException.class, e.getCause()).code());
     assertTrue(failedAfterMillis < 2_000, "failed " + failedAfterMillis + " ms after the cut");
     assertEquals(0, client.pendingCalls());
+    implementation.release.countDown(); // the server's handler ends, so closing it need not wait
   }
 
   @Test
