@@ -101,7 +101,12 @@ public final class RpcServer implements AutoCloseable {
             dispatcher.replyExpired(replySink(envelope.getDeliveryTag(), properties), "a request");
             return;
           }
-          executor.execute(() -> handle(envelope, properties, body, deadline));
+          try {
+            executor.execute(() -> handle(envelope, properties, body, deadline));
+          } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // closed after the grace period: left unacked, the request returns to the queue with the channel
+            settle(() -> { });
+          }
         }
 
         @Override
