@@ -158,8 +158,21 @@ final class Dispatcher {
       replyError(sink, rpc.code(), rpc.remoteType(), rpc.getMessage());
       return;
     }
-    log.debug("{} threw", method.key, failure);
+    if (isDeclared(method, failure)) {
+      log.debug("{} threw a declared exception", method.key, failure); // part of the method's contract
+    } else {
+      log.warn("{} threw; the caller gets APPLICATION_ERROR", method.key, failure);
+    }
     replyError(sink, Code.APPLICATION_ERROR, failure.getClass().getName(), failure.getMessage());
+  }
+
+  private static boolean isDeclared(MethodDescriptor method, Throwable failure) {
+    for (Class<? extends Throwable> declared : method.declaredExceptions) {
+      if (declared.isInstance(failure)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   void replyError(ReplySink sink, Code code, String type, String message) {
