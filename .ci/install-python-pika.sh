@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Debian's python3-pika for /usr/bin/python3 when it is missing: the interop tests
-# (examples/.../PythonInteropTest) run the Python peers in interop/python with it, and fail in CI
+# (examples/.../PythonInteropIT) run the Python peers in interop/python with it, and fail in CI
 # without it. Called from .ci/run; safe to run again.
 set -euo pipefail
 if /usr/bin/python3 -c 'import pika' >/dev/null 2>&1; then

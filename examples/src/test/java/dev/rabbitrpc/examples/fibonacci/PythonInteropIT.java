@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * JSON protocol. The Python programs (interop/python) are written from the tutorial's description
  * and from docs/PROTOCOL.md alone.
  */
-class PythonInteropTest {
+class PythonInteropIT {
   private static final long WAIT_SECONDS = 60;
 
   private static RpcClient client;
