@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -110,7 +111,9 @@ class ProtocolVectorsIT {
             assertEquals(correlationId, properties.getCorrelationId(), "correlation_id");
             assertOnlyProperties(properties, "content_type", "correlation_id", "headers");
             assertHeaders(expected.get("headers"), properties.getHeaders(), List.of(), v);
-            assertBody(expected, (byte[]) reply[1]);
+            // A request already expired on arrival is answered before it is decoded, so its message
+            // names no method: over the broker, free text may differ (the dispatcher test is exact).
+            assertBodyModuloFreeText(v, expected, (byte[]) reply[1]);
           } finally {
             server.close();
             broker.deleteQueue(queue);
@@ -166,7 +169,11 @@ class ProtocolVectorsIT {
     sent.put("expiration", actual.getExpiration());
     for (Map.Entry<String, String> property : sent.entrySet()) {
       String path = "request.properties." + property.getKey();
-      if (varies(v, path)) {
+      if (path.equals("request.properties.expiration") && varies(v, path)) {
+        // What is left of the timeout when the request is sent, in whole milliseconds.
+        long expiration = Long.parseLong(property.getValue());
+        assertTrue(expiration > 0 && expiration <= TIMEOUT.toMillis(), path + " " + expiration);
+      } else if (varies(v, path)) {
         assertNotNull(property.getValue(), path);
       } else {
         assertEquals(text(props, property.getKey()), property.getValue(), path);
@@ -242,6 +249,36 @@ class ProtocolVectorsIT {
       if (!allowedList.contains(property.getKey())) {
         assertNull(property.getValue(), "property " + property.getKey() + " is not part of the protocol");
       }
+    }
+  }
+
+  /** The body, except for the fields the vector calls free text (docs/protocol-vectors/README.md). */
+  private static void assertBodyModuloFreeText(JsonNode v, JsonNode message, byte[] actual) throws IOException {
+    List<String> free = new ArrayList<>();
+    v.get("free_text").forEach(path -> free.add(path.asText()));
+    String text = new String(actual, StandardCharsets.UTF_8);
+    if (free.isEmpty()) {
+      assertBody(message, actual);
+    } else if (free.contains("reply.body")) {
+      String status = message.get("headers").get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS).asText();
+      assertTrue(text.startsWith(status + ": "), "plain error body " + text);
+    } else {
+      ObjectMapper json = new ObjectMapper();
+      JsonNode expected = json.readTree(message.get("body").asText());
+      JsonNode got = json.readTree(actual);
+      for (String path : free) {
+        String[] parts = path.substring("reply.body.".length()).split("\\.");
+        for (JsonNode tree : new JsonNode[] {expected, got}) {
+          JsonNode parent = tree;
+          for (int i = 0; i < parts.length - 1 && parent != null; i++) {
+            parent = parent.get(parts[i]);
+          }
+          if (parent instanceof com.fasterxml.jackson.databind.node.ObjectNode) {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) parent).remove(parts[parts.length - 1]);
+          }
+        }
+      }
+      assertEquals(expected, got, () -> "body (free text aside): " + text);
     }
   }
 
