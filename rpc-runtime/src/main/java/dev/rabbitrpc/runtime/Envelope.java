@@ -341,7 +341,7 @@ final class Envelope {
   }
 
   /** Whether a parse failed on a limit (nesting depth, string or number length), not on syntax. */
-  private static boolean exceedsLimits(Throwable e) {
+  static boolean exceedsLimits(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof StreamConstraintsException) {
         return true;
@@ -350,7 +350,7 @@ final class Envelope {
     return false;
   }
 
-  private static RpcException tooLarge(Throwable e) {
+  static RpcException tooLarge(Throwable e) {
     Throwable limit = e;
     while (!(limit instanceof StreamConstraintsException) && limit.getCause() != null) {
       limit = limit.getCause();

@@ -68,6 +68,9 @@ final class PlainText {
     } catch (CharacterCodingException e) {
       throw new RpcException(Code.INVALID_ARGUMENT, "the plain-text argument of " + method.wireName + " is not UTF-8");
     } catch (IOException e) {
+      if (Envelope.exceedsLimits(e)) {
+        throw Envelope.tooLarge(e); // as in JSON mode: too deep or too long is RESOURCE_EXHAUSTED
+      }
       // Jackson's wording speaks of JSON tokens, which a plain-text peer never sent: quote the text instead.
       String text = new String(body, StandardCharsets.UTF_8);
       throw new RpcException(Code.INVALID_ARGUMENT, method.wireName + " takes a plain-text "
