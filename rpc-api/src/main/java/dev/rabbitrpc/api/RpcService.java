@@ -22,4 +22,13 @@ import java.lang.annotation.Target;
 public @interface RpcService {
   /** The request queue. Empty means the interface's fully-qualified name. */
   String queue() default "";
+
+  /**
+   * Whether proxies call this service in plain text, as the servers of RabbitMQ's RPC tutorial
+   * expect: the bare argument as the body ({@code 30}), no content type, and the bare result as
+   * the reply ({@code 832040}). Only for an interface with exactly one method of one parameter;
+   * see docs/PROTOCOL.md, "Plain-text mode". Servers need no such setting: they answer each
+   * request in the format it came in.
+   */
+  boolean plainText() default false;
 }

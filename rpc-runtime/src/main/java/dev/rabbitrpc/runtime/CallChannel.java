@@ -8,6 +8,7 @@ import com.rabbitmq.client.ShutdownSignalException;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.io.IOException;
+import java.util.Map;
 
 /**
  * A channel that publishes requests and consumes their replies.
@@ -38,7 +39,16 @@ final class CallChannel {
     channel.basicConsume(DIRECT_REPLY_TO, true, new DefaultConsumer(channel) {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-        Object status = properties.getHeaders() == null ? null : properties.getHeaders().get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS);
+        Map<String, Object> headers = properties.getHeaders();
+        Object version = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL);
+        if (!dev.rabbitrpc.runtime.Envelope.isReadableVersion(version)) {
+          // A reply in a version this client cannot read: fail the call rather than guess (docs/PROTOCOL.md, "Versioning").
+          router.fail(properties.getCorrelationId(), new RpcException(Code.PROTOCOL, "the reply has "
+              + dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL + " " + version + "; this client speaks version "
+              + dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION));
+          return;
+        }
+        Object status = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS);
         router.onReply(properties.getCorrelationId(), status == null ? null : status.toString(), body);
       }
     });

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.lang.reflect.InvocationTargetException;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns a request body into a call of the implementation and its outcome into a reply body,
  * independent of AMQP. Only methods declared on the exported interface are dispatchable.
+ *
+ * <p>The request's content type chooses the format (docs/PROTOCOL.md): JSON ({@link Envelope}),
+ * or plain text ({@link PlainText}) for a request without one; the reply is in the request's format.
  *
  * <p>Thread-safe: any number of workers may dispatch at once.
  */
@@ -32,72 +36,81 @@ final class Dispatcher {
   private final int maxMessageSize;
   private final LongAdder expired = new LongAdder();
   final Cancellations cancellations = new Cancellations();
+  /** The method plain-text requests call, or null if this service cannot take them. */
+  private final MethodDescriptor plainMethod;
 
   Dispatcher(ServiceDescriptor service, Object implementation, ObjectMapper mapper, int maxMessageSize) {
     this.service = service;
     this.implementation = implementation;
     this.mapper = mapper;
     this.maxMessageSize = maxMessageSize;
+    this.plainMethod = PlainText.methodOf(service);
     for (MethodDescriptor method : service.methods()) {
       method.method.trySetAccessible(); // interfaces need not be public
     }
   }
 
   /**
-   * Decodes, invokes and replies.
+   * Checks the headers, decodes, invokes and replies.
    *
-   * @param deadlineMillis the caller's absolute deadline (epoch ms), or 0 if the request has none
+   * @param contentType the request's content type; null or empty means plain text
+   * @param headers the request's headers, may be null
    * @param redelivered the broker delivers this request again (a server died before acking it)
+   * @param correlationId the request's correlation id, by which a caller may cancel it
    */
-  void dispatch(byte[] body, long deadlineMillis, boolean redelivered, String correlationId, ReplySink sink) {
+  void dispatch(String contentType, Map<String, Object> headers, byte[] body, boolean redelivered, String correlationId,
+      ReplySink sink) {
+    boolean plain = PlainText.isPlain(contentType);
     if (body.length > maxMessageSize) {
-      replyError(sink, Code.RESOURCE_EXHAUSTED, null,
+      replyError(sink, plain, Code.RESOURCE_EXHAUSTED, null,
           "the request has " + body.length + " bytes, more than the server's limit of " + maxMessageSize);
       return;
     }
+    long deadlineMillis = deadlineOf(headers);
     Envelope.Request request;
     try {
-      request = Envelope.decodeRequest(mapper, service, body);
+      checkHeaders(headers);
+      request = plain ? decodePlain(body) : Envelope.decodeRequest(mapper, service, body);
     } catch (RpcException e) {
       log.debug("rejected a request to {}: {} {}", service.queue, e.code(), e.getMessage());
-      replyError(sink, e.code(), null, e.getMessage());
+      replyError(sink, plain, e.code(), null, e.getMessage());
       return;
     }
     MethodDescriptor method = request.method();
     if (redelivered && !method.idempotent) {
       // It may have run already on a server that died before acking: running it again could do it twice.
-      replyError(sink, Code.UNAVAILABLE, null, "the request for " + method.wireName
+      replyError(sink, plain, Code.UNAVAILABLE, null, "the request for " + method.wireName
           + " was redelivered after a server failure and may or may not have run; it is not run again"
           + " because the method is not @Idempotent");
       return;
     }
     if (isExpired(deadlineMillis)) {
-      replyExpired(sink, method.wireName);
+      replyExpired(sink, plain, method.wireName);
       return;
     }
     Cancellations.Running running = cancellations.start(correlationId);
     if (running == null) {
-      replyError(sink, Code.CANCELLED, null, "the caller cancelled " + method.wireName + " before it ran");
+      replyError(sink, plain, Code.CANCELLED, null, "the caller cancelled " + method.wireName + " before it ran");
       return;
     }
     Object result;
     try {
       result = CallContext.callWithDeadline(deadlineMillis, () -> method.method.invoke(implementation, request.args()));
     } catch (InvocationTargetException e) {
-      replyFailure(sink, method, e.getCause());
+      replyFailure(sink, plain, method, e.getCause());
       return;
     } catch (Exception e) {
-      replyFailure(sink, method, new RpcException(Code.INTERNAL, "cannot invoke " + method.wireName + ": " + e, e));
+      replyFailure(sink, plain, method, new RpcException(Code.INTERNAL, "cannot invoke " + method.wireName + ": " + e, e));
       return;
     } finally {
       cancellations.finish(correlationId, running);
     }
     if (!method.async) {
-      replyResult(sink, method, result);
+      replyResult(sink, plain, method, result);
       return;
     }
     if (result == null) {
-      replyError(sink, Code.INTERNAL, null, method.wireName + " returned null instead of a CompletableFuture");
+      replyError(sink, plain, Code.INTERNAL, null, method.wireName + " returned null instead of a CompletableFuture");
       return;
     }
     CompletableFuture<?> future = (CompletableFuture<?>) result;
@@ -107,29 +120,62 @@ final class Dispatcher {
     }
     future.whenComplete((value, failure) -> {
       if (failure == null) {
-        replyResult(sink, method, value);
+        replyResult(sink, plain, method, value);
       } else {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (cause instanceof TimeoutException) {
-          replyError(sink, Code.DEADLINE_EXCEEDED, null, method.wireName + " did not complete before the caller's deadline");
+          replyError(sink, plain, Code.DEADLINE_EXCEEDED, null, method.wireName + " did not complete before the caller's deadline");
         } else {
-          replyFailure(sink, method, cause);
+          replyFailure(sink, plain, method, cause);
         }
       }
     });
   }
 
-  private void replyResult(ReplySink sink, MethodDescriptor method, Object result) {
+  private Envelope.Request decodePlain(byte[] body) {
+    if (plainMethod == null) {
+      throw new RpcException(Code.PROTOCOL, PlainText.unsupported(service));
+    }
+    return new Envelope.Request(plainMethod, new Object[] {PlainText.decodeArgument(plainMethod, body)});
+  }
+
+  /**
+   * A request without {@code rpc-protocol} (the tutorial's) is taken as version 1; any other version
+   * is refused, as is a deadline that is not a positive integer (docs/PROTOCOL.md, "Headers").
+   */
+  private static void checkHeaders(Map<String, Object> headers) {
+    Object version = headers == null ? null : headers.get(Envelope.HEADER_PROTOCOL);
+    if (!Envelope.isReadableVersion(version)) {
+      throw new RpcException(Code.PROTOCOL, "unsupported " + Envelope.HEADER_PROTOCOL + " " + version
+          + "; this server speaks version " + Envelope.PROTOCOL_VERSION);
+    }
+    Object deadline = headers == null ? null : headers.get(Envelope.HEADER_DEADLINE);
+    if (deadline != null && deadlineOf(headers) == 0) {
+      throw new RpcException(Code.PROTOCOL, Envelope.HEADER_DEADLINE
+          + " must be a positive integer (epoch milliseconds), got " + deadline);
+    }
+  }
+
+  /** The caller's absolute deadline in epoch ms; 0 if the request has none, or none this side can read. */
+  static long deadlineOf(Map<String, Object> headers) {
+    Object deadline = headers == null ? null : headers.get(Envelope.HEADER_DEADLINE);
+    if (deadline instanceof Number && Envelope.isIntegral((Number) deadline) && ((Number) deadline).longValue() > 0) {
+      return ((Number) deadline).longValue();
+    }
+    return 0;
+  }
+
+  private void replyResult(ReplySink sink, boolean plain, MethodDescriptor method, Object result) {
     byte[] encoded;
     try {
-      encoded = Envelope.encodeResult(method, result);
+      encoded = plain ? PlainText.encodeResult(method, result) : Envelope.encodeResult(method, result);
     } catch (RpcException e) {
       log.warn("{}", e.getMessage());
-      replyError(sink, e.code(), null, e.getMessage());
+      replyError(sink, plain, e.code(), null, e.getMessage());
       return;
     }
     if (encoded.length > maxMessageSize) {
-      replyError(sink, Code.RESOURCE_EXHAUSTED, null, "the result of " + method.wireName + " has " + encoded.length
+      replyError(sink, plain, Code.RESOURCE_EXHAUSTED, null, "the result of " + method.wireName + " has " + encoded.length
           + " bytes, more than the server's limit of " + maxMessageSize);
       return;
     }
@@ -141,10 +187,10 @@ final class Dispatcher {
   }
 
   /** Answers a request whose deadline passed without running it; counted and logged at debug. */
-  void replyExpired(ReplySink sink, String what) {
+  void replyExpired(ReplySink sink, boolean plain, String what) {
     expired.increment();
     log.debug("skipped {} on {}: its deadline passed before it ran", what, service.queue);
-    replyError(sink, Code.DEADLINE_EXCEEDED, null, "the deadline passed before the server ran " + what);
+    replyError(sink, plain, Code.DEADLINE_EXCEEDED, null, "the deadline passed before the server ran " + what);
   }
 
   long expiredRequests() {
@@ -152,10 +198,10 @@ final class Dispatcher {
   }
 
   /** A handler's exception: its own code if it threw an {@link RpcException}, else an application error. */
-  private void replyFailure(ReplySink sink, MethodDescriptor method, Throwable failure) {
+  private void replyFailure(ReplySink sink, boolean plain, MethodDescriptor method, Throwable failure) {
     if (failure instanceof RpcException) {
       RpcException rpc = (RpcException) failure;
-      replyError(sink, rpc.code(), rpc.remoteType(), rpc.getMessage());
+      replyError(sink, plain, rpc.code(), rpc.remoteType(), rpc.getMessage());
       return;
     }
     if (isDeclared(method, failure)) {
@@ -163,7 +209,7 @@ final class Dispatcher {
     } else {
       log.warn("{} threw; the caller gets APPLICATION_ERROR", method.key, failure);
     }
-    replyError(sink, Code.APPLICATION_ERROR, failure.getClass().getName(), failure.getMessage());
+    replyError(sink, plain, Code.APPLICATION_ERROR, failure.getClass().getName(), failure.getMessage());
   }
 
   private static boolean isDeclared(MethodDescriptor method, Throwable failure) {
@@ -175,7 +221,8 @@ final class Dispatcher {
     return false;
   }
 
-  void replyError(ReplySink sink, Code code, String type, String message) {
-    sink.reply(code.name(), Envelope.encodeError(mapper, code, type, message));
+  private void replyError(ReplySink sink, boolean plain, Code code, String type, String message) {
+    sink.reply(code.name(),
+        plain ? PlainText.encodeError(code, type, message) : Envelope.encodeError(mapper, code, type, message));
   }
 }

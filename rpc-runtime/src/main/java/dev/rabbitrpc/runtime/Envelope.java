@@ -226,12 +226,7 @@ final class Envelope {
     if (status == null) {
       return new RpcException(Code.PROTOCOL, method.key + ": the reply has no " + HEADER_STATUS + " header");
     }
-    Code code;
-    try {
-      code = Code.valueOf(status);
-    } catch (IllegalArgumentException unknown) {
-      code = Code.INTERNAL; // a code from a newer protocol version
-    }
+    Code code = codeOf(status);
     String type = null;
     String message = null;
     try (JsonParser parser = mapper.createParser(body)) {
@@ -281,6 +276,33 @@ final class Envelope {
     return failure;
   }
 
+  /**
+   * Whether a message's {@code rpc-protocol} header is one this side reads: absent (the tutorial's
+   * programs send none) or 1.
+   */
+  static boolean isReadableVersion(Object version) {
+    return version == null
+        || version instanceof Number && isIntegral((Number) version) && ((Number) version).longValue() == PROTOCOL_VERSION;
+  }
+
+  /** Whether a header value is a whole number (AMQP peers may send any integer width, or a whole double). */
+  static boolean isIntegral(Number value) {
+    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      return true;
+    }
+    double d = value.doubleValue();
+    return !Double.isInfinite(d) && d == Math.rint(d) && Math.abs(d) < 0x1p53;
+  }
+
+  /** The code an {@code rpc-status} names; {@code INTERNAL} for a code this version does not know. */
+  static Code codeOf(String status) {
+    try {
+      return Code.valueOf(status);
+    } catch (IllegalArgumentException unknown) {
+      return Code.INTERNAL; // a code from a newer protocol version (docs/PROTOCOL.md, "Versioning")
+    }
+  }
+
   /** An instance of a type declared in the method's {@code throws}, or null. */
   private static Throwable declaredException(MethodDescriptor method, String type, String message) {
     Class<? extends Throwable> match = null;
@@ -319,7 +341,7 @@ final class Envelope {
   }
 
   /** Whether a parse failed on a limit (nesting depth, string or number length), not on syntax. */
-  private static boolean exceedsLimits(Throwable e) {
+  static boolean exceedsLimits(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof StreamConstraintsException) {
         return true;
@@ -328,7 +350,7 @@ final class Envelope {
     return false;
   }
 
-  private static RpcException tooLarge(Throwable e) {
+  static RpcException tooLarge(Throwable e) {
     Throwable limit = e;
     while (!(limit instanceof StreamConstraintsException) && limit.getCause() != null) {
       limit = limit.getCause();
@@ -344,7 +366,9 @@ final class Envelope {
     if (e instanceof JsonProcessingException) {
       String original = ((JsonProcessingException) e).getOriginalMessage();
       int location = original == null ? -1 : original.indexOf("\n at [Source");
-      return location < 0 ? original : original.substring(0, location);
+      String message = location < 0 ? original : original.substring(0, location);
+      // Jackson's hint is about this side's configuration; to a remote peer it only misleads.
+      return message == null ? null : message.replace(" (but might if coercion using `CoercionConfig` was enabled)", "");
     }
     return e.getMessage();
   }

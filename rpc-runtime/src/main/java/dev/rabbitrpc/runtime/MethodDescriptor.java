@@ -35,6 +35,8 @@ final class MethodDescriptor {
   final boolean idempotent;
   /** Checked and unchecked exception types declared in {@code throws}, rethrown by type. */
   final List<Class<? extends Throwable>> declaredExceptions;
+  /** Calls are sent in plain text ({@code @RpcService(plainText = true)}), see {@link PlainText}. */
+  final boolean plainText;
 
   MethodDescriptor(
       Method method,
@@ -49,7 +51,8 @@ final class MethodDescriptor {
       boolean returnsVoid,
       long timeoutNanos,
       boolean idempotent,
-      List<Class<? extends Throwable>> declaredExceptions) {
+      List<Class<? extends Throwable>> declaredExceptions,
+      boolean plainText) {
     this.method = method;
     this.wireName = wireName;
     this.key = method.getDeclaringClass().getSimpleName() + "." + method.getName();
@@ -64,6 +67,7 @@ final class MethodDescriptor {
     this.timeoutNanos = timeoutNanos;
     this.idempotent = idempotent;
     this.declaredExceptions = declaredExceptions;
+    this.plainText = plainText;
   }
 
   int arity() {

@@ -90,7 +90,14 @@ final class ReplyRouter {
     Object value;
     Throwable failure;
     try {
-      if (Envelope.STATUS_OK.equals(status)) {
+      if (call.method.plainText && (status == null || Envelope.STATUS_OK.equals(status))) {
+        // The tutorial's servers reply with the bare result and no headers at all.
+        value = PlainText.decodeResult(call.method, body);
+        failure = null;
+      } else if (call.method.plainText) {
+        value = null;
+        failure = PlainText.decodeFailure(call.method, status, body);
+      } else if (Envelope.STATUS_OK.equals(status)) {
         value = Envelope.decodeResult(call.method, body);
         failure = null;
       } else {

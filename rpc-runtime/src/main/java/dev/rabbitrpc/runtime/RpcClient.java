@@ -250,7 +250,9 @@ public final class RpcClient implements AutoCloseable {
       throw new RpcException(Code.RESOURCE_EXHAUSTED,
           method.key + ": " + maxInFlight + " calls already in flight (RpcClient.Builder.maxInFlight)");
     }
-    byte[] body = Envelope.encodeRequest(codec.mapper(), method, args);
+    byte[] body = method.plainText
+        ? PlainText.encodeArgument(method, args[0])
+        : Envelope.encodeRequest(codec.mapper(), method, args);
     if (body.length > maxMessageSize) {
       throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
           + " bytes, more than the limit of " + maxMessageSize + " (RpcClient.Builder.maxMessageSize)");
@@ -260,7 +262,7 @@ public final class RpcClient implements AutoCloseable {
     PendingCall call = router.register(method, channel, service.queue, timeoutNanos);
     probe.ensureStarted();
     AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
-        .contentType(Envelope.CONTENT_TYPE)
+        .contentType(method.plainText ? null : Envelope.CONTENT_TYPE) // no content type is what makes a request plain
         .correlationId(call.correlationId)
         .replyTo(channel.replyTo)
         .headers(Map.of(

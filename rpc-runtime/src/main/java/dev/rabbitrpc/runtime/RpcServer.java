@@ -95,14 +95,15 @@ public final class RpcServer implements AutoCloseable {
         @Override
         public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
           inFlight.incrementAndGet();
-          long deadline = deadlineOf(properties);
-          if (Dispatcher.isExpired(deadline) && properties.getReplyTo() != null && !properties.getReplyTo().isEmpty()) {
+          if (Dispatcher.isExpired(Dispatcher.deadlineOf(properties.getHeaders()))
+              && properties.getReplyTo() != null && !properties.getReplyTo().isEmpty()) {
             // Expired while queued or prefetched (RabbitMQ does not expire prefetched messages): no worker needed.
-            dispatcher.replyExpired(replySink(envelope.getDeliveryTag(), properties), "a request");
+            dispatcher.replyExpired(replySink(envelope.getDeliveryTag(), properties),
+                PlainText.isPlain(properties.getContentType()), "a request");
             return;
           }
           try {
-            executor.execute(() -> handle(envelope, properties, body, deadline));
+            executor.execute(() -> handle(envelope, properties, body));
           } catch (java.util.concurrent.RejectedExecutionException closing) {
             // closed after the grace period: left unacked, the request returns to the queue with the channel
             settle(() -> { });
@@ -141,7 +142,7 @@ public final class RpcServer implements AutoCloseable {
     });
   }
 
-  private void handle(Envelope envelope, AMQP.BasicProperties properties, byte[] body, long deadline) {
+  private void handle(Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
     long deliveryTag = envelope.getDeliveryTag();
     try {
       String replyTo = properties.getReplyTo();
@@ -150,7 +151,8 @@ public final class RpcServer implements AutoCloseable {
         settle(() -> channel.basicReject(deliveryTag, false));
         return;
       }
-      dispatcher.dispatch(body, deadline, envelope.isRedeliver(), properties.getCorrelationId(),
+      dispatcher.dispatch(properties.getContentType(), properties.getHeaders(), body, envelope.isRedeliver(),
+          properties.getCorrelationId(),
           replySink(deliveryTag, properties));
     } catch (RuntimeException e) {
       log.error("failed to handle a request on {}", queue(), e);
@@ -158,13 +160,17 @@ public final class RpcServer implements AutoCloseable {
     }
   }
 
-  /** Publishes the reply to the request's reply_to with its correlation id, then acks the request. */
+  /**
+   * Publishes the reply to the request's reply_to with its correlation id, then acks the request.
+   * The reply is in the request's format: plain text (no content type) answers plain text.
+   */
   private Dispatcher.ReplySink replySink(long deliveryTag, AMQP.BasicProperties request) {
     String replyTo = request.getReplyTo();
     String correlationId = request.getCorrelationId();
+    String contentType = PlainText.isPlain(request.getContentType()) ? null : dev.rabbitrpc.runtime.Envelope.CONTENT_TYPE;
     return (status, replyBody) -> {
       AMQP.BasicProperties reply = new AMQP.BasicProperties.Builder()
-          .contentType(dev.rabbitrpc.runtime.Envelope.CONTENT_TYPE)
+          .contentType(contentType)
           .correlationId(correlationId)
           .headers(status.equals(dev.rabbitrpc.runtime.Envelope.STATUS_OK) ? OK_HEADERS : Map.of(
               dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
@@ -176,12 +182,6 @@ public final class RpcServer implements AutoCloseable {
         channel.basicAck(deliveryTag, false);
       });
     };
-  }
-
-  private static long deadlineOf(AMQP.BasicProperties properties) {
-    Map<String, Object> headers = properties.getHeaders();
-    Object deadline = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_DEADLINE);
-    return deadline instanceof Number ? ((Number) deadline).longValue() : 0;
   }
 
   private interface ChannelAction {

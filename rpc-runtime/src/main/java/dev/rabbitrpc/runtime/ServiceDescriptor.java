@@ -111,6 +111,7 @@ final class ServiceDescriptor {
     RpcService service = type.getAnnotation(RpcService.class);
     String queue = service == null || service.queue().isEmpty() ? type.getName() : service.queue();
     checkQueue(type, queue);
+    boolean plainText = service != null && service.plainText();
     long typeTimeout = timeoutNanos(type.getAnnotation(Timeout.class), defaultTimeout, type.getName());
 
     TypeChecker checker = new TypeChecker(codec.mapper());
@@ -122,7 +123,7 @@ final class ServiceDescriptor {
       if (!isRemote(method)) {
         continue;
       }
-      MethodDescriptor descriptor = parseMethod(method, checker, typeTimeout);
+      MethodDescriptor descriptor = parseMethod(method, checker, typeTimeout, plainText);
       MethodDescriptor clash = byWireName.putIfAbsent(descriptor.wireName, descriptor);
       if (clash != null) {
         throw methodError(
@@ -135,7 +136,14 @@ final class ServiceDescriptor {
     if (byMethod.isEmpty()) {
       throw new IllegalArgumentException(type.getName() + " declares no remote methods");
     }
-    return new ServiceDescriptor(type, queue, Map.copyOf(byMethod), Map.copyOf(byWireName));
+    ServiceDescriptor parsed = new ServiceDescriptor(type, queue, Map.copyOf(byMethod), Map.copyOf(byWireName));
+    if (plainText && PlainText.methodOf(parsed) == null) {
+      MethodDescriptor first = parsed.methods().get(0);
+      throw methodError(first.method, "@RpcService(plainText = true) needs exactly one method of one parameter, but "
+          + type.getSimpleName() + (byMethod.size() == 1 ? "." + first.wireName + " takes " + first.arity() + " arguments"
+              : " has " + byMethod.size() + " methods"));
+    }
+    return parsed;
   }
 
   /** Abstract instance methods that are not redeclarations of {@code Object}'s public methods. */
@@ -151,7 +159,7 @@ final class ServiceDescriptor {
     }
   }
 
-  private static MethodDescriptor parseMethod(Method method, TypeChecker checker, long typeTimeout) {
+  private static MethodDescriptor parseMethod(Method method, TypeChecker checker, long typeTimeout, boolean plainText) {
     RpcMethod rpcMethod = method.getAnnotation(RpcMethod.class);
     String wireName = rpcMethod == null ? method.getName() : rpcMethod.value();
     if (wireName.isBlank()) {
@@ -209,7 +217,8 @@ final class ServiceDescriptor {
         returnsVoid,
         timeout,
         method.isAnnotationPresent(Idempotent.class) || method.getDeclaringClass().isAnnotationPresent(Idempotent.class),
-        List.copyOf(declared));
+        List.copyOf(declared),
+        plainText);
   }
 
   private static ObjectWriter writerFor(ObjectMapper mapper, JavaType type) {

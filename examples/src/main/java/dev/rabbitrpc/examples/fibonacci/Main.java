@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.IntUnaryOperator;
 
 /**
  * RabbitMQ's RPC tutorial with rabbit-rpc.
@@ -14,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
  * <pre>
  * java -jar rabbit-rpc-examples.jar server          # serve fib on rpc_queue until Ctrl-C
  * java -jar rabbit-rpc-examples.jar client 30 10    # call a running server
+ * java -jar rabbit-rpc-examples.jar client --plain 30  # call the tutorial's own (plain-text) server
  * java -jar rabbit-rpc-examples.jar demo 30         # server and client in one process
  * </pre>
  *
@@ -36,13 +38,14 @@ public final class Main {
         case "server":
           return server(out);
         case "client":
-          return client(numbers(args), out);
+          boolean plain = args.length > 1 && args[1].equals("--plain");
+          return client(numbers(plain ? dropFlag(args) : args), plain, out);
         case "demo":
           List<Integer> numbers = numbers(args);
           RpcServer server = RpcServer.export(FibonacciService.class, new FibonacciServiceImpl());
           try {
             out.println(" [x] Awaiting RPC requests");
-            return client(numbers, out);
+            return client(numbers, false, out);
           } finally {
             server.close();
           }
@@ -74,13 +77,23 @@ public final class Main {
     return 0;
   }
 
-  private static int client(List<Integer> numbers, PrintStream out) {
-    FibonacciService fibonacci = RpcProxy.create(FibonacciService.class);
+  /** Calls fib for each number: in JSON, or in plain text as the tutorial's Python server expects. */
+  private static int client(List<Integer> numbers, boolean plain, PrintStream out) {
+    IntUnaryOperator fibonacci = plain
+        ? RpcProxy.create(PlainFibonacciService.class)::fib
+        : RpcProxy.create(FibonacciService.class)::fib;
     for (int n : numbers) {
       out.println(" [x] Requesting fib(" + n + ")");
-      out.println(" [.] Got " + fibonacci.fib(n));
+      out.println(" [.] Got " + fibonacci.applyAsInt(n));
     }
     return 0;
+  }
+
+  private static String[] dropFlag(String[] args) {
+    String[] rest = new String[args.length - 1];
+    rest[0] = args[0];
+    System.arraycopy(args, 2, rest, 1, args.length - 2);
+    return rest;
   }
 
   private static List<Integer> numbers(String[] args) {
@@ -117,7 +130,7 @@ public final class Main {
   }
 
   private static int usage(PrintStream err) {
-    err.println("usage: rabbit-rpc-examples.jar server | client N... | demo N...   (broker: RPC_AMQP_URI)");
+    err.println("usage: rabbit-rpc-examples.jar server | client [--plain] N... | demo N...   (broker: RPC_AMQP_URI)");
     return 2;
   }
 

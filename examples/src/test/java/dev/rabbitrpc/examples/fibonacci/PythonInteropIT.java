@@ -1,0 +1,130 @@
+package dev.rabbitrpc.examples.fibonacci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.runtime.RpcClient;
+import dev.rabbitrpc.runtime.RpcServer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Java and Python peers on the real broker, both ways, in the tutorial's plain text and in the
+ * JSON protocol. The Python programs (interop/python) are written from the tutorial's description
+ * and from docs/PROTOCOL.md alone.
+ */
+class PythonInteropIT {
+  private static final long WAIT_SECONDS = 60;
+
+  private static RpcClient client;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    PythonPeer.requirePika();
+    String uri = System.getenv("RPC_AMQP_URI");
+    client = RpcClient.builder()
+        .uri(uri == null || uri.isBlank() ? "amqp://guest:guest@localhost:5672" : uri)
+        .timeout(Duration.ofSeconds(20))
+        .build();
+  }
+
+  @AfterAll
+  static void tearDown() {
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  private static String uniqueQueue(String prefix) {
+    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  @Test
+  void tutorialPythonClientGetsPlainTextAnswersFromTheJavaServer() throws Exception {
+    String queue = uniqueQueue("interop-tutorial-client");
+    try (RpcServer server = client.export(FibonacciService.class, new FibonacciServiceImpl(), queue);
+        PythonPeer python = PythonPeer.start("rpc_client.py", "30", server.queue(), "30")) {
+      assertEquals(0, python.awaitExit(WAIT_SECONDS), python::output);
+      assertTrue(python.output().contains(" [.] Got 832040"), python::output);
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  @Test
+  void javaClientInPlainModeCallsTheTutorialPythonServer() throws Exception {
+    // Main's --plain client calls the tutorial's queue, rpc_queue, as the tutorial's client does.
+    try (PythonPeer python = PythonPeer.start("rpc_server.py", "rpc_queue").awaitReady(WAIT_SECONDS)) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int exit = Main.run(new String[] {"client", "--plain", "30"}, print(out), print(err));
+      assertEquals(0, exit, () -> err.toString(StandardCharsets.UTF_8) + "\npython: " + python.output());
+      assertTrue(out.toString(StandardCharsets.UTF_8).contains(" [.] Got 832040"), out::toString);
+      assertTrue(python.output().contains(" [.] fib(30)"), python::output);
+    }
+  }
+
+  @Test
+  void jsonPythonClientCallsTheJavaServerAndSeesItsApplicationError() throws Exception {
+    String queue = uniqueQueue("interop-json-client");
+    try (RpcServer server = client.export(FibonacciService.class, new FibonacciServiceImpl(), queue)) {
+      try (PythonPeer python = PythonPeer.start("rpc_json.py", "call", server.queue(), "fib", "30")) {
+        assertEquals(0, python.awaitExit(WAIT_SECONDS), python::output);
+        assertEquals("832040", python.output().strip());
+      }
+      try (PythonPeer python = PythonPeer.start("rpc_json.py", "call", server.queue(), "fib", "-1")) {
+        assertEquals(1, python.awaitExit(WAIT_SECONDS), python::output);
+        assertEquals("error: APPLICATION_ERROR: java.lang.IllegalArgumentException: n must be between 0 and 46, got -1",
+            python.output().strip());
+      }
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  @Test
+  void javaProxyCallsTheJsonPythonServerAndGetsItsErrorAsAnRpcException() throws Exception {
+    String queue = uniqueQueue("interop-json-server");
+    try (PythonPeer python = PythonPeer.start("rpc_json.py", "serve", queue).awaitReady(WAIT_SECONDS)) {
+      FibonacciService fibonacci = client.proxy(FibonacciService.class, queue);
+      assertEquals(832040, fibonacci.fib(30), python::output);
+      RpcException e = assertThrows(RpcException.class, () -> fibonacci.fib(-1));
+      assertEquals(RpcException.Code.APPLICATION_ERROR, e.code());
+      assertEquals("ValueError", e.remoteType());
+      assertTrue(e.getMessage().contains("n must not be negative, got -1"), e.getMessage());
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  @Test
+  void pythonPeerPassesTheProtocolVectors() throws Exception {
+    try (PythonPeer python = PythonPeer.start("check_vectors.py")) {
+      assertEquals(0, python.awaitExit(WAIT_SECONDS), python::output);
+      assertTrue(python.output().contains(" 0 failed"), python::output);
+    }
+  }
+
+  private static PrintStream print(ByteArrayOutputStream bytes) {
+    return new PrintStream(bytes, true, StandardCharsets.UTF_8);
+  }
+
+  /** The servers' queues outlive them (declared as the tutorial does); a test's unique queue must not. */
+  private static void deleteQueue(String queue) throws Exception {
+    com.rabbitmq.client.ConnectionFactory factory = new com.rabbitmq.client.ConnectionFactory();
+    String uri = System.getenv("RPC_AMQP_URI");
+    factory.setUri(uri == null || uri.isBlank() ? "amqp://guest:guest@localhost:5672" : uri);
+    try (com.rabbitmq.client.Connection connection = factory.newConnection("interop-cleanup");
+        com.rabbitmq.client.Channel channel = connection.createChannel()) {
+      channel.queueDelete(queue);
+    }
+  }
+}

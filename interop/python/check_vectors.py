@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Checks the Python peer (rpc_json.py) against the protocol's test vectors (docs/protocol-vectors):
+as a client it sends each vector's request and makes its reply into the stated outcome; as a server
+it answers each request with the vector's reply, except where the vector says a field varies or is
+free text (messages and exception type names are each implementation's own).
+
+Usage: check_vectors.py [VECTOR_DIR]   (standard library only; exits 1 if any check fails)
+"""
+import copy
+import json
+import os
+import sys
+
+import rpc_json
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class BookNotFoundException(Exception):
+    pass
+
+
+def by_author(books):
+    grouped = {}
+    for book in books:
+        grouped.setdefault(book["author"], []).append(book)
+    return {author: grouped[author] for author in sorted(grouped)}
+
+
+def find(isbn):
+    if isbn == "978-0-14-143951-8":
+        return {"title": "Pride and Prejudice", "author": "Jane Austen", "year": 1813}
+    raise BookNotFoundException("no book with ISBN " + isbn)
+
+
+SERVICES = {
+    "Fibonacci": rpc_json.Service("Fibonacci", {"fib": (rpc_json.fib, [int])}),
+    "Catalog": rpc_json.Service("Catalog", {
+        "byAuthor": (by_author, [list]),
+        "clear": (lambda: None, []),
+        "find": (find, [str]),
+        "divide": (lambda a, b: a // b, [int, int]),
+    }),
+}
+
+
+def remove_path(message, path):
+    """Deletes a free-text field (path below reply.body) from a parsed JSON body."""
+    node = message
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    if isinstance(node, dict):
+        node.pop(parts[-1], None)
+
+
+def check_server(vector):
+    request, expected = vector["request"], vector["reply"]
+    status, content_type, body = rpc_json.dispatch(
+        SERVICES[vector["service"]], request["properties"].get("content_type"), request["headers"],
+        request["body"].encode("utf-8"))
+    problems = []
+    if status != expected["headers"]["rpc-status"]:
+        problems.append("rpc-status %s, expected %s" % (status, expected["headers"]["rpc-status"]))
+    if content_type != expected["properties"].get("content_type"):
+        problems.append("content_type %r, expected %r" % (content_type, expected["properties"].get("content_type")))
+    free = [p[len("reply.body."):] for p in vector["free_text"] if p.startswith("reply.body.")]
+    if "reply.body" in vector["free_text"]:
+        if not body.decode("utf-8").startswith(status + ": "):
+            problems.append("plain error body %r does not start with %s: " % (body, status))
+    elif free:
+        actual, wanted = json.loads(body.decode("utf-8")), json.loads(expected["body"])
+        for path in free:
+            remove_path(actual, path)
+            remove_path(wanted, path)
+        if actual != wanted:
+            problems.append("body %s, expected %s (free text aside)" % (body.decode("utf-8"), expected["body"]))
+    elif body != expected["body"].encode("utf-8"):
+        problems.append("body %r, expected %r" % (body, expected["body"]))
+    return problems
+
+
+def check_client(vector):
+    request, reply, call = vector["request"], vector["reply"], vector["call"]
+    plain = "content_type" not in request["properties"]
+    problems = []
+    if plain:
+        (arg,) = call["args"]
+        body = arg.encode("utf-8") if isinstance(arg, str) else rpc_json.to_json(arg)
+    else:
+        body = rpc_json.encode_request(call["method"], call["args"])
+    if body != request["body"].encode("utf-8"):
+        problems.append("request body %r, expected %r" % (body, request["body"]))
+    headers = rpc_json.request_headers(5000)
+    if sorted(headers) != sorted(request["headers"]):
+        problems.append("request headers %s, expected %s" % (sorted(headers), sorted(request["headers"])))
+    for name, value in request["headers"].items():
+        if "request.headers." + name not in vector["varies"] and headers.get(name) != value:
+            problems.append("header %s = %r, expected %r" % (name, headers.get(name), value))
+    outcome = vector["outcome"]
+    try:
+        result = rpc_json.decode_reply(reply["headers"], reply["body"].encode("utf-8"), plain=plain)
+        if plain and not isinstance(outcome.get("result"), str):
+            result = json.loads(result)
+        if "result" not in outcome:
+            problems.append("reply gave %r, expected error %s" % (result, outcome["error"]["code"]))
+        elif result != outcome["result"]:
+            problems.append("result %r, expected %r" % (result, outcome["result"]))
+    except rpc_json.RpcError as e:
+        if "error" not in outcome:
+            problems.append("reply failed with %s, expected result %r" % (e, outcome["result"]))
+        elif e.code != outcome["error"]["code"]:
+            problems.append("code %s, expected %s" % (e.code, outcome["error"]["code"]))
+    return problems
+
+
+def main(argv):
+    directory = argv[0] if argv else os.path.join(HERE, "..", "..", "docs", "protocol-vectors")
+    files = sorted(f for f in os.listdir(directory) if f.endswith(".json"))
+    passed = failed = 0
+    for name in files:
+        with open(os.path.join(directory, name), encoding="utf-8") as f:
+            vector = json.load(f)
+        for role, check in (("server", check_server), ("client", check_client)):
+            if role not in vector["roles"]:
+                continue
+            problems = check(copy.deepcopy(vector))
+            if problems:
+                failed += 1
+                print("FAIL %s (%s): %s" % (vector["name"], role, "; ".join(problems)))
+            else:
+                passed += 1
+                print("ok   %s (%s)" % (vector["name"], role))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""A peer of rabbit-rpc's wire protocol v1, written from docs/PROTOCOL.md alone.
+
+The codec functions need only the standard library; the client and the server use pika 1.x.
+
+Usage:
+  rpc_json.py call QUEUE METHOD [ARG_JSON ...]   print the result as JSON (exit 0), or the error (exit 1)
+  rpc_json.py serve QUEUE                        serve a Fibonacci service (fib(n)) until killed
+
+The broker is $RPC_AMQP_URI, default amqp://guest:guest@localhost:5672.
+"""
+import json
+import os
+import sys
+import time
+import uuid
+
+PROTOCOL_VERSION = 1
+CONTENT_TYPE = "application/json"
+CODES = ("DEADLINE_EXCEEDED", "UNAVAILABLE", "CANCELLED", "INVALID_ARGUMENT", "UNKNOWN_METHOD",
+         "APPLICATION_ERROR", "RESOURCE_EXHAUSTED", "INTERNAL", "PROTOCOL")
+DEFAULT_URI = "amqp://guest:guest@localhost:5672"
+
+
+class RpcError(Exception):
+    """A failed call: a code from CODES, a message, and for APPLICATION_ERROR the remote type."""
+
+    def __init__(self, code, message, type=None):
+        super().__init__("%s: %s%s" % (code, type + ": " if type else "", message))
+        self.code = code
+        self.message = message
+        self.type = type
+
+
+def to_json(value):
+    """Compact JSON as UTF-8, as the protocol's examples are written."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _text(value):
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# ---- client side -------------------------------------------------------------------------------
+
+def encode_request(method, args):
+    return to_json({"method": method, "args": list(args)})
+
+
+def request_headers(timeout_ms, now_ms=None):
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    return {"rpc-protocol": PROTOCOL_VERSION, "rpc-deadline": now_ms + timeout_ms}
+
+
+def decode_reply(headers, body, plain=False):
+    """The result of a reply (for plain replies: its text), or raises RpcError."""
+    headers = headers or {}
+    version = headers.get("rpc-protocol")
+    if version is not None and not (_is_int(version) and version == PROTOCOL_VERSION):
+        raise RpcError("PROTOCOL", "the reply has rpc-protocol %r; this client speaks version 1" % (version,))
+    status = _text(headers.get("rpc-status"))
+    if plain and status in (None, "OK"):
+        return body.decode("utf-8")  # the tutorial's servers send no headers at all
+    if status == "OK":
+        return json.loads(body.decode("utf-8"))
+    if status is None:
+        raise RpcError("PROTOCOL", "the reply has no rpc-status header")
+    code = status if status in CODES else "INTERNAL"  # a code from a newer version
+    if plain:
+        raise RpcError(code, body.decode("utf-8"))
+    try:
+        error = json.loads(body.decode("utf-8")).get("error") or {}
+    except (ValueError, AttributeError):
+        error = {}
+    raise RpcError(code, error.get("message", status), error.get("type"))
+
+
+class Client:
+    """A JSON-protocol client on its own connection, with an exclusive server-named reply queue."""
+
+    def __init__(self, uri=None):
+        import pika
+        self._pika = pika
+        self.connection = pika.BlockingConnection(pika.URLParameters(uri or os.environ.get("RPC_AMQP_URI", DEFAULT_URI)))
+        self.channel = self.connection.channel()
+        self.reply_queue = self.channel.queue_declare(queue="", exclusive=True).method.queue
+        self.channel.basic_consume(queue=self.reply_queue, on_message_callback=self._on_reply, auto_ack=True)
+        self._replies = {}
+
+    def _on_reply(self, channel, method, properties, body):
+        self._replies[properties.correlation_id] = (properties, body)
+
+    def call(self, queue, method, args, timeout_ms=10000):
+        correlation_id = uuid.uuid4().hex
+        self.channel.basic_publish(
+            exchange="", routing_key=queue, body=encode_request(method, args),
+            properties=self._pika.BasicProperties(
+                content_type=CONTENT_TYPE, correlation_id=correlation_id, reply_to=self.reply_queue,
+                expiration=str(timeout_ms), headers=request_headers(timeout_ms)))
+        end = time.monotonic() + timeout_ms / 1000.0
+        while correlation_id not in self._replies:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise RpcError("DEADLINE_EXCEEDED", "no reply within %d ms" % timeout_ms)
+            self.connection.process_data_events(time_limit=min(left, 0.5))
+        properties, body = self._replies.pop(correlation_id)
+        return decode_reply(properties.headers, body)
+
+    def close(self):
+        self.connection.close()
+
+
+# ---- server side -------------------------------------------------------------------------------
+
+class Service:
+    """A service: its name (for messages) and methods, wire name -> (function, [parameter type])."""
+
+    def __init__(self, name, methods):
+        self.name = name
+        self.methods = methods
+
+    def plain_method(self):
+        if len(self.methods) == 1:
+            name, (function, types) = next(iter(self.methods.items()))
+            if len(types) == 1:
+                return name
+        return None
+
+
+def _check_argument(value, expected, position, method):
+    valid = {int: _is_int, float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+             bool: lambda v: isinstance(v, bool), str: lambda v: isinstance(v, str),
+             list: lambda v: isinstance(v, list), dict: lambda v: isinstance(v, dict)}[expected]
+    if not valid(value):
+        raise RpcError("INVALID_ARGUMENT", "argument #%d of %s is not a valid %s: %s"
+                       % (position, method, expected.__name__, json.dumps(value)))
+
+
+def decode_request(service, body):
+    """(method name, args) of a JSON request, or raises RpcError."""
+    try:
+        request = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise RpcError("PROTOCOL", "malformed JSON: %s" % e)
+    if not isinstance(request, dict):
+        raise RpcError("PROTOCOL", 'a request must be a JSON object {"method":...,"args":[...]}')
+    name = request.get("method")
+    if not isinstance(name, str):
+        raise RpcError("PROTOCOL", 'the request names no "method"')
+    if name not in service.methods:
+        raise RpcError("UNKNOWN_METHOD", 'service %s has no method "%s"' % (service.name, name))
+    function, types = service.methods[name]
+    args = request.get("args", [])  # other fields are ignored: forward compatibility
+    if not isinstance(args, list):
+        raise RpcError("PROTOCOL", '"args" must be a JSON array')
+    if len(args) != len(types):
+        raise RpcError("INVALID_ARGUMENT", "%s takes %d argument(s) but the request has %d" % (name, len(types), len(args)))
+    for i, (value, expected) in enumerate(zip(args, types)):
+        _check_argument(value, expected, i + 1, name)
+    return name, args
+
+
+def _plain_request(service, body):
+    name = service.plain_method()
+    if name is None:
+        raise RpcError("PROTOCOL", "a plain-text request (no content_type) needs a service with exactly one method "
+                                   "of one argument; send JSON (content_type application/json)")
+    expected = service.methods[name][1][0]
+    text = body.decode("utf-8")
+    if expected is str:
+        return name, [text]
+    try:
+        value = json.loads(text)
+        _check_argument(value, expected, 1, name)
+    except (ValueError, RpcError):
+        raise RpcError("INVALID_ARGUMENT", '%s takes a plain-text %s, not "%s"' % (name, expected.__name__, text[:64]))
+    return name, [value]
+
+
+def dispatch(service, content_type, headers, body, now_ms=None):
+    """Answers one request: returns (rpc-status, content_type or None, body)."""
+    plain = not content_type
+    headers = headers or {}
+    try:
+        version = headers.get("rpc-protocol")
+        if version is not None and not (_is_int(version) and version == PROTOCOL_VERSION):
+            raise RpcError("PROTOCOL", "unsupported rpc-protocol %s; this server speaks version 1" % (version,))
+        deadline = headers.get("rpc-deadline")
+        if deadline is not None and not (_is_int(deadline) and deadline > 0):
+            raise RpcError("PROTOCOL", "rpc-deadline must be a positive integer (epoch milliseconds)")
+        name, args = _plain_request(service, body) if plain else decode_request(service, body)
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        if deadline is not None and now_ms >= deadline:
+            raise RpcError("DEADLINE_EXCEEDED", "the deadline passed before the server ran %s" % name)
+        try:
+            result = service.methods[name][0](*args)
+        except RpcError:
+            raise
+        except Exception as e:  # the implementation failed: an application error, never a traceback
+            raise RpcError("APPLICATION_ERROR", str(e), type(e).__name__)
+        if plain:
+            return "OK", None, (b"" if result is None else result.encode("utf-8") if isinstance(result, str) else to_json(result))
+        return "OK", CONTENT_TYPE, to_json(result)
+    except RpcError as e:
+        if plain:
+            return e.code, None, ("%s: %s" % (e.code, (e.type + ": " if e.type else "") + e.message)).encode("utf-8")
+        error = {"code": e.code}
+        if e.type:
+            error["type"] = e.type
+        error["message"] = e.message
+        return e.code, CONTENT_TYPE, to_json({"error": error})
+
+
+def serve(service, queue, uri=None, ready=None):
+    """Serves a service on a queue (declared as the tutorial does) until the process ends."""
+    import pika
+    connection = pika.BlockingConnection(pika.URLParameters(uri or os.environ.get("RPC_AMQP_URI", DEFAULT_URI)))
+    channel = connection.channel()
+    channel.queue_declare(queue=queue, durable=False, exclusive=False, auto_delete=False)
+    channel.basic_qos(prefetch_count=1)
+
+    def on_request(ch, method, properties, body):
+        if not properties.reply_to:
+            ch.basic_reject(delivery_tag=method.delivery_tag, requeue=False)
+            return
+        status, content_type, reply = dispatch(service, properties.content_type, properties.headers, body)
+        ch.basic_publish(exchange="", routing_key=properties.reply_to, body=reply, properties=pika.BasicProperties(
+            content_type=content_type, correlation_id=properties.correlation_id,
+            headers={"rpc-protocol": PROTOCOL_VERSION, "rpc-status": status}))
+        ch.basic_ack(delivery_tag=method.delivery_tag)
+
+    channel.basic_consume(queue=queue, on_message_callback=on_request)
+    if ready:
+        ready()
+    channel.start_consuming()
+
+
+def fib(n):
+    if n < 0:
+        raise ValueError("n must not be negative, got %d" % n)
+    previous, current = 0, 1
+    for _ in range(n):
+        previous, current = current, previous + current
+    return previous
+
+
+FIBONACCI = Service("FibonacciService", {"fib": (fib, [int])})
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "call":
+        client = Client()
+        try:
+            print(json.dumps(client.call(argv[1], argv[2], [json.loads(a) for a in argv[3:]])), flush=True)
+            return 0
+        except RpcError as e:
+            print("error: %s" % e, flush=True)
+            return 1
+        finally:
+            client.close()
+    if len(argv) == 2 and argv[0] == "serve":
+        serve(FIBONACCI, argv[1], ready=lambda: print(" [x] Awaiting RPC requests", flush=True))
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

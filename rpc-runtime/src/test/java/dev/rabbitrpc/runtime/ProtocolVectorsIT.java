@@ -1,0 +1,333 @@
+package dev.rabbitrpc.runtime;
+
+import static dev.rabbitrpc.runtime.ProtocolVectors.TIMEOUT;
+import static dev.rabbitrpc.runtime.ProtocolVectors.body;
+import static dev.rabbitrpc.runtime.ProtocolVectors.hasRole;
+import static dev.rabbitrpc.runtime.ProtocolVectors.headers;
+import static dev.rabbitrpc.runtime.ProtocolVectors.text;
+import static dev.rabbitrpc.runtime.ProtocolVectors.varies;
+import static dev.rabbitrpc.runtime.ProtocolVectors.vectors;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcMethod;
+import dev.rabbitrpc.runtime.ProtocolFixtures.Catalog;
+import dev.rabbitrpc.runtime.ProtocolFixtures.CatalogImpl;
+import dev.rabbitrpc.runtime.ProtocolFixtures.Fibonacci;
+import dev.rabbitrpc.runtime.ProtocolFixtures.FibonacciImpl;
+import dev.rabbitrpc.runtime.ProtocolFixtures.NewerCatalog;
+import dev.rabbitrpc.runtime.ProtocolFixtures.OlderCatalog;
+import dev.rabbitrpc.runtime.ProtocolFixtures.PlainFibonacci;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The runtime against the wire protocol's test vectors (docs/protocol-vectors) over the real
+ * broker: a client sends exactly each vector's request and turns its reply into the stated outcome;
+ * an exported server answers each request with exactly its reply, properties and headers included.
+ * Only the fields a vector lists in {@code varies} may differ. The dispatcher alone is checked by
+ * {@link ProtocolVectorsTest}.
+ */
+class ProtocolVectorsIT {
+  private static final long WAIT_SECONDS = 20;
+
+  private static final Map<String, Class<?>> CLIENT_VIEWS = Map.of(
+      "Fibonacci", Fibonacci.class,
+      "PlainFibonacci", PlainFibonacci.class,
+      "Catalog", Catalog.class,
+      "NewerCatalog", NewerCatalog.class,
+      "OlderCatalog", OlderCatalog.class);
+
+  @RegisterExtension final TestBroker broker = new TestBroker();
+
+  private RpcClient client;
+  private Connection raw;
+
+  @BeforeEach
+  void connect() throws Exception {
+    client = broker.client(builder -> builder.timeout(TIMEOUT));
+    raw = broker.rawConnection();
+  }
+
+  @TestFactory
+  Stream<DynamicTest> exportedServerAnswersEachRequestWithItsReplyOverTheBroker() throws IOException {
+    return vectors().stream().filter(v -> hasRole(v, "server")).map(v -> DynamicTest.dynamicTest(
+        v.get("name").asText(), () -> {
+          String queue = TestBroker.uniqueQueue("vectors-server");
+          RpcServer server = exportFor(v, queue);
+          try (Channel channel = raw.createChannel()) {
+            // The tutorial's client: a server-named, exclusive callback queue.
+            String callbackQueue = channel.queueDeclare().getQueue();
+            BlockingQueue<Object[]> replies = new ArrayBlockingQueue<>(1);
+            channel.basicConsume(callbackQueue, true, new DefaultConsumer(channel) {
+              @Override
+              public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+                replies.add(new Object[] {properties, body});
+              }
+            });
+            JsonNode request = v.get("request");
+            JsonNode props = request.get("properties");
+            String correlationId = text(props, "correlation_id");
+            channel.basicPublish("", queue, new AMQP.BasicProperties.Builder()
+                .contentType(text(props, "content_type"))
+                .correlationId(correlationId)
+                .replyTo(callbackQueue)
+                .expiration(text(props, "expiration"))
+                .headers(request.get("headers").isEmpty() ? null : headers(request.get("headers")))
+                .build(), body(request));
+            Object[] reply = replies.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertNotNull(reply, "no reply within " + WAIT_SECONDS + " s");
+            AMQP.BasicProperties properties = (AMQP.BasicProperties) reply[0];
+            JsonNode expected = v.get("reply");
+            assertEquals(text(expected.get("properties"), "content_type"), properties.getContentType(), "content_type");
+            assertEquals(correlationId, properties.getCorrelationId(), "correlation_id");
+            assertOnlyProperties(properties, "content_type", "correlation_id", "headers");
+            assertHeaders(expected.get("headers"), properties.getHeaders(), List.of(), v);
+            // A request already expired on arrival is answered before it is decoded, so its message
+            // names no method: over the broker, free text may differ (the dispatcher test is exact).
+            assertBodyModuloFreeText(v, expected, (byte[]) reply[1]);
+          } finally {
+            server.close();
+            broker.deleteQueue(queue);
+          }
+        }));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> clientSendsEachRequestAndTurnsItsReplyIntoTheOutcome() throws IOException {
+    return vectors().stream().filter(v -> hasRole(v, "client")).map(v -> DynamicTest.dynamicTest(
+        v.get("name").asText(), () -> {
+          String queue = TestBroker.uniqueQueue("vectors-client");
+          try (Channel channel = raw.createChannel()) {
+            channel.queueDeclare(queue, false, true, true, null);
+            BlockingQueue<Object[]> requests = new ArrayBlockingQueue<>(1);
+            JsonNode reply = v.get("reply");
+            channel.basicConsume(queue, true, new DefaultConsumer(channel) {
+              @Override
+              public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
+                  throws IOException {
+                requests.add(new Object[] {properties, body});
+                // Answer as the vector says, to whatever reply_to and correlation id this client chose.
+                channel.basicPublish("", properties.getReplyTo(), new AMQP.BasicProperties.Builder()
+                    .contentType(text(reply.get("properties"), "content_type"))
+                    .correlationId(properties.getCorrelationId())
+                    .headers(reply.get("headers").isEmpty() ? null : headers(reply.get("headers")))
+                    .build(), body(reply));
+              }
+            });
+            Object proxy = clientView(v, queue);
+            Throwable thrown = null;
+            Object returned = null;
+            try {
+              returned = invoke(proxy, v.get("call"));
+            } catch (Throwable t) {
+              thrown = t;
+            }
+            Object[] request = requests.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertNotNull(request, "the client sent no request");
+            assertRequest(v, (AMQP.BasicProperties) request[0], (byte[]) request[1]);
+            assertOutcome(v.get("outcome"), returned, thrown);
+          }
+        }));
+  }
+
+  private void assertRequest(JsonNode v, AMQP.BasicProperties actual, byte[] body) {
+    JsonNode expected = v.get("request");
+    JsonNode props = expected.get("properties");
+    Map<String, String> sent = new HashMap<>();
+    sent.put("content_type", actual.getContentType());
+    sent.put("correlation_id", actual.getCorrelationId());
+    sent.put("reply_to", actual.getReplyTo());
+    sent.put("expiration", actual.getExpiration());
+    for (Map.Entry<String, String> property : sent.entrySet()) {
+      String path = "request.properties." + property.getKey();
+      if (path.equals("request.properties.expiration") && varies(v, path)) {
+        // What is left of the timeout when the request is sent, in whole milliseconds.
+        long expiration = Long.parseLong(property.getValue());
+        assertTrue(expiration > 0 && expiration <= TIMEOUT.toMillis(), path + " " + expiration);
+      } else if (varies(v, path)) {
+        assertNotNull(property.getValue(), path);
+      } else {
+        assertEquals(text(props, property.getKey()), property.getValue(), path);
+      }
+    }
+    assertOnlyProperties(actual, "content_type", "correlation_id", "reply_to", "expiration", "headers");
+    assertHeaders(expected.get("headers"), actual.getHeaders(), List.of("rpc-deadline"), v);
+    if (actual.getHeaders() != null && actual.getHeaders().containsKey(dev.rabbitrpc.runtime.Envelope.HEADER_DEADLINE)) {
+      // AMQP field types: rpc-protocol a 32-bit int, rpc-deadline a 64-bit long (docs/PROTOCOL.md, "Headers").
+      assertInstanceOf(Long.class, actual.getHeaders().get(dev.rabbitrpc.runtime.Envelope.HEADER_DEADLINE), "rpc-deadline type");
+      assertInstanceOf(Integer.class, actual.getHeaders().get(dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL), "rpc-protocol type");
+    }
+    assertArrayEquals(body(expected), body, () -> "request body: " + new String(body, StandardCharsets.UTF_8));
+  }
+
+  private static void assertOutcome(JsonNode outcome, Object returned, Throwable thrown) {
+    if (outcome.has("result")) {
+      if (thrown != null) {
+        fail("expected result " + outcome.get("result") + " but the call threw", thrown);
+      }
+      assertEquals(outcome.get("result"), Codec.json().mapper().valueToTree(returned), "result");
+      return;
+    }
+    JsonNode error = outcome.get("error");
+    assertNotNull(thrown, "expected " + error + " but the call returned " + returned);
+    RpcException rpc;
+    if (thrown instanceof RpcException) {
+      rpc = (RpcException) thrown;
+      assertEquals(text(error, "type"), rpc.remoteType(), "remote type");
+    } else {
+      // A declared exception: rethrown as its own type, the RpcException as its cause.
+      assertEquals(text(error, "type"), thrown.getClass().getName(), "rethrown type");
+      rpc = assertInstanceOf(RpcException.class, thrown.getCause(), "cause of the rethrown exception");
+    }
+    assertEquals(error.get("code").asText(), rpc.code().name(), () -> "code of " + thrown);
+  }
+
+  /** Headers must match exactly, except that the listed ones, when the vector says they vary, need only be numbers. */
+  private static void assertHeaders(JsonNode expected, Map<String, Object> actual, List<String> mayVary, JsonNode v) {
+    Map<String, Object> sent = actual == null ? Map.of() : actual;
+    List<String> names = new ArrayList<>();
+    expected.fieldNames().forEachRemaining(names::add);
+    assertEquals(names.stream().sorted().toList(), sent.keySet().stream().sorted().toList(), "header names");
+    for (String name : names) {
+      Object value = sent.get(name);
+      if (mayVary.contains(name) && varies(v, "request.headers." + name)) {
+        assertInstanceOf(Number.class, value, name);
+      } else if (expected.get(name).isNumber()) {
+        assertEquals(expected.get(name).asLong(), ((Number) value).longValue(), name);
+      } else {
+        assertEquals(expected.get(name).asText(), value.toString(), name);
+      }
+    }
+  }
+
+  private static void assertOnlyProperties(AMQP.BasicProperties properties, String... allowed) {
+    List<String> allowedList = List.of(allowed);
+    Map<String, Object> present = new HashMap<>();
+    present.put("content_type", properties.getContentType());
+    present.put("content_encoding", properties.getContentEncoding());
+    present.put("headers", properties.getHeaders());
+    present.put("delivery_mode", properties.getDeliveryMode());
+    present.put("priority", properties.getPriority());
+    present.put("correlation_id", properties.getCorrelationId());
+    present.put("reply_to", properties.getReplyTo());
+    present.put("expiration", properties.getExpiration());
+    present.put("message_id", properties.getMessageId());
+    present.put("timestamp", properties.getTimestamp());
+    present.put("type", properties.getType());
+    present.put("user_id", properties.getUserId());
+    present.put("app_id", properties.getAppId());
+    for (Map.Entry<String, Object> property : present.entrySet()) {
+      if (!allowedList.contains(property.getKey())) {
+        assertNull(property.getValue(), "property " + property.getKey() + " is not part of the protocol");
+      }
+    }
+  }
+
+  /** The body, except for the fields the vector calls free text (docs/protocol-vectors/README.md). */
+  private static void assertBodyModuloFreeText(JsonNode v, JsonNode message, byte[] actual) throws IOException {
+    List<String> free = new ArrayList<>();
+    v.get("free_text").forEach(path -> free.add(path.asText()));
+    String text = new String(actual, StandardCharsets.UTF_8);
+    if (free.isEmpty()) {
+      assertBody(message, actual);
+    } else if (free.contains("reply.body")) {
+      String status = message.get("headers").get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS).asText();
+      assertTrue(text.startsWith(status + ": "), "plain error body " + text);
+    } else {
+      ObjectMapper json = new ObjectMapper();
+      JsonNode expected = json.readTree(message.get("body").asText());
+      JsonNode got = json.readTree(actual);
+      for (String path : free) {
+        String[] parts = path.substring("reply.body.".length()).split("\\.");
+        for (JsonNode tree : new JsonNode[] {expected, got}) {
+          JsonNode parent = tree;
+          for (int i = 0; i < parts.length - 1 && parent != null; i++) {
+            parent = parent.get(parts[i]);
+          }
+          if (parent instanceof com.fasterxml.jackson.databind.node.ObjectNode) {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) parent).remove(parts[parts.length - 1]);
+          }
+        }
+      }
+      assertEquals(expected, got, () -> "body (free text aside): " + text);
+    }
+  }
+
+  private static void assertBody(JsonNode message, byte[] actual) {
+    assertArrayEquals(body(message), actual, () -> "body: " + new String(actual, StandardCharsets.UTF_8));
+  }
+
+  private static Object invoke(Object proxy, JsonNode call) throws Throwable {
+    String name = call.get("method").asText();
+    for (Method method : proxy.getClass().getInterfaces()[0].getMethods()) {
+      RpcMethod rename = method.getAnnotation(RpcMethod.class);
+      if (!(rename == null ? method.getName() : rename.value()).equals(name)) {
+        continue;
+      }
+      Object[] args = new Object[method.getParameterCount()];
+      Iterator<JsonNode> values = call.get("args").elements();
+      for (int i = 0; i < args.length; i++) {
+        ObjectMapper mapper = Codec.json().mapper();
+        args[i] = mapper.convertValue(values.next(), mapper.constructType(method.getGenericParameterTypes()[i]));
+      }
+      try {
+        return method.invoke(proxy, args);
+      } catch (InvocationTargetException e) {
+        throw e.getCause();
+      }
+    }
+    throw new AssertionError("the client view has no method " + name);
+  }
+
+  private Object clientView(JsonNode v, String queue) {
+    String view = v.has("client_view") ? v.get("client_view").asText().split(":")[0] : v.get("service").asText();
+    Class<?> type = CLIENT_VIEWS.get(view);
+    assertNotNull(type, "no Java client view " + view);
+    return client.proxy(type, queue);
+  }
+
+
+
+
+  private RpcServer exportFor(JsonNode v, String queue) {
+    return "Fibonacci".equals(v.get("service").asText())
+        ? client.export(Fibonacci.class, new FibonacciImpl(), queue)
+        : client.export(Catalog.class, new CatalogImpl(), queue);
+  }
+
+
+
+
+
+
+
+}

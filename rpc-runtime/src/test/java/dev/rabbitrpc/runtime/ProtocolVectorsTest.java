@@ -1,0 +1,63 @@
+package dev.rabbitrpc.runtime;
+
+import static dev.rabbitrpc.runtime.ProtocolVectors.body;
+import static dev.rabbitrpc.runtime.ProtocolVectors.hasRole;
+import static dev.rabbitrpc.runtime.ProtocolVectors.headers;
+import static dev.rabbitrpc.runtime.ProtocolVectors.implementation;
+import static dev.rabbitrpc.runtime.ProtocolVectors.serverDescriptor;
+import static dev.rabbitrpc.runtime.ProtocolVectors.text;
+import static dev.rabbitrpc.runtime.ProtocolVectors.vectors;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The dispatcher against the wire protocol's test vectors (docs/protocol-vectors): it answers each
+ * request of a {@code server} vector with exactly the vector's status and body bytes.
+ * {@link ProtocolVectorsIT} checks the client, and the exported server's whole reply (properties
+ * and headers too), over the broker.
+ */
+class ProtocolVectorsTest {
+  @Test
+  void theVectorsCoverEveryCaseTheProtocolDocumentNames() throws IOException {
+    List<String> names = new ArrayList<>();
+    for (JsonNode vector : vectors()) {
+      names.add(vector.get("name").asText());
+    }
+    for (String required : List.of("simple-call", "collections-and-records", "void", "declared-exception",
+        "application-error", "unknown-method", "invalid-arguments", "deadline-exceeded", "plain-tutorial-call",
+        "plain-client-call", "plain-error", "unknown-status", "unknown-fields", "unsupported-version")) {
+      assertTrue(names.contains(required), "missing vector " + required + " in " + names);
+    }
+  }
+
+  @TestFactory
+  Stream<DynamicTest> dispatcherAnswersEachRequestWithItsReply() throws IOException {
+    return vectors().stream().filter(v -> hasRole(v, "server")).map(v -> DynamicTest.dynamicTest(
+        v.get("name").asText(), () -> {
+          JsonNode request = v.get("request");
+          Dispatcher dispatcher = new Dispatcher(serverDescriptor(v), implementation(v), Codec.json().mapper(), 1 << 20);
+          CompletableFuture<Object[]> reply = new CompletableFuture<>();
+          dispatcher.dispatch(text(request.get("properties"), "content_type"), headers(request.get("headers")),
+              body(request), false, text(request.get("properties"), "correlation_id"),
+              (status, body) -> reply.complete(new Object[] {status, body}));
+          Object[] sent = reply.get(20, TimeUnit.SECONDS);
+          JsonNode expected = v.get("reply");
+          assertEquals(expected.get("headers").get(Envelope.HEADER_STATUS).asText(), sent[0], "rpc-status");
+          byte[] body = (byte[]) sent[1];
+          assertArrayEquals(body(expected), body, () -> "body: " + new String(body, StandardCharsets.UTF_8));
+        }));
+  }
+}
