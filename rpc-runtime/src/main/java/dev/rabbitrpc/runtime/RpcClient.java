@@ -539,9 +539,10 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * The largest request or reply body in bytes, checked before anything is parsed or sent:
-     * a larger request fails with {@code RESOURCE_EXHAUSTED} on the client, or gets that error
-     * reply from a server. Default 16 MiB; at most 60 MiB, below amqp-client's 64 MiB inbound limit.
+     * The largest message body in bytes. The client refuses to send a larger request
+     * ({@code RESOURCE_EXHAUSTED}); an exported server answers a larger request, checked before
+     * parsing, or a larger result with that error. Replies the client receives are bounded by
+     * amqp-client's 64 MiB inbound frame limit, not by this. Default 16 MiB; at most 60 MiB.
      */
     public Builder maxMessageSize(int bytes) {
       if (bytes < 1024 || bytes > 60 * 1024 * 1024) {
