@@ -1,15 +1,11 @@
 package dev.rabbitrpc.benchmarks;
 
-import dev.rabbitrpc.api.RpcService;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The service rabbit-rpc's peers call: it returns what it gets.
- *
- * <p>The queue name is fixed because the runtime takes it from this annotation; concurrent runs
- * of the harness share it harmlessly, since every server behind it is the same echo.
+ * The service rabbit-rpc's peers call: it returns what it gets. The harness serves and calls it on
+ * a queue of its own per run.
  */
-@RpcService(queue = "rabbit-rpc-bench.echo")
 public interface EchoService {
   /** Returns its argument. */
   Payload echo(Payload payload);

@@ -55,7 +55,11 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <pre>
  * java -jar rpc-benchmarks/target/rabbit-rpc-benchmarks.jar [--quick | --smoke] [--uri amqp://…] [--out report.md]
+ *     [--payloads 16,1024,65536,1048576] [--no-probes]
  * </pre>
+ *
+ * <p>{@code --payloads} and {@code --no-probes} (no first-call and heap probes) narrow a run down for
+ * profiling.
  *
  * <p>The broker is {@code --uri}, else {@code RPC_AMQP_URI}, else {@code amqp://guest:guest@localhost:5672}.
  * {@code --smoke} makes a handful of calls of each kind and checks nothing about time: it proves the
@@ -64,14 +68,15 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class EndToEndBenchmark {
   static final long CALL_TIMEOUT_MILLIS = 30_000;
   private static final long PHASE_TIMEOUT_MINUTES = 10;
-  private static final String PARKED_QUEUE = "rabbit-rpc-bench.parked";
   private static final int KIB = 1024;
+  /** Interleaved rounds per scenario. */
+  private static final int ROUNDS = 5;
 
   /** How much to run. */
   enum Mode {
     SMOKE(0.01, new int[] {1, 4}, 300, 1, 1_000),
-    QUICK(1, new int[] {1, 32}, 20_000, 3, 10_000),
-    FULL(4, new int[] {1, 32}, 60_000, 7, 10_000);
+    QUICK(1, new int[] {1, 32}, 10_000, 3, 10_000),
+    FULL(5, new int[] {1, 32}, 50_000, 7, 10_000);
 
     final double scale;
     final int[] threads;
@@ -89,20 +94,24 @@ public final class EndToEndBenchmark {
 
     /** Measured sequential calls for a payload size; warm-up is half as many again. */
     int sequentialCalls(int size) {
-      int base = size <= KIB ? 3_000 : size <= 64 * KIB ? 300 : 30;
+      int base = size <= KIB ? 2_000 : size <= 64 * KIB ? 200 : 25;
       return Math.max(3, (int) (base * scale));
     }
   }
 
   private final Mode mode;
+  private final int[] payloads;
+  private final boolean probes;
   private final String uri;
   private final PrintStream out;
   private final ObjectMapper mapper = JsonMapper.builder().build();
   private final List<String> rows = new ArrayList<>();
   private final Map<String, Double> figures = new LinkedHashMap<>();
 
-  private EndToEndBenchmark(Mode mode, String uri, PrintStream out) {
+  private EndToEndBenchmark(Mode mode, String uri, PrintStream out, int[] payloads, boolean probes) {
     this.mode = mode;
+    this.payloads = payloads;
+    this.probes = probes;
     this.uri = uri;
     this.out = out;
   }
@@ -117,14 +126,19 @@ public final class EndToEndBenchmark {
     Mode mode = Mode.FULL;
     String uri = System.getenv("RPC_AMQP_URI");
     Path report = null;
+    int[] payloads = {16, KIB, 64 * KIB, KIB * KIB};
+    boolean probes = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> mode = Mode.QUICK;
         case "--smoke" -> mode = Mode.SMOKE;
         case "--uri" -> uri = value(args, ++i);
         case "--out" -> report = Path.of(value(args, ++i));
+        case "--payloads" -> payloads = Arrays.stream(value(args, ++i).split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--no-probes" -> probes = false;
         default -> {
-          System.err.println("usage: [--quick | --smoke] [--uri amqp://…] [--out report.md]; unknown: " + args[i]);
+          System.err.println("usage: [--quick | --smoke] [--uri amqp://…] [--out report.md] [--payloads 16,1024,…]"
+              + " [--no-probes]; unknown: " + args[i]);
           return 2;
         }
       }
@@ -132,7 +146,7 @@ public final class EndToEndBenchmark {
     if (uri == null || uri.isBlank()) {
       uri = "amqp://guest:guest@localhost:5672";
     }
-    EndToEndBenchmark benchmark = new EndToEndBenchmark(mode, uri, out);
+    EndToEndBenchmark benchmark = new EndToEndBenchmark(mode, uri, out, payloads, probes);
     String text = benchmark.runAll();
     if (report != null) {
       Files.writeString(report, text, StandardCharsets.UTF_8);
@@ -164,6 +178,8 @@ public final class EndToEndBenchmark {
     String suffix = UUID.randomUUID().toString().substring(0, 8);
     String rawQueue = "rabbit-rpc-bench.raw-" + suffix;
     String jsonRpcQueue = "rabbit-rpc-bench.jsonrpc-" + suffix;
+    String echoQueue = "rabbit-rpc-bench.echo-" + suffix;
+    String parkedQueue = "rabbit-rpc-bench.parked-" + suffix;
     int workers = Runtime.getRuntime().availableProcessors();
     StringBuilder report = new StringBuilder();
 
@@ -173,7 +189,7 @@ public final class EndToEndBenchmark {
         RawEchoServer rawServer = new RawEchoServer(servers, rawQueue, workers);
         RpcClient rpcServers = RpcClient.builder().connectionFactory(factory("bench-server-rpc-"))
             .connectionName("bench rabbit-rpc server").build();
-        RpcServer rpcServer = rpcServers.export(EchoService.class, new EchoService.Impl());
+        RpcServer rpcServer = rpcServers.export(EchoService.class, new EchoService.Impl(), echoQueue);
         RpcClient rpcClient = RpcClient.builder().connectionFactory(factory("bench-client-rpc-"))
             .connectionName("bench rabbit-rpc client").build()) {
       Channel jsonRpcChannel = servers.createChannel();
@@ -192,8 +208,8 @@ public final class EndToEndBenchmark {
       try {
         report.append(header(servers, workers));
         out.print(report);
-        EchoService proxy = rpcClient.proxy(EchoService.class);
-        for (int size : new int[] {16, KIB, 64 * KIB, KIB * KIB}) {
+        EchoService proxy = rpcClient.proxy(EchoService.class, echoQueue);
+        for (int size : payloads) {
           Payload payload = Payload.ofSize(size);
           byte[] body = Peers.requestBody(mapper, payload);
           List<SyncPeer> peers = List.of(
@@ -216,8 +232,10 @@ public final class EndToEndBenchmark {
             runAsyncScenario("256 in flight", size, async, payload, 256, mode.asyncCalls);
           }
         }
-        firstCall(rawQueue);
-        heapPerCall(rawClients);
+        if (probes) {
+          firstCall(rawQueue, echoQueue);
+          heapPerCall(rawClients, parkedQueue);
+        }
       } finally {
         jsonRpcServer.terminateMainloop();
         jsonRpcLoop.join(TimeUnit.SECONDS.toMillis(10));
@@ -252,34 +270,86 @@ public final class EndToEndBenchmark {
 
   // ---------------------------------------------------------------- sync and async scenarios
 
+  /**
+   * Measures every peer in {@link #ROUNDS} interleaved rounds (the first peer of a round rotates), so
+   * that load from other processes drifting over the run hits every peer alike.
+   */
   private void runSyncScenario(String scenario, int size, List<SyncPeer> peers, Payload payload, int threads,
       int calls) throws Exception {
-    Stats raw = null;
-    for (SyncPeer peer : peers) {
-      Stats stats = runSync(peer, payload, threads, calls / 2, calls);
-      if (raw == null) {
-        raw = stats;
+    int perThread = Math.max(1, calls / threads / ROUNDS);
+    List<SyncCaller[]> callers = new ArrayList<>();
+    try {
+      for (SyncPeer peer : peers) {
+        SyncCaller[] mine = new SyncCaller[threads];
+        callers.add(mine);
+        for (int t = 0; t < threads; t++) {
+          mine[t] = peer.newCaller(payload);
+        }
+        runSyncRound(peer, mine, Math.max(1, perThread * ROUNDS / 2)); // warm-up
       }
-      row(scenario, size, peer.name(), stats, raw);
+      Sample[] samples = new Sample[peers.size()];
+      for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < peers.size(); i++) {
+          int p = (i + round) % peers.size();
+          Sample sample = runSyncRound(peers.get(p), callers.get(p), perThread);
+          samples[p] = samples[p] == null ? sample : samples[p].plus(sample);
+        }
+      }
+      for (int p = 0; p < peers.size(); p++) {
+        row(scenario, size, peers.get(p).name(), samples[p].stats(), samples[0].stats());
+      }
+    } finally {
+      for (SyncCaller[] mine : callers) {
+        for (SyncCaller caller : mine) {
+          if (caller != null) {
+            caller.close();
+          }
+        }
+      }
     }
   }
 
   private void runAsyncScenario(String scenario, int size, List<AsyncPeer> peers, Payload payload, int inFlight,
       int calls) throws Exception {
-    Stats raw = null;
-    for (AsyncPeer peer : peers) {
-      Stats stats;
-      try (AsyncCaller caller = peer.newCaller(payload)) {
+    List<AsyncCaller> callers = new ArrayList<>();
+    try {
+      for (AsyncPeer peer : peers) {
+        AsyncCaller caller = peer.newCaller(payload);
+        callers.add(caller);
         pump(caller, inFlight, calls / 4, null);
-        long[] latencies = new long[calls];
-        long start = System.nanoTime();
-        pump(caller, inFlight, calls, latencies);
-        stats = Stats.of(latencies, System.nanoTime() - start, -1);
       }
-      if (raw == null) {
-        raw = stats;
+      Sample[] samples = new Sample[peers.size()];
+      for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < peers.size(); i++) {
+          int p = (i + round) % peers.size();
+          long[] latencies = new long[calls / ROUNDS];
+          long start = System.nanoTime();
+          pump(callers.get(p), inFlight, latencies.length, latencies);
+          Sample sample = new Sample(latencies, System.nanoTime() - start, -1);
+          samples[p] = samples[p] == null ? sample : samples[p].plus(sample);
+        }
       }
-      row(scenario, size, peer.name(), stats, raw);
+      for (int p = 0; p < peers.size(); p++) {
+        row(scenario, size, peers.get(p).name(), samples[p].stats(), samples[0].stats());
+      }
+    } finally {
+      for (AsyncCaller caller : callers) {
+        caller.close();
+      }
+    }
+  }
+
+  /** Latencies, wall time and (for one thread) client allocation of one or more rounds of one peer. */
+  private record Sample(long[] latencies, long wallNanos, long allocatedBytes) {
+    Sample plus(Sample other) {
+      long[] all = Arrays.copyOf(latencies, latencies.length + other.latencies.length);
+      System.arraycopy(other.latencies, 0, all, latencies.length, other.latencies.length);
+      return new Sample(all, wallNanos + other.wallNanos,
+          allocatedBytes < 0 ? -1 : allocatedBytes + other.allocatedBytes);
+    }
+
+    Stats stats() {
+      return Stats.of(latencies, wallNanos, allocatedBytes < 0 ? -1 : allocatedBytes / latencies.length);
     }
   }
 
@@ -313,80 +383,58 @@ public final class EndToEndBenchmark {
     }
   }
 
-  /** {@code threads} threads, each with its own caller, make {@code calls} calls between them. */
-  private Stats runSync(SyncPeer peer, Payload payload, int threads, int warmup, int calls) throws Exception {
-    int perThread = Math.max(1, calls / threads);
-    SyncCaller[] callers = new SyncCaller[threads];
+  /** Each caller on its own thread makes {@code perThread} calls; measured from a common start. */
+  private Sample runSyncRound(SyncPeer peer, SyncCaller[] callers, int perThread) throws Exception {
+    int threads = callers.length;
     long[][] latencies = new long[threads][perThread];
     long[] callerAllocation = new long[threads];
     CountDownLatch ready = new CountDownLatch(threads);
     CountDownLatch go = new CountDownLatch(1);
     CountDownLatch done = new CountDownLatch(threads);
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread[] workers = new Thread[threads];
-    try {
-      for (int t = 0; t < threads; t++) {
-        callers[t] = peer.newCaller(payload);
-      }
-      for (int t = 0; t < threads; t++) {
-        SyncCaller caller = callers[t];
-        long[] mine = latencies[t];
-        int index = t;
-        workers[t] = new Thread(() -> {
-          boolean readied = false;
-          try {
-            for (int i = 0; i < Math.max(1, warmup / threads); i++) {
-              caller.call();
-            }
-            ready.countDown();
-            readied = true;
-            if (!go.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
-              throw new TimeoutException("never started");
-            }
-            long allocated = Allocation.ofCurrentThread();
-            for (int i = 0; i < mine.length; i++) {
-              long start = System.nanoTime();
-              caller.call();
-              mine[i] = System.nanoTime() - start;
-            }
-            callerAllocation[index] = Allocation.ofCurrentThread() - allocated;
-          } catch (Throwable e) {
-            failure.compareAndSet(null, e);
-          } finally {
-            if (!readied) {
-              ready.countDown();
-            }
-            done.countDown();
+    for (int t = 0; t < threads; t++) {
+      SyncCaller caller = callers[t];
+      long[] mine = latencies[t];
+      int index = t;
+      Thread worker = new Thread(() -> {
+        try {
+          ready.countDown();
+          if (!go.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+            throw new TimeoutException("never started");
           }
-        }, "bench-caller-" + t);
-        workers[t].start();
-      }
-      if (!ready.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
-        throw new TimeoutException(peer.name() + ": warm-up did not finish");
-      }
-      boolean measureAllocation = threads == 1;
-      long allocatedBefore = measureAllocation ? Allocation.ofThreads(peer.threadPrefix()) : 0;
-      long start = System.nanoTime();
-      go.countDown();
-      if (!done.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
-        throw new TimeoutException(peer.name() + ": calls did not finish");
-      }
-      long wall = System.nanoTime() - start;
-      if (failure.get() != null) {
-        throw new IllegalStateException(peer.name() + " failed", failure.get());
-      }
-      long allocatedPerCall = measureAllocation
-          ? (Allocation.ofThreads(peer.threadPrefix()) - allocatedBefore + callerAllocation[0]) / perThread
-          : -1;
-      long[] all = Arrays.stream(latencies).flatMapToLong(Arrays::stream).toArray();
-      return Stats.of(all, wall, allocatedPerCall);
-    } finally {
-      for (SyncCaller caller : callers) {
-        if (caller != null) {
-          caller.close();
+          long allocated = Allocation.ofCurrentThread();
+          for (int i = 0; i < mine.length; i++) {
+            long start = System.nanoTime();
+            caller.call();
+            mine[i] = System.nanoTime() - start;
+          }
+          callerAllocation[index] = Allocation.ofCurrentThread() - allocated;
+        } catch (Throwable e) {
+          failure.compareAndSet(null, e);
+        } finally {
+          done.countDown();
         }
-      }
+      }, "bench-caller-" + t);
+      worker.start();
     }
+    if (!ready.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+      throw new TimeoutException(peer.name() + ": callers did not start");
+    }
+    boolean measureAllocation = threads == 1;
+    long allocatedBefore = measureAllocation ? Allocation.ofThreads(peer.threadPrefix()) : 0;
+    long start = System.nanoTime();
+    go.countDown();
+    if (!done.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+      throw new TimeoutException(peer.name() + ": calls did not finish");
+    }
+    long wall = System.nanoTime() - start;
+    if (failure.get() != null) {
+      throw new IllegalStateException(peer.name() + " failed", failure.get());
+    }
+    long allocated = measureAllocation
+        ? Allocation.ofThreads(peer.threadPrefix()) - allocatedBefore + callerAllocation[0]
+        : -1;
+    return new Sample(Arrays.stream(latencies).flatMapToLong(Arrays::stream).toArray(), wall, allocated);
   }
 
   private void row(String scenario, int size, String peer, Stats stats, Stats raw) {
@@ -415,14 +463,14 @@ public final class EndToEndBenchmark {
   // ---------------------------------------------------------------- first call and heap
 
   /** Spawns child JVMs that connect and make one call, alternating raw and rabbit-rpc. */
-  private void firstCall(String rawQueue) throws Exception {
+  private void firstCall(String rawQueue, String echoQueue) throws Exception {
     List<Long> raw = new ArrayList<>();
     List<Long> rpc = new ArrayList<>();
     List<Long> rawProcess = new ArrayList<>();
     List<Long> rpcProcess = new ArrayList<>();
     for (int run = 0; run < mode.firstCallRuns; run++) {
       probe("raw", rawQueue, raw, rawProcess);
-      probe("rabbit-rpc", rawQueue, rpc, rpcProcess);
+      probe("rabbit-rpc", echoQueue, rpc, rpcProcess);
     }
     long rawMedian = median(raw);
     long rpcMedian = median(rpc);
@@ -437,10 +485,10 @@ public final class EndToEndBenchmark {
     out.print(text);
   }
 
-  private void probe(String which, String rawQueue, List<Long> inProcess, List<Long> process) throws Exception {
+  private void probe(String which, String queue, List<Long> inProcess, List<Long> process) throws Exception {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     ProcessBuilder builder = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-        FirstCallProbe.class.getName(), which, uri, rawQueue).redirectErrorStream(true);
+        FirstCallProbe.class.getName(), which, uri, queue).redirectErrorStream(true);
     long start = System.nanoTime();
     Process child = builder.start();
     List<String> output = new ArrayList<>();
@@ -468,10 +516,10 @@ public final class EndToEndBenchmark {
    * Heap retained per call in flight: calls to a queue that has no consumer stay pending; the heap
    * used after full GCs with them pending, minus before, divided by their number.
    */
-  private void heapPerCall(Connection rawClients) throws Exception {
+  private void heapPerCall(Connection rawClients, String parkedQueue) throws Exception {
     try (Channel admin = rawClients.createChannel()) {
-      // No consumer ever; queued requests expire after a minute and the queue after ten unused.
-      admin.queueDeclare(PARKED_QUEUE, false, false, false, Map.of("x-message-ttl", 60_000, "x-expires", 600_000));
+      // No consumer ever; deleted at the end, or by the broker ten minutes after a crashed run.
+      admin.queueDeclare(parkedQueue, false, false, false, Map.of("x-expires", 600_000));
       Payload payload = Payload.ofSize(16);
       int calls = mode.heapCalls;
       CompletableFuture<?>[] held = new CompletableFuture<?>[calls];
@@ -479,7 +527,7 @@ public final class EndToEndBenchmark {
       long rpcBytes;
       try (RpcClient client = RpcClient.builder().connectionFactory(factory("bench-client-heap-"))
           .timeout(Duration.ofMinutes(5)).build()) {
-        ParkedService parked = client.proxy(ParkedService.class);
+        ParkedService parked = client.proxy(ParkedService.class, parkedQueue);
         parked.echoAsync(payload); // connects, opens the channel, starts the timer: not per call
         long before = Allocation.heapUsedAfterGc();
         for (int i = 0; i < calls; i++) {
@@ -495,7 +543,7 @@ public final class EndToEndBenchmark {
 
       long rawBytes;
       byte[] body = Peers.requestBody(mapper, payload);
-      try (RawClient client = new RawClient(rawClients, PARKED_QUEUE)) {
+      try (RawClient client = new RawClient(rawClients, parkedQueue)) {
         client.send(body);
         long before = Allocation.heapUsedAfterGc();
         for (int i = 0; i < calls; i++) {
@@ -508,7 +556,7 @@ public final class EndToEndBenchmark {
         rawBytes = (after - before) / calls;
       }
       Arrays.fill(held, null);
-      admin.queuePurge(PARKED_QUEUE);
+      admin.queueDelete(parkedQueue);
 
       figures.put("heap per call rabbit-rpc", (double) rpcBytes);
       figures.put("heap per call raw", (double) rawBytes);

@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
  * that took from the start of {@code main}. {@code raw} uses amqp-client by hand (no JSON),
  * {@code rabbit-rpc} a client and proxy built from scratch. The echo servers run in the parent.
  *
- * <p>Arguments: {@code raw|rabbit-rpc uri rawQueue}.
+ * <p>Arguments: {@code raw|rabbit-rpc uri queue}: the queue of the raw echo or of the rabbit-rpc echo.
  */
 public final class FirstCallProbe {
   static final String RESULT_PREFIX = "first-call-nanos=";
@@ -34,7 +34,7 @@ public final class FirstCallProbe {
     } else {
       try (RpcClient client = RpcClient.builder().uri(uri).connectionName("bench first call").build()) {
         Payload payload = Payload.ofSize(16);
-        report(start, client.proxy(EchoService.class).echo(payload).equals(payload));
+        report(start, client.proxy(EchoService.class, args[2]).echo(payload).equals(payload));
       }
     }
   }
