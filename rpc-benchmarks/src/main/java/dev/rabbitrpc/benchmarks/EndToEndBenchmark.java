@@ -74,17 +74,19 @@ public final class EndToEndBenchmark {
 
   /** How much to run. */
   enum Mode {
-    SMOKE(0.01, new int[] {1, 4}, 300, 1, 1_000),
-    QUICK(1, new int[] {1, 32}, 10_000, 3, 10_000),
-    FULL(5, new int[] {1, 32}, 50_000, 7, 10_000);
+    SMOKE(0.01, new int[] {1, 4}, 300, 1, 1_000, 0),
+    QUICK(1, new int[] {1, 32}, 6_000, 3, 10_000, 4_000),
+    FULL(5, new int[] {1, 32}, 50_000, 7, 10_000, 20_000);
 
     final double scale;
     final int[] threads;
     final int asyncCalls;
     final int firstCallRuns;
     final int heapCalls;
+    final int jitWarmupCalls;
 
-    Mode(double scale, int[] threads, int asyncCalls, int firstCallRuns, int heapCalls) {
+    Mode(double scale, int[] threads, int asyncCalls, int firstCallRuns, int heapCalls, int jitWarmupCalls) {
+      this.jitWarmupCalls = jitWarmupCalls;
       this.scale = scale;
       this.threads = threads;
       this.asyncCalls = asyncCalls;
@@ -147,10 +149,7 @@ public final class EndToEndBenchmark {
       uri = "amqp://guest:guest@localhost:5672";
     }
     EndToEndBenchmark benchmark = new EndToEndBenchmark(mode, uri, out, payloads, probes);
-    String text = benchmark.runAll();
-    if (report != null) {
-      Files.writeString(report, text, StandardCharsets.UTF_8);
-    }
+    benchmark.runAll(report);
     return 0;
   }
 
@@ -174,7 +173,8 @@ public final class EndToEndBenchmark {
     return factory;
   }
 
-  private String runAll() throws Exception {
+  /** Runs everything; the report is printed (and written) before the connections close. */
+  private void runAll(Path reportFile) throws Exception {
     String suffix = UUID.randomUUID().toString().substring(0, 8);
     String rawQueue = "rabbit-rpc-bench.raw-" + suffix;
     String jsonRpcQueue = "rabbit-rpc-bench.jsonrpc-" + suffix;
@@ -209,14 +209,37 @@ public final class EndToEndBenchmark {
         report.append(header(servers, workers));
         out.print(report);
         EchoService proxy = rpcClient.proxy(EchoService.class, echoQueue);
+        String rawEcho = rawServer.queue();
+        PeerSet peerSet = size -> {
+          byte[] body = Peers.requestBody(mapper, Payload.ofSize(size));
+          List<SyncPeer> sync = new ArrayList<>(List.of(
+              Peers.raw("raw", rawClients, rawEcho, body, "bench-client-raw-"),
+              Peers.raw("raw -> rabbit-rpc server", rawClients, rpcServer.queue(), body, "bench-client-raw-"),
+              Peers.jsonRpc(jsonRpcClients, jsonRpcQueue, "bench-client-jsonrpc-"),
+              Peers.rpcSync(proxy, "bench-client-rpc-")));
+          if (size == 16) {
+            // What rabbit-rpc's message properties alone cost (broker and amqp-client), with no library code.
+            sync.add(Peers.raw("raw + rabbit-rpc properties", rawClients, rawEcho, body, "bench-client-raw-", true));
+          }
+          return sync;
+        };
+        if (mode.jitWarmupCalls > 0) {
+          // Library code has far more to compile than the raw peer: let the JIT finish before measuring.
+          Payload small = Payload.ofSize(16);
+          for (SyncPeer peer : peerSet.at(16)) {
+            warmUp(peer, small, mode.jitWarmupCalls);
+          }
+          byte[] smallBody = Peers.requestBody(mapper, small);
+          for (AsyncPeer peer : List.of(Peers.rawPipelined(rawClients, rawEcho, smallBody), Peers.rpcAsync(proxy))) {
+            try (AsyncCaller caller = peer.newCaller(small)) {
+              pump(caller, 256, mode.jitWarmupCalls, null);
+            }
+          }
+        }
         for (int size : payloads) {
           Payload payload = Payload.ofSize(size);
           byte[] body = Peers.requestBody(mapper, payload);
-          List<SyncPeer> peers = List.of(
-              Peers.raw("raw", rawClients, rawServer.queue(), body, "bench-client-raw-"),
-              Peers.raw("raw -> rabbit-rpc server", rawClients, rpcServer.queue(), body, "bench-client-raw-"),
-              Peers.jsonRpc(jsonRpcClients, jsonRpcQueue, "bench-client-jsonrpc-"),
-              Peers.rpcSync(proxy, "bench-client-rpc-"));
+          List<SyncPeer> peers = peerSet.at(size);
           for (int threads : mode.threads) {
             if (threads > 1 && size > (mode == Mode.SMOKE ? 16 : KIB)) {
               continue; // many threads with big payloads measure the broker's memory, not the client
@@ -227,7 +250,7 @@ public final class EndToEndBenchmark {
           }
           if (size <= (mode == Mode.SMOKE ? 16 : KIB)) {
             List<AsyncPeer> async = List.of(
-                Peers.rawPipelined(rawClients, rawServer.queue(), body),
+                Peers.rawPipelined(rawClients, rawEcho, body),
                 Peers.rpcAsync(proxy));
             runAsyncScenario("256 in flight", size, async, payload, 256, mode.asyncCalls);
           }
@@ -235,6 +258,11 @@ public final class EndToEndBenchmark {
         if (probes) {
           firstCall(rawQueue, echoQueue);
           heapPerCall(rawClients, parkedQueue);
+        }
+        String results = results();
+        out.print(results);
+        if (reportFile != null) {
+          Files.writeString(reportFile, report.append(results), StandardCharsets.UTF_8);
         }
       } finally {
         jsonRpcServer.terminateMainloop();
@@ -244,9 +272,6 @@ public final class EndToEndBenchmark {
         }
       }
     }
-    String results = results();
-    out.print(results);
-    return report.append(results).toString();
   }
 
   private String header(Connection connection, int workers) {
@@ -269,6 +294,28 @@ public final class EndToEndBenchmark {
   }
 
   // ---------------------------------------------------------------- sync and async scenarios
+
+  /** The blocking peers for one payload size. */
+  private interface PeerSet {
+    List<SyncPeer> at(int size) throws Exception;
+  }
+
+  /** {@code calls} calls on four threads, measuring nothing. */
+  private void warmUp(SyncPeer peer, Payload payload, int calls) throws Exception {
+    SyncCaller[] callers = new SyncCaller[4];
+    try {
+      for (int t = 0; t < callers.length; t++) {
+        callers[t] = peer.newCaller(payload);
+      }
+      runSyncRound(peer, callers, calls / callers.length);
+    } finally {
+      for (SyncCaller caller : callers) {
+        if (caller != null) {
+          caller.close();
+        }
+      }
+    }
+  }
 
   /**
    * Measures every peer in {@link #ROUNDS} interleaved rounds (the first peer of a round rotates), so
@@ -325,7 +372,7 @@ public final class EndToEndBenchmark {
           long[] latencies = new long[calls / ROUNDS];
           long start = System.nanoTime();
           pump(callers.get(p), inFlight, latencies.length, latencies);
-          Sample sample = new Sample(latencies, System.nanoTime() - start, -1);
+          Sample sample = new Sample(latencies, System.nanoTime() - start, null);
           samples[p] = samples[p] == null ? sample : samples[p].plus(sample);
         }
       }
@@ -339,17 +386,20 @@ public final class EndToEndBenchmark {
     }
   }
 
-  /** Latencies, wall time and (for one thread) client allocation of one or more rounds of one peer. */
-  private record Sample(long[] latencies, long wallNanos, long allocatedBytes) {
+  /**
+   * Latencies, wall time and (for one thread) what the client's threads used, over one or more
+   * rounds of one peer; {@code client} is null when not measured.
+   */
+  private record Sample(long[] latencies, long wallNanos, Allocation.Usage client) {
     Sample plus(Sample other) {
       long[] all = Arrays.copyOf(latencies, latencies.length + other.latencies.length);
       System.arraycopy(other.latencies, 0, all, latencies.length, other.latencies.length);
       return new Sample(all, wallNanos + other.wallNanos,
-          allocatedBytes < 0 ? -1 : allocatedBytes + other.allocatedBytes);
+          client == null || other.client == null ? null : client.plus(other.client));
     }
 
     Stats stats() {
-      return Stats.of(latencies, wallNanos, allocatedBytes < 0 ? -1 : allocatedBytes / latencies.length);
+      return Stats.of(latencies, wallNanos, client);
     }
   }
 
@@ -387,7 +437,7 @@ public final class EndToEndBenchmark {
   private Sample runSyncRound(SyncPeer peer, SyncCaller[] callers, int perThread) throws Exception {
     int threads = callers.length;
     long[][] latencies = new long[threads][perThread];
-    long[] callerAllocation = new long[threads];
+    Allocation.Usage[] callerUsage = new Allocation.Usage[threads];
     CountDownLatch ready = new CountDownLatch(threads);
     CountDownLatch go = new CountDownLatch(1);
     CountDownLatch done = new CountDownLatch(threads);
@@ -402,13 +452,13 @@ public final class EndToEndBenchmark {
           if (!go.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
             throw new TimeoutException("never started");
           }
-          long allocated = Allocation.ofCurrentThread();
+          Allocation.Usage used = Allocation.ofCurrentThread();
           for (int i = 0; i < mine.length; i++) {
             long start = System.nanoTime();
             caller.call();
             mine[i] = System.nanoTime() - start;
           }
-          callerAllocation[index] = Allocation.ofCurrentThread() - allocated;
+          callerUsage[index] = Allocation.ofCurrentThread().minus(used);
         } catch (Throwable e) {
           failure.compareAndSet(null, e);
         } finally {
@@ -421,7 +471,7 @@ public final class EndToEndBenchmark {
       throw new TimeoutException(peer.name() + ": callers did not start");
     }
     boolean measureAllocation = threads == 1;
-    long allocatedBefore = measureAllocation ? Allocation.ofThreads(peer.threadPrefix()) : 0;
+    Allocation.Usage clientBefore = measureAllocation ? Allocation.ofThreads(peer.threadPrefix()) : null;
     long start = System.nanoTime();
     go.countDown();
     if (!done.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
@@ -431,19 +481,20 @@ public final class EndToEndBenchmark {
     if (failure.get() != null) {
       throw new IllegalStateException(peer.name() + " failed", failure.get());
     }
-    long allocated = measureAllocation
-        ? Allocation.ofThreads(peer.threadPrefix()) - allocatedBefore + callerAllocation[0]
-        : -1;
-    return new Sample(Arrays.stream(latencies).flatMapToLong(Arrays::stream).toArray(), wall, allocated);
+    Allocation.Usage client = measureAllocation
+        ? Allocation.ofThreads(peer.threadPrefix()).minus(clientBefore).plus(callerUsage[0])
+        : null;
+    return new Sample(Arrays.stream(latencies).flatMapToLong(Arrays::stream).toArray(), wall, client);
   }
 
   private void row(String scenario, int size, String peer, Stats stats, Stats raw) {
     double p50Ratio = (double) stats.p50Nanos() / raw.p50Nanos();
     double throughputRatio = stats.callsPerSecond() / raw.callsPerSecond();
-    String line = String.format(Locale.ROOT, "| %s | %s | %s | %d | %.1f | %.1f | %.0f | %.2f | %.2f | %s |",
+    String line = String.format(Locale.ROOT, "| %s | %s | %s | %d | %.1f | %.1f | %.0f | %.2f | %.2f | %s | %s |",
         scenario, sizeName(size), peer, stats.calls(), stats.p50Nanos() / 1e3, stats.p99Nanos() / 1e3,
         stats.callsPerSecond(), p50Ratio, throughputRatio,
-        stats.allocatedBytesPerCall() < 0 ? "" : Long.toString(stats.allocatedBytesPerCall()));
+        stats.allocatedBytesPerCall() < 0 ? "" : Long.toString(stats.allocatedBytesPerCall()),
+        stats.cpuNanosPerCall() < 0 ? "" : String.format(Locale.ROOT, "%.1f", stats.cpuNanosPerCall() / 1e3));
     rows.add(line);
     out.println(line);
     String key = scenario + " " + sizeName(size) + " " + peer;
@@ -453,6 +504,7 @@ public final class EndToEndBenchmark {
     figures.put(key + " calls/s ratio", throughputRatio);
     if (stats.allocatedBytesPerCall() >= 0) {
       figures.put(key + " alloc", (double) stats.allocatedBytesPerCall());
+      figures.put(key + " cpu", (double) stats.cpuNanosPerCall());
     }
   }
 
@@ -572,8 +624,8 @@ public final class EndToEndBenchmark {
 
   private String results() {
     StringBuilder text = new StringBuilder();
-    text.append("\n| scenario | payload | peer | calls | p50 µs | p99 µs | calls/s | p50 / raw | calls/s / raw | client alloc B/call |\n");
-    text.append("|---|---|---|---|---|---|---|---|---|---|\n");
+    text.append("\n| scenario | payload | peer | calls | p50 µs | p99 µs | calls/s | p50 / raw | calls/s / raw | client alloc B/call | client CPU µs/call |\n");
+    text.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (String row : rows) {
       if (row.startsWith("|")) {
         text.append(row).append('\n');
@@ -594,6 +646,8 @@ public final class EndToEndBenchmark {
     target(text, "heap per call in flight, B", figure("heap per call rabbit-rpc"), " B", "<=", 1024);
     text.append(String.format(Locale.ROOT, "- client allocation per call, 16 B sequential: raw %.0f B, rabbit-rpc %.0f B%n",
         figure("sequential 16 B raw alloc"), figure("sequential 16 B rabbit-rpc sync alloc")));
+    text.append(String.format(Locale.ROOT, "- client CPU per call, 16 B sequential: raw %.1f µs, rabbit-rpc %.1f µs%n",
+        figure("sequential 16 B raw cpu") / 1e3, figure("sequential 16 B rabbit-rpc sync cpu") / 1e3));
     return text.toString();
   }
 

@@ -64,6 +64,12 @@ final class Peers {
 
   /** Raw amqp-client, one channel per calling thread, against {@link RawEchoServer}. */
   static SyncPeer raw(String name, Connection connection, String queue, byte[] body, String threadPrefix) {
+    return raw(name, connection, queue, body, threadPrefix, false);
+  }
+
+  /** As {@link #raw}; with {@code rpcProperties} the requests carry rabbit-rpc's properties. */
+  static SyncPeer raw(String name, Connection connection, String queue, byte[] body, String threadPrefix,
+      boolean rpcProperties) {
     return new SyncPeer() {
       @Override
       public String name() {
@@ -77,7 +83,7 @@ final class Peers {
 
       @Override
       public SyncCaller newCaller(Payload payload) throws Exception {
-        RawClient client = new RawClient(connection, queue);
+        RawClient client = new RawClient(connection, queue, rpcProperties);
         byte[] reply = client.call(body, EndToEndBenchmark.CALL_TIMEOUT_MILLIS);
         if (reply.length == 0) {
           throw new IllegalStateException(name + ": empty reply");

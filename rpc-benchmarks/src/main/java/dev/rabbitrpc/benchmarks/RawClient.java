@@ -6,6 +6,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import java.io.IOException;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -26,12 +27,23 @@ final class RawClient implements AutoCloseable {
 
   private final Channel channel;
   private final String queue;
+  private final boolean rpcProperties;
   private final String idPrefix = Long.toString(CLIENTS.incrementAndGet(), 36) + "-";
   private final AtomicLong ids = new AtomicLong();
   private final ConcurrentHashMap<String, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
 
   RawClient(Connection connection, String queue) throws IOException {
+    this(connection, queue, false);
+  }
+
+  /**
+   * A raw client; with {@code rpcProperties} its requests carry what rabbit-rpc's do (content type,
+   * {@code rpc-protocol} and {@code rpc-deadline} headers, {@code expiration}, mandatory), to show
+   * what those cost the broker apart from any client library work.
+   */
+  RawClient(Connection connection, String queue, boolean rpcProperties) throws IOException {
     this.queue = queue;
+    this.rpcProperties = rpcProperties;
     this.channel = connection.createChannel();
     channel.basicConsume(DIRECT_REPLY_TO, true, new DefaultConsumer(channel) {
       @Override
@@ -49,12 +61,16 @@ final class RawClient implements AutoCloseable {
     String id = idPrefix + Long.toString(ids.incrementAndGet(), 36);
     CompletableFuture<byte[]> call = new CompletableFuture<>();
     pending.put(id, call);
-    AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
+    AMQP.BasicProperties.Builder properties = new AMQP.BasicProperties.Builder()
         .correlationId(id)
-        .replyTo(DIRECT_REPLY_TO)
-        .build();
+        .replyTo(DIRECT_REPLY_TO);
+    if (rpcProperties) {
+      properties.contentType("application/json")
+          .headers(Map.of("rpc-protocol", 1, "rpc-deadline", System.currentTimeMillis() + 30_000))
+          .expiration("30000");
+    }
     synchronized (channel) {
-      channel.basicPublish("", queue, properties, body);
+      channel.basicPublish("", queue, rpcProperties, properties.build(), body);
     }
     return call;
   }

@@ -11,14 +11,18 @@ import java.util.Arrays;
  * @param p99Nanos 99th percentile latency
  * @param callsPerSecond measured calls divided by the measured phase's wall time
  * @param allocatedBytesPerCall bytes allocated by the client's threads per call, or -1 if not measured
+ * @param cpuNanosPerCall CPU time of the client's threads per call, or -1 if not measured
  */
-record Stats(int calls, long p50Nanos, long p99Nanos, double callsPerSecond, long allocatedBytesPerCall) {
+record Stats(int calls, long p50Nanos, long p99Nanos, double callsPerSecond, long allocatedBytesPerCall,
+    long cpuNanosPerCall) {
 
-  static Stats of(long[] latencies, long wallNanos, long allocatedBytesPerCall) {
+  static Stats of(long[] latencies, long wallNanos, Allocation.Usage client) {
     long[] sorted = latencies.clone();
     Arrays.sort(sorted);
     return new Stats(sorted.length, percentile(sorted, 0.50), percentile(sorted, 0.99),
-        sorted.length * 1e9 / Math.max(1, wallNanos), allocatedBytesPerCall);
+        sorted.length * 1e9 / Math.max(1, wallNanos),
+        client == null ? -1 : client.bytes() / sorted.length,
+        client == null ? -1 : client.cpuNanos() / sorted.length);
   }
 
   /** Nearest-rank percentile of sorted values. */
