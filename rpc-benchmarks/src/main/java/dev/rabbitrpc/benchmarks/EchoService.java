@@ -4,7 +4,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The service rabbit-rpc's peers call: it returns what it gets. The harness serves and calls it on
- * a queue of its own per run.
+ * a queue of its own per run. {@link Impl} is stateless and thread-safe.
  */
 public interface EchoService {
   /** Returns its argument. */

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -37,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntSupplier;
 
 /**
  * The end-to-end harness: in one JVM and one run, against one broker and with the same payloads,
@@ -64,6 +66,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>The broker is {@code --uri}, else {@code RPC_AMQP_URI}, else {@code amqp://guest:guest@localhost:5672}.
  * {@code --smoke} makes a handful of calls of each kind and checks nothing about time: it proves the
  * harness works (CI runs it).
+ *
+ * <p>Not thread-safe: one run at a time per instance; {@link #main} is the entry point.
  */
 public final class EndToEndBenchmark {
   static final long CALL_TIMEOUT_MILLIS = 30_000;
@@ -574,40 +578,17 @@ public final class EndToEndBenchmark {
       admin.queueDeclare(parkedQueue, false, false, false, Map.of("x-expires", 600_000));
       Payload payload = Payload.ofSize(16);
       int calls = mode.heapCalls;
-      CompletableFuture<?>[] held = new CompletableFuture<?>[calls];
-
       long rpcBytes;
       try (RpcClient client = RpcClient.builder().connectionFactory(factory("bench-client-heap-"))
           .timeout(Duration.ofMinutes(5)).build()) {
         ParkedService parked = client.proxy(ParkedService.class, parkedQueue);
-        parked.echoAsync(payload); // connects, opens the channel, starts the timer: not per call
-        long before = Allocation.heapUsedAfterGc();
-        for (int i = 0; i < calls; i++) {
-          held[i] = parked.echoAsync(payload);
-        }
-        long after = Allocation.heapUsedAfterGc();
-        if (client.pendingCalls() != calls + 1) {
-          throw new IllegalStateException("expected " + (calls + 1) + " pending calls, found " + client.pendingCalls());
-        }
-        rpcBytes = (after - before) / calls;
+        rpcBytes = retainedPerCall("rabbit-rpc", () -> parked.echoAsync(payload), client::pendingCalls, calls);
       }
-      Arrays.fill(held, null);
-
       long rawBytes;
       byte[] body = Peers.requestBody(mapper, payload);
       try (RawClient client = new RawClient(rawClients, parkedQueue)) {
-        client.send(body);
-        long before = Allocation.heapUsedAfterGc();
-        for (int i = 0; i < calls; i++) {
-          held[i] = client.send(body);
-        }
-        long after = Allocation.heapUsedAfterGc();
-        if (client.pending() != calls + 1) {
-          throw new IllegalStateException("expected " + (calls + 1) + " pending raw calls, found " + client.pending());
-        }
-        rawBytes = (after - before) / calls;
+        rawBytes = retainedPerCall("raw", () -> client.send(body), client::pending, calls);
       }
-      Arrays.fill(held, null);
       admin.queueDelete(parkedQueue);
 
       figures.put("heap per call rabbit-rpc", (double) rpcBytes);
@@ -618,6 +599,22 @@ public final class EndToEndBenchmark {
       rows.add(text);
       out.print(text);
     }
+  }
+
+  /** One call first (connects, opens channels, starts timers), then heap growth over {@code calls} more. */
+  private static long retainedPerCall(String peer, Callable<CompletableFuture<?>> start, IntSupplier pending,
+      int calls) throws Exception {
+    CompletableFuture<?>[] held = new CompletableFuture<?>[calls]; // keeps the calls reachable, as callers would
+    start.call();
+    long before = Allocation.heapUsedAfterGc();
+    for (int i = 0; i < calls; i++) {
+      held[i] = start.call();
+    }
+    long after = Allocation.heapUsedAfterGc();
+    if (pending.getAsInt() != calls + 1) {
+      throw new IllegalStateException(peer + ": expected " + (calls + 1) + " pending calls, found " + pending.getAsInt());
+    }
+    return (after - before) / calls;
   }
 
   // ---------------------------------------------------------------- results

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
  * {@code rabbit-rpc} a client and proxy built from scratch. The echo servers run in the parent.
  *
  * <p>Arguments: {@code raw|rabbit-rpc uri queue}: the queue of the raw echo or of the rabbit-rpc echo.
+ * Only {@link #main} is meant to be called, once per JVM.
  */
 public final class FirstCallProbe {
   static final String RESULT_PREFIX = "first-call-nanos=";

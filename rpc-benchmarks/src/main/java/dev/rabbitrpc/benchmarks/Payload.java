@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * The value every peer sends and gets back: a record with a {@code String}, a {@code byte[]} and a
- * list field, so that the codec does real work for each kind of field. Immutable in use (the
- * harness never changes the array).
+ * list field, so that the codec does real work for each kind of field. Safe to share between
+ * threads as long as nobody writes to {@code data}; the harness never does.
  *
  * @param text a quarter of the nominal size, as ASCII characters
  * @param data half of the nominal size, as bytes (base64 in JSON)

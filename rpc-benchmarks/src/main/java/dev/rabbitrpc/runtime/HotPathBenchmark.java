@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * Run with {@code -prof gc} for the bytes allocated per operation. It lives in the runtime's package
  * (in this module) to reach the package-private {@link Envelope} and descriptors.
  *
- * <p>JMH creates one instance per trial; not for use outside JMH.
+ * <p>JMH creates one instance per trial and calls it from its benchmark thread; not for use outside JMH.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
