@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.tools.jsonrpc.JacksonJsonRpcMapper;
 import com.rabbitmq.tools.jsonrpc.JsonRpcServer;
 import dev.rabbitrpc.benchmarks.Peers.AsyncCaller;
@@ -216,14 +217,16 @@ public final class EndToEndBenchmark {
         String rawEcho = rawServer.queue();
         PeerSet peerSet = size -> {
           byte[] body = Peers.requestBody(mapper, Payload.ofSize(size));
+          byte[] result = mapper.writeValueAsBytes(Payload.ofSize(size));
           List<SyncPeer> sync = new ArrayList<>(List.of(
               Peers.raw("raw", rawClients, rawEcho, body, "bench-client-raw-"),
-              Peers.raw("raw -> rabbit-rpc server", rawClients, rpcServer.queue(), body, "bench-client-raw-"),
+              Peers.raw("raw -> rabbit-rpc server", rawClients, rpcServer.queue(), body, result, "bench-client-raw-",
+                  true),
               Peers.jsonRpc(jsonRpcClients, jsonRpcQueue, "bench-client-jsonrpc-"),
               Peers.rpcSync(proxy, "bench-client-rpc-")));
           if (size == 16) {
             // What rabbit-rpc's message properties alone cost (broker and amqp-client), with no library code.
-            sync.add(Peers.raw("raw + rabbit-rpc properties", rawClients, rawEcho, body, "bench-client-raw-", true));
+            sync.add(Peers.raw("raw + rabbit-rpc properties", rawClients, rawEcho, body, body, "bench-client-raw-", true));
           }
           return sync;
         };
@@ -574,8 +577,11 @@ public final class EndToEndBenchmark {
    */
   private void heapPerCall(Connection rawClients, String parkedQueue) throws Exception {
     try (Channel admin = rawClients.createChannel()) {
-      // No consumer ever; deleted at the end, or by the broker ten minutes after a crashed run.
+      // Deleted at the end, or by the broker ten minutes after a crashed run.
       admin.queueDeclare(parkedQueue, false, false, false, Map.of("x-expires", 600_000));
+      // A paused server: it takes every request and never answers nor acks. (With no consumer at all
+      // rabbit-rpc fails the calls with UNAVAILABLE within a second, by design.)
+      admin.basicConsume(parkedQueue, false, new DefaultConsumer(admin));
       Payload payload = Payload.ofSize(16);
       int calls = mode.heapCalls;
       long rpcBytes;

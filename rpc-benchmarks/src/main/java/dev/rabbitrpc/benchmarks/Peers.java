@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 
@@ -64,12 +66,15 @@ final class Peers {
 
   /** Raw amqp-client, one channel per calling thread, against {@link RawEchoServer}. */
   static SyncPeer raw(String name, Connection connection, String queue, byte[] body, String threadPrefix) {
-    return raw(name, connection, queue, body, threadPrefix, false);
+    return raw(name, connection, queue, body, body, threadPrefix, false);
   }
 
-  /** As {@link #raw}; with {@code rpcProperties} the requests carry rabbit-rpc's properties. */
-  static SyncPeer raw(String name, Connection connection, String queue, byte[] body, String threadPrefix,
-      boolean rpcProperties) {
+  /**
+   * As {@link #raw}; with {@code rpcProperties} the requests carry rabbit-rpc's properties. The
+   * first reply must be {@code expectedReply}.
+   */
+  static SyncPeer raw(String name, Connection connection, String queue, byte[] body, byte[] expectedReply,
+      String threadPrefix, boolean rpcProperties) {
     return new SyncPeer() {
       @Override
       public String name() {
@@ -85,8 +90,8 @@ final class Peers {
       public SyncCaller newCaller(Payload payload) throws Exception {
         RawClient client = new RawClient(connection, queue, rpcProperties);
         byte[] reply = client.call(body, EndToEndBenchmark.CALL_TIMEOUT_MILLIS);
-        if (reply.length == 0) {
-          throw new IllegalStateException(name + ": empty reply");
+        if (!Arrays.equals(reply, expectedReply)) {
+          throw new IllegalStateException(name + ": unexpected reply " + new String(reply, StandardCharsets.UTF_8));
         }
         return new SyncCaller() {
           @Override
