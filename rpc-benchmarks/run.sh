@@ -2,7 +2,7 @@
 # Builds and runs every benchmark: the end-to-end harness, then the JMH hot-path benchmarks with
 # the allocation profiler. See docs/BENCHMARKS.md.
 #
-#   bash rpc-benchmarks/run.sh            # full run (about 10 minutes on 2 cores)
+#   bash rpc-benchmarks/run.sh            # full run: 5x the calls of --quick, several minutes
 #   bash rpc-benchmarks/run.sh --quick    # under 2 minutes end to end, plus a short JMH pass
 #
 # The broker is RPC_AMQP_URI, else amqp://guest:guest@localhost:5672. Reports are written to
