@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.core.util.BufferRecycler;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.DatabindException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -40,9 +41,8 @@ final class Envelope {
   record Request(MethodDescriptor method, Object[] args) {}
 
   static byte[] encodeRequest(ObjectMapper mapper, MethodDescriptor method, Object[] args) {
-    JsonFactory factory = mapper.getFactory();
-    try (ByteArrayBuilder bytes = new ByteArrayBuilder(factory._getBufferRecycler(), 64)) {
-      try (JsonGenerator generator = factory.createGenerator(bytes)) {
+    try {
+      return write(mapper, generator -> {
         generator.writeStartObject();
         generator.writeStringField("method", method.wireName);
         generator.writeArrayFieldStart("args");
@@ -52,11 +52,33 @@ final class Envelope {
         }
         generator.writeEndArray();
         generator.writeEndObject();
-      }
-      return bytes.toByteArray();
+      });
     } catch (IOException e) {
       throw new RpcException(Code.INVALID_ARGUMENT,
           "cannot encode the arguments of " + method.key + ": " + originalMessage(e), e);
+    }
+  }
+
+  private interface BodyWriter {
+    void writeTo(JsonGenerator generator) throws IOException;
+  }
+
+  /**
+   * Writes a body with the factory's pooled buffers. The builder's first block comes from the
+   * recycler and must go back to it ({@code getClearAndRelease}; {@code close()} does not return
+   * it): otherwise every call allocates a fresh 2 KB block (docs/BENCHMARKS.md).
+   */
+  private static byte[] write(ObjectMapper mapper, BodyWriter body) throws IOException {
+    JsonFactory factory = mapper.getFactory();
+    BufferRecycler recycler = factory._getBufferRecycler();
+    try {
+      ByteArrayBuilder bytes = new ByteArrayBuilder(recycler);
+      try (JsonGenerator generator = factory.createGenerator(bytes)) {
+        body.writeTo(generator);
+      }
+      return bytes.getClearAndRelease();
+    } finally {
+      recycler.releaseToPool();
     }
   }
 
@@ -185,9 +207,8 @@ final class Envelope {
   }
 
   static byte[] encodeError(ObjectMapper mapper, Code code, String type, String message) {
-    JsonFactory factory = mapper.getFactory();
-    try (ByteArrayBuilder bytes = new ByteArrayBuilder(factory._getBufferRecycler(), 128)) {
-      try (JsonGenerator generator = factory.createGenerator(bytes)) {
+    try {
+      return write(mapper, generator -> {
         generator.writeStartObject();
         generator.writeObjectFieldStart("error");
         generator.writeStringField("code", code.name());
@@ -197,8 +218,7 @@ final class Envelope {
         generator.writeStringField("message", message == null ? "" : message);
         generator.writeEndObject();
         generator.writeEndObject();
-      }
-      return bytes.toByteArray();
+      });
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -3,10 +3,10 @@ package dev.rabbitrpc.runtime;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
-import java.security.SecureRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -38,13 +38,9 @@ final class ReplyRouter {
   ReplyRouter(ObjectMapper mapper, Executor asyncExecutor) {
     this.mapper = mapper;
     this.asyncExecutor = asyncExecutor;
-    byte[] random = new byte[6];
-    new SecureRandom().nextBytes(random);
-    StringBuilder prefix = new StringBuilder(16);
-    for (byte b : random) {
-      prefix.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
-    }
-    this.idPrefix = prefix.append('-').toString();
+    // Ids need to be unique, not secret (replies reach only the channel that sent the request), so
+    // no SecureRandom: seeding one costs tens of milliseconds of a new JVM's first call.
+    this.idPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE) + "-";
     this.timer = new ScheduledThreadPoolExecutor(1, Threads.daemon("rpc-deadlines"));
     // A completed call cancels its timer task; without this the task would stay queued until its deadline.
     this.timer.setRemoveOnCancelPolicy(true);

@@ -1,0 +1,666 @@
+package dev.rabbitrpc.benchmarks;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.tools.jsonrpc.JacksonJsonRpcMapper;
+import com.rabbitmq.tools.jsonrpc.JsonRpcServer;
+import dev.rabbitrpc.benchmarks.Peers.AsyncCaller;
+import dev.rabbitrpc.benchmarks.Peers.AsyncPeer;
+import dev.rabbitrpc.benchmarks.Peers.SyncCaller;
+import dev.rabbitrpc.benchmarks.Peers.SyncPeer;
+import dev.rabbitrpc.runtime.RpcClient;
+import dev.rabbitrpc.runtime.RpcServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntSupplier;
+
+/**
+ * The end-to-end harness: in one JVM and one run, against one broker and with the same payloads,
+ * it measures
+ *
+ * <ul>
+ *   <li>raw amqp-client written by hand ({@link RawClient} against {@link RawEchoServer});
+ *   <li>the same raw client against rabbit-rpc's server (same JSON bytes, to split client and server cost);
+ *   <li>amqp-client's {@code JsonRpcClient} proxy against its {@code JsonRpcServer};
+ *   <li>rabbit-rpc's blocking proxy and its {@code CompletableFuture} proxy, pipelined, against {@link RpcServer};
+ * </ul>
+ *
+ * <p>at 1 and 32 calling threads and with 256 calls in flight, for payloads of 16 B, 1 KiB, 64 KiB and
+ * 1 MiB; then the first call in a new JVM and the heap held per call in flight. It prints p50, p99,
+ * calls/s and each peer's ratio to raw, and checks the targets of docs/BENCHMARKS.md.
+ *
+ * <pre>
+ * java -jar rpc-benchmarks/target/rabbit-rpc-benchmarks.jar [--quick | --smoke] [--uri amqp://…] [--out report.md]
+ *     [--payloads 16,1024,65536,1048576] [--no-probes]
+ * </pre>
+ *
+ * <p>{@code --payloads} and {@code --no-probes} (no first-call and heap probes) narrow a run down for
+ * profiling.
+ *
+ * <p>The broker is {@code --uri}, else {@code RPC_AMQP_URI}, else {@code amqp://guest:guest@localhost:5672}.
+ * {@code --smoke} makes a handful of calls of each kind and checks nothing about time: it proves the
+ * harness works (CI runs it).
+ *
+ * <p>Not thread-safe: one run at a time per instance; {@link #main} is the entry point.
+ */
+public final class EndToEndBenchmark {
+  static final long CALL_TIMEOUT_MILLIS = 30_000;
+  private static final long PHASE_TIMEOUT_MINUTES = 10;
+  private static final int KIB = 1024;
+  /** Interleaved rounds per scenario. */
+  private static final int ROUNDS = 5;
+
+  /** How much to run. */
+  enum Mode {
+    SMOKE(0.01, new int[] {1, 4}, 300, 1, 1_000, 0),
+    QUICK(1, new int[] {1, 32}, 6_000, 3, 10_000, 4_000),
+    FULL(5, new int[] {1, 32}, 50_000, 7, 10_000, 20_000);
+
+    final double scale;
+    final int[] threads;
+    final int asyncCalls;
+    final int firstCallRuns;
+    final int heapCalls;
+    final int jitWarmupCalls;
+
+    Mode(double scale, int[] threads, int asyncCalls, int firstCallRuns, int heapCalls, int jitWarmupCalls) {
+      this.jitWarmupCalls = jitWarmupCalls;
+      this.scale = scale;
+      this.threads = threads;
+      this.asyncCalls = asyncCalls;
+      this.firstCallRuns = firstCallRuns;
+      this.heapCalls = heapCalls;
+    }
+
+    /** Measured sequential calls for a payload size; warm-up is half as many again. */
+    int sequentialCalls(int size) {
+      int base = size <= KIB ? 2_000 : size <= 64 * KIB ? 200 : 25;
+      return Math.max(3, (int) (base * scale));
+    }
+  }
+
+  private final Mode mode;
+  private final int[] payloads;
+  private final boolean probes;
+  private final String uri;
+  private final PrintStream out;
+  private final ObjectMapper mapper = JsonMapper.builder().build();
+  private final List<String> rows = new ArrayList<>();
+  private final Map<String, Double> figures = new LinkedHashMap<>();
+
+  private EndToEndBenchmark(Mode mode, String uri, PrintStream out, int[] payloads, boolean probes) {
+    this.mode = mode;
+    this.payloads = payloads;
+    this.probes = probes;
+    this.uri = uri;
+    this.out = out;
+  }
+
+  /** Runs the harness; see the class comment for the arguments. */
+  public static void main(String[] args) throws Exception {
+    System.exit(run(args, System.out));
+  }
+
+  /** Runs the harness and returns the process exit code (0, or 2 for bad arguments). */
+  static int run(String[] args, PrintStream out) throws Exception {
+    Mode mode = Mode.FULL;
+    String uri = System.getenv("RPC_AMQP_URI");
+    Path report = null;
+    int[] payloads = {16, KIB, 64 * KIB, KIB * KIB};
+    boolean probes = true;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> mode = Mode.QUICK;
+        case "--smoke" -> mode = Mode.SMOKE;
+        case "--uri" -> uri = value(args, ++i);
+        case "--out" -> report = Path.of(value(args, ++i));
+        case "--payloads" -> payloads = Arrays.stream(value(args, ++i).split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--no-probes" -> probes = false;
+        default -> {
+          System.err.println("usage: [--quick | --smoke] [--uri amqp://…] [--out report.md] [--payloads 16,1024,…]"
+              + " [--no-probes]; unknown: " + args[i]);
+          return 2;
+        }
+      }
+    }
+    if (uri == null || uri.isBlank()) {
+      uri = "amqp://guest:guest@localhost:5672";
+    }
+    EndToEndBenchmark benchmark = new EndToEndBenchmark(mode, uri, out, payloads, probes);
+    benchmark.runAll(report);
+    return 0;
+  }
+
+  private static String value(String[] args, int i) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(args[i - 1] + " needs a value");
+    }
+    return args[i];
+  }
+
+  private ConnectionFactory factory(String threadPrefix) throws Exception {
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setUri(uri);
+    AtomicInteger count = new AtomicInteger();
+    // Named threads let the harness count what the client's own threads allocate.
+    factory.setThreadFactory(task -> {
+      Thread thread = new Thread(task, threadPrefix + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
+    return factory;
+  }
+
+  /** Runs everything; the report is printed (and written) before the connections close. */
+  private void runAll(Path reportFile) throws Exception {
+    String suffix = UUID.randomUUID().toString().substring(0, 8);
+    String rawQueue = "rabbit-rpc-bench.raw-" + suffix;
+    String jsonRpcQueue = "rabbit-rpc-bench.jsonrpc-" + suffix;
+    String echoQueue = "rabbit-rpc-bench.echo-" + suffix;
+    String parkedQueue = "rabbit-rpc-bench.parked-" + suffix;
+    int workers = Runtime.getRuntime().availableProcessors();
+    StringBuilder report = new StringBuilder();
+
+    try (Connection servers = factory("bench-server-").newConnection("bench servers");
+        Connection rawClients = factory("bench-client-raw-").newConnection("bench raw clients");
+        Connection jsonRpcClients = factory("bench-client-jsonrpc-").newConnection("bench JsonRpcClient");
+        RawEchoServer rawServer = new RawEchoServer(servers, rawQueue, workers);
+        RpcClient rpcServers = RpcClient.builder().connectionFactory(factory("bench-server-rpc-"))
+            .connectionName("bench rabbit-rpc server").build();
+        RpcServer rpcServer = rpcServers.export(EchoService.class, new EchoService.Impl(), echoQueue);
+        RpcClient rpcClient = RpcClient.builder().connectionFactory(factory("bench-client-rpc-"))
+            .connectionName("bench rabbit-rpc client").build()) {
+      Channel jsonRpcChannel = servers.createChannel();
+      jsonRpcChannel.queueDeclare(jsonRpcQueue, false, false, true, null);
+      JsonRpcServer jsonRpcServer = new JsonRpcServer(jsonRpcChannel, jsonRpcQueue, JsonRpcEcho.class,
+          (JsonRpcEcho) payload -> payload, new JacksonJsonRpcMapper());
+      Thread jsonRpcLoop = new Thread(() -> {
+        try {
+          jsonRpcServer.mainloop();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }, "bench-server-jsonrpc-mainloop");
+      jsonRpcLoop.setDaemon(true);
+      jsonRpcLoop.start();
+      try {
+        report.append(header(servers, workers));
+        out.print(report);
+        EchoService proxy = rpcClient.proxy(EchoService.class, echoQueue);
+        String rawEcho = rawServer.queue();
+        PeerSet peerSet = size -> {
+          byte[] body = Peers.requestBody(mapper, Payload.ofSize(size));
+          byte[] result = mapper.writeValueAsBytes(Payload.ofSize(size));
+          List<SyncPeer> sync = new ArrayList<>(List.of(
+              Peers.raw("raw", rawClients, rawEcho, body, "bench-client-raw-"),
+              Peers.raw("raw -> rabbit-rpc server", rawClients, rpcServer.queue(), body, result, "bench-client-raw-",
+                  true),
+              Peers.jsonRpc(jsonRpcClients, jsonRpcQueue, "bench-client-jsonrpc-"),
+              Peers.rpcSync(proxy, "bench-client-rpc-")));
+          if (size == 16) {
+            // What rabbit-rpc's message properties alone cost (broker and amqp-client), with no library code.
+            sync.add(Peers.raw("raw + rabbit-rpc properties", rawClients, rawEcho, body, body, "bench-client-raw-", true));
+          }
+          return sync;
+        };
+        if (mode.jitWarmupCalls > 0) {
+          // Library code has far more to compile than the raw peer: let the JIT finish before measuring.
+          Payload small = Payload.ofSize(16);
+          for (SyncPeer peer : peerSet.at(16)) {
+            warmUp(peer, small, mode.jitWarmupCalls);
+          }
+          byte[] smallBody = Peers.requestBody(mapper, small);
+          for (AsyncPeer peer : List.of(Peers.rawPipelined(rawClients, rawEcho, smallBody), Peers.rpcAsync(proxy))) {
+            try (AsyncCaller caller = peer.newCaller(small)) {
+              pump(caller, 256, mode.jitWarmupCalls, null);
+            }
+          }
+        }
+        for (int size : payloads) {
+          Payload payload = Payload.ofSize(size);
+          byte[] body = Peers.requestBody(mapper, payload);
+          List<SyncPeer> peers = peerSet.at(size);
+          for (int threads : mode.threads) {
+            if (threads > 1 && size > (mode == Mode.SMOKE ? 16 : KIB)) {
+              continue; // many threads with big payloads measure the broker's memory, not the client
+            }
+            String scenario = threads == 1 ? "sequential" : threads + " threads";
+            int calls = mode.sequentialCalls(size) * (threads == 1 ? 1 : Math.max(1, threads / 8));
+            runSyncScenario(scenario, size, peers, payload, threads, calls);
+          }
+          if (size <= (mode == Mode.SMOKE ? 16 : KIB)) {
+            List<AsyncPeer> async = List.of(
+                Peers.rawPipelined(rawClients, rawEcho, body),
+                Peers.rpcAsync(proxy));
+            runAsyncScenario("256 in flight", size, async, payload, 256, mode.asyncCalls);
+          }
+        }
+        if (probes) {
+          firstCall(rawQueue, echoQueue);
+          heapPerCall(rawClients, parkedQueue);
+        }
+        String results = results();
+        out.print(results);
+        if (reportFile != null) {
+          Files.writeString(reportFile, report.append(results), StandardCharsets.UTF_8);
+        }
+      } finally {
+        jsonRpcServer.terminateMainloop();
+        jsonRpcLoop.join(TimeUnit.SECONDS.toMillis(10));
+        if (jsonRpcChannel.isOpen()) {
+          jsonRpcChannel.close();
+        }
+      }
+    }
+  }
+
+  private String header(Connection connection, int workers) {
+    Object version = connection.getServerProperties().get("version");
+    StringBuilder text = new StringBuilder();
+    text.append("# rabbit-rpc end-to-end benchmark (").append(mode.name().toLowerCase(Locale.ROOT)).append(")\n\n");
+    text.append("- date: ").append(Instant.now()).append('\n');
+    text.append("- JDK: ").append(System.getProperty("java.vm.name")).append(' ')
+        .append(System.getProperty("java.runtime.version")).append('\n');
+    text.append("- cores: ").append(Runtime.getRuntime().availableProcessors())
+        .append(", load average at start: ")
+        .append(String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()))
+        .append('\n');
+    text.append("- broker: RabbitMQ ").append(version).append(" at ").append(connection.getAddress().getHostAddress())
+        .append(':').append(connection.getPort()).append('\n');
+    text.append("- servers: raw = hand-written echo (consumer callback replies, prefetch ").append(workers)
+        .append("); JsonRpcClient = amqp-client JsonRpcServer (one mainloop thread); rabbit-rpc = RpcServer (")
+        .append(workers).append(" workers)\n\n");
+    return text.toString();
+  }
+
+  // ---------------------------------------------------------------- sync and async scenarios
+
+  /** The blocking peers for one payload size. */
+  private interface PeerSet {
+    List<SyncPeer> at(int size) throws Exception;
+  }
+
+  /** {@code calls} calls on four threads, measuring nothing. */
+  private void warmUp(SyncPeer peer, Payload payload, int calls) throws Exception {
+    SyncCaller[] callers = new SyncCaller[4];
+    try {
+      for (int t = 0; t < callers.length; t++) {
+        callers[t] = peer.newCaller(payload);
+      }
+      runSyncRound(peer, callers, calls / callers.length);
+    } finally {
+      for (SyncCaller caller : callers) {
+        if (caller != null) {
+          caller.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * Measures every peer in {@link #ROUNDS} interleaved rounds (the first peer of a round rotates), so
+   * that load from other processes drifting over the run hits every peer alike.
+   */
+  private void runSyncScenario(String scenario, int size, List<SyncPeer> peers, Payload payload, int threads,
+      int calls) throws Exception {
+    int perThread = Math.max(1, calls / threads / ROUNDS);
+    List<SyncCaller[]> callers = new ArrayList<>();
+    try {
+      for (SyncPeer peer : peers) {
+        SyncCaller[] mine = new SyncCaller[threads];
+        callers.add(mine);
+        for (int t = 0; t < threads; t++) {
+          mine[t] = peer.newCaller(payload);
+        }
+        runSyncRound(peer, mine, Math.max(1, perThread * ROUNDS / 2)); // warm-up
+      }
+      Sample[] samples = new Sample[peers.size()];
+      for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < peers.size(); i++) {
+          int p = (i + round) % peers.size();
+          Sample sample = runSyncRound(peers.get(p), callers.get(p), perThread);
+          samples[p] = samples[p] == null ? sample : samples[p].plus(sample);
+        }
+      }
+      for (int p = 0; p < peers.size(); p++) {
+        row(scenario, size, peers.get(p).name(), samples[p].stats(), samples[0].stats());
+      }
+    } finally {
+      for (SyncCaller[] mine : callers) {
+        for (SyncCaller caller : mine) {
+          if (caller != null) {
+            caller.close();
+          }
+        }
+      }
+    }
+  }
+
+  private void runAsyncScenario(String scenario, int size, List<AsyncPeer> peers, Payload payload, int inFlight,
+      int calls) throws Exception {
+    List<AsyncCaller> callers = new ArrayList<>();
+    try {
+      for (AsyncPeer peer : peers) {
+        AsyncCaller caller = peer.newCaller(payload);
+        callers.add(caller);
+        pump(caller, inFlight, calls / 4, null);
+      }
+      Sample[] samples = new Sample[peers.size()];
+      for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < peers.size(); i++) {
+          int p = (i + round) % peers.size();
+          long[] latencies = new long[calls / ROUNDS];
+          long start = System.nanoTime();
+          pump(callers.get(p), inFlight, latencies.length, latencies);
+          Sample sample = new Sample(latencies, System.nanoTime() - start, null);
+          samples[p] = samples[p] == null ? sample : samples[p].plus(sample);
+        }
+      }
+      for (int p = 0; p < peers.size(); p++) {
+        row(scenario, size, peers.get(p).name(), samples[p].stats(), samples[0].stats());
+      }
+    } finally {
+      for (AsyncCaller caller : callers) {
+        caller.close();
+      }
+    }
+  }
+
+  /**
+   * Latencies, wall time and (for one thread) what the client's threads used, over one or more
+   * rounds of one peer; {@code client} is null when not measured.
+   */
+  private record Sample(long[] latencies, long wallNanos, Allocation.Usage client) {
+    Sample plus(Sample other) {
+      long[] all = Arrays.copyOf(latencies, latencies.length + other.latencies.length);
+      System.arraycopy(other.latencies, 0, all, latencies.length, other.latencies.length);
+      return new Sample(all, wallNanos + other.wallNanos,
+          client == null || other.client == null ? null : client.plus(other.client));
+    }
+
+    Stats stats() {
+      return Stats.of(latencies, wallNanos, client);
+    }
+  }
+
+  /** Runs {@code calls} calls with at most {@code inFlight} outstanding. */
+  private static void pump(AsyncCaller caller, int inFlight, int calls, long[] latencies) throws Exception {
+    Semaphore permits = new Semaphore(inFlight);
+    CountDownLatch done = new CountDownLatch(calls);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    for (int i = 0; i < calls && failure.get() == null; i++) {
+      if (!permits.tryAcquire(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
+        throw new TimeoutException("no reply within " + CALL_TIMEOUT_MILLIS + " ms");
+      }
+      int index = i;
+      long start = System.nanoTime();
+      caller.start().whenComplete((value, error) -> {
+        if (latencies != null) {
+          latencies[index] = System.nanoTime() - start;
+        }
+        if (error != null) {
+          failure.compareAndSet(null, error);
+        }
+        permits.release();
+        done.countDown();
+      });
+    }
+    if (failure.get() == null && !done.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+      throw new TimeoutException("pipelined calls did not finish");
+    }
+    if (failure.get() != null) {
+      throw new IllegalStateException("a pipelined call failed", failure.get());
+    }
+  }
+
+  /** Each caller on its own thread makes {@code perThread} calls; measured from a common start. */
+  private Sample runSyncRound(SyncPeer peer, SyncCaller[] callers, int perThread) throws Exception {
+    int threads = callers.length;
+    long[][] latencies = new long[threads][perThread];
+    Allocation.Usage[] callerUsage = new Allocation.Usage[threads];
+    CountDownLatch ready = new CountDownLatch(threads);
+    CountDownLatch go = new CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(threads);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    for (int t = 0; t < threads; t++) {
+      SyncCaller caller = callers[t];
+      long[] mine = latencies[t];
+      int index = t;
+      Thread worker = new Thread(() -> {
+        try {
+          ready.countDown();
+          if (!go.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+            throw new TimeoutException("never started");
+          }
+          Allocation.Usage used = Allocation.ofCurrentThread();
+          for (int i = 0; i < mine.length; i++) {
+            long start = System.nanoTime();
+            caller.call();
+            mine[i] = System.nanoTime() - start;
+          }
+          callerUsage[index] = Allocation.ofCurrentThread().minus(used);
+        } catch (Throwable e) {
+          failure.compareAndSet(null, e);
+        } finally {
+          done.countDown();
+        }
+      }, "bench-caller-" + t);
+      worker.start();
+    }
+    if (!ready.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+      throw new TimeoutException(peer.name() + ": callers did not start");
+    }
+    boolean measureAllocation = threads == 1;
+    Allocation.Usage clientBefore = measureAllocation ? Allocation.ofThreads(peer.threadPrefix()) : null;
+    long start = System.nanoTime();
+    go.countDown();
+    if (!done.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+      throw new TimeoutException(peer.name() + ": calls did not finish");
+    }
+    long wall = System.nanoTime() - start;
+    if (failure.get() != null) {
+      throw new IllegalStateException(peer.name() + " failed", failure.get());
+    }
+    Allocation.Usage client = measureAllocation
+        ? Allocation.ofThreads(peer.threadPrefix()).minus(clientBefore).plus(callerUsage[0])
+        : null;
+    return new Sample(Arrays.stream(latencies).flatMapToLong(Arrays::stream).toArray(), wall, client);
+  }
+
+  private void row(String scenario, int size, String peer, Stats stats, Stats raw) {
+    double p50Ratio = (double) stats.p50Nanos() / raw.p50Nanos();
+    double throughputRatio = stats.callsPerSecond() / raw.callsPerSecond();
+    String line = String.format(Locale.ROOT, "| %s | %s | %s | %d | %.1f | %.1f | %.0f | %.2f | %.2f | %s | %s |",
+        scenario, sizeName(size), peer, stats.calls(), stats.p50Nanos() / 1e3, stats.p99Nanos() / 1e3,
+        stats.callsPerSecond(), p50Ratio, throughputRatio,
+        stats.allocatedBytesPerCall() < 0 ? "" : Long.toString(stats.allocatedBytesPerCall()),
+        stats.cpuNanosPerCall() < 0 ? "" : String.format(Locale.ROOT, "%.1f", stats.cpuNanosPerCall() / 1e3));
+    rows.add(line);
+    out.println(line);
+    String key = scenario + " " + sizeName(size) + " " + peer;
+    figures.put(key + " p50", (double) stats.p50Nanos());
+    figures.put(key + " calls/s", stats.callsPerSecond());
+    figures.put(key + " p50 ratio", p50Ratio);
+    figures.put(key + " calls/s ratio", throughputRatio);
+    if (stats.allocatedBytesPerCall() >= 0) {
+      figures.put(key + " alloc", (double) stats.allocatedBytesPerCall());
+      figures.put(key + " cpu", (double) stats.cpuNanosPerCall());
+    }
+  }
+
+  private static String sizeName(int size) {
+    return size >= KIB * KIB ? size / (KIB * KIB) + " MiB" : size >= KIB ? size / KIB + " KiB" : size + " B";
+  }
+
+  // ---------------------------------------------------------------- first call and heap
+
+  /** Spawns child JVMs that connect and make one call, alternating raw and rabbit-rpc. */
+  private void firstCall(String rawQueue, String echoQueue) throws Exception {
+    List<Long> raw = new ArrayList<>();
+    List<Long> rpc = new ArrayList<>();
+    List<Long> rawProcess = new ArrayList<>();
+    List<Long> rpcProcess = new ArrayList<>();
+    for (int run = 0; run < mode.firstCallRuns; run++) {
+      probe("raw", rawQueue, raw, rawProcess);
+      probe("rabbit-rpc", echoQueue, rpc, rpcProcess);
+    }
+    long rawMedian = median(raw);
+    long rpcMedian = median(rpc);
+    figures.put("first call raw", (double) rawMedian);
+    figures.put("first call rabbit-rpc", (double) rpcMedian);
+    String text = String.format(Locale.ROOT,
+        "%nFirst call in a new JVM (median of %d; main -> connected -> first reply; whole process in brackets):%n"
+            + "  raw amqp-client: %.1f ms (%.0f ms)%n  rabbit-rpc:      %.1f ms (%.0f ms)%n  difference:      %+.1f ms%n",
+        raw.size(), rawMedian / 1e6, median(rawProcess) / 1e6, rpcMedian / 1e6, median(rpcProcess) / 1e6,
+        (rpcMedian - rawMedian) / 1e6);
+    rows.add(text);
+    out.print(text);
+  }
+
+  private void probe(String which, String queue, List<Long> inProcess, List<Long> process) throws Exception {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    ProcessBuilder builder = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+        FirstCallProbe.class.getName(), which, uri, queue).redirectErrorStream(true);
+    long start = System.nanoTime();
+    Process child = builder.start();
+    List<String> output = new ArrayList<>();
+    try (BufferedReader reader = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line; (line = reader.readLine()) != null; ) {
+        output.add(line);
+      }
+    }
+    if (!child.waitFor(2, TimeUnit.MINUTES)) {
+      child.destroyForcibly();
+      throw new TimeoutException("first-call probe " + which + " did not exit");
+    }
+    long elapsed = System.nanoTime() - start;
+    String result = output.stream().filter(l -> l.startsWith(FirstCallProbe.RESULT_PREFIX)).findFirst()
+        .orElseThrow(() -> new IllegalStateException("first-call probe " + which + " failed: " + output));
+    inProcess.add(Long.parseLong(result.substring(FirstCallProbe.RESULT_PREFIX.length())));
+    process.add(elapsed);
+  }
+
+  private static long median(List<Long> values) {
+    return Stats.percentile(values.stream().mapToLong(Long::longValue).sorted().toArray(), 0.5);
+  }
+
+  /**
+   * Heap retained per call in flight: calls to a queue that has no consumer stay pending; the heap
+   * used after full GCs with them pending, minus before, divided by their number.
+   */
+  private void heapPerCall(Connection rawClients, String parkedQueue) throws Exception {
+    try (Channel admin = rawClients.createChannel()) {
+      // Deleted at the end, or by the broker ten minutes after a crashed run.
+      admin.queueDeclare(parkedQueue, false, false, false, Map.of("x-expires", 600_000));
+      // A paused server: it takes every request and never answers nor acks. (With no consumer at all
+      // rabbit-rpc fails the calls with UNAVAILABLE within a second, by design.)
+      admin.basicConsume(parkedQueue, false, new DefaultConsumer(admin));
+      Payload payload = Payload.ofSize(16);
+      int calls = mode.heapCalls;
+      long rpcBytes;
+      try (RpcClient client = RpcClient.builder().connectionFactory(factory("bench-client-heap-"))
+          .timeout(Duration.ofMinutes(5)).build()) {
+        ParkedService parked = client.proxy(ParkedService.class, parkedQueue);
+        rpcBytes = retainedPerCall("rabbit-rpc", () -> parked.echoAsync(payload), client::pendingCalls, calls);
+      }
+      long rawBytes;
+      byte[] body = Peers.requestBody(mapper, payload);
+      try (RawClient client = new RawClient(rawClients, parkedQueue)) {
+        rawBytes = retainedPerCall("raw", () -> client.send(body), client::pending, calls);
+      }
+      admin.queueDelete(parkedQueue);
+
+      figures.put("heap per call rabbit-rpc", (double) rpcBytes);
+      figures.put("heap per call raw", (double) rawBytes);
+      String text = String.format(Locale.ROOT,
+          "%nHeap per call in flight (%d calls pending, retained after GC):%n  raw amqp-client: %d B%n  rabbit-rpc:      %d B%n",
+          calls, rawBytes, rpcBytes);
+      rows.add(text);
+      out.print(text);
+    }
+  }
+
+  /** One call first (connects, opens channels, starts timers), then heap growth over {@code calls} more. */
+  private static long retainedPerCall(String peer, Callable<CompletableFuture<?>> start, IntSupplier pending,
+      int calls) throws Exception {
+    CompletableFuture<?>[] held = new CompletableFuture<?>[calls]; // keeps the calls reachable, as callers would
+    start.call();
+    long before = Allocation.heapUsedAfterGc();
+    for (int i = 0; i < calls; i++) {
+      held[i] = start.call();
+    }
+    long after = Allocation.heapUsedAfterGc();
+    if (pending.getAsInt() != calls + 1) {
+      throw new IllegalStateException(peer + ": expected " + (calls + 1) + " pending calls, found " + pending.getAsInt());
+    }
+    return (after - before) / calls;
+  }
+
+  // ---------------------------------------------------------------- results
+
+  private String results() {
+    StringBuilder text = new StringBuilder();
+    text.append("\n| scenario | payload | peer | calls | p50 µs | p99 µs | calls/s | p50 / raw | calls/s / raw | client alloc B/call | client CPU µs/call |\n");
+    text.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (String row : rows) {
+      if (row.startsWith("|")) {
+        text.append(row).append('\n');
+      }
+    }
+    for (String row : rows) {
+      if (!row.startsWith("|")) {
+        text.append(row);
+      }
+    }
+    text.append("\nTargets (ratios to raw, this run):\n");
+    target(text, "sequential sync p50, 16 B", figure("sequential 16 B rabbit-rpc sync p50 ratio"), "x", "<=", 1.10);
+    target(text, "32 threads calls/s, 16 B", figure("32 threads 16 B rabbit-rpc sync calls/s ratio"), "x", ">=", 0.95);
+    target(text, "256 in flight calls/s, 16 B", figure("256 in flight 16 B rabbit-rpc async calls/s ratio"), "x", ">=", 0.90);
+    target(text, "sequential sync p50, 1 MiB", figure("sequential 1 MiB rabbit-rpc sync p50 ratio"), "x", "<=", 1.20);
+    target(text, "first call, ms over raw",
+        (figure("first call rabbit-rpc") - figure("first call raw")) / 1e6, " ms", "<=", 60);
+    target(text, "heap per call in flight, B", figure("heap per call rabbit-rpc"), " B", "<=", 1024);
+    text.append(String.format(Locale.ROOT, "- client allocation per call, 16 B sequential: raw %.0f B, rabbit-rpc %.0f B%n",
+        figure("sequential 16 B raw alloc"), figure("sequential 16 B rabbit-rpc sync alloc")));
+    text.append(String.format(Locale.ROOT, "- client CPU per call, 16 B sequential: raw %.1f µs, rabbit-rpc %.1f µs%n",
+        figure("sequential 16 B raw cpu") / 1e3, figure("sequential 16 B rabbit-rpc sync cpu") / 1e3));
+    return text.toString();
+  }
+
+  private double figure(String key) {
+    return figures.getOrDefault(key, Double.NaN);
+  }
+
+  private static void target(StringBuilder text, String what, double value, String unit, String relation, double limit) {
+    boolean met = relation.equals("<=") ? value <= limit : value >= limit;
+    text.append(String.format(Locale.ROOT, "- %s: %.2f%s (target %s %s) %s%n", what, value, unit, relation,
+        limit, Double.isNaN(value) ? "not measured" : met ? "met" : "MISSED"));
+  }
+}
