@@ -162,7 +162,7 @@ final class AmqpTransport {
       channel = callChannels.get(index);
       if (channel == null || !channel.isOpen() && connection().isOpen()) {
         try {
-          channel = CallChannel.open(connection().createChannel(), router);
+          channel = CallChannel.open(connection().createChannel(), router, isRabbitMq());
         } catch (IOException e) {
           throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "
               + e.getMessage(), e);

@@ -14,7 +14,9 @@ import java.util.Map;
  * A channel that publishes requests and consumes their replies.
  *
  * <p>RabbitMQ delivers direct reply-to replies only to the channel that published the request and
- * consumes {@code amq.rabbitmq.reply-to}, so each call channel has its own reply consumer. Publishes
+ * consumes {@code amq.rabbitmq.reply-to}, so each call channel has its own reply consumer. Brokers
+ * without direct reply-to (Qpid) get one server-named, exclusive, auto-delete reply queue per call
+ * channel instead, which the broker deletes when the channel closes. Publishes
  * on one channel are serialised by this object's lock: a channel is never used for publishing by
  * two threads at once.
  */
@@ -30,13 +32,19 @@ final class CallChannel {
     this.replyTo = replyTo;
   }
 
-  /** Opens the reply consumer on a fresh channel and routes replies and returns to the router. */
-  static CallChannel open(Channel channel, ReplyRouter router) throws IOException {
+  /**
+   * Opens the reply consumer on a fresh channel and routes replies and returns to the router.
+   *
+   * @param directReplyTo whether the broker has RabbitMQ's direct reply-to; without it the replies
+   *     come through a reply queue of this channel's own
+   */
+  static CallChannel open(Channel channel, ReplyRouter router, boolean directReplyTo) throws IOException {
     channel.addReturnListener(returned -> router.fail(
         returned.getProperties().getCorrelationId(),
         new RpcException(Code.UNAVAILABLE, "no queue took the request (routing key \"" + returned.getRoutingKey()
             + "\": " + returned.getReplyText() + "); is a server running?")));
-    channel.basicConsume(DIRECT_REPLY_TO, true, new DefaultConsumer(channel) {
+    String replyTo = directReplyTo ? DIRECT_REPLY_TO : channel.queueDeclare().getQueue();
+    channel.basicConsume(replyTo, true, new DefaultConsumer(channel) {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
         Map<String, Object> headers = properties.getHeaders();
@@ -54,7 +62,7 @@ final class CallChannel {
     });
     // Cancel notices go to this exchange; declaring it here means publishing to it never fails with 404.
     channel.exchangeDeclare(Cancellations.EXCHANGE, "fanout", false, false, null);
-    CallChannel callChannel = new CallChannel(channel, DIRECT_REPLY_TO);
+    CallChannel callChannel = new CallChannel(channel, replyTo);
     channel.addShutdownListener(cause -> callChannel.lost(cause, router));
     return callChannel;
   }
