@@ -6,6 +6,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
+import com.rabbitmq.client.impl.recovery.AutorecoveringConnection;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.io.IOException;
@@ -95,6 +96,10 @@ final class AmqpTransport {
               : factory.newConnection(addresses, connectionName);
           Object product = opened.getServerProperties().get("product");
           rabbitMq = product != null && product.toString().contains("RabbitMQ");
+          if (opened instanceof AutorecoveringConnection) {
+            // Recovery redeclares a server-named reply queue (brokers without direct reply-to) under a new name.
+            ((AutorecoveringConnection) opened).addQueueRecoveryListener(this::replyQueueRenamed);
+          }
           opened.addShutdownListener(cause -> {
             if (!cause.isInitiatedByApplication()) {
               lost(opened);
@@ -141,6 +146,15 @@ final class AmqpTransport {
             callChannels.set(i, null);
           }
         }
+      }
+    }
+  }
+
+  private void replyQueueRenamed(String oldName, String newName) {
+    for (int i = 0; i < callChannels.length(); i++) {
+      CallChannel channel = callChannels.get(i);
+      if (channel != null) {
+        channel.replyQueueRenamed(oldName, newName);
       }
     }
   }

@@ -24,8 +24,8 @@ final class CallChannel {
   static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
   private final Channel channel;
-  /** The {@code reply_to} of requests sent on this channel. */
-  final String replyTo;
+  /** The {@code reply_to} of requests sent on this channel; a recovered reply queue may rename it. */
+  volatile String replyTo;
 
   private CallChannel(Channel channel, String replyTo) {
     this.channel = channel;
@@ -72,6 +72,13 @@ final class CallChannel {
     if (!cause.isHardError() && !cause.isInitiatedByApplication()) {
       router.failAll(call -> call.channel == this, call -> new RpcException(Code.UNAVAILABLE,
           call.method.key + ": the channel of the call closed: " + cause.getMessage()));
+    }
+  }
+
+  /** Connection recovery redeclared a server-named queue; if it was this channel's, replies now go there. */
+  void replyQueueRenamed(String oldName, String newName) {
+    if (replyTo.equals(oldName)) {
+      replyTo = newName;
     }
   }
 

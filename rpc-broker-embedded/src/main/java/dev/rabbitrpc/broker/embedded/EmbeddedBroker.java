@@ -121,6 +121,10 @@ public final class EmbeddedBroker implements AutoCloseable {
     // Qpid closes a 0-9-1 connection that publishes an unroutable mandatory message unless told
     // not to; RabbitMQ returns it (basic.return), which is what rabbit-rpc turns into UNAVAILABLE.
     context.put(AmqpPort.CLOSE_WHEN_NO_ROUTE, "false");
+    // Qpid puts a message rejected with requeue=false back on its queue (0-9-1), which loops, unless
+    // queues have a delivery limit; with a limit of 1 it drops (or dead-letters) it as RabbitMQ
+    // does. Redelivery after a consumer's channel closes is not affected.
+    context.put("queue.maximumDeliveryAttempts", "1");
 
     Map<String, Object> attributes = new HashMap<>();
     attributes.put(SystemConfig.TYPE, "Memory");

@@ -79,7 +79,7 @@ class EmbeddedBrokerTest {
       channel.basicPublish("", queue, true, new AMQP.BasicProperties.Builder()
           .correlationId("c-1").headers(java.util.Map.of("rpc-deadline", deadline, "rpc-protocol", 1)).build(),
           "hello".getBytes(StandardCharsets.UTF_8));
-      GetResponse got = awaitMessage(channel, queue);
+      GetResponse got = awaitMessage(channel, queue, true);
       assertEquals("hello", new String(got.getBody(), StandardCharsets.UTF_8));
       assertEquals("c-1", got.getProps().getCorrelationId());
       assertEquals(deadline, ((Number) got.getProps().getHeaders().get("rpc-deadline")).longValue());
@@ -99,6 +99,34 @@ class EmbeddedBrokerTest {
       assertEquals(312, returned == null ? -1 : returned.getReplyCode(), "no basic.return within 10 s");
       assertEquals(nowhere, returned.getRoutingKey());
       assertTrue(channel.isOpen() && connection.isOpen());
+    }
+  }
+
+  @Test
+  void dropsAMessageRejectedWithoutRequeueInsteadOfRedeliveringIt() throws Exception {
+    try (Connection connection = connect(broker.uri())) {
+      Channel channel = connection.createChannel();
+      String queue = channel.queueDeclare().getQueue();
+      channel.basicPublish("", queue, null, "unwanted".getBytes(StandardCharsets.UTF_8));
+      GetResponse got = awaitMessage(channel, queue, false);
+      channel.basicReject(got.getEnvelope().getDeliveryTag(), false);
+      assertEquals(0, channel.queueDeclarePassive(queue).getMessageCount());
+      assertEquals(null, channel.basicGet(queue, true));
+    }
+  }
+
+  @Test
+  void redeliversTheUnacknowledgedMessagesOfAClosedChannel() throws Exception {
+    try (Connection connection = connect(broker.uri())) {
+      Channel owner = connection.createChannel();
+      String queue = owner.queueDeclare().getQueue();
+      owner.basicPublish("", queue, null, "again".getBytes(StandardCharsets.UTF_8));
+      Channel first = connection.createChannel();
+      awaitMessage(first, queue, false);
+      first.close(); // without ack
+      GetResponse again = awaitMessage(owner, queue, true);
+      assertTrue(again.getEnvelope().isRedeliver());
+      assertEquals("again", new String(again.getBody(), StandardCharsets.UTF_8));
     }
   }
 
@@ -161,10 +189,10 @@ class EmbeddedBrokerTest {
     }
   }
 
-  private static GetResponse awaitMessage(Channel channel, String queue) throws Exception {
+  private static GetResponse awaitMessage(Channel channel, String queue, boolean autoAck) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     GetResponse got;
-    while ((got = channel.basicGet(queue, true)) == null) {
+    while ((got = channel.basicGet(queue, autoAck)) == null) {
       assertFalse(System.nanoTime() > end, "no message on " + queue + " within 10 s");
       Thread.sleep(10); // polling interval of a bounded wait
     }
