@@ -13,8 +13,8 @@ import org.opentest4j.AssertionFailedError;
 
 /**
  * The broker a test runs against, and the clients, connections and queues the test makes on it.
- * Inject it as a parameter of a test, {@code @BeforeEach} or {@code @BeforeAll} method of an
- * {@link RpcBrokerTest} class. Everything made through it is closed after the test (after the
+ * Inject it as a parameter of a test, {@code @BeforeEach} or {@code @BeforeAll} method, or of
+ * the constructor, of an {@link RpcBrokerTest} class. Everything made through it is closed after the test (after the
  * class, for {@code @BeforeAll}), and the test fails if one of its clients still has calls pending
  * then.
  *
@@ -60,9 +60,14 @@ public final class RpcBroker {
    */
   public synchronized RpcClient client() {
     if (client == null) {
-      client = newClient(UnaryOperator.identity());
+      client = newClient();
     }
     return client;
+  }
+
+  /** Another client on the broker, with a default timeout of {@link #TEST_TIMEOUT}. */
+  public RpcClient newClient() {
+    return newClient(UnaryOperator.identity());
   }
 
   /**

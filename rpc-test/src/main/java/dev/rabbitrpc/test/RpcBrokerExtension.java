@@ -15,7 +15,8 @@ import org.junit.platform.commons.support.AnnotationSupport;
 /**
  * The JUnit 5 extension behind {@link RpcBrokerTest}: chooses and starts the broker once per JVM
  * (stopping it when the run ends), skips tests marked {@link RequiresRabbitMq} on other brokers,
- * injects {@link RpcClient} and {@link RpcBroker} parameters, and after each test fails it if a
+ * injects {@link RpcClient} and {@link RpcBroker} parameters (of test, lifecycle and, per test,
+ * constructor methods), and after each test fails it if a
  * client it made still has calls pending, then closes what the test made.
  *
  * <p>Modes ({@code rpc.test.broker}, a system property or JUnit configuration parameter):
@@ -60,6 +61,12 @@ public final class RpcBrokerExtension implements ExecutionCondition, ParameterRe
           + broker.description);
     }
     return ConditionEvaluationResult.enabled("test broker: " + broker.description);
+  }
+
+  /** Constructor parameters get the test method's handle, closed after that test like the others. */
+  @Override
+  public ExtensionContextScope getTestInstantiationExtensionContextScope(ExtensionContext rootContext) {
+    return ExtensionContextScope.TEST_METHOD;
   }
 
   @Override

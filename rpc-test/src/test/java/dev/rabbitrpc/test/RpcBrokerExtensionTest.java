@@ -118,6 +118,38 @@ class RpcBrokerExtensionTest {
     }
   }
 
+  @RpcBrokerTest
+  @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+  static class ConstructorSample {
+    static RpcBroker first;
+    private final RpcBroker broker;
+
+    ConstructorSample(RpcBroker broker) {
+      this.broker = broker;
+    }
+
+    @Test
+    @Order(1)
+    void getsAHandleForThisTest() {
+      first = broker;
+      assertEquals("x", callEcho(broker));
+    }
+
+    @Test
+    @Order(2)
+    void getsAFreshHandleWhileTheFirstTestsIsClosed() {
+      assertTrue(first != broker);
+      assertThrows(IllegalStateException.class, first::newClient);
+      assertEquals("x", callEcho(broker));
+    }
+
+    private static String callEcho(RpcBroker broker) {
+      String queue = broker.uniqueQueue("ctor");
+      broker.newClient().export(Echo.class, new EchoImpl(), queue);
+      return broker.newClient().proxy(Echo.class, queue).echo("x");
+    }
+  }
+
   private static EngineExecutionResults run(Class<?> sample, String mode) {
     return EngineTestKit.engine("junit-jupiter")
         .configurationParameter(BrokerChoice.MODE_PROPERTY, mode)
@@ -175,6 +207,12 @@ class RpcBrokerExtensionTest {
   @Test
   void deletesTheTestsUniqueQueuesAfterIt() {
     Events tests = run(QueueCleanupSample.class, "embedded").testEvents();
+    assertEquals(2, tests.succeeded().count(), describe(tests) + failures(tests));
+  }
+
+  @Test
+  void givesConstructorsAHandlePerTestClosedAfterIt() {
+    Events tests = run(ConstructorSample.class, "embedded").testEvents();
     assertEquals(2, tests.succeeded().count(), describe(tests) + failures(tests));
   }
 
