@@ -47,6 +47,7 @@ class NoBrokerIT {
   }
 
   private static List<String> jar(String... args) {
+    assertTrue(Files.exists(JAR), JAR + " is built in the package phase");
     List<String> command = new ArrayList<>(List.of(java(), "-jar", JAR.toString()));
     command.addAll(List.of(args));
     return command;
@@ -60,7 +61,6 @@ class NoBrokerIT {
   }
 
   private static Process start(List<String> command) throws IOException {
-    assertTrue(Files.exists(JAR), JAR + " is built in the package phase");
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().remove("RPC_AMQP_URI");
     return builder.start();
@@ -160,17 +160,8 @@ class NoBrokerIT {
   }
 
   private static Result rabbitmqctl(String command) throws Exception {
-    List<String> line = List.of("rabbitmqctl", "--timeout", "60", command);
     try {
-      Process process = new ProcessBuilder(line).start();
-      try {
-        assertTrue(process.waitFor(90, TimeUnit.SECONDS), "finished within 90 s: " + line);
-        return new Result(process.exitValue(),
-            new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
-            new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-      } finally {
-        process.destroyForcibly();
-      }
+      return run(List.of("rabbitmqctl", "--timeout", "60", command));
     } catch (IOException noRabbitmqctl) {
       return new Result(127, "", noRabbitmqctl.getMessage());
     }
