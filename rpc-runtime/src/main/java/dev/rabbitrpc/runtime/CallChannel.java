@@ -24,26 +24,29 @@ final class CallChannel {
   static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
   private final Channel channel;
+  /** RabbitMQ reads {@code expiration} as a TTL; Qpid as an absolute time, so it gets none. */
+  private final boolean rabbitMq;
   /** The {@code reply_to} of requests sent on this channel; a recovered reply queue may rename it. */
   volatile String replyTo;
 
-  private CallChannel(Channel channel, String replyTo) {
+  private CallChannel(Channel channel, boolean rabbitMq, String replyTo) {
     this.channel = channel;
+    this.rabbitMq = rabbitMq;
     this.replyTo = replyTo;
   }
 
   /**
    * Opens the reply consumer on a fresh channel and routes replies and returns to the router.
    *
-   * @param directReplyTo whether the broker has RabbitMQ's direct reply-to; without it the replies
-   *     come through a reply queue of this channel's own
+   * @param rabbitMq whether the broker is RabbitMQ, with direct reply-to; elsewhere the replies come
+   *     through a reply queue of this channel's own
    */
-  static CallChannel open(Channel channel, ReplyRouter router, boolean directReplyTo) throws IOException {
+  static CallChannel open(Channel channel, ReplyRouter router, boolean rabbitMq) throws IOException {
     channel.addReturnListener(returned -> router.fail(
         returned.getProperties().getCorrelationId(),
         new RpcException(Code.UNAVAILABLE, "no queue took the request (routing key \"" + returned.getRoutingKey()
             + "\": " + returned.getReplyText() + "); is a server running?")));
-    String replyTo = directReplyTo ? DIRECT_REPLY_TO : channel.queueDeclare().getQueue();
+    String replyTo = rabbitMq ? DIRECT_REPLY_TO : channel.queueDeclare().getQueue();
     channel.basicConsume(replyTo, true, new DefaultConsumer(channel) {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
@@ -62,7 +65,7 @@ final class CallChannel {
     });
     // Cancel notices go to this exchange; declaring it here means publishing to it never fails with 404.
     channel.exchangeDeclare(Cancellations.EXCHANGE, "fanout", false, false, null);
-    CallChannel callChannel = new CallChannel(channel, replyTo);
+    CallChannel callChannel = new CallChannel(channel, rabbitMq, replyTo);
     channel.addShutdownListener(cause -> callChannel.lost(cause, router));
     return callChannel;
   }
@@ -92,7 +95,7 @@ final class CallChannel {
   void publishCancel(String correlationId) {
     AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
         .headers(java.util.Map.of(Cancellations.HEADER_CANCEL, correlationId))
-        .expiration("60000")
+        .expiration(rabbitMq ? "60000" : null)
         .build();
     try {
       synchronized (this) {
