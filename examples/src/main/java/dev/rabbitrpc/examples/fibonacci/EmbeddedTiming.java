@@ -17,7 +17,8 @@ import java.util.Locale;
  * </pre>
  *
  * A small measurement for the README, not a benchmark harness: one JVM, one calling thread,
- * {@code calls} warm-up calls first.
+ * {@code calls} warm-up calls first. A program, not an API: nothing here is meant to be shared
+ * between threads.
  */
 public final class EmbeddedTiming {
   private EmbeddedTiming() {}
