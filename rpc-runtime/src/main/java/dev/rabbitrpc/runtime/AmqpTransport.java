@@ -6,6 +6,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
+import com.rabbitmq.client.impl.recovery.AutorecoveringConnection;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.io.IOException;
@@ -95,6 +96,10 @@ final class AmqpTransport {
               : factory.newConnection(addresses, connectionName);
           Object product = opened.getServerProperties().get("product");
           rabbitMq = product != null && product.toString().contains("RabbitMQ");
+          if (opened instanceof AutorecoveringConnection) {
+            // Recovery redeclares a server-named reply queue (brokers without direct reply-to) under a new name.
+            ((AutorecoveringConnection) opened).addQueueRecoveryListener(this::replyQueueRenamed);
+          }
           opened.addShutdownListener(cause -> {
             if (!cause.isInitiatedByApplication()) {
               lost(opened);
@@ -145,6 +150,15 @@ final class AmqpTransport {
     }
   }
 
+  private void replyQueueRenamed(String oldName, String newName) {
+    for (int i = 0; i < callChannels.length(); i++) {
+      CallChannel channel = callChannels.get(i);
+      if (channel != null) {
+        channel.replyQueueRenamed(oldName, newName);
+      }
+    }
+  }
+
   /** Whether the broker is RabbitMQ, which reads {@code expiration} as a TTL and has direct reply-to. */
   boolean isRabbitMq() {
     connection();
@@ -162,7 +176,7 @@ final class AmqpTransport {
       channel = callChannels.get(index);
       if (channel == null || !channel.isOpen() && connection().isOpen()) {
         try {
-          channel = CallChannel.open(connection().createChannel(), router);
+          channel = CallChannel.open(connection().createChannel(), router, isRabbitMq());
         } catch (IOException e) {
           throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "
               + e.getMessage(), e);

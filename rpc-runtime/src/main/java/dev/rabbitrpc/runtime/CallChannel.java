@@ -14,7 +14,9 @@ import java.util.Map;
  * A channel that publishes requests and consumes their replies.
  *
  * <p>RabbitMQ delivers direct reply-to replies only to the channel that published the request and
- * consumes {@code amq.rabbitmq.reply-to}, so each call channel has its own reply consumer. Publishes
+ * consumes {@code amq.rabbitmq.reply-to}, so each call channel has its own reply consumer. Brokers
+ * without direct reply-to (Qpid) get one server-named, exclusive, auto-delete reply queue per call
+ * channel instead, which the broker deletes when the channel closes. Publishes
  * on one channel are serialised by this object's lock: a channel is never used for publishing by
  * two threads at once.
  */
@@ -22,21 +24,30 @@ final class CallChannel {
   static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
   private final Channel channel;
-  /** The {@code reply_to} of requests sent on this channel. */
-  final String replyTo;
+  /** RabbitMQ reads {@code expiration} as a TTL; Qpid as an absolute time, so it gets none. */
+  private final boolean rabbitMq;
+  /** The {@code reply_to} of requests sent on this channel; a recovered reply queue may rename it. */
+  volatile String replyTo;
 
-  private CallChannel(Channel channel, String replyTo) {
+  private CallChannel(Channel channel, boolean rabbitMq, String replyTo) {
     this.channel = channel;
+    this.rabbitMq = rabbitMq;
     this.replyTo = replyTo;
   }
 
-  /** Opens the reply consumer on a fresh channel and routes replies and returns to the router. */
-  static CallChannel open(Channel channel, ReplyRouter router) throws IOException {
+  /**
+   * Opens the reply consumer on a fresh channel and routes replies and returns to the router.
+   *
+   * @param rabbitMq whether the broker is RabbitMQ, with direct reply-to; elsewhere the replies come
+   *     through a reply queue of this channel's own
+   */
+  static CallChannel open(Channel channel, ReplyRouter router, boolean rabbitMq) throws IOException {
     channel.addReturnListener(returned -> router.fail(
         returned.getProperties().getCorrelationId(),
         new RpcException(Code.UNAVAILABLE, "no queue took the request (routing key \"" + returned.getRoutingKey()
             + "\": " + returned.getReplyText() + "); is a server running?")));
-    channel.basicConsume(DIRECT_REPLY_TO, true, new DefaultConsumer(channel) {
+    String replyTo = rabbitMq ? DIRECT_REPLY_TO : channel.queueDeclare().getQueue();
+    channel.basicConsume(replyTo, true, new DefaultConsumer(channel) {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
         Map<String, Object> headers = properties.getHeaders();
@@ -54,7 +65,7 @@ final class CallChannel {
     });
     // Cancel notices go to this exchange; declaring it here means publishing to it never fails with 404.
     channel.exchangeDeclare(Cancellations.EXCHANGE, "fanout", false, false, null);
-    CallChannel callChannel = new CallChannel(channel, DIRECT_REPLY_TO);
+    CallChannel callChannel = new CallChannel(channel, rabbitMq, replyTo);
     channel.addShutdownListener(cause -> callChannel.lost(cause, router));
     return callChannel;
   }
@@ -64,6 +75,13 @@ final class CallChannel {
     if (!cause.isHardError() && !cause.isInitiatedByApplication()) {
       router.failAll(call -> call.channel == this, call -> new RpcException(Code.UNAVAILABLE,
           call.method.key + ": the channel of the call closed: " + cause.getMessage()));
+    }
+  }
+
+  /** Connection recovery redeclared a server-named queue; if it was this channel's, replies now go there. */
+  void replyQueueRenamed(String oldName, String newName) {
+    if (replyTo.equals(oldName)) {
+      replyTo = newName;
     }
   }
 
@@ -77,7 +95,7 @@ final class CallChannel {
   void publishCancel(String correlationId) {
     AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
         .headers(java.util.Map.of(Cancellations.HEADER_CANCEL, correlationId))
-        .expiration("60000")
+        .expiration(rabbitMq ? "60000" : null)
         .build();
     try {
       synchronized (this) {

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * The dispatcher against the wire protocol's test vectors (docs/protocol-vectors): it answers each
  * request of a {@code server} vector with exactly the vector's status and body bytes.
- * {@link ProtocolVectorsIT} checks the client, and the exported server's whole reply (properties
- * and headers too), over the broker.
+ * {@code ProtocolVectorsIT} (in rpc-integration-tests) checks the client, and the exported server's
+ * whole reply (properties and headers too), over the broker.
  */
 class ProtocolVectorsTest {
   @Test

@@ -1,9 +1,14 @@
 package dev.rabbitrpc.examples.fibonacci;
 
 import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.broker.embedded.EmbeddedBroker;
+import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.runtime.RpcProxy;
 import dev.rabbitrpc.runtime.RpcServer;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -13,15 +18,22 @@ import java.util.function.IntUnaryOperator;
  * RabbitMQ's RPC tutorial with rabbit-rpc.
  *
  * <pre>
- * java -jar rabbit-rpc-examples.jar server          # serve fib on rpc_queue until Ctrl-C
- * java -jar rabbit-rpc-examples.jar client 30 10    # call a running server
- * java -jar rabbit-rpc-examples.jar client --plain 30  # call the tutorial's own (plain-text) server
- * java -jar rabbit-rpc-examples.jar demo 30         # server and client in one process
+ * java -jar rabbit-rpc-examples.jar server                 # serve fib on rpc_queue until Ctrl-C
+ * java -jar rabbit-rpc-examples.jar server --embedded      # the same, on an embedded broker on localhost:5672
+ * java -jar rabbit-rpc-examples.jar client 30 10           # call a running server
+ * java -jar rabbit-rpc-examples.jar client --plain 30      # call the tutorial's own (plain-text) server
+ * java -jar rabbit-rpc-examples.jar demo 30                # server and client in one process
  * </pre>
  *
- * The broker is {@code RPC_AMQP_URI}, default {@code amqp://guest:guest@localhost:5672}.
+ * The broker is {@code RPC_AMQP_URI}, default {@code amqp://guest:guest@localhost:5672}. With
+ * neither {@code RPC_AMQP_URI} nor a broker on localhost:5672, {@code demo} starts an embedded
+ * broker in its own process and says so.
  */
 public final class Main {
+  /** Where {@code server --embedded} listens: the default broker port, so that {@code client} needs no settings. */
+  static final int EMBEDDED_PORT = 5672;
+  private static final String LOCALHOST = "localhost";
+
   private Main() {}
 
   public static void main(String[] args) {
@@ -36,19 +48,21 @@ public final class Main {
     try {
       switch (args[0]) {
         case "server":
+          if (args.length == 2 && args[1].equals("--embedded")) {
+            return embeddedServer(out, err);
+          }
+          if (args.length > 1) {
+            throw new UsageException("server takes no argument but --embedded, got '" + args[1] + "'");
+          }
           return server(out);
         case "client":
           boolean plain = args.length > 1 && args[1].equals("--plain");
-          return client(numbers(plain ? dropFlag(args) : args), plain, out);
+          IntUnaryOperator fibonacci = plain
+              ? RpcProxy.create(PlainFibonacciService.class)::fib
+              : RpcProxy.create(FibonacciService.class)::fib;
+          return client(fibonacci, numbers(plain ? dropFlag(args) : args), out);
         case "demo":
-          List<Integer> numbers = numbers(args);
-          RpcServer server = RpcServer.export(FibonacciService.class, new FibonacciServiceImpl());
-          try {
-            out.println(" [x] Awaiting RPC requests");
-            return client(numbers, false, out);
-          } finally {
-            server.close();
-          }
+          return demo(numbers(args), out);
         default:
           return usage(err);
       }
@@ -64,10 +78,40 @@ public final class Main {
   private static int server(PrintStream out) {
     RpcServer server = RpcServer.export(FibonacciService.class, new FibonacciServiceImpl());
     out.println(" [x] Awaiting RPC requests");
+    return serveUntilExit(server);
+  }
+
+  /** {@code server --embedded}: an embedded broker on localhost:5672 and the server on it. */
+  private static int embeddedServer(PrintStream out, PrintStream err) {
+    EmbeddedBroker broker;
+    try {
+      broker = EmbeddedBroker.start(EMBEDDED_PORT);
+    } catch (IllegalStateException e) {
+      err.println("error: " + e.getMessage() + " — if a broker already runs there, use 'server' without --embedded");
+      return 1;
+    }
+    RpcClient client = RpcClient.builder().uri(broker.uri()).connectionName("rabbit-rpc example server").build();
+    RpcServer server = client.export(FibonacciService.class, new FibonacciServiceImpl());
+    out.println(" [*] Embedded broker on localhost:" + EMBEDDED_PORT + " (guest/guest): run 'client' in another terminal");
+    out.println(" [x] Awaiting RPC requests");
+    return serveUntilExit(() -> {
+      server.close();
+      client.close();
+      broker.close();
+    });
+  }
+
+  /** Blocks until the JVM exits (Ctrl-C, SIGTERM), then runs {@code stop} in the shutdown hook. */
+  private static int serveUntilExit(AutoCloseable stop) {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
-      stopped.countDown();
+      try {
+        stop.close();
+      } catch (Exception e) {
+        System.err.println("error while stopping: " + e.getMessage());
+      } finally {
+        stopped.countDown();
+      }
     }));
     try {
       stopped.await(); // until Ctrl-C; the JVM's exit ends this wait
@@ -77,11 +121,50 @@ public final class Main {
     return 0;
   }
 
-  /** Calls fib for each number: in JSON, or in plain text as the tutorial's Python server expects. */
-  private static int client(List<Integer> numbers, boolean plain, PrintStream out) {
-    IntUnaryOperator fibonacci = plain
-        ? RpcProxy.create(PlainFibonacciService.class)::fib
-        : RpcProxy.create(FibonacciService.class)::fib;
+  /**
+   * Server and client in one process, on {@code RPC_AMQP_URI} or {@code rpc.amqp.uri} when set,
+   * else on RabbitMQ at localhost:5672 when it answers, else on an embedded broker.
+   */
+  private static int demo(List<Integer> numbers, PrintStream out) {
+    if (brokerConfigured() || reachable(LOCALHOST, EMBEDDED_PORT)) {
+      return serveAndCall(RpcServer.export(FibonacciService.class, new FibonacciServiceImpl()),
+          RpcProxy.create(FibonacciService.class), numbers, out);
+    }
+    try (EmbeddedBroker broker = EmbeddedBroker.start();
+         RpcClient client = RpcClient.builder().uri(broker.uri()).connectionName("rabbit-rpc example demo").build()) {
+      out.println(" [*] No broker on localhost:" + EMBEDDED_PORT + " and no RPC_AMQP_URI: using an embedded broker on "
+          + "127.0.0.1:" + broker.port() + " (started in " + broker.startupTime().toMillis() + " ms)");
+      return serveAndCall(client.export(FibonacciService.class, new FibonacciServiceImpl()),
+          client.proxy(FibonacciService.class), numbers, out);
+    }
+  }
+
+  private static int serveAndCall(RpcServer server, FibonacciService fibonacci, List<Integer> numbers, PrintStream out) {
+    try {
+      out.println(" [x] Awaiting RPC requests");
+      return client(fibonacci::fib, numbers, out);
+    } finally {
+      server.close();
+    }
+  }
+
+  /** Whether the user named a broker, as the default client reads it. */
+  private static boolean brokerConfigured() {
+    String uri = System.getenv("RPC_AMQP_URI");
+    return uri != null && !uri.isBlank() || System.getProperty("rpc.amqp.uri") != null;
+  }
+
+  private static boolean reachable(String host, int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(host, port), 1_000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Calls fib for each number (in JSON, or in plain text as the tutorial's Python server expects). */
+  private static int client(IntUnaryOperator fibonacci, List<Integer> numbers, PrintStream out) {
     for (int n : numbers) {
       out.println(" [x] Requesting fib(" + n + ")");
       out.println(" [.] Got " + fibonacci.applyAsInt(n));
@@ -121,7 +204,7 @@ public final class Main {
     switch (e.code()) {
       case UNAVAILABLE:
         return e.getMessage() + " — start RabbitMQ (rabbitmq-server -detached) or point RPC_AMQP_URI at a broker,"
-            + " and for 'client' start 'server' first";
+            + " and for 'client' start 'server' (or 'server --embedded', which needs no RabbitMQ) first";
       case DEADLINE_EXCEEDED:
         return e.getMessage() + " — is a server running on rpc_queue?";
       default:
@@ -130,7 +213,7 @@ public final class Main {
   }
 
   private static int usage(PrintStream err) {
-    err.println("usage: rabbit-rpc-examples.jar server | client [--plain] N... | demo N...   (broker: RPC_AMQP_URI)");
+    err.println("usage: rabbit-rpc-examples.jar server [--embedded] | client [--plain] N... | demo N...   (broker: RPC_AMQP_URI)");
     return 2;
   }
 

@@ -10,22 +10,28 @@ import dev.rabbitrpc.api.RpcException.Code;
 import dev.rabbitrpc.runtime.TestServices.Failing;
 import dev.rabbitrpc.runtime.TestServices.FailingImpl;
 import dev.rabbitrpc.runtime.TestServices.NotFoundException;
+import dev.rabbitrpc.test.RpcBroker;
+import dev.rabbitrpc.test.RpcBrokerTest;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** How failures reach the caller: typed, at once where possible, never as UndeclaredThrowableException. */
+@RpcBrokerTest
 class ErrorsIT {
-  @RegisterExtension final TestBroker broker = new TestBroker();
+  private final TestBroker broker;
 
   private final FailingImpl implementation = new FailingImpl();
   private RpcClient client;
   private String queue;
   private Failing failing;
+
+  ErrorsIT(RpcBroker broker) {
+    this.broker = new TestBroker(broker);
+  }
 
   @BeforeEach
   void exportService() {

@@ -19,6 +19,8 @@ import dev.rabbitrpc.runtime.ProtocolFixtures.CatalogImpl;
 import dev.rabbitrpc.runtime.ProtocolFixtures.Fibonacci;
 import dev.rabbitrpc.runtime.ProtocolFixtures.FibonacciImpl;
 import dev.rabbitrpc.runtime.ProtocolFixtures.PlainFibonacci;
+import dev.rabbitrpc.test.RpcBroker;
+import dev.rabbitrpc.test.RpcBrokerTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -28,7 +30,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The tutorial's plain-text mode (docs/PROTOCOL.md, "Plain-text mode") and the protocol-version
@@ -36,13 +37,18 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * String parameters take the text itself, plain clients see remote errors, and a client refuses a
  * reply in another protocol version.
  */
+@RpcBrokerTest
 class PlainTextModeIT {
   private static final long WAIT_SECONDS = 20;
 
-  @RegisterExtension final TestBroker broker = new TestBroker();
+  private final TestBroker broker;
 
   private RpcClient client;
   private Connection raw;
+
+  PlainTextModeIT(RpcBroker broker) {
+    this.broker = new TestBroker(broker);
+  }
 
   @BeforeEach
   void connect() throws Exception {

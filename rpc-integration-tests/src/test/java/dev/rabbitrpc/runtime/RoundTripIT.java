@@ -14,6 +14,8 @@ import dev.rabbitrpc.runtime.TestServices.Point;
 import dev.rabbitrpc.runtime.TestServices.Shape;
 import dev.rabbitrpc.runtime.TestServices.Types;
 import dev.rabbitrpc.runtime.TestServices.TypesImpl;
+import dev.rabbitrpc.test.RpcBroker;
+import dev.rabbitrpc.test.RpcBrokerTest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,15 +29,19 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Every kind of value through proxy -> broker -> server -> reply, with full generic fidelity. */
+@RpcBrokerTest
 class RoundTripIT {
-  @RegisterExtension final TestBroker broker = new TestBroker();
+  private final TestBroker broker;
 
   private final TypesImpl implementation = new TypesImpl();
   private String queue;
   private Types types;
+
+  RoundTripIT(RpcBroker broker) {
+    this.broker = new TestBroker(broker);
+  }
 
   @BeforeEach
   void exportService() {

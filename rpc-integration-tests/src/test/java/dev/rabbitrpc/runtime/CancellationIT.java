@@ -3,6 +3,8 @@ package dev.rabbitrpc.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rabbitrpc.test.RpcBroker;
+import dev.rabbitrpc.test.RpcBrokerTest;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -10,13 +12,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A caller that gives up tells the servers: a running handler is interrupted, a queued request skipped. */
+@RpcBrokerTest
 class CancellationIT {
-  @RegisterExtension final TestBroker broker = new TestBroker();
+  private final TestBroker broker;
 
   private final String queue = TestBroker.uniqueQueue("cancel");
+
+  CancellationIT(RpcBroker broker) {
+    this.broker = new TestBroker(broker);
+  }
 
   @AfterEach
   void deleteQueue() throws Exception {

@@ -1,34 +1,37 @@
 package dev.rabbitrpc.runtime;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
+import dev.rabbitrpc.test.RpcBroker;
+import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.extension.AfterEachCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * The broker the integration tests talk to ({@code RPC_AMQP_URI}, else RabbitMQ on localhost),
- * and the clients a test makes on it. Registered as an extension, it closes them after each test and
- * asserts that none of them has a call left pending.
+ * The integration tests' helpers on the broker that {@link dev.rabbitrpc.test.RpcBrokerExtension}
+ * chose for this run (RabbitMQ, or the embedded broker): clients, raw connections, queue
+ * inspection. Each test makes one from the {@link RpcBroker} it is given, which closes what the test
+ * made and fails the test if a client still has calls pending.
  */
-final class TestBroker implements AfterEachCallback {
-  static final String URI = uri();
+final class TestBroker {
+  private final RpcBroker broker;
 
-  private final List<RpcClient> clients = new ArrayList<>();
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  TestBroker(RpcBroker broker) {
+    this.broker = broker;
+  }
 
-  private static String uri() {
-    String uri = System.getenv("RPC_AMQP_URI");
-    return uri == null || uri.isBlank() ? "amqp://guest:guest@localhost:5672" : uri;
+  /** The broker's URI, credentials included. */
+  String uri() {
+    return broker.uri();
+  }
+
+  /** Whether the broker is RabbitMQ (else the embedded Qpid broker). */
+  boolean isRabbitMq() {
+    return broker.isRabbitMq();
   }
 
   /** A queue name no other test (or test run) uses. */
@@ -38,36 +41,31 @@ final class TestBroker implements AfterEachCallback {
 
   /** A client on the test broker with a short default timeout. */
   RpcClient client() {
-    return client(builder -> builder);
+    return broker.newClient();
   }
 
   /** A client on the test broker, configured further by {@code configure}. */
   RpcClient client(UnaryOperator<RpcClient.Builder> configure) {
-    RpcClient client = configure.apply(RpcClient.builder().uri(URI).timeout(Duration.ofSeconds(10))).build();
-    synchronized (clients) {
-      clients.add(client);
-    }
-    return client;
+    return broker.newClient(configure);
   }
 
   /** A plain amqp-client connection, for raw peers; closed after the test. */
   Connection rawConnection() throws Exception {
-    ConnectionFactory factory = RpcClient.Builder.factoryFor(URI);
-    Connection connection = factory.newConnection("rabbit-rpc raw test peer");
-    closeAfterTest(connection);
-    return connection;
+    return broker.newConnection();
   }
 
   void closeAfterTest(AutoCloseable resource) {
-    synchronized (resources) {
-      resources.add(resource);
-    }
+    broker.closeAfterTest(resource);
   }
 
   /** Deletes a queue a test made (best effort). */
   void deleteQueue(String queue) throws Exception {
-    try (Channel channel = rawConnection().createChannel()) {
+    Channel channel = rawConnection().createChannel();
+    try {
       channel.queueDelete(queue);
+      channel.close();
+    } catch (IOException notThere) {
+      // RabbitMQ deletes a missing queue without a word; Qpid answers 404 and closes the channel.
     }
   }
 
@@ -103,32 +101,6 @@ final class TestBroker implements AfterEachCallback {
           throw e;
         }
         Thread.sleep(100); // retry interval while the client reconnects
-      }
-    }
-  }
-
-  @Override
-  public void afterEach(ExtensionContext context) throws Exception {
-    try {
-      synchronized (clients) {
-        for (RpcClient client : clients) {
-          assertEquals(0, client.pendingCalls(), "calls left pending in " + client);
-        }
-      }
-    } finally {
-      synchronized (clients) {
-        clients.forEach(RpcClient::close);
-        clients.clear();
-      }
-      synchronized (resources) {
-        for (AutoCloseable resource : resources) {
-          try {
-            resource.close();
-          } catch (Exception alreadyClosed) {
-            // best effort
-          }
-        }
-        resources.clear();
       }
     }
   }

@@ -8,6 +8,9 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
+import dev.rabbitrpc.test.RequiresRabbitMq;
+import dev.rabbitrpc.test.RpcBroker;
+import dev.rabbitrpc.test.RpcBrokerTest;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -32,25 +35,30 @@ import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The fault suite: each fault made for real while 32 threads call a fast and a slow-ish method
  * with a 3 s deadline over connections with a 1 s heartbeat. For every fault: each call returned
  * the right answer or failed with a typed {@link RpcException} within deadline + 1 s; no wrong
  * answers; no non-idempotent request ran twice; the server answers normally afterwards; no call is
- * left pending. The table goes to {@code rpc-runtime/target/reliability.md} (see docs/RELIABILITY.md).
+ * left pending. The table goes to {@code rpc-integration-tests/target/reliability.md} on RabbitMQ and
+ * {@code reliability-embedded.md} on the embedded broker (see docs/RELIABILITY.md).
  */
+@RpcBrokerTest
 class FaultSuiteIT {
   private static final long TIMEOUT_MILLIS = 3_000;
   private static final int THREADS = 32;
   private static final Map<String, String> REPORT = new TreeMap<>();
 
-  @RegisterExtension final TestBroker broker = new TestBroker();
+  private final TestBroker broker;
 
   private final String queue = TestBroker.uniqueQueue("faults");
   private final Map<String, AtomicInteger> executions = new ConcurrentHashMap<>();
   private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+  FaultSuiteIT(RpcBroker broker) {
+    this.broker = new TestBroker(broker);
+  }
 
   @AfterEach
   void cleanUp() throws Exception {
@@ -61,12 +69,13 @@ class FaultSuiteIT {
   }
 
   @AfterAll
-  static void writeReport() throws IOException {
+  static void writeReport(RpcBroker broker) throws IOException {
     StringBuilder table = new StringBuilder()
         .append("| fault | calls ok | failed typed (by code) | lost | wrong answers | double executions | recovery |\n")
         .append("|---|---|---|---|---|---|---|\n");
     REPORT.values().forEach(table::append);
-    Path target = Path.of("target", "reliability.md");
+    // The suite runs on RabbitMQ and on the embedded broker: one table each.
+    Path target = Path.of("target", broker.isRabbitMq() ? "reliability.md" : "reliability-embedded.md");
     Files.createDirectories(target.getParent());
     Files.writeString(target, table.toString());
     System.out.println("Fault suite results:\n" + table);
@@ -75,6 +84,7 @@ class FaultSuiteIT {
   // ---------------------------------------------------------------- faults
 
   @Test
+  @RequiresRabbitMq("rabbitmqctl acts on the RabbitMQ node, not on the embedded broker")
   void closeAllConnections() throws Exception {
     Ledger ledger = startServerAndClient(null);
     Load load = Load.start(ledger);
@@ -86,6 +96,7 @@ class FaultSuiteIT {
   }
 
   @Test
+  @RequiresRabbitMq("rabbitmqctl acts on the RabbitMQ node, not on the embedded broker")
   void stopAppThenStartApp() throws Exception {
     Ledger ledger = startServerAndClient(null);
     Load load = Load.start(ledger);
@@ -203,7 +214,7 @@ class FaultSuiteIT {
   // ---------------------------------------------------------------- fixture
 
   private TcpProxy proxy() throws IOException {
-    ConnectionFactory direct = RpcClient.Builder.factoryFor(TestBroker.URI);
+    ConnectionFactory direct = RpcClient.Builder.factoryFor(broker.uri());
     TcpProxy proxy = new TcpProxy(direct.getHost(), direct.getPort());
     cleanup.add(proxy);
     return proxy;
@@ -212,7 +223,7 @@ class FaultSuiteIT {
   /** A client with a 1 s heartbeat, through the proxy if one is given. */
   private RpcClient client(TcpProxy proxy) {
     ConnectionFactory factory = RpcClient.Builder.factoryFor(
-        proxy == null ? TestBroker.URI : "amqp://guest:guest@127.0.0.1:" + proxy.port());
+        proxy == null ? broker.uri() : "amqp://guest:guest@127.0.0.1:" + proxy.port());
     factory.setRequestedHeartbeat(1);
     return broker.client(b -> b.connectionFactory(factory).timeout(Duration.ofMillis(TIMEOUT_MILLIS))
         .connectionName("rabbit-rpc fault suite"));
@@ -220,7 +231,7 @@ class FaultSuiteIT {
 
   /** An in-JVM server (direct to the broker, 1 s heartbeat) and a client proxy (through the proxy if given). */
   private Ledger startServerAndClient(TcpProxy proxy) {
-    ConnectionFactory factory = RpcClient.Builder.factoryFor(TestBroker.URI);
+    ConnectionFactory factory = RpcClient.Builder.factoryFor(broker.uri());
     factory.setRequestedHeartbeat(1);
     broker.client(b -> b.connectionFactory(factory).workers(THREADS).shutdownGrace(Duration.ofSeconds(1)))
         .export(Ledger.class, new Ledger.Impl(executions, id -> { }), queue);
@@ -230,7 +241,7 @@ class FaultSuiteIT {
   private Process startChildServer() throws Exception {
     List<String> command = List.of(
         System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-        "-cp", System.getProperty("java.class.path"), FaultServerMain.class.getName(), TestBroker.URI, queue);
+        "-cp", System.getProperty("java.class.path"), FaultServerMain.class.getName(), broker.uri(), queue);
     Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     CountDownLatch ready = new CountDownLatch(1);
     Thread reader = new Thread(() -> {

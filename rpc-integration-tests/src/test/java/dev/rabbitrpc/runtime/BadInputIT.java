@@ -8,12 +8,13 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import dev.rabbitrpc.runtime.TestServices.Types;
 import dev.rabbitrpc.runtime.TestServices.TypesImpl;
+import dev.rabbitrpc.test.RpcBroker;
+import dev.rabbitrpc.test.RpcBrokerTest;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -21,8 +22,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Requests a Java proxy would never send, published by a raw amqp-client peer: each gets a typed
  * error reply with its correlation id, and the server keeps serving.
  */
+@RpcBrokerTest
 class BadInputIT {
-  @RegisterExtension final TestBroker broker = new TestBroker();
+  private final TestBroker broker;
 
   private final TypesImpl implementation = new TypesImpl() {
     @SuppressWarnings("unused") // public, but not on the interface: never dispatchable
@@ -33,6 +35,10 @@ class BadInputIT {
   private String queue;
   private RawPeer peer;
   private Types types;
+
+  BadInputIT(RpcBroker broker) {
+    this.broker = new TestBroker(broker);
+  }
 
   @BeforeEach
   void exportService() throws Exception {

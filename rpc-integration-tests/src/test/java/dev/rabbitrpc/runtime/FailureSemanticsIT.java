@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.GetResponse;
@@ -14,6 +15,9 @@ import dev.rabbitrpc.api.Idempotent;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import dev.rabbitrpc.api.Timeout;
+import dev.rabbitrpc.test.RequiresRabbitMq;
+import dev.rabbitrpc.test.RpcBroker;
+import dev.rabbitrpc.test.RpcBrokerTest;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -23,14 +27,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Deadlines that travel, retries only where safe, redelivery, limits and queue options. */
+@RpcBrokerTest
 class FailureSemanticsIT {
-  @RegisterExtension final TestBroker broker = new TestBroker();
+  private final TestBroker broker;
 
   private final String queue = TestBroker.uniqueQueue("semantics");
   private final String innerQueue = TestBroker.uniqueQueue("semantics-inner");
+
+  FailureSemanticsIT(RpcBroker broker) {
+    this.broker = new TestBroker(broker);
+  }
 
   @AfterEach
   void deleteQueues() throws Exception {
@@ -250,6 +258,7 @@ class FailureSemanticsIT {
   }
 
   @Test
+  @RequiresRabbitMq("quorum queues")
   void declaresAQuorumRequestQueueWhenAsked() throws Exception {
     broker.client(b -> b.quorumQueues(true)).export(Counter.class, new CounterImpl(), queue);
     assertEquals("q", broker.client().proxy(Counter.class, queue).echo("q"));
@@ -260,6 +269,7 @@ class FailureSemanticsIT {
   }
 
   @Test
+  @RequiresRabbitMq("dead-letter exchanges (x-dead-letter-exchange)")
   void deadLettersARequestWithoutReplyToWhenTheQueueHasADeadLetterExchange() throws Exception {
     String exchange = "test.dlx." + queue;
     Channel channel = broker.rawConnection().createChannel();
@@ -288,8 +298,10 @@ class FailureSemanticsIT {
   @Test
   void connectsToTheFirstReachableAddressOfAList() {
     broker.client().export(Counter.class, new CounterImpl(), queue);
-    RpcClient client = broker.client(b -> b.addresses("127.0.0.1:1", "127.0.0.1:5672"));
+    ConnectionFactory test = RpcClient.Builder.factoryFor(broker.uri());
+    String reachable = test.getHost() + ":" + test.getPort();
+    RpcClient client = broker.client(b -> b.addresses("127.0.0.1:1", reachable));
     assertEquals("listed", client.proxy(Counter.class, queue).echo("listed"));
-    assertTrue(client.toString().contains("127.0.0.1:1,127.0.0.1:5672"), client.toString());
+    assertTrue(client.toString().contains("127.0.0.1:1," + reachable), client.toString());
   }
 }

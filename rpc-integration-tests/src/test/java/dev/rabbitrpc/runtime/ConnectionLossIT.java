@@ -10,6 +10,8 @@ import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import dev.rabbitrpc.runtime.TestServices.Failing;
 import dev.rabbitrpc.runtime.TestServices.FailingImpl;
+import dev.rabbitrpc.test.RpcBroker;
+import dev.rabbitrpc.test.RpcBrokerTest;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -17,18 +19,22 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A connection cut for real (an in-JVM TCP proxy resets it): fail fast, then recover. */
+@RpcBrokerTest
 class ConnectionLossIT {
-  @RegisterExtension final TestBroker broker = new TestBroker();
+  private final TestBroker broker;
 
   private TcpProxy proxy;
   private String queue;
 
+  ConnectionLossIT(RpcBroker broker) {
+    this.broker = new TestBroker(broker);
+  }
+
   @BeforeEach
   void startProxy() throws Exception {
-    ConnectionFactory direct = RpcClient.Builder.factoryFor(TestBroker.URI);
+    ConnectionFactory direct = RpcClient.Builder.factoryFor(broker.uri());
     proxy = new TcpProxy(direct.getHost(), direct.getPort());
     queue = TestBroker.uniqueQueue("loss");
   }

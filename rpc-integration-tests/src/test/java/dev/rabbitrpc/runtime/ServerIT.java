@@ -13,6 +13,8 @@ import dev.rabbitrpc.runtime.TestServices.Failing;
 import dev.rabbitrpc.runtime.TestServices.FailingImpl;
 import dev.rabbitrpc.runtime.TestServices.Types;
 import dev.rabbitrpc.runtime.TestServices.TypesImpl;
+import dev.rabbitrpc.test.RpcBroker;
+import dev.rabbitrpc.test.RpcBrokerTest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,11 +25,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The server's life: queue declaration, workers, prefetch, sharing a queue, closing. */
+@RpcBrokerTest
 class ServerIT {
-  @RegisterExtension final TestBroker broker = new TestBroker();
+  private final TestBroker broker;
+
+  ServerIT(RpcBroker broker) {
+    this.broker = new TestBroker(broker);
+  }
 
   @Test
   void declaresTheQueueAsTheTutorialDoesSoTutorialProgramsCanShareIt() throws Exception {
@@ -72,9 +78,12 @@ class ServerIT {
         calls.add(CompletableFuture.supplyAsync(() -> failing.fast("v" + n)));
       }
       TestBroker.await(Duration.ofSeconds(10), "three calls to run", () -> running.get() == 3);
-      // prefetch = workers: the other three wait in the queue, where another server could take them
-      TestBroker.await(Duration.ofSeconds(10), "three requests to wait in the queue",
-          () -> broker.messageCount(queue) == 3);
+      // prefetch = workers: the other three wait in the queue, where another server could take them.
+      // (Qpid counts delivered, unacknowledged messages as in the queue too: only RabbitMQ can show it.)
+      if (broker.isRabbitMq()) {
+        TestBroker.await(Duration.ofSeconds(10), "three requests to wait in the queue",
+            () -> broker.messageCount(queue) == 3);
+      }
       letGo.countDown();
       for (int i = 0; i < calls.size(); i++) {
         assertEquals("v" + i, calls.get(i).get(10, TimeUnit.SECONDS));
