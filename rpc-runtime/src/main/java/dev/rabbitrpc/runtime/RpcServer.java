@@ -52,6 +52,7 @@ public final class RpcServer implements AutoCloseable {
   private ExecutorService executor;
   private String consumerTag;
   private volatile boolean closed;
+  private volatile boolean rejectToDeadLetter = true;
 
   RpcServer(RpcClient client, Dispatcher dispatcher, int workers, Duration shutdownGrace, QueueSettings queueSettings) {
     this.client = client;
@@ -84,6 +85,7 @@ public final class RpcServer implements AutoCloseable {
   synchronized void start(AmqpTransport transport) {
     String queue = queue();
     try {
+      rejectToDeadLetter = transport.isRabbitMq();
       channel = transport.openChannel();
       // By default as RabbitMQ's tutorial declares it, so that its programs and ours can share the queue.
       channel.queueDeclare(queue, queueSettings.durable(), false, false, queueSettings.arguments());
@@ -148,7 +150,7 @@ public final class RpcServer implements AutoCloseable {
       String replyTo = properties.getReplyTo();
       if (replyTo == null || replyTo.isEmpty()) {
         log.warn("rejected a request on {} without reply_to (correlation id {})", queue(), properties.getCorrelationId());
-        settle(() -> channel.basicReject(deliveryTag, false));
+        settle(() -> discard(deliveryTag));
         return;
       }
       dispatcher.dispatch(properties.getContentType(), properties.getHeaders(), body, envelope.isRedeliver(),
@@ -156,7 +158,7 @@ public final class RpcServer implements AutoCloseable {
           replySink(deliveryTag, properties));
     } catch (RuntimeException e) {
       log.error("failed to handle a request on {}", queue(), e);
-      settle(() -> channel.basicReject(deliveryTag, false));
+      settle(() -> discard(deliveryTag));
     }
   }
 
@@ -182,6 +184,19 @@ public final class RpcServer implements AutoCloseable {
         channel.basicAck(deliveryTag, false);
       });
     };
+  }
+
+  /**
+   * Drops a request that cannot be answered. RabbitMQ: rejected without requeue, so it goes to the
+   * queue's dead-letter exchange if it has one. Other brokers (Qpid) may requeue a rejected message
+   * into a hot loop, so there it is acknowledged and only logged.
+   */
+  private void discard(long deliveryTag) throws IOException {
+    if (rejectToDeadLetter) {
+      channel.basicReject(deliveryTag, false);
+    } else {
+      channel.basicAck(deliveryTag, false);
+    }
   }
 
   private interface ChannelAction {
