@@ -3,16 +3,12 @@ package dev.rabbitrpc.examples.fibonacci;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.rabbitrpc.examples.fibonacci.Processes.Result;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -25,32 +21,19 @@ class ExamplesIT {
     return uri == null || uri.isBlank() ? "amqp://guest:guest@localhost:5672" : uri;
   }
 
-  /** A child JVM running Main with the test's class path. */
-  private static Process start(Map<String, String> env, String... args) throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(Main.class.getName());
+  /** A child JVM running Main with the test's class path, on the test broker unless {@code env} says otherwise. */
+  private static ProcessBuilder main(Map<String, String> env, String... args) {
+    List<String> command = new ArrayList<>(List.of(Processes.java(), "-cp", System.getProperty("java.class.path"),
+        Main.class.getName()));
     command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(false);
+    ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("RPC_AMQP_URI", URI);
     builder.environment().putAll(env);
-    return builder.start();
+    return builder;
   }
 
-  private record Result(int exitCode, String out, String err) {}
-
   private static Result run(Map<String, String> env, String... args) throws Exception {
-    Process process = start(env, args);
-    try {
-      assertTrue(process.waitFor(60, TimeUnit.SECONDS), "finished within 60 s");
-      return new Result(process.exitValue(),
-          new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
-          new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-    } finally {
-      process.destroyForcibly();
-    }
+    return Processes.run(main(env, args), 60);
   }
 
   @Test
@@ -67,21 +50,9 @@ class ExamplesIT {
 
   @Test
   void serverInOneProcessAnswersClientInAnother() throws Exception {
-    Process server = start(Map.of(), "server");
+    Process server = main(Map.of(), "server").start();
     try {
-      BlockingQueue<String> serverLines = new LinkedBlockingQueue<>();
-      Thread reader = new Thread(() -> {
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
-          String line;
-          while ((line = lines.readLine()) != null) {
-            serverLines.add(line);
-          }
-        } catch (IOException e) {
-          // server ended
-        }
-      });
-      reader.setDaemon(true);
-      reader.start();
+      BlockingQueue<String> serverLines = Processes.lines(server);
       assertEquals(" [x] Awaiting RPC requests", serverLines.poll(30, TimeUnit.SECONDS));
 
       Result client = run(Map.of(), "client", "30", "10");
@@ -92,8 +63,7 @@ class ExamplesIT {
       assertEquals(" [.] fib(30)", serverLines.poll(10, TimeUnit.SECONDS));
       assertEquals(" [.] fib(10)", serverLines.poll(10, TimeUnit.SECONDS));
     } finally {
-      server.destroy(); // SIGTERM: the shutdown hook closes the server
-      assertTrue(server.waitFor(30, TimeUnit.SECONDS), "server stopped");
+      Processes.stop(server); // the shutdown hook closes the server
     }
   }
 

@@ -4,19 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.BufferedReader;
-import java.io.File;
+import dev.rabbitrpc.examples.fibonacci.Processes.Result;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -40,15 +36,10 @@ class NoBrokerIT {
       " [.] fib(30)",
       " [.] Got 832040", "");
 
-  private record Result(int exitCode, String out, String err) {}
-
-  private static String java() {
-    return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-  }
 
   private static List<String> jar(String... args) {
     assertTrue(Files.exists(JAR), JAR + " is built in the package phase");
-    List<String> command = new ArrayList<>(List.of(java(), "-jar", JAR.toString()));
+    List<String> command = new ArrayList<>(List.of(Processes.java(), "-jar", JAR.toString()));
     command.addAll(List.of(args));
     return command;
   }
@@ -60,22 +51,19 @@ class NoBrokerIT {
     return wrapped;
   }
 
-  private static Process start(List<String> command) throws IOException {
+  /** The command, without RPC_AMQP_URI: the demo must find (or not find) a broker on its own. */
+  private static ProcessBuilder builder(List<String> command) {
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().remove("RPC_AMQP_URI");
-    return builder.start();
+    return builder;
+  }
+
+  private static Process start(List<String> command) throws IOException {
+    return builder(command).start();
   }
 
   private static Result run(List<String> command) throws Exception {
-    Process process = start(command);
-    try {
-      assertTrue(process.waitFor(90, TimeUnit.SECONDS), "finished within 90 s: " + command);
-      return new Result(process.exitValue(),
-          new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
-          new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-    } finally {
-      process.destroyForcibly();
-    }
+    return Processes.run(builder(command), 90);
   }
 
   private static boolean canMakeNetworkNamespaces() {
@@ -112,13 +100,13 @@ class NoBrokerIT {
     try {
       assertServerAnswersClient(server, List.of("nsenter", "-t", Long.toString(server.pid()), "-n"));
     } finally {
-      stop(server);
+      Processes.stop(server);
     }
   }
 
   /** Waits for the server's banner, runs {@code client 30 10} (prefixed by {@code clientPrefix}) and checks both sides. */
   private static void assertServerAnswersClient(Process server, List<String> clientPrefix) throws Exception {
-    BlockingQueue<String> serverLines = lines(server);
+    BlockingQueue<String> serverLines = Processes.lines(server);
     assertEquals(" [*] Embedded broker on localhost:5672 (guest/guest): run 'client' in another terminal",
         serverLines.poll(60, TimeUnit.SECONDS));
     assertEquals(" [x] Awaiting RPC requests", serverLines.poll(10, TimeUnit.SECONDS));
@@ -149,7 +137,7 @@ class NoBrokerIT {
       try {
         assertServerAnswersClient(server, List.of());
       } finally {
-        stop(server);
+        Processes.stop(server);
       }
     } finally {
       Result started = rabbitmqctl("start_app");
@@ -181,25 +169,4 @@ class NoBrokerIT {
     }
   }
 
-  private static BlockingQueue<String> lines(Process process) {
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = in.readLine()) != null) {
-          lines.add(line);
-        }
-      } catch (IOException e) {
-        // the process ended
-      }
-    });
-    reader.setDaemon(true);
-    reader.start();
-    return lines;
-  }
-
-  private static void stop(Process server) throws InterruptedException {
-    server.destroy(); // SIGTERM: the shutdown hook closes server, client and broker
-    assertTrue(server.waitFor(30, TimeUnit.SECONDS), "server stopped within 30 s");
-  }
 }
