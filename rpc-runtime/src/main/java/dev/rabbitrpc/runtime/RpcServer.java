@@ -97,8 +97,7 @@ public final class RpcServer implements AutoCloseable {
         @Override
         public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
           inFlight.incrementAndGet();
-          if (Dispatcher.isExpired(Dispatcher.deadlineOf(properties.getHeaders()))
-              && properties.getReplyTo() != null && !properties.getReplyTo().isEmpty()) {
+          if (Dispatcher.isExpired(Dispatcher.deadlineOf(properties.getHeaders())) && hasReplyTo(properties)) {
             // Expired while queued or prefetched (RabbitMQ does not expire prefetched messages): no worker needed.
             dispatcher.replyExpired(replySink(envelope.getDeliveryTag(), properties),
                 PlainText.isPlain(properties.getContentType()), "a request");
@@ -147,8 +146,7 @@ public final class RpcServer implements AutoCloseable {
   private void handle(Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
     long deliveryTag = envelope.getDeliveryTag();
     try {
-      String replyTo = properties.getReplyTo();
-      if (replyTo == null || replyTo.isEmpty()) {
+      if (!hasReplyTo(properties)) {
         log.warn("rejected a request on {} without reply_to (correlation id {})", queue(), properties.getCorrelationId());
         settle(() -> discard(deliveryTag));
         return;
@@ -160,6 +158,12 @@ public final class RpcServer implements AutoCloseable {
       log.error("failed to handle a request on {}", queue(), e);
       settle(() -> discard(deliveryTag));
     }
+  }
+
+  /** Whether a request says where its reply goes; one without can only be discarded. */
+  private static boolean hasReplyTo(AMQP.BasicProperties properties) {
+    String replyTo = properties.getReplyTo();
+    return replyTo != null && !replyTo.isEmpty();
   }
 
   /**
