@@ -22,6 +22,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -38,12 +40,12 @@ class ServerIT {
   @Test
   void declaresTheQueueAsTheTutorialDoesSoTutorialProgramsCanShareIt() throws Exception {
     String queue = TestBroker.uniqueQueue("tutorial");
-    try (RpcServer server = broker.client().export(Types.class, new TypesImpl(), queue)) {
+    try (RpcServer server = broker.client(b -> b.workers(3)).export(Types.class, new TypesImpl(), queue)) {
       assertEquals(queue, server.queue());
       try (Channel channel = broker.rawConnection().createChannel()) {
         // pika's queue_declare(queue=...) uses these arguments; a mismatch would close the channel (406).
         AMQP.Queue.DeclareOk ok = channel.queueDeclare(queue, false, false, false, null);
-        assertEquals(1, ok.getConsumerCount());
+        assertEquals(3, ok.getConsumerCount(), "one consumer per worker");
       }
     } finally {
       broker.deleteQueue(queue);
@@ -92,6 +94,91 @@ class ServerIT {
     } finally {
       letGo.countDown();
       broker.deleteQueue(queue);
+    }
+  }
+
+  @Test
+  void eachWorkerHoldsItsPrefetchOfRequests() throws Exception {
+    String queue = TestBroker.uniqueQueue("prefetch");
+    AtomicInteger running = new AtomicInteger();
+    CountDownLatch letGo = new CountDownLatch(1);
+    FailingImpl gate = new FailingImpl() {
+      @Override public String fast(String value) {
+        running.incrementAndGet();
+        try {
+          letGo.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return value;
+      }
+    };
+    RpcClient client = broker.client(b -> b.workers(1).prefetch(3));
+    client.export(Failing.class, gate, queue);
+    Failing failing = client.proxy(Failing.class, queue);
+    try {
+      List<CompletableFuture<String>> calls = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        int n = i;
+        calls.add(CompletableFuture.supplyAsync(() -> failing.fast("v" + n)));
+      }
+      TestBroker.await(Duration.ofSeconds(10), "one call to run", () -> running.get() == 1);
+      if (broker.isRabbitMq()) {
+        // one running and two held by the worker; the other two wait in the queue for any server
+        TestBroker.await(Duration.ofSeconds(10), "two requests to wait in the queue",
+            () -> broker.messageCount(queue) == 2);
+      }
+      assertEquals(1, running.get(), "one worker runs one request at a time");
+      letGo.countDown();
+      for (int i = 0; i < calls.size(); i++) {
+        assertEquals("v" + i, calls.get(i).get(10, TimeUnit.SECONDS));
+      }
+    } finally {
+      letGo.countDown();
+      broker.deleteQueue(queue);
+    }
+  }
+
+  /**
+   * Handlers run on the connection's consumer threads. Handlers that all wait for nested calls on
+   * the same client must not take every thread the replies of those nested calls need: with
+   * amqp-client's default pool (2 x cores threads) this many such handlers would wait until their deadline.
+   */
+  @Test
+  void handlersWaitingForNestedCallsOnTheSameClientNeverStarveItsReplies() throws Exception {
+    String outer = TestBroker.uniqueQueue("outer");
+    String inner = TestBroker.uniqueQueue("inner");
+    int handlers = 2 * Runtime.getRuntime().availableProcessors() + 2;
+    ExecutorService callers = Executors.newFixedThreadPool(handlers);
+    CountDownLatch allRunning = new CountDownLatch(handlers);
+    RpcClient client = broker.client(b -> b.workers(handlers));
+    broker.client().export(Types.class, new TypesImpl(), inner);
+    Types nested = client.proxy(Types.class, inner);
+    client.export(Types.class, new TypesImpl() {
+      @Override public int add(int a, int b) {
+        allRunning.countDown();
+        try {
+          allRunning.await(10, TimeUnit.SECONDS); // every worker busy before any nested call
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return nested.add(a, b) + 1000;
+      }
+    }, outer);
+    Types types = client.proxy(Types.class, outer);
+    try {
+      List<CompletableFuture<Integer>> calls = new ArrayList<>();
+      for (int i = 0; i < handlers; i++) {
+        int n = i;
+        calls.add(CompletableFuture.supplyAsync(() -> types.add(n, 1), callers));
+      }
+      for (int i = 0; i < handlers; i++) {
+        assertEquals(1000 + i + 1, calls.get(i).get(20, TimeUnit.SECONDS));
+      }
+    } finally {
+      callers.shutdownNow();
+      broker.deleteQueue(outer);
+      broker.deleteQueue(inner);
     }
   }
 

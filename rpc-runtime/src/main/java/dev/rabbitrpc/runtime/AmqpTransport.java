@@ -11,8 +11,14 @@ import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The client's one AMQP connection, opened lazily on first use, with its small pool of
@@ -22,6 +28,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <p>Thread-safe.
  */
 final class AmqpTransport {
+  private static final Logger log = LoggerFactory.getLogger(AmqpTransport.class);
   private final ConnectionFactory factory;
   private final List<Address> addresses;
   /** Where the broker is, without credentials: safe for logs and messages. */
@@ -29,11 +36,25 @@ final class AmqpTransport {
   private final String connectionName;
   private final ReplyRouter router;
   private final AtomicReferenceArray<CallChannel> callChannels;
+  /**
+   * Runs the connection's consumers: reply consumers and the servers' handlers, which run on the
+   * thread that delivers their request. It grows a thread per channel with work, so a handler that
+   * blocks (or waits for a nested call's reply) never starves another channel's consumer, as
+   * amqp-client's default fixed pool of 2 x cores threads could. Created with the connection.
+   */
+  private ExecutorService consumerThreads;
   private volatile Connection connection;
   private volatile boolean rabbitMq;
   private volatile boolean closed;
   /** Why the broker blocks publishing (a resource alarm), or null. */
   private volatile String blockedReason;
+  /** How long a failed background attempt answers the first call instead of a new attempt. */
+  private static final long FRESH_FAILURE_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** A background connection attempt is running ({@link #connectInBackground()}). */
+  private volatile boolean connecting;
+  /** How the last background attempt failed, and when; guarded by this. */
+  private RpcException backgroundFailure;
+  private long backgroundFailureNanos;
   /** Between losing the connection and amqp-client's recovery of it (channels and consumers). */
   private volatile boolean recovering;
 
@@ -79,21 +100,71 @@ final class AmqpTransport {
     }
   }
 
+  /**
+   * Starts connecting, and opening the first call channel, on a thread of its own, unless connected
+   * or connecting already: a new proxy's first call then finds them ready, while its own thread
+   * prepares the call (codec, first encoding) meanwhile. A call that comes while this runs waits
+   * for it and shares its outcome. A failure is reported to the first call that waited for it or
+   * comes within a second after it; later calls try again.
+   */
+  void connectInBackground() {
+    if (connection != null || closed || connecting) {
+      return;
+    }
+    synchronized (this) {
+      if (connection != null || closed || connecting) {
+        return;
+      }
+      connecting = true;
+    }
+    Thread thread = Threads.daemon("rabbit-rpc-connect").newThread(() -> {
+      try {
+        connect(true);
+        callChannel(0);
+      } catch (RuntimeException e) {
+        // reported to a call that waited for this attempt (see connect), else only logged
+        log.debug("background connection to {} failed: {}", brokerDescription, e.getMessage());
+      } finally {
+        connecting = false;
+      }
+    });
+    thread.start();
+  }
+
   /** The open connection, connecting first if needed. */
   Connection connection() {
+    return connect(false);
+  }
+
+  /** @param background the attempt of {@link #connectInBackground()}, whose failure waiting calls share */
+  private Connection connect(boolean background) {
     Connection current = connection;
     if (current != null) {
       return current;
     }
+    long waitingSince = System.nanoTime();
     synchronized (this) {
       if (closed) {
         throw new RpcException(Code.CANCELLED, "the client is closed");
       }
+      RpcException waitedFor = backgroundFailure;
+      if (connection == null && waitedFor != null && !background) {
+        backgroundFailure = null; // reported once; the call after this one tries again
+        if (backgroundFailureNanos - waitingSince >= 0
+            || System.nanoTime() - backgroundFailureNanos < FRESH_FAILURE_NANOS) {
+          // This call waited for the background attempt, or comes right after it failed: one attempt, not two.
+          throw new RpcException(waitedFor.code(), waitedFor.getMessage(), waitedFor);
+        }
+      }
       if (connection == null) {
         try {
+          if (consumerThreads == null) {
+            consumerThreads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), Threads.daemon("rabbit-rpc-consumer"));
+          }
           Connection opened = addresses.isEmpty()
-              ? factory.newConnection(connectionName)
-              : factory.newConnection(addresses, connectionName);
+              ? factory.newConnection(consumerThreads, connectionName)
+              : factory.newConnection(consumerThreads, addresses, connectionName);
           Object product = opened.getServerProperties().get("product");
           rabbitMq = product != null && product.toString().contains("RabbitMQ");
           if (opened instanceof AutorecoveringConnection) {
@@ -122,9 +193,15 @@ final class AmqpTransport {
           }
           opened.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
           connection = opened;
-        } catch (IOException | TimeoutException e) {
-          throw new RpcException(Code.UNAVAILABLE, "cannot connect to " + brokerDescription + ": "
+        } catch (IOException | TimeoutException | RuntimeException e) {
+          RpcException failure = new RpcException(Code.UNAVAILABLE, "cannot connect to " + brokerDescription + ": "
               + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+          if (background) {
+            // recorded before the lock is released, so every call waiting for this attempt sees it
+            backgroundFailure = failure;
+            backgroundFailureNanos = System.nanoTime();
+          }
+          throw failure;
         }
       }
       return connection;
@@ -167,7 +244,10 @@ final class AmqpTransport {
 
   /** The call channel for the calling thread; threads are spread over the pool by id. */
   CallChannel callChannel() {
-    int index = (int) (Thread.currentThread().getId() % callChannels.length());
+    return callChannel((int) (Thread.currentThread().getId() % callChannels.length()));
+  }
+
+  private CallChannel callChannel(int index) {
     CallChannel channel = callChannels.get(index);
     if (channel != null && channel.isOpen()) {
       return channel;
@@ -204,6 +284,9 @@ final class AmqpTransport {
       } catch (IOException | RuntimeException alreadyClosed) {
         // closing is best effort
       }
+    }
+    if (consumerThreads != null) {
+      consumerThreads.shutdown(); // amqp-client never shuts down an executor it was given
     }
   }
 }

@@ -86,6 +86,13 @@ final class Cancellations {
     return call;
   }
 
+  /** Interrupts every handler running now (a server closing after its grace period). */
+  void interruptAll() {
+    for (Running call : running.values()) {
+      call.interrupt();
+    }
+  }
+
   void finish(String correlationId, Running call) {
     call.finished();
     if (correlationId != null) {

@@ -157,7 +157,7 @@ final class Dispatcher {
   }
 
   /** The caller's absolute deadline in epoch ms; 0 if the request has none, or none this side can read. */
-  static long deadlineOf(Map<String, Object> headers) {
+  private static long deadlineOf(Map<String, Object> headers) {
     Object deadline = headers == null ? null : headers.get(Envelope.HEADER_DEADLINE);
     if (deadline instanceof Number && Envelope.isIntegral((Number) deadline) && ((Number) deadline).longValue() > 0) {
       return ((Number) deadline).longValue();
@@ -182,12 +182,12 @@ final class Dispatcher {
     sink.reply(Envelope.STATUS_OK, encoded);
   }
 
-  static boolean isExpired(long deadlineMillis) {
+  private static boolean isExpired(long deadlineMillis) {
     return deadlineMillis != 0 && System.currentTimeMillis() >= deadlineMillis;
   }
 
   /** Answers a request whose deadline passed without running it; counted and logged at debug. */
-  void replyExpired(ReplySink sink, boolean plain, String what) {
+  private void replyExpired(ReplySink sink, boolean plain, String what) {
     expired.increment();
     log.debug("skipped {} on {}: its deadline passed before it ran", what, service.queue);
     replyError(sink, plain, Code.DEADLINE_EXCEEDED, null, "the deadline passed before the server ran " + what);

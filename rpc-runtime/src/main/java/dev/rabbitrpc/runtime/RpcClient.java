@@ -53,6 +53,7 @@ public final class RpcClient implements AutoCloseable {
   private final int maxMessageSize;
   private final QueueSettings queueSettings;
   private final int workers;
+  private final int prefetch;
   private final Duration shutdownGrace;
   private final ReplyRouter router;
   private final AmqpTransport transport;
@@ -68,6 +69,7 @@ public final class RpcClient implements AutoCloseable {
     this.maxMessageSize = builder.maxMessageSize;
     this.queueSettings = new QueueSettings(builder.quorumQueues, builder.deadLetterExchange);
     this.workers = builder.workers;
+    this.prefetch = builder.prefetch;
     this.shutdownGrace = builder.shutdownGrace;
     this.router = new ReplyRouter(codec.mapper(), builder.executor);
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router);
@@ -86,11 +88,14 @@ public final class RpcClient implements AutoCloseable {
 
   /**
    * A proxy whose methods call the service. The interface is parsed and validated once per client.
+   * If the client is not connected yet, it starts connecting in the background now, so that the
+   * first call finds the connection ready; a call made before that ends waits for it.
    *
    * @throws IllegalArgumentException if {@code service} is not a valid service interface; the
    *     message names the method at fault
    */
   public <T> T proxy(Class<T> service) {
+    transport.connectInBackground(); // while this thread parses the interface
     return proxy(service, describe(service));
   }
 
@@ -102,6 +107,7 @@ public final class RpcClient implements AutoCloseable {
    *     queue name is empty or longer than 255 characters
    */
   public <T> T proxy(Class<T> service, String queue) {
+    transport.connectInBackground();
     return proxy(service, describe(service).withQueue(Objects.requireNonNull(queue, "queue")));
   }
 
@@ -140,7 +146,7 @@ public final class RpcClient implements AutoCloseable {
           implementation.getClass().getName() + " does not implement " + descriptor.type.getName());
     }
     RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec.mapper(), maxMessageSize),
-        workers, shutdownGrace, queueSettings);
+        workers, prefetch, shutdownGrace, queueSettings);
     servers.add(server);
     try {
       server.start(transport);
@@ -440,6 +446,7 @@ public final class RpcClient implements AutoCloseable {
     private Codec codec = Codec.json();
     private Executor executor;
     private int workers = Runtime.getRuntime().availableProcessors();
+    private int prefetch = 1;
     private int channels = 1;
     private Duration shutdownGrace = Duration.ofSeconds(10);
     private String connectionName = "rabbit-rpc";
@@ -494,14 +501,29 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * Worker threads per exported service, which is also the number of requests a server takes
-     * from its queue at once (prefetch); default: available processors.
+     * Workers per exported service: how many requests a server runs at once. Each worker is a
+     * channel of its own that runs its requests' handlers on the thread that delivers them, and
+     * takes {@link #prefetch(int)} requests from the queue at a time. Default: available processors.
      */
     public Builder workers(int workers) {
       if (workers < 1) {
         throw new IllegalArgumentException("workers must be at least 1: " + workers);
       }
       this.workers = workers;
+      return this;
+    }
+
+    /**
+     * Requests each worker of an exported service holds unacknowledged: the one it runs and the
+     * ones queued behind it. Default 1, RabbitMQ's "fair dispatch": a request never waits behind a
+     * slow one while another worker or server is free. More raises throughput when handlers are
+     * short and the broker is remote, at the cost of that fairness.
+     */
+    public Builder prefetch(int prefetch) {
+      if (prefetch < 1 || prefetch > 65_535) {
+        throw new IllegalArgumentException("prefetch must be between 1 and 65535: " + prefetch);
+      }
+      this.prefetch = prefetch;
       return this;
     }
 
@@ -592,8 +614,8 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * A client with this configuration. It does not connect yet: the connection opens on the first
-     * call or export.
+     * A client with this configuration. It does not connect yet: the connection opens when the
+     * first proxy is made (in the background) or on the first export.
      *
      * @throws IllegalArgumentException if the URI is malformed (the message never shows credentials)
      */

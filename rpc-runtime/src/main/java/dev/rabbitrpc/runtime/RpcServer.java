@@ -8,10 +8,9 @@ import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,7 +26,11 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>Each request is decoded, run on one of the server's worker threads, answered on its
+ * <p>The server has as many workers as {@link RpcClient.Builder#workers(int)} says. Each worker is
+ * a channel of its own with a prefetch of {@link RpcClient.Builder#prefetch(int)} requests (default
+ * one), and runs its requests' handlers on the thread
+ * that delivers them: no hand-off to another thread between the broker and the handler, so a
+ * request costs what a hand-written consumer costs. Each request is decoded, run, answered on its
  * {@code reply_to} with its {@code correlation_id}, then acknowledged. Bad requests get a typed
  * error reply; handler exceptions become {@code APPLICATION_ERROR} replies; nothing is requeued.
  * A request without {@code reply_to} is rejected without requeue (dead-lettered if the queue has a
@@ -44,20 +47,23 @@ public final class RpcServer implements AutoCloseable {
   private final RpcClient client;
   private final Dispatcher dispatcher;
   private final int workers;
+  private final int prefetch;
   private final Duration shutdownGrace;
   private final QueueSettings queueSettings;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Object drained = new Object();
-  private Channel channel;
-  private ExecutorService executor;
-  private String consumerTag;
+  private final List<Worker> started = new ArrayList<>();
+  /** Declares the queue and receives cancel notices, apart from the workers so that a busy worker never delays a cancel. */
+  private Channel control;
   private volatile boolean closed;
   private volatile boolean rejectToDeadLetter = true;
 
-  RpcServer(RpcClient client, Dispatcher dispatcher, int workers, Duration shutdownGrace, QueueSettings queueSettings) {
+  RpcServer(RpcClient client, Dispatcher dispatcher, int workers, int prefetch, Duration shutdownGrace,
+      QueueSettings queueSettings) {
     this.client = client;
     this.dispatcher = dispatcher;
     this.workers = workers;
+    this.prefetch = prefetch;
     this.shutdownGrace = shutdownGrace;
     this.queueSettings = queueSettings;
   }
@@ -86,37 +92,15 @@ public final class RpcServer implements AutoCloseable {
     String queue = queue();
     try {
       rejectToDeadLetter = transport.isRabbitMq();
-      channel = transport.openChannel();
+      control = transport.openChannel();
       // By default as RabbitMQ's tutorial declares it, so that its programs and ours can share the queue.
-      channel.queueDeclare(queue, queueSettings.durable(), false, false, queueSettings.arguments());
-      channel.basicQos(workers);
-      executor = new ThreadPoolExecutor(workers, workers, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-          Threads.daemon("rpc-server-" + queue));
+      control.queueDeclare(queue, queueSettings.durable(), false, false, queueSettings.arguments());
       listenForCancels();
-      consumerTag = channel.basicConsume(queue, false, new DefaultConsumer(channel) {
-        @Override
-        public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-          inFlight.incrementAndGet();
-          if (Dispatcher.isExpired(Dispatcher.deadlineOf(properties.getHeaders())) && hasReplyTo(properties)) {
-            // Expired while queued or prefetched (RabbitMQ does not expire prefetched messages): no worker needed.
-            dispatcher.replyExpired(replySink(envelope.getDeliveryTag(), properties),
-                PlainText.isPlain(properties.getContentType()), "a request");
-            return;
-          }
-          try {
-            executor.execute(() -> handle(envelope, properties, body));
-          } catch (java.util.concurrent.RejectedExecutionException closing) {
-            // closed after the grace period: left unacked, the request returns to the queue with the channel
-            settle(() -> { });
-          }
-        }
-
-        @Override
-        public void handleCancel(String tag) {
-          log.warn("the broker cancelled the consumer of {} (queue deleted?); this server no longer receives requests",
-              queue);
-        }
-      });
+      for (int i = 0; i < workers; i++) {
+        Worker worker = new Worker(transport.openChannel());
+        started.add(worker);
+        worker.start();
+      }
     } catch (IOException | RuntimeException e) {
       closeQuietly();
       if (e instanceof RpcException) {
@@ -129,10 +113,10 @@ public final class RpcServer implements AutoCloseable {
 
   /** Receives every client's cancel notices on an exclusive queue bound to the cancel exchange. */
   private void listenForCancels() throws IOException {
-    channel.exchangeDeclare(Cancellations.EXCHANGE, "fanout", false, false, null);
-    String cancels = channel.queueDeclare("", false, true, true, null).getQueue();
-    channel.queueBind(cancels, Cancellations.EXCHANGE, "");
-    channel.basicConsume(cancels, true, new DefaultConsumer(channel) {
+    control.exchangeDeclare(Cancellations.EXCHANGE, "fanout", false, false, null);
+    String cancels = control.queueDeclare("", false, true, true, null).getQueue();
+    control.queueBind(cancels, Cancellations.EXCHANGE, "");
+    control.basicConsume(cancels, true, new DefaultConsumer(control) {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
         Object id = properties.getHeaders() == null ? null : properties.getHeaders().get(Cancellations.HEADER_CANCEL);
@@ -143,20 +127,130 @@ public final class RpcServer implements AutoCloseable {
     });
   }
 
-  private void handle(Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-    long deliveryTag = envelope.getDeliveryTag();
-    try {
-      if (!hasReplyTo(properties)) {
-        log.warn("rejected a request on {} without reply_to (correlation id {})", queue(), properties.getCorrelationId());
+  /**
+   * One worker: a channel that takes requests from the queue and runs each on the thread that
+   * delivers it, one at a time. Its lock serialises the channel's publishes and acks, since an async
+   * handler's reply is sent from whatever thread completes its future.
+   */
+  private final class Worker extends DefaultConsumer {
+    private final Channel channel;
+    private String consumerTag;
+
+    Worker(Channel channel) {
+      super(channel);
+      this.channel = channel;
+    }
+
+    void start() throws IOException {
+      channel.basicQos(prefetch);
+      consumerTag = channel.basicConsume(queue(), false, this);
+    }
+
+    @Override
+    public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+      inFlight.incrementAndGet();
+      long deliveryTag = envelope.getDeliveryTag();
+      try {
+        if (!hasReplyTo(properties)) {
+          log.warn("rejected a request on {} without reply_to (correlation id {})", queue(), properties.getCorrelationId());
+          settle(() -> discard(deliveryTag));
+          return;
+        }
+        if (closed) {
+          // Closing: left unacked, the request returns to the queue when the channel closes.
+          settle(() -> { });
+          return;
+        }
+        dispatcher.dispatch(properties.getContentType(), properties.getHeaders(), body, envelope.isRedeliver(),
+            properties.getCorrelationId(), replySink(deliveryTag, properties));
+      } catch (RuntimeException e) {
+        log.error("failed to handle a request on {}", queue(), e);
         settle(() -> discard(deliveryTag));
-        return;
       }
-      dispatcher.dispatch(properties.getContentType(), properties.getHeaders(), body, envelope.isRedeliver(),
-          properties.getCorrelationId(),
-          replySink(deliveryTag, properties));
-    } catch (RuntimeException e) {
-      log.error("failed to handle a request on {}", queue(), e);
-      settle(() -> discard(deliveryTag));
+    }
+
+    @Override
+    public void handleCancel(String tag) {
+      log.warn("the broker cancelled the consumer of {} (queue deleted?); this server no longer receives requests",
+          queue());
+    }
+
+    /** Stops taking requests; those already delivered still run. */
+    synchronized void stopConsuming() {
+      try {
+        if (channel.isOpen() && consumerTag != null) {
+          channel.basicCancel(consumerTag);
+        }
+      } catch (IOException | RuntimeException e) {
+        log.debug("cancel of {} failed: {}", queue(), describe(e));
+      }
+    }
+
+    /**
+     * Publishes the reply to the request's reply_to with its correlation id, then acks the request.
+     * The reply is in the request's format: plain text (no content type) answers plain text.
+     */
+    private Dispatcher.ReplySink replySink(long deliveryTag, AMQP.BasicProperties request) {
+      String replyTo = request.getReplyTo();
+      String correlationId = request.getCorrelationId();
+      String contentType = PlainText.isPlain(request.getContentType()) ? null : dev.rabbitrpc.runtime.Envelope.CONTENT_TYPE;
+      return (status, replyBody) -> {
+        AMQP.BasicProperties reply = new AMQP.BasicProperties.Builder()
+            .contentType(contentType)
+            .correlationId(correlationId)
+            .headers(status.equals(dev.rabbitrpc.runtime.Envelope.STATUS_OK) ? OK_HEADERS : Map.of(
+                dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
+                dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, status))
+            .build();
+        // Never mandatory: RabbitMQ 3.10 returns replies to direct reply-to addresses as NO_ROUTE.
+        settle(() -> {
+          channel.basicPublish("", replyTo, false, reply, replyBody);
+          channel.basicAck(deliveryTag, false);
+        });
+      };
+    }
+
+    /**
+     * Drops a request that cannot be answered. RabbitMQ: rejected without requeue, so it goes to the
+     * queue's dead-letter exchange if it has one. Other brokers (Qpid) may requeue a rejected message
+     * into a hot loop, so there it is acknowledged and only logged.
+     */
+    private void discard(long deliveryTag) throws IOException {
+      if (rejectToDeadLetter) {
+        channel.basicReject(deliveryTag, false);
+      } else {
+        channel.basicAck(deliveryTag, false);
+      }
+    }
+
+    /** Publishes, acks or rejects under the worker's lock, then counts the request as done. */
+    private void settle(ChannelAction action) {
+      try {
+        synchronized (this) {
+          if (channel.isOpen()) {
+            action.run();
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // The broker requeues an unacked request when the channel closes; nothing more to do here.
+        log.warn("could not reply on {}: {}", queue(), describe(e));
+      } finally {
+        if (inFlight.decrementAndGet() == 0) {
+          synchronized (drained) {
+            drained.notifyAll();
+          }
+        }
+      }
+    }
+
+    synchronized void closeChannel() {
+      if (channel.isOpen()) {
+        try {
+          channel.close();
+        } catch (IOException | TimeoutException | RuntimeException e) {
+          log.debug("close of {} failed: {}", queue(), describe(e));
+        }
+      }
     }
   }
 
@@ -166,70 +260,14 @@ public final class RpcServer implements AutoCloseable {
     return replyTo != null && !replyTo.isEmpty();
   }
 
-  /**
-   * Publishes the reply to the request's reply_to with its correlation id, then acks the request.
-   * The reply is in the request's format: plain text (no content type) answers plain text.
-   */
-  private Dispatcher.ReplySink replySink(long deliveryTag, AMQP.BasicProperties request) {
-    String replyTo = request.getReplyTo();
-    String correlationId = request.getCorrelationId();
-    String contentType = PlainText.isPlain(request.getContentType()) ? null : dev.rabbitrpc.runtime.Envelope.CONTENT_TYPE;
-    return (status, replyBody) -> {
-      AMQP.BasicProperties reply = new AMQP.BasicProperties.Builder()
-          .contentType(contentType)
-          .correlationId(correlationId)
-          .headers(status.equals(dev.rabbitrpc.runtime.Envelope.STATUS_OK) ? OK_HEADERS : Map.of(
-              dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
-              dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, status))
-          .build();
-      // Never mandatory: RabbitMQ 3.10 returns replies to direct reply-to addresses as NO_ROUTE.
-      settle(() -> {
-        channel.basicPublish("", replyTo, false, reply, replyBody);
-        channel.basicAck(deliveryTag, false);
-      });
-    };
-  }
-
-  /**
-   * Drops a request that cannot be answered. RabbitMQ: rejected without requeue, so it goes to the
-   * queue's dead-letter exchange if it has one. Other brokers (Qpid) may requeue a rejected message
-   * into a hot loop, so there it is acknowledged and only logged.
-   */
-  private void discard(long deliveryTag) throws IOException {
-    if (rejectToDeadLetter) {
-      channel.basicReject(deliveryTag, false);
-    } else {
-      channel.basicAck(deliveryTag, false);
-    }
-  }
-
   private interface ChannelAction {
     void run() throws IOException;
   }
 
-  /** Publishes, acks or rejects under the channel lock, then counts the request as done. */
-  private void settle(ChannelAction action) {
-    try {
-      synchronized (this) {
-        if (channel != null && channel.isOpen()) {
-          action.run();
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // The broker requeues an unacked request when the channel closes; nothing more to do here.
-      log.warn("could not reply on {}: {}", queue(), describe(e));
-    } finally {
-      if (inFlight.decrementAndGet() == 0) {
-        synchronized (drained) {
-          drained.notifyAll();
-        }
-      }
-    }
-  }
-
   /**
    * Stops taking requests, lets calls already running finish within the client's shutdown grace,
-   * then closes the channel; requests not finished by then go back to the queue. Idempotent.
+   * then interrupts those still running and closes the channels; requests not finished by then go
+   * back to the queue. Idempotent.
    */
   @Override
   public void close() {
@@ -237,14 +275,12 @@ public final class RpcServer implements AutoCloseable {
       return;
     }
     closed = true;
-    try {
-      synchronized (this) {
-        if (channel != null && channel.isOpen() && consumerTag != null) {
-          channel.basicCancel(consumerTag);
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      log.debug("cancel of {} failed: {}", queue(), describe(e));
+    List<Worker> workersNow;
+    synchronized (this) {
+      workersNow = List.copyOf(started);
+    }
+    for (Worker worker : workersNow) {
+      worker.stopConsuming();
     }
     awaitDrained();
     closeQuietly();
@@ -267,12 +303,13 @@ public final class RpcServer implements AutoCloseable {
   }
 
   private synchronized void closeQuietly() {
-    if (executor != null) {
-      executor.shutdownNow();
+    dispatcher.cancellations.interruptAll(); // handlers still running after the grace period
+    for (Worker worker : started) {
+      worker.closeChannel();
     }
-    if (channel != null && channel.isOpen()) {
+    if (control != null && control.isOpen()) {
       try {
-        channel.close();
+        control.close();
       } catch (IOException | TimeoutException | RuntimeException e) {
         log.debug("close of {} failed: {}", queue(), describe(e));
       }

@@ -37,7 +37,7 @@ class PublishFailureTest {
     ConnectionFactory factory = mock(ConnectionFactory.class);
     when(factory.getHost()).thenReturn("mocked");
     when(factory.getVirtualHost()).thenReturn("/");
-    when(factory.newConnection(anyString())).thenReturn(connection);
+    when(factory.newConnection(any(java.util.concurrent.ExecutorService.class), anyString())).thenReturn(connection);
 
     try (RpcClient client = RpcClient.builder().connectionFactory(factory).build()) {
       Types types = client.proxy(Types.class);
