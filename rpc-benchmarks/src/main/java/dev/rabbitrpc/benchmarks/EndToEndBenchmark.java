@@ -185,18 +185,22 @@ public final class EndToEndBenchmark {
     String jsonRpcQueue = "rabbit-rpc-bench.jsonrpc-" + suffix;
     String echoQueue = "rabbit-rpc-bench.echo-" + suffix;
     String parkedQueue = "rabbit-rpc-bench.parked-" + suffix;
-    int workers = Runtime.getRuntime().availableProcessors();
+    // rabbit-rpc's defaults unless overridden (-Dbench.workers, -Dbench.prefetch, -Dbench.channels);
+    // the raw echo always holds as many unacknowledged requests as rabbit-rpc's server does.
+    int workers = Integer.getInteger("bench.workers", Runtime.getRuntime().availableProcessors());
+    int prefetch = Integer.getInteger("bench.prefetch", 1);
+    int channels = Integer.getInteger("bench.channels", 1);
     StringBuilder report = new StringBuilder();
 
     try (Connection servers = factory("bench-server-").newConnection("bench servers");
         Connection rawClients = factory("bench-client-raw-").newConnection("bench raw clients");
         Connection jsonRpcClients = factory("bench-client-jsonrpc-").newConnection("bench JsonRpcClient");
-        RawEchoServer rawServer = new RawEchoServer(servers, rawQueue, workers);
+        RawEchoServer rawServer = new RawEchoServer(servers, rawQueue, workers * prefetch);
         RpcClient rpcServers = RpcClient.builder().connectionFactory(factory("bench-server-rpc-"))
-            .connectionName("bench rabbit-rpc server").build();
+            .workers(workers).prefetch(prefetch).connectionName("bench rabbit-rpc server").build();
         RpcServer rpcServer = rpcServers.export(EchoService.class, new EchoService.Impl(), echoQueue);
         RpcClient rpcClient = RpcClient.builder().connectionFactory(factory("bench-client-rpc-"))
-            .connectionName("bench rabbit-rpc client").build()) {
+            .channels(channels).connectionName("bench rabbit-rpc client").build()) {
       Channel jsonRpcChannel = servers.createChannel();
       jsonRpcChannel.queueDeclare(jsonRpcQueue, false, false, true, null);
       JsonRpcServer jsonRpcServer = new JsonRpcServer(jsonRpcChannel, jsonRpcQueue, JsonRpcEcho.class,
@@ -211,7 +215,7 @@ public final class EndToEndBenchmark {
       jsonRpcLoop.setDaemon(true);
       jsonRpcLoop.start();
       try {
-        report.append(header(servers, workers));
+        report.append(header(servers, workers, prefetch, channels));
         out.print(report);
         EchoService proxy = rpcClient.proxy(EchoService.class, echoQueue);
         String rawEcho = rawServer.queue();
@@ -281,7 +285,7 @@ public final class EndToEndBenchmark {
     }
   }
 
-  private String header(Connection connection, int workers) {
+  private String header(Connection connection, int workers, int prefetch, int channels) {
     Object version = connection.getServerProperties().get("version");
     StringBuilder text = new StringBuilder();
     text.append("# rabbit-rpc end-to-end benchmark (").append(mode.name().toLowerCase(Locale.ROOT)).append(")\n\n");
@@ -294,9 +298,10 @@ public final class EndToEndBenchmark {
         .append('\n');
     text.append("- broker: RabbitMQ ").append(version).append(" at ").append(connection.getAddress().getHostAddress())
         .append(':').append(connection.getPort()).append('\n');
-    text.append("- servers: raw = hand-written echo (consumer callback replies, prefetch ").append(workers)
+    text.append("- servers: raw = hand-written echo (consumer callback replies, prefetch ").append(workers * prefetch)
         .append("); JsonRpcClient = amqp-client JsonRpcServer (one mainloop thread); rabbit-rpc = RpcServer (")
-        .append(workers).append(" workers)\n\n");
+        .append(workers).append(" workers, prefetch ").append(prefetch).append(" each)\n");
+    text.append("- rabbit-rpc client: ").append(channels).append(channels == 1 ? " call channel\n\n" : " call channels\n\n");
     return text.toString();
   }
 
