@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -160,7 +161,7 @@ final class AmqpTransport {
         try {
           if (consumerThreads == null) {
             consumerThreads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), Threads.daemon("rabbit-rpc-consumer"));
+                new SynchronousQueue<>(), consumerThreadFactory(factory));
           }
           Connection opened = addresses.isEmpty()
               ? factory.newConnection(consumerThreads, connectionName)
@@ -234,6 +235,17 @@ final class AmqpTransport {
         channel.replyQueueRenamed(oldName, newName);
       }
     }
+  }
+
+  /**
+   * The factory's own thread factory if the application set one (amqp-client makes all its threads
+   * with it, e.g. in a managed environment), else named daemon threads.
+   */
+  private static ThreadFactory consumerThreadFactory(ConnectionFactory factory) {
+    ThreadFactory configured = factory.getThreadFactory();
+    boolean jdkDefault = configured == null
+        || configured.getClass().getName().equals("java.util.concurrent.Executors$DefaultThreadFactory");
+    return jdkDefault ? Threads.daemon("rabbit-rpc-consumer") : configured;
   }
 
   /** Whether the broker is RabbitMQ, which reads {@code expiration} as a TTL and has direct reply-to. */
