@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,9 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The server has as many workers as {@link RpcClient.Builder#workers(int)} says. Each worker is
  * a channel of its own with a prefetch of {@link RpcClient.Builder#prefetch(int)} requests (default
- * one), and runs its requests' handlers on the thread
- * that delivers them: no hand-off to another thread between the broker and the handler, so a
- * request costs what a hand-written consumer costs. Each request is decoded, run, answered on its
+ * one), and runs its requests' handlers on the thread that delivers them: no hand-off to another
+ * thread between the broker and the handler, so a request costs what a hand-written consumer costs. Each request is decoded, run, answered on its
  * {@code reply_to} with its {@code correlation_id}, then acknowledged. Bad requests get a typed
  * error reply; handler exceptions become {@code APPLICATION_ERROR} replies; nothing is requeued.
  * A request without {@code reply_to} is rejected without requeue (dead-lettered if the queue has a
@@ -52,6 +52,7 @@ public final class RpcServer implements AutoCloseable {
   private final QueueSettings queueSettings;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Object drained = new Object();
+  private final AtomicBoolean cancelledByBroker = new AtomicBoolean();
   private final List<Worker> started = new ArrayList<>();
   /** Declares the queue and receives cancel notices, apart from the workers so that a busy worker never delays a cancel. */
   private Channel control;
@@ -171,8 +172,10 @@ public final class RpcServer implements AutoCloseable {
 
     @Override
     public void handleCancel(String tag) {
-      log.warn("the broker cancelled the consumer of {} (queue deleted?); this server no longer receives requests",
-          queue());
+      if (!cancelledByBroker.getAndSet(true)) { // once per server, not once per worker
+        log.warn("the broker cancelled the consumers of {} (queue deleted?); this server no longer receives requests",
+            queue());
+      }
     }
 
     /** Stops taking requests; those already delivered still run. */
