@@ -1,0 +1,151 @@
+package dev.rabbitrpc.benchmarks;
+
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import dev.rabbitrpc.runtime.RpcClient;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Where the CPU of a pipelined call goes: this JVM's (clients and servers) and the broker's, per
+ * call, with 256 calls in flight and a 16 B payload, for the raw client and echo, the raw client
+ * with rabbit-rpc's properties, that client against rabbit-rpc's server in its default shape and in
+ * the raw echo's shape (1 worker, prefetch 2), and rabbit-rpc's async proxy. The broker's CPU is
+ * read from {@code /proc} and is only available when RabbitMQ runs on this machine ({@code beam*}).
+ *
+ * <pre>
+ * java -cp rpc-benchmarks/target/rabbit-rpc-benchmarks.jar dev.rabbitrpc.benchmarks.CpuPerCall [calls] [uri]
+ * </pre>
+ *
+ * <p>Each peer runs twice per repetition (the first pass warms up), three repetitions, interleaved.
+ * Not thread-safe; {@link #main} is the entry point.
+ */
+public final class CpuPerCall {
+  private static final int IN_FLIGHT = 256;
+  private static final long CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
+
+  private CpuPerCall() {}
+
+  private interface Starter {
+    CompletableFuture<?> start() throws Exception;
+  }
+
+  /** Entry point: {@code [calls per pass, default 20000] [broker URI]}. */
+  public static void main(String[] args) throws Exception {
+    int calls = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+    String uri = args.length > 1 ? args[1]
+        : System.getenv("RPC_AMQP_URI") != null ? System.getenv("RPC_AMQP_URI") : "amqp://guest:guest@localhost:5672";
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setUri(uri);
+    String suffix = UUID.randomUUID().toString().substring(0, 8);
+    String rawQueue = "rabbit-rpc-bench.cpu-raw-" + suffix;
+    String rpcQueue = "rabbit-rpc-bench.cpu-rpc-" + suffix;
+    String rpcOneWorkerQueue = "rabbit-rpc-bench.cpu-rpc1x2-" + suffix;
+    Payload payload = Payload.ofSize(16);
+    byte[] body = Peers.requestBody(JsonMapper.builder().build(), payload);
+    int workers = Runtime.getRuntime().availableProcessors();
+    System.out.printf(Locale.ROOT, "# CPU per pipelined call, %d in flight, 16 B, %d calls per pass; load %.2f; broker CPU %s%n",
+        IN_FLIGHT, calls, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        brokerTicks() < 0 ? "not found (remote broker?)" : "from /proc");
+    try (Connection servers = factory.newConnection("bench cpu servers");
+        Connection clients = factory.newConnection("bench cpu clients");
+        RawEchoServer rawServer = new RawEchoServer(servers, rawQueue, workers); // the raw echo's prefetch: workers x 1
+        RpcClient defaultServer = RpcClient.builder().uri(uri).connectionName("bench cpu rpc server").build();
+        RpcClient oneWorkerServer = RpcClient.builder().uri(uri).workers(1).prefetch(workers)
+            .connectionName("bench cpu rpc server 1 worker").build();
+        RpcClient rpcClient = RpcClient.builder().uri(uri).connectionName("bench cpu rpc client").build();
+        RawClient plain = new RawClient(clients, rawServer.queue());
+        RawClient withProperties = new RawClient(clients, rawQueue, true);
+        RawClient toServer = new RawClient(clients, rpcQueue, true);
+        RawClient toOneWorker = new RawClient(clients, rpcOneWorkerQueue, true)) {
+      defaultServer.export(EchoService.class, new EchoService.Impl(), rpcQueue);
+      oneWorkerServer.export(EchoService.class, new EchoService.Impl(), rpcOneWorkerQueue);
+      EchoService proxy = rpcClient.proxy(EchoService.class, rpcQueue);
+      try {
+        for (int repetition = 0; repetition < 3; repetition++) {
+          measure("raw", () -> plain.send(body), calls);
+          measure("raw + rabbit-rpc properties", () -> withProperties.send(body), calls);
+          measure("raw + properties -> rabbit-rpc server (" + workers + " x 1)", () -> toServer.send(body), calls);
+          measure("raw + properties -> rabbit-rpc server (1 x " + workers + ")", () -> toOneWorker.send(body), calls);
+          measure("rabbit-rpc async -> rabbit-rpc server", () -> proxy.echoAsync(payload), calls);
+        }
+      } finally {
+        deleteQueues(servers, rpcQueue, rpcOneWorkerQueue);
+      }
+    }
+  }
+
+  private static void deleteQueues(Connection connection, String... queues) throws IOException, TimeoutException {
+    try (var channel = connection.createChannel()) {
+      for (String queue : queues) {
+        channel.queueDelete(queue);
+      }
+    }
+  }
+
+  private static void measure(String name, Starter starter, int calls) throws Exception {
+    pass(starter, calls); // warm-up
+    long broker0 = brokerTicks();
+    long cpu0 = processCpuNanos();
+    long start = System.nanoTime();
+    pass(starter, calls);
+    long wall = System.nanoTime() - start;
+    long cpu = processCpuNanos() - cpu0;
+    long broker = brokerTicks() - broker0;
+    System.out.printf(Locale.ROOT, "| %-48s | %7.0f calls/s | JVM %6.1f µs/call | broker %s |%n", name,
+        calls / (wall / 1e9), cpu / 1e3 / calls,
+        broker0 < 0 ? "n/a" : String.format(Locale.ROOT, "%6.1f µs/call", broker * 1e6 / CLOCK_TICKS_PER_SECOND / calls));
+  }
+
+  private static void pass(Starter starter, int calls) throws Exception {
+    Semaphore permits = new Semaphore(IN_FLIGHT);
+    CountDownLatch done = new CountDownLatch(calls);
+    for (int i = 0; i < calls; i++) {
+      if (!permits.tryAcquire(EndToEndBenchmark.CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
+        throw new TimeoutException("no reply within " + EndToEndBenchmark.CALL_TIMEOUT_MILLIS + " ms");
+      }
+      starter.start().whenComplete((value, failure) -> {
+        permits.release();
+        done.countDown();
+      });
+    }
+    if (!done.await(5, TimeUnit.MINUTES)) {
+      throw new TimeoutException("calls did not finish");
+    }
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /** User + system CPU ticks of the local RabbitMQ (Erlang {@code beam}) process, or -1. */
+  private static long brokerTicks() {
+    try (DirectoryStream<Path> processes = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+      for (Path process : processes) {
+        try {
+          if (Files.readString(process.resolve("comm")).startsWith("beam")) {
+            String stat = Files.readString(process.resolve("stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+          }
+        } catch (IOException | RuntimeException gone) {
+          // the process ended while being read
+        }
+      }
+    } catch (IOException | RuntimeException noProc) {
+      return -1;
+    }
+    return -1;
+  }
+}
