@@ -49,6 +49,7 @@ import java.util.function.IntSupplier;
  *   <li>raw amqp-client written by hand ({@link RawClient} against {@link RawEchoServer});
  *   <li>the same raw client against rabbit-rpc's server (same JSON bytes, to split client and server cost);
  *   <li>amqp-client's {@code JsonRpcClient} proxy against its {@code JsonRpcServer};
+ *   <li>Spring AMQP's {@code RabbitTemplate} against a Spring listener container ({@link SpringRpc});
  *   <li>rabbit-rpc's blocking proxy and its {@code CompletableFuture} proxy, pipelined, against {@link RpcServer};
  * </ul>
  *
@@ -183,6 +184,7 @@ public final class EndToEndBenchmark {
     String suffix = UUID.randomUUID().toString().substring(0, 8);
     String rawQueue = "rabbit-rpc-bench.raw-" + suffix;
     String jsonRpcQueue = "rabbit-rpc-bench.jsonrpc-" + suffix;
+    String springQueue = "rabbit-rpc-bench.spring-" + suffix;
     String echoQueue = "rabbit-rpc-bench.echo-" + suffix;
     String parkedQueue = "rabbit-rpc-bench.parked-" + suffix;
     // rabbit-rpc's defaults unless overridden (-Dbench.workers, -Dbench.prefetch, -Dbench.channels);
@@ -196,6 +198,10 @@ public final class EndToEndBenchmark {
         Connection rawClients = factory("bench-client-raw-").newConnection("bench raw clients");
         Connection jsonRpcClients = factory("bench-client-jsonrpc-").newConnection("bench JsonRpcClient");
         RawEchoServer rawServer = new RawEchoServer(servers, rawQueue, workers * prefetch);
+        // As many consumers and unacknowledged requests as rabbit-rpc's server (workers * prefetch in all, as raw).
+        SpringRpc.Server springServer = new SpringRpc.Server(servers, factory("bench-server-spring-"), springQueue,
+            workers, prefetch);
+        SpringRpc.Client springClient = new SpringRpc.Client(factory("bench-client-spring-"));
         RpcClient rpcServers = RpcClient.builder().connectionFactory(factory("bench-server-rpc-"))
             .workers(workers).prefetch(prefetch).connectionName("bench rabbit-rpc server").build();
         RpcServer rpcServer = rpcServers.export(EchoService.class, new EchoService.Impl(), echoQueue);
@@ -227,6 +233,7 @@ public final class EndToEndBenchmark {
               Peers.raw("raw -> rabbit-rpc server", rawClients, rpcServer.queue(), body, result, "bench-client-raw-",
                   true),
               Peers.jsonRpc(jsonRpcClients, jsonRpcQueue, "bench-client-jsonrpc-"),
+              Peers.rabbitTemplate(springClient.template(), springServer.queue(), "bench-client-spring-"),
               Peers.rpcSync(proxy, "bench-client-rpc-")));
           if (size == 16) {
             // What rabbit-rpc's message properties alone cost (broker and amqp-client), with no library code.
@@ -300,8 +307,12 @@ public final class EndToEndBenchmark {
         .append(':').append(connection.getPort()).append('\n');
     text.append("- servers: raw = hand-written echo (consumer callback replies, prefetch ").append(workers * prefetch)
         .append("); JsonRpcClient = amqp-client JsonRpcServer (one mainloop thread); rabbit-rpc = RpcServer (")
-        .append(workers).append(" workers, prefetch ").append(prefetch).append(" each)\n");
-    text.append("- rabbit-rpc client: ").append(channels).append(channels == 1 ? " call channel\n\n" : " call channels\n\n");
+        .append(workers).append(" workers, prefetch ").append(prefetch)
+        .append(" each); RabbitTemplate = Spring SimpleMessageListenerContainer + MessageListenerAdapter (")
+        .append(workers).append(" consumers, prefetch ").append(prefetch).append(" each)\n");
+    text.append("- rabbit-rpc client: ").append(channels).append(channels == 1 ? " call channel\n" : " call channels\n");
+    text.append("- RabbitTemplate client: spring-rabbit ").append(SpringRpc.version())
+        .append(", one shared template, direct reply-to, Jackson2JsonMessageConverter, CachingConnectionFactory\n\n");
     return text.toString();
   }
 

@@ -15,6 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.core.ParameterizedTypeReference;
 
 /** The peers the harness compares, each as a factory of per-thread callers. */
 final class Peers {
@@ -171,6 +173,39 @@ final class Peers {
             }
           }
         };
+      }
+    };
+  }
+
+  /**
+   * Spring AMQP's {@code RabbitTemplate.convertSendAndReceiveAsType}, direct reply-to; one shared
+   * template, as Spring advises (it takes a channel per call in flight from its reply container).
+   */
+  static SyncPeer rabbitTemplate(RabbitTemplate template, String queue, String threadPrefix) {
+    ParameterizedTypeReference<Payload> type = new ParameterizedTypeReference<>() {};
+    return new SyncPeer() {
+      @Override
+      public String name() {
+        return "RabbitTemplate";
+      }
+
+      @Override
+      public String threadPrefix() {
+        return threadPrefix;
+      }
+
+      @Override
+      public SyncCaller newCaller(Payload payload) throws TimeoutException {
+        check(name(), payload, call(payload));
+        return () -> call(payload);
+      }
+
+      private Payload call(Payload payload) throws TimeoutException {
+        Payload reply = template.convertSendAndReceiveAsType("", queue, payload, type);
+        if (reply == null) { // what the template returns when the reply timeout passes
+          throw new TimeoutException(name() + ": no reply within " + EndToEndBenchmark.CALL_TIMEOUT_MILLIS + " ms");
+        }
+        return reply;
       }
     };
   }

@@ -27,11 +27,16 @@ class EndToEndBenchmarkSmokeTest {
 
     assertEquals(0, exit, report);
     for (String payload : new String[] {"16 B", "1 KiB", "64 KiB", "1 MiB"}) {
-      for (String peer : new String[] {"raw", "raw -> rabbit-rpc server", "JsonRpcClient", "rabbit-rpc sync"}) {
+      for (String peer : new String[] {"raw", "raw -> rabbit-rpc server", "JsonRpcClient", "RabbitTemplate",
+          "rabbit-rpc sync"}) {
         assertTrue(report.contains("| sequential | " + payload + " | " + peer + " |"), peer + " " + payload + "\n" + report);
       }
     }
-    assertTrue(report.contains("| 4 threads | 16 B | rabbit-rpc sync |"), report);
+    for (String peer : new String[] {"JsonRpcClient", "RabbitTemplate", "rabbit-rpc sync"}) {
+      assertTrue(report.contains("| 4 threads | 16 B | " + peer + " |"), peer + " 4 threads\n" + report);
+    }
+    assertTrue(report.matches("(?s).*RabbitTemplate client: spring-rabbit \\d+\\.\\d+\\.\\d+,.*"),
+        "spring-rabbit version named\n" + report);
     assertTrue(report.contains("| 256 in flight | 16 B | rabbit-rpc async |"), report);
     assertTrue(report.contains("| 256 in flight | 16 B | raw pipelined |"), report);
     assertTrue(report.matches("(?s).*rabbit-rpc: +\\d+\\.\\d ms.*"), "first call measured\n" + report);
