@@ -25,8 +25,11 @@ import java.util.concurrent.TimeoutException;
  * read from {@code /proc} and is only available when RabbitMQ runs on this machine ({@code beam*}).
  *
  * <pre>
- * java -cp rpc-benchmarks/target/rabbit-rpc-benchmarks.jar dev.rabbitrpc.benchmarks.CpuPerCall [calls] [uri]
+ * java -cp rpc-benchmarks/target/rabbit-rpc-benchmarks.jar dev.rabbitrpc.benchmarks.CpuPerCall [calls] [uri] [--properties]
  * </pre>
+ *
+ * <p>With {@code --properties} it measures instead what each of rabbit-rpc's request properties
+ * costs on its own: the raw client and echo, with none, each one alone, and all of them.
  *
  * <p>Each peer runs twice per repetition (the first pass warms up), three repetitions, interleaved.
  * Not thread-safe; {@link #main} is the entry point.
@@ -43,9 +46,15 @@ public final class CpuPerCall {
 
   /** Entry point: {@code [calls per pass, default 20000] [broker URI]}. */
   public static void main(String[] args) throws Exception {
+    boolean properties = java.util.Arrays.asList(args).contains("--properties");
+    args = java.util.Arrays.stream(args).filter(arg -> !arg.equals("--properties")).toArray(String[]::new);
     int calls = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
     String uri = args.length > 1 ? args[1]
         : System.getenv("RPC_AMQP_URI") != null ? System.getenv("RPC_AMQP_URI") : "amqp://guest:guest@localhost:5672";
+    if (properties) {
+      measureProperties(uri, calls);
+      return;
+    }
     ConnectionFactory factory = new ConnectionFactory();
     factory.setUri(uri);
     String suffix = UUID.randomUUID().toString().substring(0, 8);
@@ -82,6 +91,32 @@ public final class CpuPerCall {
         }
       } finally {
         deleteQueues(servers, rpcQueue, rpcOneWorkerQueue);
+      }
+    }
+  }
+
+  /** The raw client and echo, adding rabbit-rpc's request properties one at a time, then all. */
+  private static void measureProperties(String uri, int calls) throws Exception {
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setUri(uri);
+    String queue = "rabbit-rpc-bench.cpu-properties-" + UUID.randomUUID().toString().substring(0, 8);
+    byte[] body = Peers.requestBody(JsonMapper.builder().build(), Payload.ofSize(16));
+    System.out.printf(Locale.ROOT, "# broker CPU per pipelined call by request property, %d in flight, 16 B, %d calls per pass; load %.2f%n",
+        IN_FLIGHT, calls, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    try (Connection servers = factory.newConnection("bench cpu servers");
+        Connection clients = factory.newConnection("bench cpu clients");
+        RawEchoServer rawServer = new RawEchoServer(servers, queue, Runtime.getRuntime().availableProcessors())) {
+      for (int repetition = 0; repetition < 2; repetition++) {
+        for (RawClient.Property property : RawClient.Property.values()) {
+          try (RawClient client = new RawClient(clients, rawServer.queue(), java.util.EnumSet.of(property))) {
+            measure("only " + property, () -> client.send(body), calls);
+          }
+        }
+        try (RawClient none = new RawClient(clients, rawServer.queue());
+            RawClient all = new RawClient(clients, rawServer.queue(), true)) {
+          measure("none", () -> none.send(body), calls);
+          measure("all", () -> all.send(body), calls);
+        }
       }
     }
   }

@@ -6,7 +6,9 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import java.io.IOException;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +29,7 @@ final class RawClient implements AutoCloseable {
 
   private final Channel channel;
   private final String queue;
-  private final boolean rpcProperties;
+  private final Set<Property> properties;
   private final String idPrefix = Long.toString(CLIENTS.incrementAndGet(), 36) + "-";
   private final AtomicLong ids = new AtomicLong();
   private final ConcurrentHashMap<String, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
@@ -42,8 +44,16 @@ final class RawClient implements AutoCloseable {
    * what those cost the broker apart from any client library work.
    */
   RawClient(Connection connection, String queue, boolean rpcProperties) throws IOException {
+    this(connection, queue, rpcProperties ? EnumSet.allOf(Property.class) : EnumSet.noneOf(Property.class));
+  }
+
+  /** rabbit-rpc's request properties, which a raw client may add one by one to see what each costs. */
+  enum Property { CONTENT_TYPE, HEADERS, EXPIRATION, MANDATORY }
+
+  /** A raw client whose requests carry the given ones of rabbit-rpc's properties. */
+  RawClient(Connection connection, String queue, Set<Property> properties) throws IOException {
     this.queue = queue;
-    this.rpcProperties = rpcProperties;
+    this.properties = properties.isEmpty() ? EnumSet.noneOf(Property.class) : EnumSet.copyOf(properties);
     this.channel = connection.createChannel();
     channel.basicConsume(DIRECT_REPLY_TO, true, new DefaultConsumer(channel) {
       @Override
@@ -64,13 +74,17 @@ final class RawClient implements AutoCloseable {
     AMQP.BasicProperties.Builder properties = new AMQP.BasicProperties.Builder()
         .correlationId(id)
         .replyTo(DIRECT_REPLY_TO);
-    if (rpcProperties) {
-      properties.contentType("application/json")
-          .headers(Map.of("rpc-protocol", 1, "rpc-deadline", System.currentTimeMillis() + 30_000))
-          .expiration("30000");
+    if (this.properties.contains(Property.CONTENT_TYPE)) {
+      properties.contentType("application/json");
+    }
+    if (this.properties.contains(Property.HEADERS)) {
+      properties.headers(Map.of("rpc-protocol", 1, "rpc-deadline", System.currentTimeMillis() + 30_000));
+    }
+    if (this.properties.contains(Property.EXPIRATION)) {
+      properties.expiration("30000");
     }
     synchronized (channel) {
-      channel.basicPublish("", queue, rpcProperties, properties.build(), body);
+      channel.basicPublish("", queue, this.properties.contains(Property.MANDATORY), properties.build(), body);
     }
     return call;
   }
