@@ -5,6 +5,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.rabbitrpc.runtime.RpcClient;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -46,13 +47,18 @@ public final class CpuPerCall {
 
   /** Entry point: {@code [calls per pass, default 20000] [broker URI]}. */
   public static void main(String[] args) throws Exception {
+    run(args, System.out);
+  }
+
+  /** Runs the measurements, printing one row per peer and pass to {@code out}. */
+  static void run(String[] args, PrintStream out) throws Exception {
     boolean properties = java.util.Arrays.asList(args).contains("--properties");
     args = java.util.Arrays.stream(args).filter(arg -> !arg.equals("--properties")).toArray(String[]::new);
     int calls = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
     String uri = args.length > 1 ? args[1]
         : System.getenv("RPC_AMQP_URI") != null ? System.getenv("RPC_AMQP_URI") : "amqp://guest:guest@localhost:5672";
     if (properties) {
-      measureProperties(uri, calls);
+      measureProperties(uri, calls, out);
       return;
     }
     ConnectionFactory factory = new ConnectionFactory();
@@ -64,7 +70,7 @@ public final class CpuPerCall {
     Payload payload = Payload.ofSize(16);
     byte[] body = Peers.requestBody(JsonMapper.builder().build(), payload);
     int workers = Runtime.getRuntime().availableProcessors();
-    System.out.printf(Locale.ROOT, "# CPU per pipelined call, %d in flight, 16 B, %d calls per pass; load %.2f; broker CPU %s%n",
+    out.printf(Locale.ROOT, "# CPU per pipelined call, %d in flight, 16 B, %d calls per pass; load %.2f; broker CPU %s%n",
         IN_FLIGHT, calls, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
         brokerTicks() < 0 ? "not found (remote broker?)" : "from /proc");
     try (Connection servers = factory.newConnection("bench cpu servers");
@@ -83,11 +89,11 @@ public final class CpuPerCall {
       EchoService proxy = rpcClient.proxy(EchoService.class, rpcQueue);
       try {
         for (int repetition = 0; repetition < 3; repetition++) {
-          measure("raw", () -> plain.send(body), calls);
-          measure("raw + rabbit-rpc properties", () -> withProperties.send(body), calls);
-          measure("raw + properties -> rabbit-rpc server (" + workers + " x 1)", () -> toServer.send(body), calls);
-          measure("raw + properties -> rabbit-rpc server (1 x " + workers + ")", () -> toOneWorker.send(body), calls);
-          measure("rabbit-rpc async -> rabbit-rpc server", () -> proxy.echoAsync(payload), calls);
+          measure("raw", () -> plain.send(body), calls, out);
+          measure("raw + rabbit-rpc properties", () -> withProperties.send(body), calls, out);
+          measure("raw + properties -> rabbit-rpc server (" + workers + " x 1)", () -> toServer.send(body), calls, out);
+          measure("raw + properties -> rabbit-rpc server (1 x " + workers + ")", () -> toOneWorker.send(body), calls, out);
+          measure("rabbit-rpc async -> rabbit-rpc server", () -> proxy.echoAsync(payload), calls, out);
         }
       } finally {
         deleteQueues(servers, rpcQueue, rpcOneWorkerQueue);
@@ -96,12 +102,12 @@ public final class CpuPerCall {
   }
 
   /** The raw client and echo, adding rabbit-rpc's request properties one at a time, then all. */
-  private static void measureProperties(String uri, int calls) throws Exception {
+  private static void measureProperties(String uri, int calls, PrintStream out) throws Exception {
     ConnectionFactory factory = new ConnectionFactory();
     factory.setUri(uri);
     String queue = "rabbit-rpc-bench.cpu-properties-" + UUID.randomUUID().toString().substring(0, 8);
     byte[] body = Peers.requestBody(JsonMapper.builder().build(), Payload.ofSize(16));
-    System.out.printf(Locale.ROOT, "# broker CPU per pipelined call by request property, %d in flight, 16 B, %d calls per pass; load %.2f%n",
+    out.printf(Locale.ROOT, "# broker CPU per pipelined call by request property, %d in flight, 16 B, %d calls per pass; load %.2f%n",
         IN_FLIGHT, calls, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     try (Connection servers = factory.newConnection("bench cpu servers");
         Connection clients = factory.newConnection("bench cpu clients");
@@ -109,13 +115,13 @@ public final class CpuPerCall {
       for (int repetition = 0; repetition < 2; repetition++) {
         for (RawClient.Property property : RawClient.Property.values()) {
           try (RawClient client = new RawClient(clients, rawServer.queue(), java.util.EnumSet.of(property))) {
-            measure("only " + property, () -> client.send(body), calls);
+            measure("only " + property, () -> client.send(body), calls, out);
           }
         }
         try (RawClient none = new RawClient(clients, rawServer.queue());
             RawClient all = new RawClient(clients, rawServer.queue(), true)) {
-          measure("none", () -> none.send(body), calls);
-          measure("all", () -> all.send(body), calls);
+          measure("none", () -> none.send(body), calls, out);
+          measure("all", () -> all.send(body), calls, out);
         }
       }
     }
@@ -129,7 +135,7 @@ public final class CpuPerCall {
     }
   }
 
-  private static void measure(String name, Starter starter, int calls) throws Exception {
+  private static void measure(String name, Starter starter, int calls, PrintStream out) throws Exception {
     pass(starter, calls); // warm-up
     long broker0 = brokerTicks();
     long cpu0 = processCpuNanos();
@@ -138,7 +144,7 @@ public final class CpuPerCall {
     long wall = System.nanoTime() - start;
     long cpu = processCpuNanos() - cpu0;
     long broker = brokerTicks() - broker0;
-    System.out.printf(Locale.ROOT, "| %-48s | %7.0f calls/s | JVM %6.1f µs/call | broker %s |%n", name,
+    out.printf(Locale.ROOT, "| %-48s | %7.0f calls/s | JVM %6.1f µs/call | broker %s |%n", name,
         calls / (wall / 1e9), cpu / 1e3 / calls,
         broker0 < 0 ? "n/a" : String.format(Locale.ROOT, "%6.1f µs/call", broker * 1e6 / CLOCK_TICKS_PER_SECOND / calls));
   }
