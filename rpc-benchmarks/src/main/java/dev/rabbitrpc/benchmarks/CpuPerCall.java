@@ -12,10 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -40,10 +36,6 @@ public final class CpuPerCall {
   private static final long CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
 
   private CpuPerCall() {}
-
-  private interface Starter {
-    CompletableFuture<?> start() throws Exception;
-  }
 
   /** Entry point: {@code [calls per pass, default 20000] [broker URI]}. */
   public static void main(String[] args) throws Exception {
@@ -135,35 +127,18 @@ public final class CpuPerCall {
     }
   }
 
-  private static void measure(String name, Starter starter, int calls, PrintStream out) throws Exception {
-    pass(starter, calls); // warm-up
+  private static void measure(String name, Peers.AsyncCaller starter, int calls, PrintStream out) throws Exception {
+    EndToEndBenchmark.pump(starter, IN_FLIGHT, calls, null); // warm-up
     long broker0 = brokerTicks();
     long cpu0 = processCpuNanos();
     long start = System.nanoTime();
-    pass(starter, calls);
+    EndToEndBenchmark.pump(starter, IN_FLIGHT, calls, null);
     long wall = System.nanoTime() - start;
     long cpu = processCpuNanos() - cpu0;
     long broker = brokerTicks() - broker0;
     out.printf(Locale.ROOT, "| %-48s | %7.0f calls/s | JVM %6.1f µs/call | broker %s |%n", name,
         calls / (wall / 1e9), cpu / 1e3 / calls,
         broker0 < 0 ? "n/a" : String.format(Locale.ROOT, "%6.1f µs/call", broker * 1e6 / CLOCK_TICKS_PER_SECOND / calls));
-  }
-
-  private static void pass(Starter starter, int calls) throws Exception {
-    Semaphore permits = new Semaphore(IN_FLIGHT);
-    CountDownLatch done = new CountDownLatch(calls);
-    for (int i = 0; i < calls; i++) {
-      if (!permits.tryAcquire(EndToEndBenchmark.CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
-        throw new TimeoutException("no reply within " + EndToEndBenchmark.CALL_TIMEOUT_MILLIS + " ms");
-      }
-      starter.start().whenComplete((value, failure) -> {
-        permits.release();
-        done.countDown();
-      });
-    }
-    if (!done.await(5, TimeUnit.MINUTES)) {
-      throw new TimeoutException("calls did not finish");
-    }
   }
 
   private static long processCpuNanos() {

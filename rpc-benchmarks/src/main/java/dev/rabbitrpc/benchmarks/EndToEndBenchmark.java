@@ -427,7 +427,7 @@ public final class EndToEndBenchmark {
   }
 
   /** Runs {@code calls} calls with at most {@code inFlight} outstanding. */
-  private static void pump(AsyncCaller caller, int inFlight, int calls, long[] latencies) throws Exception {
+  static void pump(AsyncCaller caller, int inFlight, int calls, long[] latencies) throws Exception {
     Semaphore permits = new Semaphore(inFlight);
     CountDownLatch done = new CountDownLatch(calls);
     AtomicReference<Throwable> failure = new AtomicReference<>();
