@@ -247,13 +247,7 @@ public final class RpcServer implements AutoCloseable {
     }
 
     synchronized void closeChannel() {
-      if (channel.isOpen()) {
-        try {
-          channel.close();
-        } catch (IOException | TimeoutException | RuntimeException e) {
-          log.debug("close of {} failed: {}", queue(), describe(e));
-        }
-      }
+      closeQuietly(channel);
     }
   }
 
@@ -310,9 +304,15 @@ public final class RpcServer implements AutoCloseable {
     for (Worker worker : started) {
       worker.closeChannel();
     }
-    if (control != null && control.isOpen()) {
+    if (control != null) {
+      closeQuietly(control);
+    }
+  }
+
+  private void closeQuietly(Channel channel) {
+    if (channel.isOpen()) {
       try {
-        control.close();
+        channel.close();
       } catch (IOException | TimeoutException | RuntimeException e) {
         log.debug("close of {} failed: {}", queue(), describe(e));
       }
