@@ -52,47 +52,61 @@ class ServerIT {
     }
   }
 
+  /** A server whose {@code fast} holds every call until {@link #letGo} opens, counting the calls running. */
+  private static final class Gate extends FailingImpl {
+    final AtomicInteger running = new AtomicInteger();
+    final AtomicInteger maxRunning = new AtomicInteger();
+    final CountDownLatch letGo = new CountDownLatch(1);
+
+    @Override public String fast(String value) {
+      maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+      try {
+        letGo.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      running.decrementAndGet();
+      return value;
+    }
+  }
+
+  /** Starts {@code count} calls of {@code fast("v0")}, {@code fast("v1")}… at once. */
+  private static List<CompletableFuture<String>> callFast(Failing failing, int count) {
+    List<CompletableFuture<String>> calls = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      int n = i;
+      calls.add(CompletableFuture.supplyAsync(() -> failing.fast("v" + n)));
+    }
+    return calls;
+  }
+
+  private static void assertEchoed(List<CompletableFuture<String>> calls) throws Exception {
+    for (int i = 0; i < calls.size(); i++) {
+      assertEquals("v" + i, calls.get(i).get(10, TimeUnit.SECONDS));
+    }
+  }
+
   @Test
   void runsAsManyCallsAtOnceAsItHasWorkers() throws Exception {
     String queue = TestBroker.uniqueQueue("workers");
-    AtomicInteger running = new AtomicInteger();
-    AtomicInteger maxRunning = new AtomicInteger();
-    CountDownLatch letGo = new CountDownLatch(1);
-    FailingImpl gate = new FailingImpl() {
-      @Override public String fast(String value) {
-        maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
-        try {
-          letGo.await(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        running.decrementAndGet();
-        return value;
-      }
-    };
+    Gate gate = new Gate();
     RpcClient client = broker.client(b -> b.workers(3));
     client.export(Failing.class, gate, queue);
     Failing failing = client.proxy(Failing.class, queue);
     try {
-      List<CompletableFuture<String>> calls = new ArrayList<>();
-      for (int i = 0; i < 6; i++) {
-        int n = i;
-        calls.add(CompletableFuture.supplyAsync(() -> failing.fast("v" + n)));
-      }
-      TestBroker.await(Duration.ofSeconds(10), "three calls to run", () -> running.get() == 3);
+      List<CompletableFuture<String>> calls = callFast(failing, 6);
+      TestBroker.await(Duration.ofSeconds(10), "three calls to run", () -> gate.running.get() == 3);
       // prefetch = workers: the other three wait in the queue, where another server could take them.
       // (Qpid counts delivered, unacknowledged messages as in the queue too: only RabbitMQ can show it.)
       if (broker.isRabbitMq()) {
         TestBroker.await(Duration.ofSeconds(10), "three requests to wait in the queue",
             () -> broker.messageCount(queue) == 3);
       }
-      letGo.countDown();
-      for (int i = 0; i < calls.size(); i++) {
-        assertEquals("v" + i, calls.get(i).get(10, TimeUnit.SECONDS));
-      }
-      assertEquals(3, maxRunning.get());
+      gate.letGo.countDown();
+      assertEchoed(calls);
+      assertEquals(3, gate.maxRunning.get());
     } finally {
-      letGo.countDown();
+      gate.letGo.countDown();
       broker.deleteQueue(queue);
     }
   }
@@ -100,41 +114,24 @@ class ServerIT {
   @Test
   void eachWorkerHoldsItsPrefetchOfRequests() throws Exception {
     String queue = TestBroker.uniqueQueue("prefetch");
-    AtomicInteger running = new AtomicInteger();
-    CountDownLatch letGo = new CountDownLatch(1);
-    FailingImpl gate = new FailingImpl() {
-      @Override public String fast(String value) {
-        running.incrementAndGet();
-        try {
-          letGo.await(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        return value;
-      }
-    };
+    Gate gate = new Gate();
     RpcClient client = broker.client(b -> b.workers(1).prefetch(3));
     client.export(Failing.class, gate, queue);
     Failing failing = client.proxy(Failing.class, queue);
     try {
-      List<CompletableFuture<String>> calls = new ArrayList<>();
-      for (int i = 0; i < 5; i++) {
-        int n = i;
-        calls.add(CompletableFuture.supplyAsync(() -> failing.fast("v" + n)));
-      }
-      TestBroker.await(Duration.ofSeconds(10), "one call to run", () -> running.get() == 1);
+      List<CompletableFuture<String>> calls = callFast(failing, 5);
+      TestBroker.await(Duration.ofSeconds(10), "one call to run", () -> gate.running.get() == 1);
       if (broker.isRabbitMq()) {
         // one running and two held by the worker; the other two wait in the queue for any server
         TestBroker.await(Duration.ofSeconds(10), "two requests to wait in the queue",
             () -> broker.messageCount(queue) == 2);
       }
-      assertEquals(1, running.get(), "one worker runs one request at a time");
-      letGo.countDown();
-      for (int i = 0; i < calls.size(); i++) {
-        assertEquals("v" + i, calls.get(i).get(10, TimeUnit.SECONDS));
-      }
+      assertEquals(1, gate.running.get(), "one worker runs one request at a time");
+      gate.letGo.countDown();
+      assertEchoed(calls);
+      assertEquals(1, gate.maxRunning.get(), "one worker runs one request at a time");
     } finally {
-      letGo.countDown();
+      gate.letGo.countDown();
       broker.deleteQueue(queue);
     }
   }
