@@ -10,13 +10,16 @@ import com.rabbitmq.client.impl.recovery.AutorecoveringConnection;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +40,8 @@ final class AmqpTransport {
   private final String connectionName;
   private final ReplyRouter router;
   private final AtomicReferenceArray<CallChannel> callChannels;
+  /** One lock per call channel slot: opening one channel never holds up a call on another. */
+  private final Object[] channelLocks;
   /**
    * Runs the connection's consumers: reply consumers and the servers' handlers, which run on the
    * thread that delivers their request. It grows a thread per channel with work, so a handler that
@@ -47,26 +52,53 @@ final class AmqpTransport {
   private volatile Connection connection;
   private volatile boolean rabbitMq;
   private volatile boolean closed;
-  /** Why the broker blocks publishing (a resource alarm), or null. */
+  /** Why the broker blocks publishing (a resource alarm) on the current connection, or null. */
   private volatile String blockedReason;
-  /** How long a failed background attempt answers the first call instead of a new attempt. */
-  private static final long FRESH_FAILURE_NANOS = TimeUnit.SECONDS.toNanos(1);
-  /** A background connection attempt is running ({@link #connectInBackground()}). */
-  private volatile boolean connecting;
-  /** How the last background attempt failed, and when; guarded by this. */
-  private RpcException backgroundFailure;
-  private long backgroundFailureNanos;
+  /** How long a failed attempt that no caller has seen yet answers a new call instead of a new attempt. */
+  static final long FRESH_FAILURE_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** Guards {@link #attempt}; never held while connecting or doing any other I/O. */
+  private final Object attemptLock = new Object();
+  /** The one connection attempt in progress, or the last one, failed; guarded by {@link #attemptLock}. */
+  private Attempt attempt;
+  /** Callers waiting for an attempt right now, for tests. */
+  private final AtomicInteger waiting = new AtomicInteger();
   /** Between losing the connection and amqp-client's recovery of it (channels and consumers). */
   private volatile boolean recovering;
+  private volatile long recoveringSinceNanos;
+  /**
+   * How long recovery may last before this transport concludes that amqp-client gave up on it (it
+   * stops for good on an interrupt or an {@code IllegalStateException}, and says nothing): then
+   * the connection is dropped and the next call connects afresh. A recovery that is merely slow
+   * (the broker is down) loses nothing by this: calls fail fast meanwhile either way.
+   */
+  private final long recoveryBudgetNanos;
+  /** How long {@link #openChannel()} and {@link #isRabbitMq()} wait for a connection (exports). */
+  private final long connectWaitNanos;
+  private final Deadline.Ticker ticker;
 
   AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
-      ReplyRouter router) {
+      ReplyRouter router, Duration connectWait) {
+    this(factory, addresses, connectionName, channels, router, connectWait, Deadline.SYSTEM_TICKER);
+  }
+
+  AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
+      ReplyRouter router, Duration connectWait, Deadline.Ticker ticker) {
     this.factory = factory;
     this.addresses = addresses;
     this.brokerDescription = addresses.isEmpty() ? describe(factory) : describe(factory, addresses);
     this.connectionName = connectionName;
     this.router = router;
     this.callChannels = new AtomicReferenceArray<>(channels);
+    this.channelLocks = new Object[channels];
+    for (int i = 0; i < channels; i++) {
+      channelLocks[i] = new Object();
+    }
+    this.connectWaitNanos = connectWait.toNanos();
+    this.ticker = ticker;
+    long attemptNanos = TimeUnit.MILLISECONDS.toNanos(
+        Math.max(0, factory.getConnectionTimeout()) + Math.max(0, factory.getHandshakeTimeout())
+            + Math.max(0, factory.getNetworkRecoveryInterval()));
+    this.recoveryBudgetNanos = Math.max(TimeUnit.SECONDS.toNanos(60), 2 * attemptNanos);
   }
 
   static String describe(ConnectionFactory factory) {
@@ -95,118 +127,228 @@ final class AmqpTransport {
       throw new RpcException(Code.UNAVAILABLE, "the broker " + brokerDescription + " blocks publishing: " + reason);
     }
     if (recovering) {
+      Connection current = connection;
+      if (current != null && ticker.nanoTime() - recoveringSinceNanos > recoveryBudgetNanos && !current.isOpen()) {
+        abandon(current);
+        throw new RpcException(Code.UNAVAILABLE, "the recovery of the connection to " + brokerDescription
+            + " did not finish in " + TimeUnit.NANOSECONDS.toSeconds(recoveryBudgetNanos)
+            + " s; the next call connects afresh");
+      }
       // Until recovery has re-registered the reply consumers, a request with reply_to
       // amq.rabbitmq.reply-to would make RabbitMQ close the channel (406 "fast reply consumer does not exist").
       throw new RpcException(Code.UNAVAILABLE, "the connection to " + brokerDescription + " is being recovered");
     }
   }
 
+  /** Whether a connection is open or being recovered; a call then needs no connection attempt. */
+  boolean isConnected() {
+    return connection != null;
+  }
+
   /**
-   * Starts connecting, and opening the first call channel, on a thread of its own, unless connected
-   * or connecting already: a new proxy's first call then finds them ready, while its own thread
-   * prepares the call (codec, first encoding) meanwhile. A call that comes while this runs waits
-   * for it and shares its outcome. A failure is reported to the first call that waited for it or
-   * comes within a second after it; later calls try again.
+   * Starts connecting on a thread of its own, unless connected or connecting already: a new proxy's
+   * first call then finds the connection and its call channels ready, while its own thread
+   * prepares the call meanwhile. Calls that come while it runs wait for it (see {@link #attempt()}).
    */
   void connectInBackground() {
-    if (connection != null || closed || connecting) {
+    if (connection == null && !closed) {
+      attempt();
+    }
+  }
+
+  /**
+   * The connection attempt that a caller without a connection waits for: the one running, or a
+   * new one. A failed attempt that no caller has waited for yet is still the answer during
+   * {@link #FRESH_FAILURE_NANOS} after it failed, so that a call right after the background
+   * attempt of {@code proxy()} failed learns why, rather than trying again at once; after that, or
+   * once a caller has seen the failure, the next caller starts a new attempt. The attempt itself
+   * runs on a thread of its own, never under a lock, so each caller waits at most its own deadline.
+   */
+  CompletableFuture<Connection> attempt() {
+    Attempt started;
+    synchronized (attemptLock) {
+      if (closed) {
+        return CompletableFuture.failedFuture(new RpcException(Code.CANCELLED, "the client is closed"));
+      }
+      Connection current = connection;
+      if (current != null) {
+        return CompletableFuture.completedFuture(current);
+      }
+      Attempt last = attempt;
+      if (last != null && (!last.isDone() || last.isUnseenFreshFailure(ticker.nanoTime()))) {
+        return last;
+      }
+      started = new Attempt();
+      attempt = started;
+    }
+    Threads.daemon("rabbit-rpc-connect").newThread(() -> run(started)).start();
+    return started;
+  }
+
+  /** One connection attempt: the connection, then its call channels, so that the first call finds them. */
+  private void run(Attempt attempt) {
+    Connection opened;
+    try {
+      opened = open();
+    } catch (IOException | TimeoutException | RuntimeException e) {
+      attempt.failedAtNanos = ticker.nanoTime();
+      attempt.completeExceptionally(new RpcException(Code.UNAVAILABLE, "cannot connect to " + brokerDescription
+          + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e));
       return;
     }
-    synchronized (this) {
-      if (connection != null || closed || connecting) {
+    synchronized (attemptLock) {
+      if (closed) {
+        closeQuietly(opened);
+        attempt.completeExceptionally(new RpcException(Code.CANCELLED, "the client is closed"));
         return;
       }
-      connecting = true;
+      connection = opened;
     }
-    Thread thread = Threads.daemon("rabbit-rpc-connect").newThread(() -> {
-      try {
-        connect(true);
-        callChannel(0);
-      } catch (RuntimeException e) {
-        // reported to a call that waited for this attempt (see connect), else only logged
-        log.debug("background connection to {} failed: {}", brokerDescription, e.getMessage());
-      } finally {
-        connecting = false;
+    try {
+      for (int i = 0; i < callChannels.length(); i++) {
+        callChannel(i, opened);
+      }
+    } catch (RuntimeException e) {
+      // the connection is fine; a call retries the channel and reports its failure
+      log.debug("opening the call channels on {} failed: {}", brokerDescription, e.getMessage());
+    }
+    attempt.complete(opened);
+  }
+
+  /** Opens a connection and registers what the transport must hear of it. */
+  private Connection open() throws IOException, TimeoutException {
+    synchronized (attemptLock) {
+      if (consumerThreads == null) {
+        consumerThreads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), consumerThreadFactory(factory));
+      }
+    }
+    Connection opened = addresses.isEmpty()
+        ? factory.newConnection(consumerThreads, connectionName)
+        : factory.newConnection(consumerThreads, addresses, connectionName);
+    Object product = opened.getServerProperties() == null ? null : opened.getServerProperties().get("product");
+    rabbitMq = product != null && product.toString().contains("RabbitMQ");
+    // A new connection starts with a clean slate: no alarm, no recovery, whatever the last one left.
+    blockedReason = null;
+    recovering = false;
+    if (opened instanceof AutorecoveringConnection) {
+      // Recovery redeclares a server-named reply queue (brokers without direct reply-to) under a new name.
+      ((AutorecoveringConnection) opened).addQueueRecoveryListener(this::replyQueueRenamed);
+    }
+    opened.addShutdownListener(cause -> {
+      if (!cause.isInitiatedByApplication()) {
+        lost(opened);
+        router.failAll(call -> true, call -> new RpcException(Code.UNAVAILABLE,
+            call.method.key + ": connection to " + brokerDescription + " lost: " + cause.getMessage()));
       }
     });
-    thread.start();
+    if (opened instanceof Recoverable) {
+      ((Recoverable) opened).addRecoveryListener(new RecoveryListener() {
+        @Override
+        public void handleRecoveryStarted(Recoverable recoverable) {
+          startRecovering();
+        }
+
+        @Override
+        public void handleRecovery(Recoverable recoverable) {
+          recovering = false; // called after channels and consumers are recovered
+        }
+      });
+    }
+    opened.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
+    return opened;
   }
 
-  /** The open connection, connecting first if needed. */
-  Connection connection() {
-    return connect(false);
-  }
-
-  /** @param background the attempt of {@link #connectInBackground()}, whose failure waiting calls share */
-  private Connection connect(boolean background) {
+  /**
+   * Waits for the connection until {@code deadline}: at once if connected, else for the attempt
+   * in progress (or a new one).
+   *
+   * @throws RpcException {@code DEADLINE_EXCEEDED} if the deadline passes first (the attempt goes
+   *     on for later calls), {@code UNAVAILABLE} if the attempt failed, {@code CANCELLED} if the
+   *     client is closed or the thread interrupted
+   */
+  Connection connection(Deadline deadline) {
     Connection current = connection;
     if (current != null) {
       return current;
     }
-    long waitingSince = System.nanoTime();
-    synchronized (this) {
-      if (closed) {
-        throw new RpcException(Code.CANCELLED, "the client is closed");
+    CompletableFuture<Connection> pending = attempt();
+    waiting.incrementAndGet();
+    try {
+      return pending.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (pending instanceof Attempt) {
+        ((Attempt) pending).seen = true;
       }
-      RpcException waitedFor = backgroundFailure;
-      if (connection == null && waitedFor != null && !background) {
-        backgroundFailure = null; // reported once; the call after this one tries again
-        if (backgroundFailureNanos - waitingSince >= 0
-            || System.nanoTime() - backgroundFailureNanos < FRESH_FAILURE_NANOS) {
-          // This call waited for the background attempt, or comes right after it failed: one attempt, not two.
-          throw new RpcException(waitedFor.code(), waitedFor.getMessage(), waitedFor);
-        }
-      }
-      if (connection == null) {
-        try {
-          if (consumerThreads == null) {
-            consumerThreads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), consumerThreadFactory(factory));
-          }
-          Connection opened = addresses.isEmpty()
-              ? factory.newConnection(consumerThreads, connectionName)
-              : factory.newConnection(consumerThreads, addresses, connectionName);
-          Object product = opened.getServerProperties().get("product");
-          rabbitMq = product != null && product.toString().contains("RabbitMQ");
-          if (opened instanceof AutorecoveringConnection) {
-            // Recovery redeclares a server-named reply queue (brokers without direct reply-to) under a new name.
-            ((AutorecoveringConnection) opened).addQueueRecoveryListener(this::replyQueueRenamed);
-          }
-          opened.addShutdownListener(cause -> {
-            if (!cause.isInitiatedByApplication()) {
-              lost(opened);
-              router.failAll(call -> true, call -> new RpcException(Code.UNAVAILABLE,
-                  call.method.key + ": connection to " + brokerDescription + " lost: " + cause.getMessage()));
-            }
-          });
-          if (opened instanceof Recoverable) {
-            ((Recoverable) opened).addRecoveryListener(new RecoveryListener() {
-              @Override
-              public void handleRecoveryStarted(Recoverable recoverable) {
-                recovering = true;
-              }
-
-              @Override
-              public void handleRecovery(Recoverable recoverable) {
-                recovering = false; // called after channels and consumers are recovered
-              }
-            });
-          }
-          opened.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
-          connection = opened;
-        } catch (IOException | TimeoutException | RuntimeException e) {
-          RpcException failure = new RpcException(Code.UNAVAILABLE, "cannot connect to " + brokerDescription + ": "
-              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
-          if (background) {
-            // recorded before the lock is released, so every call waiting for this attempt sees it
-            backgroundFailure = failure;
-            backgroundFailureNanos = System.nanoTime();
-          }
-          throw failure;
-        }
-      }
-      return connection;
+      RpcException failure = (RpcException) e.getCause();
+      throw new RpcException(failure.code(), failure.getMessage(), failure);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new RpcException(Code.DEADLINE_EXCEEDED,
+          "the deadline passed while connecting to " + brokerDescription + " (still trying)");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RpcException(Code.CANCELLED, "interrupted while connecting to " + brokerDescription, e);
+    } finally {
+      waiting.decrementAndGet();
     }
+  }
+
+  /**
+   * The connection, for a caller that must not block (an async call): completes on the connecting
+   * thread, with the attempt's failure if it fails.
+   */
+  CompletableFuture<Connection> connectAsync() {
+    CompletableFuture<Connection> pending = attempt();
+    if (pending instanceof Attempt) {
+      pending.whenComplete((connection, failure) -> {
+        if (failure != null) {
+          ((Attempt) pending).seen = true;
+        }
+      });
+    }
+    return pending;
+  }
+
+  /** Callers waiting for a connection attempt now. */
+  int waitingForConnection() {
+    return waiting.get();
+  }
+
+  /** A connection attempt; a failure that no caller has seen is reported to the next one. */
+  private static final class Attempt extends CompletableFuture<Connection> {
+    volatile long failedAtNanos;
+    volatile boolean seen;
+
+    boolean isUnseenFreshFailure(long nowNanos) {
+      return isCompletedExceptionally() && !seen && nowNanos - failedAtNanos < FRESH_FAILURE_NANOS;
+    }
+  }
+
+  private void startRecovering() {
+    recoveringSinceNanos = ticker.nanoTime();
+    recovering = true;
+    blockedReason = null; // the alarm was the lost connection's; a recovered one is told afresh
+  }
+
+  /**
+   * amqp-client seems to have given up recovering {@code lost}: drop it (abort stops its recovery
+   * if it is still trying), so that the next call connects afresh.
+   */
+  private void abandon(Connection lost) {
+    synchronized (attemptLock) {
+      if (connection != lost) {
+        return;
+      }
+      connection = null;
+      for (int i = 0; i < callChannels.length(); i++) {
+        callChannels.set(i, null);
+      }
+      recovering = false;
+      blockedReason = null;
+    }
+    log.warn("the recovery of the connection to {} did not finish in {} s; connecting afresh", brokerDescription,
+        TimeUnit.NANOSECONDS.toSeconds(recoveryBudgetNanos));
+    lost.abort(1_000);
   }
 
   /**
@@ -215,11 +357,12 @@ final class AmqpTransport {
    */
   private void lost(Connection lostConnection) {
     if (lostConnection instanceof Recoverable) {
-      recovering = true;
+      startRecovering();
     } else {
-      synchronized (this) {
+      synchronized (attemptLock) {
         if (connection == lostConnection) {
           connection = null;
+          blockedReason = null;
           for (int i = 0; i < callChannels.length(); i++) {
             callChannels.set(i, null);
           }
@@ -248,57 +391,90 @@ final class AmqpTransport {
     return jdkDefault ? Threads.daemon("rabbit-rpc-consumer") : configured;
   }
 
-  /** Whether the broker is RabbitMQ, which reads {@code expiration} as a TTL and has direct reply-to. */
+  /**
+   * Whether the broker is RabbitMQ, which reads {@code expiration} as a TTL and has direct
+   * reply-to; connects first if needed, waiting at most the client's default timeout.
+   */
   boolean isRabbitMq() {
-    connection();
+    connection(Deadline.after(connectWaitNanos, TimeUnit.NANOSECONDS, ticker));
     return rabbitMq;
   }
 
-  /** The call channel for the calling thread; threads are spread over the pool by id. */
-  CallChannel callChannel() {
-    return callChannel((int) (Thread.currentThread().getId() % callChannels.length()));
+  /** Whether the connected broker is RabbitMQ; only meaningful once connected. */
+  boolean connectedToRabbitMq() {
+    return rabbitMq;
   }
 
-  private CallChannel callChannel(int index) {
+  /** The call channel for the calling thread, connecting first within {@code deadline} if needed. */
+  CallChannel callChannel(Deadline deadline) {
+    int index = (int) (Thread.currentThread().getId() % callChannels.length());
     CallChannel channel = callChannels.get(index);
     if (channel != null && channel.isOpen()) {
       return channel;
     }
-    synchronized (this) {
-      channel = callChannels.get(index);
-      if (channel == null || !channel.isOpen() && connection().isOpen()) {
-        try {
-          channel = CallChannel.open(connection().createChannel(), router, isRabbitMq());
-        } catch (IOException e) {
-          throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "
-              + e.getMessage(), e);
-        }
-        callChannels.set(index, channel);
+    return callChannel(index, connection(deadline));
+  }
+
+  /**
+   * The call channel of a slot, opened on {@code on} if it has none or its channel closed on its
+   * own (a channel error); a replaced channel is aborted, which also stops amqp-client from
+   * recovering it with the connection. Only the slot is locked, never the transport.
+   */
+  private CallChannel callChannel(int index, Connection on) {
+    synchronized (channelLocks[index]) {
+      CallChannel channel = callChannels.get(index);
+      if (channel != null && channel.isOpen()) {
+        return channel;
       }
+      if (!on.isOpen()) {
+        throw new RpcException(Code.UNAVAILABLE, "the connection to " + brokerDescription + " is not open");
+      }
+      if (channel != null) {
+        channel.abort();
+      }
+      try {
+        Channel opened = on.createChannel();
+        if (opened == null) {
+          throw new IOException("the broker has no channel left for this connection");
+        }
+        channel = CallChannel.open(opened, router, rabbitMq);
+      } catch (IOException | RuntimeException e) {
+        throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "
+            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+      }
+      callChannels.set(index, channel);
       return channel;
     }
   }
 
+  /** A new channel, connecting first if needed, waiting at most the client's default timeout. */
   Channel openChannel() throws IOException {
-    Channel channel = connection().createChannel();
+    Channel channel = connection(Deadline.after(connectWaitNanos, TimeUnit.NANOSECONDS, ticker)).createChannel();
     if (channel == null) {
       throw new IOException("the broker has no channel left for this connection");
     }
     return channel;
   }
 
-  synchronized void close() {
-    closed = true;
-    Connection current = connection;
+  void close() {
+    Connection current;
+    synchronized (attemptLock) {
+      closed = true;
+      current = connection;
+    }
     if (current != null) {
-      try {
-        current.close(5_000);
-      } catch (IOException | RuntimeException alreadyClosed) {
-        // closing is best effort
-      }
+      closeQuietly(current);
     }
     if (consumerThreads != null) {
       consumerThreads.shutdown(); // amqp-client never shuts down an executor it was given
+    }
+  }
+
+  private static void closeQuietly(Connection connection) {
+    try {
+      connection.close(5_000);
+    } catch (IOException | RuntimeException alreadyClosed) {
+      // closing is best effort
     }
   }
 }

@@ -50,17 +50,16 @@ final class CallChannel {
     channel.basicConsume(replyTo, true, new DefaultConsumer(channel) {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-        Map<String, Object> headers = properties.getHeaders();
-        Object version = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL);
-        if (!dev.rabbitrpc.runtime.Envelope.isReadableVersion(version)) {
-          // A reply in a version this client cannot read: fail the call rather than guess (docs/PROTOCOL.md, "Versioning").
-          router.fail(properties.getCorrelationId(), new RpcException(Code.PROTOCOL, "the reply has "
-              + dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL + " " + version + "; this client speaks version "
-              + dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION));
-          return;
+        try {
+          route(router, properties, body);
+        } catch (Throwable e) { // whatever decoding the reply throws
+          if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+            throw (Error) e;
+          }
+          // Never let it escape: amqp-client would close this channel, and every call on it with it.
+          router.fail(properties.getCorrelationId(), new RpcException(Code.INTERNAL,
+              "cannot handle the reply: " + e, e));
         }
-        Object status = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS);
-        router.onReply(properties.getCorrelationId(), status == null ? null : status.toString(), body);
       }
     });
     // Cancel notices go to this exchange; declaring it here means publishing to it never fails with 404.
@@ -68,6 +67,32 @@ final class CallChannel {
     CallChannel callChannel = new CallChannel(channel, rabbitMq, replyTo);
     channel.addShutdownListener(cause -> callChannel.lost(cause, router));
     return callChannel;
+  }
+
+  private static void route(ReplyRouter router, AMQP.BasicProperties properties, byte[] body) {
+    Map<String, Object> headers = properties.getHeaders();
+    Object version = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL);
+    if (!dev.rabbitrpc.runtime.Envelope.isReadableVersion(version)) {
+      // A reply in a version this client cannot read: fail the call rather than guess (docs/PROTOCOL.md, "Versioning").
+      router.fail(properties.getCorrelationId(), new RpcException(Code.PROTOCOL, "the reply has "
+          + dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL + " " + version + "; this client speaks version "
+          + dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION));
+      return;
+    }
+    Object status = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS);
+    router.onReply(properties.getCorrelationId(), status == null ? null : status.toString(), body);
+  }
+
+  /**
+   * Drops a channel being replaced: aborting it also tells amqp-client to forget it, which would
+   * otherwise recover it, with its reply consumer, on every connection recovery.
+   */
+  void abort() {
+    try {
+      channel.abort();
+    } catch (RuntimeException | IOException alreadyClosed) {
+      // it is gone either way
+    }
   }
 
   /** A channel closed on its own (not with its connection) takes its calls' replies with it. */

@@ -6,17 +6,17 @@ package dev.rabbitrpc.runtime;
  * {@code Context} does). Set by the {@link Dispatcher} around each invocation.
  */
 final class CallContext {
-  private static final ThreadLocal<long[]> DEADLINE = new ThreadLocal<>();
+  private static final ThreadLocal<Deadline> DEADLINE = new ThreadLocal<>();
 
   private CallContext() {}
 
-  /** Runs with {@code deadlineMillis} (absolute epoch ms, 0 for none) as the thread's inherited deadline. */
-  static Object callWithDeadline(long deadlineMillis, ThrowingSupplier body) throws Exception {
-    if (deadlineMillis == 0) {
+  /** Runs with {@code deadline} (null for none) as the thread's inherited deadline. */
+  static Object callWithDeadline(Deadline deadline, ThrowingSupplier body) throws Exception {
+    if (deadline == null) {
       return body.get();
     }
-    long[] previous = DEADLINE.get();
-    DEADLINE.set(new long[] {deadlineMillis});
+    Deadline previous = DEADLINE.get();
+    DEADLINE.set(deadline);
     try {
       return body.get();
     } finally {
@@ -28,13 +28,9 @@ final class CallContext {
     }
   }
 
-  /** Nanoseconds left of the inherited deadline, or {@link Long#MAX_VALUE} outside a handler. */
-  static long remainingNanos() {
-    long[] deadline = DEADLINE.get();
-    if (deadline == null) {
-      return Long.MAX_VALUE;
-    }
-    return (deadline[0] - System.currentTimeMillis()) * 1_000_000L;
+  /** The deadline this thread inherited from the request it handles, or null outside a handler. */
+  static Deadline inherited() {
+    return DEADLINE.get();
   }
 
   interface ThrowingSupplier {

@@ -76,6 +76,11 @@ final class ConsumerProbe {
   private int consumerCount(String queue) {
     try {
       if (channel == null || !channel.isOpen()) {
+        if (channel != null) {
+          // A 404 closed it. Aborting also makes amqp-client forget it: else it would recover it with
+          // the connection, one more channel after each 404, on every recovery.
+          abort(channel);
+        }
         channel = transport.openChannel();
       }
       return channel.queueDeclarePassive(queue).getConsumerCount();
@@ -85,6 +90,14 @@ final class ConsumerProbe {
     } catch (RuntimeException e) {
       log.debug("consumer probe of {} failed: {}", queue, e.toString());
       return -1;
+    }
+  }
+
+  private static void abort(Channel closed) {
+    try {
+      closed.abort();
+    } catch (IOException | RuntimeException alreadyClosed) {
+      // gone either way
     }
   }
 

@@ -67,6 +67,8 @@ final class Dispatcher {
       return;
     }
     long deadlineMillis = deadlineOf(headers);
+    // Saturated: rpc-deadline = Long.MAX_VALUE is merely far away, never an overflow into the past.
+    Deadline deadline = deadlineMillis == 0 ? null : Deadline.fromEpochMillis(deadlineMillis);
     Envelope.Request request;
     try {
       checkHeaders(headers);
@@ -84,7 +86,7 @@ final class Dispatcher {
           + " because the method is not @Idempotent");
       return;
     }
-    if (isExpired(deadlineMillis)) {
+    if (deadline != null && deadline.isExpired()) {
       replyExpired(sink, plain, method.wireName);
       return;
     }
@@ -95,7 +97,7 @@ final class Dispatcher {
     }
     Object result;
     try {
-      result = CallContext.callWithDeadline(deadlineMillis, () -> method.method.invoke(implementation, request.args()));
+      result = CallContext.callWithDeadline(deadline, () -> method.method.invoke(implementation, request.args()));
     } catch (InvocationTargetException e) {
       replyFailure(sink, plain, method, e.getCause());
       return;
@@ -114,9 +116,9 @@ final class Dispatcher {
       return;
     }
     CompletableFuture<?> future = (CompletableFuture<?>) result;
-    if (deadlineMillis != 0) {
+    if (deadline != null) {
       // An async handler that never completes must not hold its request (unacked) forever.
-      future = future.copy().orTimeout(Math.max(1, deadlineMillis - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+      future = future.copy().orTimeout(Math.max(1, deadline.remainingMillisCeil()), TimeUnit.MILLISECONDS);
     }
     future.whenComplete((value, failure) -> {
       if (failure == null) {
@@ -180,10 +182,6 @@ final class Dispatcher {
       return;
     }
     sink.reply(Envelope.STATUS_OK, encoded);
-  }
-
-  private static boolean isExpired(long deadlineMillis) {
-    return deadlineMillis != 0 && System.currentTimeMillis() >= deadlineMillis;
   }
 
   /** Answers a request whose deadline passed without running it; counted and logged at debug. */

@@ -14,20 +14,21 @@ final class PendingCall extends CompletableFuture<Object> {
   final MethodDescriptor method;
   final CallChannel channel;
   final String queue;
-  final long timeoutNanos;
+  /** When the call ends at the latest: fixed when it was made, shared by all its attempts. */
+  final Deadline deadline;
   /** When to ask the broker whether anything consumes {@link #queue}, if no reply came by then. */
   final long probeAtNanos;
   private final ReplyRouter router;
   private volatile ScheduledFuture<?> timeoutTask;
 
-  PendingCall(String correlationId, MethodDescriptor method, CallChannel channel, String queue, long timeoutNanos,
+  PendingCall(String correlationId, MethodDescriptor method, CallChannel channel, String queue, Deadline deadline,
       ReplyRouter router) {
     this.correlationId = correlationId;
     this.method = method;
     this.channel = channel;
     this.queue = queue;
-    this.timeoutNanos = timeoutNanos;
-    this.probeAtNanos = System.nanoTime() + Math.min(ConsumerProbe.PROBE_AFTER_NANOS, timeoutNanos / 4);
+    this.deadline = deadline;
+    this.probeAtNanos = System.nanoTime() + Math.min(ConsumerProbe.PROBE_AFTER_NANOS, deadline.remainingNanos() / 4);
     this.router = router;
   }
 

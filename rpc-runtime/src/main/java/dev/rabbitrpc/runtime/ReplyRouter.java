@@ -34,6 +34,8 @@ final class ReplyRouter {
   private final ObjectMapper mapper;
   private final Executor asyncExecutor;
   private final ScheduledThreadPoolExecutor timer;
+  /** The application's executor refused a completion once; warned about once. */
+  private volatile boolean executorRejected;
 
   ReplyRouter(ObjectMapper mapper, Executor asyncExecutor) {
     this.mapper = mapper;
@@ -46,28 +48,38 @@ final class ReplyRouter {
     this.timer.setRemoveOnCancelPolicy(true);
   }
 
-  PendingCall register(MethodDescriptor method, CallChannel channel, String queue, long timeoutNanos) {
+  PendingCall register(MethodDescriptor method, CallChannel channel, String queue, Deadline deadline) {
     String id = idPrefix + Long.toString(idCounter.incrementAndGet(), 36);
-    PendingCall call = new PendingCall(id, method, channel, queue, timeoutNanos, this);
+    PendingCall call = new PendingCall(id, method, channel, queue, deadline, this);
     pending.put(id, call);
     return call;
   }
 
   /** Fails the call with {@code DEADLINE_EXCEEDED} when its deadline passes (async calls). */
   void armDeadline(PendingCall call) {
-    call.timeoutTask(timer.schedule(() -> expire(call), call.timeoutNanos, TimeUnit.NANOSECONDS));
+    call.timeoutTask(schedule(() -> expire(call), call.deadline.remainingNanos()));
   }
 
-  /** Runs {@code task} after {@code delayNanos} on the router's timer thread (e.g. a retry). */
-  void schedule(Runnable task, long delayNanos) {
-    timer.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+  /**
+   * Runs {@code task} after {@code delayNanos} on the router's timer thread (a deadline, a retry).
+   * Tasks on this thread never do I/O or run user code: completions go through {@link #complete}.
+   *
+   * @throws java.util.concurrent.RejectedExecutionException once the router is shut down
+   */
+  java.util.concurrent.ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
+    return timer.schedule(task, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
   }
 
   /** Ends a call whose deadline passed, unless a reply ended it first. */
   void expire(PendingCall call) {
     call.forget();
-    call.completeExceptionally(new RpcException(Code.DEADLINE_EXCEEDED,
-        call.method.key + ": no reply within " + TimeUnit.NANOSECONDS.toMillis(call.timeoutNanos) + " ms"));
+    // Even if a reply is being completed right now: whichever completes first wins, and the
+    // future is done when this returns for a sync call (no executor), which its caller relies on.
+    complete(call, null, deadlineExceeded(call.method, call.deadline));
+  }
+
+  static RpcException deadlineExceeded(MethodDescriptor method, Deadline deadline) {
+    return new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": no reply within " + deadline.budgetMillis() + " ms");
   }
 
   void remove(PendingCall call) {
@@ -127,18 +139,38 @@ final class ReplyRouter {
   }
 
   private void complete(PendingCall call, Object value, Throwable failure) {
-    if (call.method.async && asyncExecutor != null) {
-      asyncExecutor.execute(() -> completeNow(call, value, failure));
-    } else {
-      completeNow(call, value, failure);
-    }
+    complete(call, call.method, value, failure);
   }
 
-  private static void completeNow(PendingCall call, Object value, Throwable failure) {
+  /**
+   * The one way a call's future completes, whatever ends it (reply, failure, deadline, close): on
+   * the application's executor for async methods if it set one ({@link RpcClient.Builder#executor}),
+   * else on this thread. An executor that refuses the task (shut down, saturated) does not leave the
+   * future pending: it completes here instead.
+   */
+  void complete(java.util.concurrent.CompletableFuture<Object> future, MethodDescriptor method, Object value,
+      Throwable failure) {
+    if (method.async && asyncExecutor != null) {
+      try {
+        asyncExecutor.execute(() -> completeNow(future, value, failure));
+        return;
+      } catch (RuntimeException rejected) {
+        if (!executorRejected) {
+          executorRejected = true;
+          log.warn("the executor of RpcClient.Builder.executor refused to complete a call ({}); completing it on {}",
+              rejected.toString(), Thread.currentThread().getName());
+        }
+      }
+    }
+    completeNow(future, value, failure);
+  }
+
+  private static void completeNow(java.util.concurrent.CompletableFuture<Object> future, Object value,
+      Throwable failure) {
     if (failure == null) {
-      call.complete(value);
+      future.complete(value);
     } else {
-      call.completeExceptionally(failure);
+      future.completeExceptionally(failure);
     }
   }
 

@@ -60,6 +60,8 @@ public final class RpcClient implements AutoCloseable {
   private final ConsumerProbe probe;
   private final Map<Class<?>, ServiceDescriptor> services = new ConcurrentHashMap<>();
   private final List<RpcServer> servers = new CopyOnWriteArrayList<>();
+  /** Async calls between attempts (connecting, backing off), which the router does not hold then. */
+  private final java.util.Set<AsyncCall> waiting = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   private RpcClient(Builder builder, ConnectionFactory factory) {
@@ -72,7 +74,8 @@ public final class RpcClient implements AutoCloseable {
     this.prefetch = builder.prefetch;
     this.shutdownGrace = builder.shutdownGrace;
     this.router = new ReplyRouter(codec.mapper(), builder.executor);
-    this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router);
+    this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
+        builder.timeout);
     this.probe = new ConsumerProbe(transport, router);
   }
 
@@ -172,6 +175,11 @@ public final class RpcClient implements AutoCloseable {
     return timeout;
   }
 
+  /** For tests. */
+  AmqpTransport transport() {
+    return transport;
+  }
+
   String brokerDescription() {
     return transport.brokerDescription;
   }
@@ -187,23 +195,24 @@ public final class RpcClient implements AutoCloseable {
 
   /**
    * One remote call. Sync methods wait for the reply on the calling thread; async methods return
-   * the future at once and never throw: every failure completes the future. {@code @Idempotent}
-   * calls are retried on {@code UNAVAILABLE} with backoff, within the same deadline.
+   * the future at once and never throw, never block on connecting: every failure completes the
+   * future. {@code @Idempotent} calls are retried on {@code UNAVAILABLE} with backoff, within the
+   * same deadline.
    */
   Object call(ServiceDescriptor service, MethodDescriptor method, Object[] args) throws Throwable {
-    // A call made inside a handler inherits what is left of the handler's caller's deadline.
-    long timeoutNanos = Math.min(method.timeoutNanos, CallContext.remainingNanos());
-    long deadlineNanos = System.nanoTime() + timeoutNanos;
+    // One deadline per call, fixed now; a call made inside a handler inherits what is left of its caller's.
+    Deadline deadline = Deadline.after(method.timeoutNanos, TimeUnit.NANOSECONDS).minimum(CallContext.inherited());
     if (method.async) {
-      return method.idempotent
-          ? new RetryingCall(service, method, args, deadlineNanos).start()
-          : sendOrFail(service, method, args, deadlineNanos);
+      if (!method.idempotent && transport.isConnected()) {
+        return sendOrFail(service, method, args, deadline); // the common case: the future is the call itself
+      }
+      return new AsyncCall(service, method, args, deadline).start();
     }
     for (int attempt = 0; ; attempt++) {
       try {
-        return await(send(service, method, args, deadlineNanos), deadlineNanos);
+        return await(send(service, method, args, deadline), deadline);
       } catch (RpcException e) {
-        long backoff = retryBackoffNanos(method, e, attempt, deadlineNanos);
+        long backoff = retryBackoffNanos(method, e, attempt, deadline);
         if (backoff < 0) {
           throw e;
         }
@@ -221,7 +230,7 @@ public final class RpcClient implements AutoCloseable {
    * How long to wait before retrying a failed attempt, or -1 if it must not be retried: only
    * {@code @Idempotent} methods, only {@code UNAVAILABLE}, only while the deadline leaves room.
    */
-  private static long retryBackoffNanos(MethodDescriptor method, Throwable failure, int attempt, long deadlineNanos) {
+  private static long retryBackoffNanos(MethodDescriptor method, Throwable failure, int attempt, Deadline deadline) {
     if (!method.idempotent || !(failure instanceof RpcException)
         || ((RpcException) failure).code() != Code.UNAVAILABLE) {
       return -1;
@@ -229,13 +238,13 @@ public final class RpcClient implements AutoCloseable {
     long base = TimeUnit.MILLISECONDS.toNanos(50) << Math.min(attempt, 5); // 50 ms .. 1.6 s
     long backoff = Math.min(base, TimeUnit.SECONDS.toNanos(1));
     backoff = backoff / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
-    return System.nanoTime() + backoff < deadlineNanos ? backoff : -1;
+    return backoff < deadline.remainingNanos() ? backoff : -1;
   }
 
   private CompletableFuture<Object> sendOrFail(ServiceDescriptor service, MethodDescriptor method, Object[] args,
-      long deadlineNanos) {
+      Deadline deadline) {
     try {
-      PendingCall call = send(service, method, args, deadlineNanos);
+      PendingCall call = send(service, method, args, deadline);
       router.armDeadline(call);
       return call;
     } catch (RpcException e) {
@@ -243,13 +252,18 @@ public final class RpcClient implements AutoCloseable {
     }
   }
 
-  /** Encodes, registers and publishes one attempt; the returned call is pending until its reply. */
-  private PendingCall send(ServiceDescriptor service, MethodDescriptor method, Object[] args, long deadlineNanos) {
+  /** The largest {@code expiration} RabbitMQ accepts; a larger one closes the channel. */
+  static final long MAX_EXPIRATION_MILLIS = 4_294_967_295L;
+
+  /**
+   * Encodes, connects if needed (within the deadline), registers and publishes one attempt; the
+   * returned call is pending until its reply. Nothing is left registered when this throws.
+   */
+  private PendingCall send(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline) {
     if (closed) {
       throw new RpcException(Code.CANCELLED, method.key + ": the client is closed");
     }
-    long timeoutNanos = deadlineNanos - System.nanoTime();
-    if (timeoutNanos <= 0) {
+    if (deadline.isExpired()) {
       throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed before the call was sent");
     }
     if (router.pendingCount() >= maxInFlight) {
@@ -263,24 +277,34 @@ public final class RpcClient implements AutoCloseable {
       throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
           + " bytes, more than the limit of " + maxMessageSize + " (RpcClient.Builder.maxMessageSize)");
     }
-    CallChannel channel = transport.callChannel();
-    long timeoutMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
-    PendingCall call = router.register(method, channel, service.queue, timeoutNanos);
-    probe.ensureStarted();
-    AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
-        .contentType(method.plainText ? null : Envelope.CONTENT_TYPE) // no content type is what makes a request plain
-        .correlationId(call.correlationId)
-        .replyTo(channel.replyTo)
-        .headers(Map.of(
-            Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION,
-            Envelope.HEADER_DEADLINE, System.currentTimeMillis() + timeoutMillis))
-        // RabbitMQ drops a request still queued at its deadline; the server checks the header too.
-        .expiration(transport.isRabbitMq() ? Long.toString(timeoutMillis) : null)
-        .build();
+    CallChannel channel;
     try {
       transport.checkNotBlocked();
+      channel = transport.callChannel(deadline); // connects first if needed, never past the deadline
+    } catch (RpcException e) {
+      throw new RpcException(e.code(), method.key + ": " + e.getMessage(), e.getCause());
+    }
+    PendingCall call = router.register(method, channel, service.queue, deadline);
+    try {
+      long remainingMillis = deadline.remainingMillisCeil();
+      if (remainingMillis <= 0) {
+        throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed while connecting");
+      }
+      probe.ensureStarted();
+      AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
+          .contentType(method.plainText ? null : Envelope.CONTENT_TYPE) // no content type is what makes a request plain
+          .correlationId(call.correlationId)
+          .replyTo(channel.replyTo)
+          .headers(Map.of(
+              Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION,
+              Envelope.HEADER_DEADLINE, deadline.toEpochMillis()))
+          // RabbitMQ drops a request still queued at its deadline; the server checks the header too.
+          .expiration(transport.connectedToRabbitMq()
+              ? Long.toString(Math.min(remainingMillis, MAX_EXPIRATION_MILLIS)) : null)
+          .build();
+      transport.checkNotBlocked();
       channel.publish(service.queue, properties, body);
-    } catch (IOException | ShutdownSignalException | RpcException e) {
+    } catch (IOException | RuntimeException e) {
       call.forget();
       if (e instanceof RpcException) {
         throw (RpcException) e;
@@ -292,9 +316,9 @@ public final class RpcClient implements AutoCloseable {
   }
 
   /** Waits for a sync call's outcome until its deadline. */
-  private Object await(PendingCall call, long deadlineNanos) throws Throwable {
+  private Object await(PendingCall call, Deadline deadline) throws Throwable {
     try {
-      return call.get(deadlineNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+      return call.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
       throw e.getCause();
     } catch (TimeoutException e) {
@@ -313,31 +337,59 @@ public final class RpcClient implements AutoCloseable {
       return call.getNow(null);
     } catch (CompletionException e) {
       throw e.getCause();
+    } catch (java.util.concurrent.CancellationException e) {
+      throw new RpcException(Code.CANCELLED, call.method.key + ": cancelled", e);
     }
   }
 
   /**
-   * The future of an async {@code @Idempotent} call: each attempt is a {@link PendingCall}; an
-   * attempt failing with {@code UNAVAILABLE} is retried after a backoff while the deadline allows.
-   * Cancelling it cancels the attempt in flight.
+   * The future of an async call that is more than one {@link PendingCall}: one that must wait for
+   * the connection first (without blocking its caller), or an {@code @Idempotent} one, whose attempt
+   * failing with {@code UNAVAILABLE} is retried after a backoff while the deadline allows. One timer
+   * ends it at its deadline, whatever it is doing then (connecting, backing off, waiting for a
+   * reply); cancelling it cancels the attempt in flight; closing the client fails it.
    */
-  private final class RetryingCall extends CompletableFuture<Object> {
+  private final class AsyncCall extends CompletableFuture<Object> {
     private final ServiceDescriptor service;
     private final MethodDescriptor method;
     private final Object[] args;
-    private final long deadlineNanos;
+    private final Deadline deadline;
     private volatile PendingCall attempt;
     private int attempts;
+    private volatile java.util.concurrent.ScheduledFuture<?> timer;
 
-    RetryingCall(ServiceDescriptor service, MethodDescriptor method, Object[] args, long deadlineNanos) {
+    AsyncCall(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline) {
       this.service = service;
       this.method = method;
       this.args = args;
-      this.deadlineNanos = deadlineNanos;
+      this.deadline = deadline;
     }
 
-    RetryingCall start() {
-      attemptNow();
+    AsyncCall start() {
+      waiting.add(this);
+      whenComplete((value, failure) -> ended());
+      if (closed) { // close() may have run before this call was in the set
+        end(null, new RpcException(Code.CANCELLED, method.key + ": the client is closed"));
+        return this;
+      }
+      try {
+        timer = router.schedule(this::expire, deadline.remainingNanos());
+      } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
+        end(null, new RpcException(Code.CANCELLED, method.key + ": the client is closed"));
+        return this;
+      }
+      if (transport.isConnected()) {
+        attemptNow();
+      } else {
+        // Waits for the connection on the connecting thread, not the caller's.
+        transport.connectAsync().whenComplete((connection, failure) -> {
+          if (failure == null) {
+            attemptNow();
+          } else {
+            failed(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
+          }
+        });
+      }
       return this;
     }
 
@@ -347,35 +399,58 @@ public final class RpcClient implements AutoCloseable {
       }
       PendingCall current;
       try {
-        current = send(service, method, args, deadlineNanos);
+        current = send(service, method, args, deadline);
       } catch (RpcException e) {
         failed(e);
         return;
       }
       attempt = current;
-      router.armDeadline(current);
       current.whenComplete((value, failure) -> {
+        // On the thread that completed the attempt, the executor's already if one is set: no second hop.
         if (failure == null) {
           complete(value);
         } else {
           failed(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
         }
       });
-      if (isCancelled()) {
+      if (isDone()) { // cancelled or expired while sending
         current.cancel(false);
       }
     }
 
     private void failed(Throwable failure) {
-      long backoff = retryBackoffNanos(method, failure, attempts++, deadlineNanos);
+      long backoff = retryBackoffNanos(method, failure, attempts++, deadline);
       if (backoff < 0 || isDone()) {
-        completeExceptionally(failure);
-      } else {
-        try {
-          router.schedule(this::attemptNow, backoff);
-        } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
-          completeExceptionally(new RpcException(Code.CANCELLED, method.key + ": the client was closed"));
-        }
+        end(null, failure);
+        return;
+      }
+      try {
+        router.schedule(this::attemptNow, backoff);
+      } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
+        end(null, new RpcException(Code.CANCELLED, method.key + ": the client was closed"));
+      }
+    }
+
+    /** The deadline: ends the attempt in flight, or the call itself if it has none now. */
+    private void expire() {
+      PendingCall current = attempt;
+      if (current != null && !current.isDone()) {
+        router.expire(current); // completes this call through the attempt's whenComplete
+      }
+      end(null, ReplyRouter.deadlineExceeded(method, deadline));
+    }
+
+    void end(Object value, Throwable failure) {
+      if (!isDone()) {
+        router.complete(this, method, value, failure);
+      }
+    }
+
+    private void ended() {
+      waiting.remove(this);
+      java.util.concurrent.ScheduledFuture<?> task = timer;
+      if (task != null) {
+        task.cancel(false);
       }
     }
 
@@ -405,14 +480,38 @@ public final class RpcClient implements AutoCloseable {
       return;
     }
     closed = true;
-    // Callers learn at once; servers may then take up to their grace period to drain.
-    router.failAll(call -> true, call -> new RpcException(Code.CANCELLED, call.method.key + ": the client was closed"));
-    for (RpcServer server : servers) {
-      server.close();
+    // Each step runs whatever the one before threw: a close that stops half-way would leak the connection.
+    try {
+      // Callers learn at once; servers may then take up to their grace period to drain.
+      router.failAll(call -> true, call -> new RpcException(Code.CANCELLED, call.method.key + ": the client was closed"));
+      for (AsyncCall call : waiting) { // connecting or backing off: not in the router now
+        call.end(null, new RpcException(Code.CANCELLED, call.method.key + ": the client was closed"));
+      }
+    } finally {
+      try {
+        closeServers();
+      } finally {
+        try {
+          probe.shutdown();
+        } finally {
+          try {
+            transport.close();
+          } finally {
+            router.shutdown();
+          }
+        }
+      }
     }
-    probe.shutdown();
-    transport.close();
-    router.shutdown();
+  }
+
+  private void closeServers() {
+    for (RpcServer server : servers) {
+      try {
+        server.close();
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(RpcClient.class).warn("closing {} failed", server, e);
+      }
+    }
   }
 
   @Override

@@ -23,8 +23,14 @@ import dev.rabbitrpc.api.RpcException.Code;
 import dev.rabbitrpc.runtime.TestServices.Types;
 import java.io.IOException;
 import java.util.Map;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,23 +71,26 @@ class BackgroundConnectTest {
   @Test
   void aCallWaitingForTheBackgroundAttemptGetsItsFailureThenTheNextCallTriesAgain() throws Exception {
     ConnectionFactory factory = factory();
-    Thread caller = Thread.currentThread();
+    CountDownLatch callerWaits = new CountDownLatch(1);
+    AtomicInteger attempts = new AtomicInteger();
     when(factory.newConnection(any(ExecutorService.class), anyString())).thenAnswer(invocation -> {
-      if (Thread.currentThread() != caller) {
-        // the background attempt fails only once the calling thread waits for it
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (caller.getState() != Thread.State.BLOCKED && System.nanoTime() < end) {
-          Thread.onSpinWait();
-        }
+      if (attempts.incrementAndGet() == 1) {
+        // the background attempt fails only once the call waits for it
+        assertTrue(callerWaits.await(10, TimeUnit.SECONDS), "the call never waited for the background attempt");
       }
       throw new IOException("connection refused (mocked)");
     });
 
-    try (RpcClient client = RpcClient.builder().connectionFactory(factory).build()) {
+    try (RpcClient client = RpcClient.builder().connectionFactory(factory).timeout(Duration.ofSeconds(20)).build()) {
       Types types = client.proxy(Types.class);
-      RpcException first = assertThrows(RpcException.class, () -> types.add(1, 2));
-      assertEquals(Code.UNAVAILABLE, first.code());
-      assertTrue(first.getMessage().contains("connection refused (mocked)"), first.getMessage());
+      CompletableFuture<RpcException> first = CompletableFuture.supplyAsync(
+          () -> assertThrows(RpcException.class, () -> types.add(1, 2)));
+      TestWait.until(Duration.ofSeconds(10), "the call to wait for the background attempt",
+          () -> client.transport().waitingForConnection() == 1);
+      callerWaits.countDown();
+      RpcException failure = first.get(10, TimeUnit.SECONDS);
+      assertEquals(Code.UNAVAILABLE, failure.code());
+      assertTrue(failure.getMessage().contains("connection refused (mocked)"), failure.getMessage());
       verify(factory, times(1)).newConnection(any(ExecutorService.class), anyString());
 
       RpcException second = assertThrows(RpcException.class, () -> types.add(1, 2));
@@ -89,5 +98,49 @@ class BackgroundConnectTest {
       verify(factory, times(2)).newConnection(any(ExecutorService.class), anyString());
       assertEquals(0, client.pendingCalls());
     }
+  }
+
+  @Test
+  void aCallRightAfterAnUnseenFailedAttemptGetsItsFailureInsteadOfASecondAttempt() throws Exception {
+    ConnectionFactory factory = factory();
+    when(factory.newConnection(any(ExecutorService.class), anyString()))
+        .thenThrow(new IOException("connection refused (mocked)"));
+    AtomicLong now = new AtomicLong();
+    AmqpTransport transport = transport(factory, now::get); // time stands still unless the test moves it
+
+    transport.connectInBackground();
+    awaitAttemptEnded(transport);
+    RpcException first = assertThrows(RpcException.class, () -> transport.connection(Deadline.after(5, TimeUnit.SECONDS)));
+    assertEquals(Code.UNAVAILABLE, first.code());
+    verify(factory, times(1)).newConnection(any(ExecutorService.class), anyString());
+
+    // Seen once, the failure is not the answer again: the next caller tries anew.
+    assertThrows(RpcException.class, () -> transport.connection(Deadline.after(5, TimeUnit.SECONDS)));
+    verify(factory, times(2)).newConnection(any(ExecutorService.class), anyString());
+  }
+
+  @Test
+  void aFailedAttemptNobodySawIsStaleAfterASecond() throws Exception {
+    ConnectionFactory factory = factory();
+    when(factory.newConnection(any(ExecutorService.class), anyString()))
+        .thenThrow(new IOException("connection refused (mocked)"));
+    AtomicLong now = new AtomicLong();
+    AmqpTransport transport = transport(factory, now::get);
+
+    transport.connectInBackground();
+    awaitAttemptEnded(transport);
+    now.addAndGet(AmqpTransport.FRESH_FAILURE_NANOS);
+    assertThrows(RpcException.class, () -> transport.connection(Deadline.after(5, TimeUnit.SECONDS)));
+    verify(factory, times(2)).newConnection(any(ExecutorService.class), anyString());
+  }
+
+  private static AmqpTransport transport(ConnectionFactory factory, Deadline.Ticker ticker) {
+    return new AmqpTransport(factory, List.of(), "test", 1, new ReplyRouter(Codec.json().mapper(), null),
+        Duration.ofSeconds(5), ticker);
+  }
+
+  /** Waits for the attempt in progress to end, without taking its outcome (which would count as seen). */
+  private static void awaitAttemptEnded(AmqpTransport transport) throws Exception {
+    transport.attempt().handle((connection, failure) -> null).get(10, TimeUnit.SECONDS);
   }
 }
