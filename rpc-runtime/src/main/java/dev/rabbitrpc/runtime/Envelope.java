@@ -243,6 +243,15 @@ final class Envelope {
    * the method declares in {@code throws} — an instance of that type carrying the remote message.
    */
   static Throwable decodeFailure(ObjectMapper mapper, MethodDescriptor method, String status, byte[] body) {
+    return decodeFailure(mapper, method, status, body, java.util.Set.of());
+  }
+
+  /**
+   * As {@link #decodeFailure(ObjectMapper, MethodDescriptor, String, byte[])}, where the client may
+   * also instantiate the {@code registered} exception types (RpcClient.Builder.remoteExceptions).
+   */
+  static Throwable decodeFailure(ObjectMapper mapper, MethodDescriptor method, String status, byte[] body,
+      java.util.Set<Class<? extends Throwable>> registered) {
     if (status == null) {
       return new RpcException(Code.PROTOCOL, method.key + ": the reply has no " + HEADER_STATUS + " header");
     }
@@ -283,7 +292,7 @@ final class Envelope {
     }
     RpcException failure = new RpcException(code, text, type, null);
     if (code == Code.APPLICATION_ERROR && type != null) {
-      Throwable declared = declaredException(method, type, message);
+      Throwable declared = declaredException(method, type, message, registered);
       if (declared != null) {
         try {
           declared.initCause(failure);
@@ -323,25 +332,29 @@ final class Envelope {
     }
   }
 
-  /** An instance of a type declared in the method's {@code throws}, or null. */
-  private static Throwable declaredException(MethodDescriptor method, String type, String message) {
-    Class<? extends Throwable> match = null;
-    for (Class<? extends Throwable> declared : method.declaredExceptions) {
-      if (declared.getName().equals(type)) {
-        match = declared;
-        break;
-      }
+  /**
+   * The exception to rethrow for a remote one of class {@code type}, or null to keep the
+   * {@code RpcException}. Only two kinds of class are ever instantiated, so that a server cannot make
+   * the client construct an arbitrary class of its class path: a type the method declares, and a
+   * type the application registered that extends one. A remote type that is neither but extends a
+   * declared type (loaded without initialising it) is rethrown as the most specific such declared
+   * type; {@code remoteType()} of its cause still names the remote class.
+   */
+  private static Throwable declaredException(MethodDescriptor method, String type, String message,
+      java.util.Set<Class<? extends Throwable>> registered) {
+    if (method.declaredExceptions.isEmpty()) {
+      return null;
     }
-    if (match == null && !method.declaredExceptions.isEmpty()) {
+    Class<? extends Throwable> match = named(method.declaredExceptions, type);
+    if (match == null) {
+      Class<? extends Throwable> known = named(registered, type);
+      match = known != null && declaredSupertype(method, known) != null ? known : null;
+    }
+    if (match == null) {
       try {
-        // initialize=false: a name from the wire never runs a static initializer.
+        // initialize=false: a name from the wire never runs a static initializer, and is never instantiated.
         Class<?> remote = Class.forName(type, false, method.method.getDeclaringClass().getClassLoader());
-        for (Class<? extends Throwable> declared : method.declaredExceptions) {
-          if (declared.isAssignableFrom(remote)) {
-            match = remote.asSubclass(Throwable.class);
-            break;
-          }
-        }
+        match = declaredSupertype(method, remote);
       } catch (ClassNotFoundException | LinkageError notHere) {
         return null;
       }
@@ -358,6 +371,26 @@ final class Envelope {
         return null;
       }
     }
+  }
+
+  private static Class<? extends Throwable> named(java.util.Collection<Class<? extends Throwable>> types, String name) {
+    for (Class<? extends Throwable> candidate : types) {
+      if (candidate.getName().equals(name)) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+
+  /** The most specific type the method declares that {@code type} extends, or null. */
+  private static Class<? extends Throwable> declaredSupertype(MethodDescriptor method, Class<?> type) {
+    Class<? extends Throwable> best = null;
+    for (Class<? extends Throwable> declared : method.declaredExceptions) {
+      if (declared.isAssignableFrom(type) && (best == null || best.isAssignableFrom(declared))) {
+        best = declared;
+      }
+    }
+    return best;
   }
 
   /** Whether a parse failed on a limit (nesting depth, string or number length), not on syntax. */

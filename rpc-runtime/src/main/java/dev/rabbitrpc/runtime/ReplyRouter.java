@@ -33,12 +33,19 @@ final class ReplyRouter {
   private final LongAdder droppedReplies = new LongAdder();
   private final ObjectMapper mapper;
   private final Executor asyncExecutor;
+  /** Exception types the application lets replies instantiate (RpcClient.Builder.remoteExceptions). */
+  private final java.util.Set<Class<? extends Throwable>> remoteExceptions;
   private final ScheduledThreadPoolExecutor timer;
   /** The application's executor refused a completion once; warned about once. */
   private volatile boolean executorRejected;
 
   ReplyRouter(ObjectMapper mapper, Executor asyncExecutor) {
+    this(mapper, asyncExecutor, java.util.Set.of());
+  }
+
+  ReplyRouter(ObjectMapper mapper, Executor asyncExecutor, java.util.Set<Class<? extends Throwable>> remoteExceptions) {
     this.mapper = mapper;
+    this.remoteExceptions = remoteExceptions;
     this.asyncExecutor = asyncExecutor;
     // Ids need to be unique, not secret (replies reach only the channel that sent the request), so
     // no SecureRandom: seeding one costs tens of milliseconds of a new JVM's first call.
@@ -110,7 +117,7 @@ final class ReplyRouter {
         failure = null;
       } else {
         value = null;
-        failure = Envelope.decodeFailure(mapper, call.method, status, body);
+        failure = Envelope.decodeFailure(mapper, call.method, status, body, remoteExceptions);
       }
     } catch (RuntimeException e) {
       value = null;

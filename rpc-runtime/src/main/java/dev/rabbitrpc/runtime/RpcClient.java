@@ -73,7 +73,7 @@ public final class RpcClient implements AutoCloseable {
     this.workers = builder.workers;
     this.prefetch = builder.prefetch;
     this.shutdownGrace = builder.shutdownGrace;
-    this.router = new ReplyRouter(codec.mapper(), builder.executor);
+    this.router = new ReplyRouter(codec.mapper(), builder.executor, builder.remoteExceptions);
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
         builder.timeout);
     this.probe = new ConsumerProbe(transport, router);
@@ -554,6 +554,7 @@ public final class RpcClient implements AutoCloseable {
     private List<com.rabbitmq.client.Address> addresses = List.of();
     private boolean quorumQueues;
     private String deadLetterExchange;
+    private java.util.Set<Class<? extends Throwable>> remoteExceptions = java.util.Set.of();
 
     private Builder() {}
 
@@ -703,6 +704,25 @@ public final class RpcClient implements AutoCloseable {
      */
     public Builder deadLetterExchange(String exchange) {
       this.deadLetterExchange = Objects.requireNonNull(exchange, "exchange");
+      return this;
+    }
+
+    /**
+     * Exception classes that replies may make this client instantiate, beyond the types a method
+     * declares in {@code throws}. A remote exception is rethrown as its own class only if the method
+     * declares it, or it is registered here and extends a declared type; one that merely extends a
+     * declared type is rethrown as the most specific declared type, with the remote class name in
+     * the {@code RpcException} cause's {@code remoteType()}. So a server can never make a client
+     * construct an arbitrary class of its class path (for {@code throws Exception}, any exception).
+     * Each class needs a public {@code (String)} or no-argument constructor.
+     */
+    @SafeVarargs
+    public final Builder remoteExceptions(Class<? extends Throwable>... types) {
+      java.util.Set<Class<? extends Throwable>> registered = new java.util.HashSet<>();
+      for (Class<? extends Throwable> type : types) {
+        registered.add(Objects.requireNonNull(type, "type"));
+      }
+      this.remoteExceptions = java.util.Set.copyOf(registered);
       return this;
     }
 

@@ -90,11 +90,50 @@ class EnvelopeTest {
   }
 
   @Test
-  void turnsASubclassOfADeclaredExceptionIntoThatSubclass() {
+  void turnsARegisteredSubclassOfADeclaredExceptionIntoThatSubclass() {
+    ServiceDescriptor files = ServiceDescriptor.parse(Files.class, Codec.json(), Duration.ofSeconds(1));
+    Throwable failure = Envelope.decodeFailure(mapper, files.forWireName("read"), "APPLICATION_ERROR",
+        Envelope.encodeError(mapper, Code.APPLICATION_ERROR, FileNotFoundException.class.getName(), "/x"),
+        java.util.Set.of(FileNotFoundException.class));
+    assertInstanceOf(FileNotFoundException.class, failure);
+    assertEquals("/x", failure.getMessage());
+  }
+
+  @Test
+  void turnsAnUnregisteredSubclassOfADeclaredExceptionIntoTheDeclaredTypeWithoutConstructingIt() {
     ServiceDescriptor files = ServiceDescriptor.parse(Files.class, Codec.json(), Duration.ofSeconds(1));
     Throwable failure = Envelope.decodeFailure(mapper, files.forWireName("read"), "APPLICATION_ERROR",
         Envelope.encodeError(mapper, Code.APPLICATION_ERROR, FileNotFoundException.class.getName(), "/x"));
-    assertInstanceOf(FileNotFoundException.class, failure);
+    assertEquals(IOException.class, failure.getClass());
+    assertEquals("/x", failure.getMessage());
+    assertEquals(FileNotFoundException.class.getName(),
+        assertInstanceOf(RpcException.class, failure.getCause()).remoteType());
+  }
+
+  /** Constructing it is the side effect a hostile server would want. */
+  public static final class Tripwire extends Exception {
+    private static final long serialVersionUID = 1L;
+    static final java.util.concurrent.atomic.AtomicInteger CONSTRUCTED = new java.util.concurrent.atomic.AtomicInteger();
+
+    public Tripwire(String message) {
+      super(message);
+      CONSTRUCTED.incrementAndGet();
+    }
+  }
+
+  interface Anything {
+    String run(String task) throws Exception;
+  }
+
+  @Test
+  void neverConstructsAnUndeclaredUnregisteredClassNamedByTheServer() {
+    ServiceDescriptor anything = ServiceDescriptor.parse(Anything.class, Codec.json(), Duration.ofSeconds(1));
+    int before = Tripwire.CONSTRUCTED.get();
+    Throwable failure = Envelope.decodeFailure(mapper, anything.forWireName("run"), "APPLICATION_ERROR",
+        Envelope.encodeError(mapper, Code.APPLICATION_ERROR, Tripwire.class.getName(), "boom"));
+    assertEquals(before, Tripwire.CONSTRUCTED.get(), "the server's class name was instantiated");
+    assertEquals(Exception.class, failure.getClass());
+    assertEquals("boom", failure.getMessage());
   }
 
   @Test
