@@ -1,13 +1,18 @@
 package dev.rabbitrpc.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.Timeout;
 import dev.rabbitrpc.test.RpcBroker;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 
@@ -103,6 +108,23 @@ final class TestBroker {
         Thread.sleep(100); // retry interval while the client reconnects
       }
     }
+  }
+
+  /** A service nobody serves, for {@link #connect}; its own timeout, whatever the client's default. */
+  @Timeout(value = 30, unit = TimeUnit.SECONDS)
+  interface Nobody {
+    String ping();
+  }
+
+  /**
+   * Connects {@code client} and opens its call channel by one call to a queue that does not exist
+   * (the broker returns it: {@code UNAVAILABLE}). A client connects lazily, and on a cold machine
+   * connecting takes hundreds of ms: a test that times a call makes this one first, so that the
+   * window it measures holds the call under test and not the connection.
+   */
+  static void connect(RpcClient client) {
+    Nobody nobody = client.proxy(Nobody.class, uniqueQueue("nobody"));
+    assertEquals(RpcException.Code.UNAVAILABLE, assertThrows(RpcException.class, nobody::ping).code());
   }
 
   /** Waits until {@code condition} holds, failing after {@code timeout}. */

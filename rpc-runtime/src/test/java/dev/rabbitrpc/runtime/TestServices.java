@@ -227,11 +227,22 @@ final class TestServices {
     CompletableFuture<String> slowAsync(long millis);
 
     String fast(String value);
+
+    /**
+     * Holds the call until the test lets it go: the server signals that it runs it. With the
+     * client's default timeout, so the call stays pending for as long as the test needs.
+     */
+    String held(String value);
+
+    /** As {@link #held}, async. */
+    CompletableFuture<String> heldAsync(String value);
   }
 
   static class FailingImpl implements Failing {
-    /** Released by tests to end slow handlers early. */
+    /** Released by tests to end slow and held handlers early. */
     final CountDownLatch release = new CountDownLatch(1);
+    /** Counted down when a held handler runs: the request reached the server. */
+    final CountDownLatch running = new CountDownLatch(1);
 
     @Override public String find(String key) throws NotFoundException {
       throw new NotFoundException("no entry " + key);
@@ -264,6 +275,20 @@ final class TestServices {
 
     @Override public String fast(String value) {
       return value;
+    }
+
+    @Override public String held(String value) {
+      running.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return value;
+    }
+
+    @Override public CompletableFuture<String> heldAsync(String value) {
+      return CompletableFuture.supplyAsync(() -> held(value));
     }
   }
 }
