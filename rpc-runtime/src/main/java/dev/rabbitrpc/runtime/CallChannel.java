@@ -98,6 +98,7 @@ final class CallChannel {
   /** A channel closed on its own (not with its connection) takes its calls' replies with it. */
   private void lost(ShutdownSignalException cause, ReplyRouter router) {
     if (!cause.isHardError() && !cause.isInitiatedByApplication()) {
+      abort(); // forgotten by amqp-client, which would otherwise recover it with the connection
       router.failAll(call -> call.channel == this, call -> new RpcException(Code.UNAVAILABLE,
           call.method.key + ": the channel of the call closed: " + cause.getMessage()));
     }

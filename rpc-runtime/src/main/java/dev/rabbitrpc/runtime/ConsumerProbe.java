@@ -77,15 +77,16 @@ final class ConsumerProbe {
     try {
       if (channel == null || !channel.isOpen()) {
         if (channel != null) {
-          // A 404 closed it. Aborting also makes amqp-client forget it: else it would recover it with
-          // the connection, one more channel after each 404, on every recovery.
-          abort(channel);
+          abort(channel); // closed some other way: forgotten too, as below
         }
         channel = transport.openChannel();
       }
       return channel.queueDeclarePassive(queue).getConsumerCount();
     } catch (IOException e) {
-      // 404: the queue is gone (the channel is closed by it), so nothing consumes it
+      // 404: the queue is gone, so nothing consumes it. The 404 closed the channel: aborting it now
+      // also makes amqp-client forget it, which would otherwise reopen it on every connection recovery.
+      abort(channel);
+      channel = null;
       return isNotFound(e) ? 0 : -1;
     } catch (RuntimeException e) {
       log.debug("consumer probe of {} failed: {}", queue, e.toString());

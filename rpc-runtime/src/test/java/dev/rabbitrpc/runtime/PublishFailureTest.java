@@ -23,12 +23,11 @@ import org.junit.jupiter.api.Test;
 
 /** A publish that throws, which a real broker cannot be made to do on demand. */
 class PublishFailureTest {
-  @Test
-  void failsWithUnavailableAndLeavesNoPendingCallWhenPublishThrows() throws Exception {
+  private static RpcClient clientWhosePublishThrows(Exception failure) throws Exception {
     Channel channel = mock(Channel.class);
     when(channel.isOpen()).thenReturn(true);
     when(channel.basicConsume(anyString(), anyBoolean(), any(Consumer.class))).thenReturn("tag");
-    doThrow(new IOException("socket write failed"))
+    doThrow(failure)
         .when(channel).basicPublish(anyString(), anyString(), anyBoolean(), any(AMQP.BasicProperties.class), any(byte[].class));
     Connection connection = mock(Connection.class);
     when(connection.isOpen()).thenReturn(true);
@@ -38,13 +37,27 @@ class PublishFailureTest {
     when(factory.getHost()).thenReturn("mocked");
     when(factory.getVirtualHost()).thenReturn("/");
     when(factory.newConnection(any(java.util.concurrent.ExecutorService.class), anyString())).thenReturn(connection);
+    return RpcClient.builder().connectionFactory(factory).build();
+  }
 
-    try (RpcClient client = RpcClient.builder().connectionFactory(factory).build()) {
+  @Test
+  void failsWithUnavailableAndLeavesNoPendingCallWhenPublishThrows() throws Exception {
+    try (RpcClient client = clientWhosePublishThrows(new IOException("socket write failed"))) {
       Types types = client.proxy(Types.class);
       RpcException e = assertThrows(RpcException.class, () -> types.add(1, 2));
       assertEquals(Code.UNAVAILABLE, e.code());
       assertEquals(true, e.getMessage().contains("socket write failed"), e.getMessage());
       assertEquals(0, client.pendingCalls());
+    }
+  }
+
+  @Test
+  void leavesNoPendingCallWhenPublishThrowsAnUncheckedException() throws Exception {
+    try (RpcClient client = clientWhosePublishThrows(new IllegalStateException("channel in a bad state"))) {
+      Types types = client.proxy(Types.class);
+      RpcException e = assertThrows(RpcException.class, () -> types.add(1, 2));
+      assertEquals(true, e.getMessage().contains("channel in a bad state"), e.getMessage());
+      assertEquals(0, client.pendingCalls(), "the call's pending entry leaked");
     }
   }
 }
