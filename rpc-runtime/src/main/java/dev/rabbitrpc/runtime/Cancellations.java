@@ -3,6 +3,7 @@ package dev.rabbitrpc.runtime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Best-effort cancellation on the server side. A client that gives up on a call (its future was
@@ -24,6 +25,8 @@ final class Cancellations {
   static final String EXCHANGE = "rabbit-rpc.cancel";
   static final String HEADER_CANCEL = "rpc-cancel";
   static final int MAX_REMEMBERED = 10_000;
+  /** A map entry, its key and value objects, two string headers: what an entry costs besides its characters. */
+  static final int ENTRY_OVERHEAD_BYTES = 160;
 
   /** A handler invocation that a cancel may interrupt. */
   static final class Running {
@@ -44,6 +47,7 @@ final class Cancellations {
   }
 
   private final Map<String, Running> running = new ConcurrentHashMap<>();
+  private final LongAdder notices = new LongAdder();
   private final Map<String, Boolean> cancelled = new LinkedHashMap<>(16, 0.75f, false) {
     private static final long serialVersionUID = 1L;
 
@@ -52,6 +56,15 @@ final class Cancellations {
       return size() > MAX_REMEMBERED;
     }
   };
+
+  /** A message arrived on the server's cancel queue, with these headers (may be null). */
+  void onNotice(Map<String, Object> headers) {
+    notices.increment();
+    Object id = headers == null ? null : headers.get(HEADER_CANCEL);
+    if (id != null) {
+      cancel(id.toString());
+    }
+  }
 
   /** A cancel notice arrived for {@code correlationId}. */
   void cancel(String correlationId) {
@@ -90,6 +103,29 @@ final class Cancellations {
   void interruptAll() {
     for (Running call : running.values()) {
       call.interrupt();
+    }
+  }
+
+  /** Messages received on the cancel queue, well-formed or not. */
+  long noticesReceived() {
+    return notices.sum();
+  }
+
+  /** Notices remembered for requests not taken yet. */
+  int rememberedCount() {
+    synchronized (cancelled) {
+      return cancelled.size();
+    }
+  }
+
+  /** An estimate, on the high side, of the heap the remembered notices take. */
+  long rememberedBytes() {
+    synchronized (cancelled) {
+      long bytes = 0;
+      for (String id : cancelled.keySet()) {
+        bytes += ENTRY_OVERHEAD_BYTES + 2L * id.length();
+      }
+      return bytes;
     }
   }
 

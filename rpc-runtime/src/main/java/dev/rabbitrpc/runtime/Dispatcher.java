@@ -35,6 +35,7 @@ final class Dispatcher {
   private final ObjectMapper mapper;
   private final int maxMessageSize;
   private final LongAdder expired = new LongAdder();
+  private final LongAdder cancelled = new LongAdder();
   final Cancellations cancellations = new Cancellations();
   /** The method plain-text requests call, or null if this service cannot take them. */
   private final MethodDescriptor plainMethod;
@@ -90,6 +91,7 @@ final class Dispatcher {
     }
     Cancellations.Running running = cancellations.start(correlationId);
     if (running == null) {
+      cancelled.increment();
       replyError(sink, plain, Code.CANCELLED, null, "the caller cancelled " + method.wireName + " before it ran");
       return;
     }
@@ -195,6 +197,10 @@ final class Dispatcher {
 
   long expiredRequests() {
     return expired.sum();
+  }
+
+  long cancelledRequests() {
+    return cancelled.sum();
   }
 
   /** A handler's exception: its own code if it threw an {@link RpcException}, else an application error. */

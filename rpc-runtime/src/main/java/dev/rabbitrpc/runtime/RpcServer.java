@@ -89,6 +89,19 @@ public final class RpcServer implements AutoCloseable {
     return dispatcher.expiredRequests();
   }
 
+  /**
+   * Requests answered with {@code CANCELLED} without running, because their caller's cancel notice
+   * had reached this server before their turn came.
+   */
+  public long cancelledRequests() {
+    return dispatcher.cancelledRequests();
+  }
+
+  /** The cancel notices this server has received and remembers (tests observe it). */
+  Cancellations cancellations() {
+    return dispatcher.cancellations;
+  }
+
   synchronized void start(AmqpTransport transport) {
     String queue = queue();
     try {
@@ -120,10 +133,7 @@ public final class RpcServer implements AutoCloseable {
     control.basicConsume(cancels, true, new DefaultConsumer(control) {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-        Object id = properties.getHeaders() == null ? null : properties.getHeaders().get(Cancellations.HEADER_CANCEL);
-        if (id != null) {
-          dispatcher.cancellations.cancel(id.toString());
-        }
+        dispatcher.cancellations.onNotice(properties.getHeaders());
       }
     });
   }
