@@ -112,6 +112,7 @@ public final class RpcClient implements AutoCloseable {
   }
 
   private <T> T proxy(Class<T> service, ServiceDescriptor descriptor) {
+    Cancellations.prepareKeys(); // like the connection, ready before the first call
     return service.cast(Proxy.newProxyInstance(
         service.getClassLoader(), new Class<?>[] {service}, new ProxyHandler(this, descriptor)));
   }
@@ -273,7 +274,8 @@ public final class RpcClient implements AutoCloseable {
         .replyTo(channel.replyTo)
         .headers(Map.of(
             Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION,
-            Envelope.HEADER_DEADLINE, System.currentTimeMillis() + timeoutMillis))
+            Envelope.HEADER_DEADLINE, System.currentTimeMillis() + timeoutMillis,
+            Cancellations.HEADER_KEY, Cancellations.keyFor(call.correlationId))) // only this call's notice cancels it
         // RabbitMQ drops a request still queued at its deadline; the server checks the header too.
         .expiration(transport.isRabbitMq() ? Long.toString(timeoutMillis) : null)
         .build();

@@ -125,11 +125,14 @@ public final class RpcServer implements AutoCloseable {
     }
   }
 
-  /** Receives every client's cancel notices on an exclusive queue bound to the cancel exchange. */
+  /**
+   * Receives the cancel notices for this server's queue on an exclusive queue, bound to the cancel
+   * exchange with the queue's name (docs/PROTOCOL.md §7).
+   */
   private void listenForCancels() throws IOException {
-    control.exchangeDeclare(Cancellations.EXCHANGE, "fanout", false, false, null);
+    control.exchangeDeclare(Cancellations.EXCHANGE, Cancellations.EXCHANGE_TYPE, false, false, null);
     String cancels = control.queueDeclare("", false, true, true, null).getQueue();
-    control.queueBind(cancels, Cancellations.EXCHANGE, "");
+    control.queueBind(cancels, Cancellations.EXCHANGE, queue());
     control.basicConsume(cancels, true, new DefaultConsumer(control) {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
