@@ -9,6 +9,7 @@ import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.io.IOException;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A channel that publishes requests and consumes their replies.
@@ -63,7 +64,7 @@ final class CallChannel {
       }
     });
     // Cancel notices go to this exchange; declaring it here means publishing to it never fails with 404.
-    channel.exchangeDeclare(Cancellations.EXCHANGE, "fanout", false, false, null);
+    channel.exchangeDeclare(Cancellations.EXCHANGE, Cancellations.EXCHANGE_TYPE, false, false, null);
     CallChannel callChannel = new CallChannel(channel, rabbitMq, replyTo);
     channel.addShutdownListener(cause -> callChannel.lost(cause, router));
     return callChannel;
@@ -117,15 +118,18 @@ final class CallChannel {
 
   private static final byte[] EMPTY = new byte[0];
 
-  /** Tells every server that the caller gave up on a call (best effort, never throws). */
-  void publishCancel(String correlationId) {
+  /**
+   * Tells the servers of {@code queue} that the caller gave up on a call (best effort, never
+   * throws). Only a request carrying the same {@code key} is affected (docs/PROTOCOL.md §7).
+   */
+  void publishCancel(String queue, String correlationId, String key) {
     AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
-        .headers(java.util.Map.of(Cancellations.HEADER_CANCEL, correlationId))
-        .expiration(rabbitMq ? "60000" : null)
+        .headers(Map.of(Cancellations.HEADER_CANCEL, correlationId, Cancellations.HEADER_KEY, key))
+        .expiration(rabbitMq ? Long.toString(TimeUnit.NANOSECONDS.toMillis(Cancellations.REMEMBER_NANOS)) : null)
         .build();
     try {
       synchronized (this) {
-        channel.basicPublish(Cancellations.EXCHANGE, "", false, properties, EMPTY);
+        channel.basicPublish(Cancellations.EXCHANGE, queue, false, properties, EMPTY);
       }
     } catch (IOException | RuntimeException e) {
       // best effort: the server will answer a call nobody waits for, and the reply is dropped

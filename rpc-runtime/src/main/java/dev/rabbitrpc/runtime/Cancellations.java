@@ -1,34 +1,121 @@
 package dev.rabbitrpc.runtime;
 
+import com.rabbitmq.client.LongString;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /**
- * Best-effort cancellation on the server side. A client that gives up on a call (its future was
- * cancelled, or the waiting thread interrupted) publishes the call's correlation id to the fanout
- * exchange {@value #EXCHANGE}; every server receives it on its own exclusive queue and
+ * Best-effort cancellation on the server side (docs/PROTOCOL.md §7). A client that gives up on a
+ * call (its future was cancelled, or the waiting thread interrupted) publishes a notice with the
+ * call's correlation id and its cancel key to the direct exchange {@value #EXCHANGE}, routed by the
+ * call's queue; each server of that queue receives it on its own exclusive queue and
  *
  * <ul>
  *   <li>interrupts the handler if it is running that call right now, or
- *   <li>remembers the id, so that the request is skipped (answered {@code CANCELLED}, not run) when
- *       it is taken from the queue later.
+ *   <li>remembers the notice, so that the request is skipped (answered {@code CANCELLED}, not run)
+ *       when its turn comes later.
  * </ul>
  *
- * Correlation ids carry a random per-client prefix, so one client's cancel never hits another's
- * call. Remembered ids are bounded ({@link #MAX_REMEMBERED}); the oldest are forgotten first.
+ * <p>A notice is effective only for the request whose {@value #HEADER_KEY} header carries the same
+ * key. The key is a keyed hash of the correlation id under a secret of the client's process, so
+ * that only the client and the server consuming the request know it before the cancel: an
+ * eavesdropper on the notices (anyone on the vhost may bind a queue to the exchange) can neither
+ * forge a notice for another call nor usefully replay one. Correlation ids are not secrets (they
+ * are logged and predictable); keys are.
+ *
+ * <p>Remembered notices are bounded in bytes ({@link #MAX_REMEMBERED_BYTES}) and in age
+ * ({@link #REMEMBER_NANOS}, as long as RabbitMQ keeps a notice queued); the oldest go first. Ids
+ * longer than an AMQP short string and malformed keys are refused on arrival.
  *
  * <p>Thread-safe.
  */
 final class Cancellations {
-  static final String EXCHANGE = "rabbit-rpc.cancel";
+  /** A new name: the exchange of earlier versions, {@code rabbit-rpc.cancel}, is a fanout, and a type cannot change. */
+  static final String EXCHANGE = "rabbit-rpc.cancel-by-queue";
+  static final String EXCHANGE_TYPE = "direct";
+  /** On a notice: the correlation id of the call given up. */
   static final String HEADER_CANCEL = "rpc-cancel";
-  static final int MAX_REMEMBERED = 10_000;
+  /** On a request and on its notice: the call's cancel key. */
+  static final String HEADER_KEY = "rpc-cancel-key";
+  /** A correlation id is an AMQP short string. */
+  static final int MAX_ID_BYTES = 255;
+  /** Keys are 128 bits in lowercase hex. */
+  static final int KEY_CHARS = 32;
+  static final long MAX_REMEMBERED_BYTES = 1 << 20;
+  static final long REMEMBER_NANOS = TimeUnit.SECONDS.toNanos(60);
+  /** A map entry, its key and value objects, two strings' headers: what an entry costs besides its characters. */
+  static final int ENTRY_OVERHEAD_BYTES = 160;
+
+  /** The cancel key of a call with {@code correlationId}, made by this process's clients. */
+  static String keyFor(String correlationId) {
+    return Keys.keyFor(correlationId);
+  }
+
+  /**
+   * Starts making the process's key secret on a background thread. Loading the JDK's security
+   * providers takes tens of milliseconds in a fresh JVM; started with a proxy, while the client
+   * connects, it overlaps the connection instead of delaying the first call by that much.
+   */
+  static void prepareKeys() {
+    if (KEYS_REQUESTED.compareAndSet(false, true)) {
+      Threads.daemon("rabbit-rpc-cancel-keys").newThread(() -> keyFor("")).start();
+    }
+  }
+
+  private static final AtomicBoolean KEYS_REQUESTED = new AtomicBoolean();
+
+  /** The process's key secret, made when first used (class initialisation runs once, other threads wait for it). */
+  private static final class Keys {
+    private static final MessageDigest KEYED;
+
+    static {
+      byte[] secret = new byte[32];
+      new SecureRandom().nextBytes(secret);
+      try {
+        KEYED = MessageDigest.getInstance("SHA-256"); // every JDK has it
+      } catch (NoSuchAlgorithmException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+      KEYED.update(secret);
+    }
+
+    /** SHA-256(secret ‖ id), truncated to 128 bits: with the secret of fixed length in front, a keyed hash. */
+    static String keyFor(String correlationId) {
+      MessageDigest digest;
+      try {
+        digest = (MessageDigest) KEYED.clone();
+      } catch (CloneNotSupportedException e) {
+        throw new IllegalStateException("SHA-256 digests of this JDK cannot be cloned", e);
+      }
+      byte[] hash = digest.digest(correlationId.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash, 0, KEY_CHARS / 2);
+    }
+  }
+
+  /** A call as a notice names it: its correlation id and its key (null for a request without one). */
+  private record Call(String id, String key) {}
 
   /** A handler invocation that a cancel may interrupt. */
   static final class Running {
     private final Thread thread = Thread.currentThread();
+    /** The request it runs; null for one without a correlation id. */
+    private final Call call;
     private boolean inHandler = true;
+
+    private Running(Call call) {
+      this.call = call;
+    }
 
     synchronized void interrupt() {
       if (inHandler) {
@@ -43,60 +130,168 @@ final class Cancellations {
     }
   }
 
-  private final Map<String, Running> running = new ConcurrentHashMap<>();
-  private final Map<String, Boolean> cancelled = new LinkedHashMap<>(16, 0.75f, false) {
-    private static final long serialVersionUID = 1L;
+  private final LongSupplier nanoTime;
+  private final Map<Call, Running> running = new ConcurrentHashMap<>();
+  /** Notices for requests not taken yet, oldest first, each with its arrival time. Guarded by itself. */
+  private final LinkedHashMap<Call, Long> remembered = new LinkedHashMap<>();
+  private long rememberedBytes; // guarded by remembered
+  private final LongAdder notices = new LongAdder();
 
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-      return size() > MAX_REMEMBERED;
+  Cancellations() {
+    this(System::nanoTime);
+  }
+
+  /** With a clock of its own, for tests of the age bound. */
+  Cancellations(LongSupplier nanoTime) {
+    this.nanoTime = nanoTime;
+  }
+
+  /** A message arrived on the server's cancel queue, with these headers (may be null). */
+  void onNotice(Map<String, Object> headers) {
+    notices.increment();
+    String id = headers == null ? null : correlationIdOf(headers.get(HEADER_CANCEL));
+    String key = headers == null ? null : keyOf(headers.get(HEADER_KEY));
+    if (id == null || key == null) {
+      return; // not a notice this version can apply: it matches no request
     }
-  };
-
-  /** A cancel notice arrived for {@code correlationId}. */
-  void cancel(String correlationId) {
-    Running call = running.get(correlationId);
-    if (call != null) {
-      call.interrupt();
-    } else {
-      synchronized (cancelled) {
-        cancelled.put(correlationId, Boolean.TRUE);
+    Call call = new Call(id, key);
+    synchronized (remembered) { // with start(): the notice finds the handler running, or start finds the notice
+      Running handler = running.get(call);
+      if (handler != null) {
+        handler.interrupt();
+        return;
+      }
+      long now = nanoTime.getAsLong();
+      forgetExpired(now);
+      if (remembered.putIfAbsent(call, now) == null) {
+        rememberedBytes += bytesOf(call);
+        forgetOldestBeyondBound();
       }
     }
   }
 
-  /** Whether the call was cancelled before it started; forgets it either way. */
-  boolean wasCancelled(String correlationId) {
-    synchronized (cancelled) {
-      return cancelled.remove(correlationId) != null;
-    }
-  }
-
-  /** Registers the calling thread as running {@code correlationId}, or returns null if cancelled. */
-  Running start(String correlationId) {
+  /**
+   * Registers the calling thread as running the request, or returns null if a notice for it came
+   * first (and forgets that notice).
+   *
+   * @param key the request's {@value #HEADER_KEY} header as it arrived; a request without a
+   *     well-formed key cannot be cancelled
+   */
+  Running start(String correlationId, Object key) {
     if (correlationId == null) {
-      return new Running();
+      return new Running(null);
     }
-    Running call = new Running();
-    running.put(correlationId, call);
-    if (wasCancelled(correlationId)) { // the cancel came between the check and the put
-      running.remove(correlationId, call);
-      return null;
+    Call call = new Call(correlationId, keyOf(key));
+    Running handler = new Running(call);
+    if (call.key == null) {
+      running.put(call, handler); // no notice can name it; registered to be interrupted on close
+      return handler;
     }
-    return call;
+    synchronized (remembered) {
+      if (!remembered.isEmpty()) {
+        forgetExpired(nanoTime.getAsLong());
+        if (remembered.remove(call) != null) {
+          rememberedBytes -= bytesOf(call);
+          return null;
+        }
+      }
+      running.put(call, handler);
+      return handler;
+    }
   }
 
   /** Interrupts every handler running now (a server closing after its grace period). */
   void interruptAll() {
-    for (Running call : running.values()) {
-      call.interrupt();
+    for (Running handler : running.values()) {
+      handler.interrupt();
     }
   }
 
-  void finish(String correlationId, Running call) {
-    call.finished();
-    if (correlationId != null) {
-      running.remove(correlationId, call);
+  void finish(Running handler) {
+    handler.finished();
+    if (handler.call != null) {
+      running.remove(handler.call, handler);
     }
+  }
+
+  /** Messages received on the cancel queue, well-formed or not. */
+  long noticesReceived() {
+    return notices.sum();
+  }
+
+  /** Notices remembered for requests not taken yet. */
+  int rememberedCount() {
+    synchronized (remembered) {
+      return remembered.size();
+    }
+  }
+
+  /** An estimate, on the high side, of the heap the remembered notices take. */
+  long rememberedBytes() {
+    synchronized (remembered) {
+      return rememberedBytes;
+    }
+  }
+
+  private void forgetExpired(long now) {
+    Iterator<Map.Entry<Call, Long>> oldestFirst = remembered.entrySet().iterator();
+    while (oldestFirst.hasNext()) {
+      Map.Entry<Call, Long> oldest = oldestFirst.next();
+      if (now - oldest.getValue() < REMEMBER_NANOS) {
+        return;
+      }
+      oldestFirst.remove();
+      rememberedBytes -= bytesOf(oldest.getKey());
+    }
+  }
+
+  private void forgetOldestBeyondBound() {
+    Iterator<Call> oldestFirst = remembered.keySet().iterator();
+    while (rememberedBytes > MAX_REMEMBERED_BYTES && oldestFirst.hasNext()) {
+      Call oldest = oldestFirst.next();
+      oldestFirst.remove();
+      rememberedBytes -= bytesOf(oldest);
+    }
+  }
+
+  /** Two bytes a character: strings of non-Latin-1 characters take that much. */
+  private static long bytesOf(Call call) {
+    return ENTRY_OVERHEAD_BYTES + 2L * (call.id.length() + call.key.length());
+  }
+
+  /** A notice's correlation id: a string of 1 to {@value #MAX_ID_BYTES} bytes, else null. */
+  private static String correlationIdOf(Object header) {
+    byte[] bytes;
+    if (header instanceof LongString) {
+      if (((LongString) header).length() > MAX_ID_BYTES) {
+        return null; // refused before it is copied or decoded
+      }
+      bytes = ((LongString) header).getBytes();
+    } else if (header instanceof String) {
+      bytes = ((String) header).getBytes(StandardCharsets.UTF_8);
+    } else {
+      return null;
+    }
+    return bytes.length == 0 || bytes.length > MAX_ID_BYTES ? null : new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  /** A key: exactly {@value #KEY_CHARS} lowercase hex digits, else null. */
+  private static String keyOf(Object header) {
+    boolean rightLength = header instanceof LongString ? ((LongString) header).length() == KEY_CHARS
+        : header instanceof String && ((String) header).length() == KEY_CHARS;
+    if (!rightLength) {
+      return null;
+    }
+    String key = header.toString();
+    if (key.length() != KEY_CHARS) { // bytes that are not all ASCII
+      return null;
+    }
+    for (int i = 0; i < KEY_CHARS; i++) {
+      char c = key.charAt(i);
+      if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+        return null;
+      }
+    }
+    return key;
   }
 }

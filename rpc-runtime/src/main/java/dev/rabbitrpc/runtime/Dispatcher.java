@@ -35,6 +35,7 @@ final class Dispatcher {
   private final ObjectMapper mapper;
   private final int maxMessageSize;
   private final LongAdder expired = new LongAdder();
+  private final LongAdder cancelled = new LongAdder();
   final Cancellations cancellations = new Cancellations();
   /** The method plain-text requests call, or null if this service cannot take them. */
   private final MethodDescriptor plainMethod;
@@ -56,7 +57,7 @@ final class Dispatcher {
    * @param contentType the request's content type; null or empty means plain text
    * @param headers the request's headers, may be null
    * @param redelivered the broker delivers this request again (a server died before acking it)
-   * @param correlationId the request's correlation id, by which a caller may cancel it
+   * @param correlationId the request's correlation id, by which (with its cancel key) a caller may cancel it
    */
   void dispatch(String contentType, Map<String, Object> headers, byte[] body, boolean redelivered, String correlationId,
       ReplySink sink) {
@@ -90,8 +91,10 @@ final class Dispatcher {
       replyExpired(sink, plain, method.wireName);
       return;
     }
-    Cancellations.Running running = cancellations.start(correlationId);
+    Cancellations.Running running =
+        cancellations.start(correlationId, headers == null ? null : headers.get(Cancellations.HEADER_KEY));
     if (running == null) {
+      cancelled.increment();
       replyError(sink, plain, Code.CANCELLED, null, "the caller cancelled " + method.wireName + " before it ran");
       return;
     }
@@ -105,7 +108,7 @@ final class Dispatcher {
       replyFailure(sink, plain, method, new RpcException(Code.INTERNAL, "cannot invoke " + method.wireName + ": " + e, e));
       return;
     } finally {
-      cancellations.finish(correlationId, running);
+      cancellations.finish(running);
     }
     if (!method.async) {
       replyResult(sink, plain, method, result);
@@ -193,6 +196,10 @@ final class Dispatcher {
 
   long expiredRequests() {
     return expired.sum();
+  }
+
+  long cancelledRequests() {
+    return cancelled.sum();
   }
 
   /** A handler's exception: its own code if it threw an {@link RpcException}, else an application error. */

@@ -49,15 +49,16 @@ final class PendingCall extends CompletableFuture<Object> {
   }
 
   /**
-   * Cancels the call: it leaves the router at once, and the servers are told (best effort) so that
-   * a queued request is skipped and a running handler interrupted.
+   * Cancels the call: it leaves the router at once, and the servers of its queue are told (best
+   * effort) so that a queued request is skipped and a running handler interrupted.
    */
   @Override
   public boolean cancel(boolean mayInterruptIfRunning) {
     boolean cancelled = super.cancel(mayInterruptIfRunning);
     forget();
     if (cancelled) {
-      channel.publishCancel(correlationId);
+      // The key its request carried, computed again rather than held by every call in flight.
+      channel.publishCancel(queue, correlationId, Cancellations.keyFor(correlationId));
     }
     return cancelled;
   }

@@ -115,6 +115,7 @@ public final class RpcClient implements AutoCloseable {
   }
 
   private <T> T proxy(Class<T> service, ServiceDescriptor descriptor) {
+    Cancellations.prepareKeys(); // like the connection, ready before the first call
     return service.cast(Proxy.newProxyInstance(
         service.getClassLoader(), new Class<?>[] {service}, new ProxyHandler(this, descriptor)));
   }
@@ -160,9 +161,9 @@ public final class RpcClient implements AutoCloseable {
     return server;
   }
 
-  /** Calls in flight, waiting for their replies. */
+  /** Calls in flight: waiting for their replies, or for the connection or a retry before they are sent. */
   public int pendingCalls() {
-    return router.pendingCount();
+    return router.pendingCount() + waiting.size();
   }
 
   /** Replies dropped because no call waited for them (late after a deadline, duplicate, or foreign). */
@@ -297,7 +298,8 @@ public final class RpcClient implements AutoCloseable {
           .replyTo(channel.replyTo)
           .headers(Map.of(
               Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION,
-              Envelope.HEADER_DEADLINE, deadline.toEpochMillis()))
+              Envelope.HEADER_DEADLINE, deadline.toEpochMillis(),
+              Cancellations.HEADER_KEY, Cancellations.keyFor(call.correlationId))) // only this call's notice cancels it
           // RabbitMQ drops a request still queued at its deadline; the server checks the header too.
           .expiration(transport.connectedToRabbitMq()
               ? Long.toString(Math.min(remainingMillis, MAX_EXPIRATION_MILLIS)) : null)
@@ -405,6 +407,7 @@ public final class RpcClient implements AutoCloseable {
         return;
       }
       attempt = current;
+      waiting.remove(this); // in the router now
       current.whenComplete((value, failure) -> {
         // On the thread that completed the attempt, the executor's already if one is set: no second hop.
         if (failure == null) {
@@ -424,6 +427,7 @@ public final class RpcClient implements AutoCloseable {
         end(null, failure);
         return;
       }
+      waiting.add(this);
       try {
         router.schedule(this::attemptNow, backoff);
       } catch (java.util.concurrent.RejectedExecutionException clientClosed) {

@@ -89,6 +89,19 @@ public final class RpcServer implements AutoCloseable {
     return dispatcher.expiredRequests();
   }
 
+  /**
+   * Requests answered with {@code CANCELLED} without running, because their caller's cancel notice
+   * had reached this server before their turn came.
+   */
+  public long cancelledRequests() {
+    return dispatcher.cancelledRequests();
+  }
+
+  /** The cancel notices this server has received and remembers (tests observe it). */
+  Cancellations cancellations() {
+    return dispatcher.cancellations;
+  }
+
   synchronized void start(AmqpTransport transport) {
     String queue = queue();
     try {
@@ -112,18 +125,18 @@ public final class RpcServer implements AutoCloseable {
     }
   }
 
-  /** Receives every client's cancel notices on an exclusive queue bound to the cancel exchange. */
+  /**
+   * Receives the cancel notices for this server's queue on an exclusive queue, bound to the cancel
+   * exchange with the queue's name (docs/PROTOCOL.md §7).
+   */
   private void listenForCancels() throws IOException {
-    control.exchangeDeclare(Cancellations.EXCHANGE, "fanout", false, false, null);
+    control.exchangeDeclare(Cancellations.EXCHANGE, Cancellations.EXCHANGE_TYPE, false, false, null);
     String cancels = control.queueDeclare("", false, true, true, null).getQueue();
-    control.queueBind(cancels, Cancellations.EXCHANGE, "");
+    control.queueBind(cancels, Cancellations.EXCHANGE, queue());
     control.basicConsume(cancels, true, new DefaultConsumer(control) {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-        Object id = properties.getHeaders() == null ? null : properties.getHeaders().get(Cancellations.HEADER_CANCEL);
-        if (id != null) {
-          dispatcher.cancellations.cancel(id.toString());
-        }
+        dispatcher.cancellations.onNotice(properties.getHeaders());
       }
     });
   }

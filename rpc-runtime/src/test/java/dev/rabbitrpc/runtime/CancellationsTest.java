@@ -1,0 +1,153 @@
+package dev.rabbitrpc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.impl.LongStringHelper;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class CancellationsTest {
+  private final AtomicLong clock = new AtomicLong();
+  private final Cancellations cancellations = new Cancellations(clock::get);
+
+  @AfterEach
+  void clearInterrupt() {
+    Thread.interrupted();
+  }
+
+  private static Map<String, Object> notice(Object id, Object key) {
+    Map<String, Object> headers = new HashMap<>();
+    headers.put(Cancellations.HEADER_CANCEL, id);
+    headers.put(Cancellations.HEADER_KEY, key);
+    return headers;
+  }
+
+  @Test
+  void keysAre128BitsOfHexOnePerCorrelationId() {
+    String key = Cancellations.keyFor("5f1c09a2e7b4-1");
+    assertTrue(key.matches("[0-9a-f]{32}"), key);
+    assertEquals(key, Cancellations.keyFor("5f1c09a2e7b4-1"));
+    assertNotEquals(key, Cancellations.keyFor("5f1c09a2e7b4-2"));
+  }
+
+  @Test
+  void aNoticeWithTheRequestsKeySkipsItOnce() {
+    String key = Cancellations.keyFor("c-1");
+    cancellations.onNotice(notice(LongStringHelper.asLongString("c-1"), LongStringHelper.asLongString(key)));
+    assertEquals(1, cancellations.rememberedCount());
+    assertNull(cancellations.start("c-1", LongStringHelper.asLongString(key)), "skipped");
+    assertEquals(0, cancellations.rememberedCount(), "forgotten once used");
+    assertEquals(0, cancellations.rememberedBytes());
+    assertNotNull(cancellations.start("c-1", key), "a second delivery of the same request runs");
+  }
+
+  @Test
+  void aNoticeWithoutTheRequestsKeyDoesNotSkipIt() {
+    String key = Cancellations.keyFor("c-1");
+    cancellations.onNotice(notice("c-1", null));
+    cancellations.onNotice(notice("c-1", Cancellations.keyFor("c-2")));
+    cancellations.onNotice(notice("c-2", key));
+    assertNotNull(cancellations.start("c-1", key));
+    assertEquals(3, cancellations.noticesReceived());
+  }
+
+  @Test
+  void aRequestWithoutAKeyCannotBeCancelled() {
+    cancellations.onNotice(notice("c-1", Cancellations.keyFor("c-1")));
+    assertNotNull(cancellations.start("c-1", null));
+    assertNotNull(cancellations.start("c-1", "not a key"));
+  }
+
+  @Test
+  void idsLongerThanAnAmqpShortStringAreRefused() {
+    String key = Cancellations.keyFor("x");
+    cancellations.onNotice(notice("x".repeat(256), key));
+    cancellations.onNotice(notice(LongStringHelper.asLongString("x".repeat(100_000)), key));
+    cancellations.onNotice(notice("é".repeat(128), key)); // 128 characters, 256 bytes
+    cancellations.onNotice(notice("", key));
+    cancellations.onNotice(notice(42, key));
+    assertEquals(0, cancellations.rememberedCount());
+    cancellations.onNotice(notice("x".repeat(255), key));
+    assertEquals(1, cancellations.rememberedCount(), "255 bytes is a correlation id");
+  }
+
+  @Test
+  void malformedKeysAreRefused() {
+    String key = Cancellations.keyFor("c-1");
+    for (Object bad : new Object[] {key.toUpperCase(java.util.Locale.ROOT), key.substring(1), key + "0",
+        "g".repeat(32), "é".repeat(16), 12345, LongStringHelper.asLongString("0".repeat(100_000))}) {
+      cancellations.onNotice(notice("c-1", bad));
+    }
+    assertEquals(0, cancellations.rememberedCount());
+  }
+
+  @Test
+  void rememberedNoticesStayWithinTheByteBoundOldestForgottenFirst() {
+    String longId = "i".repeat(250);
+    int count = 20_000;
+    for (int i = 0; i < count; i++) {
+      String id = i + longId.substring(Integer.toString(i).length());
+      cancellations.onNotice(notice(id, Cancellations.keyFor(id)));
+      assertTrue(cancellations.rememberedBytes() <= Cancellations.MAX_REMEMBERED_BYTES);
+    }
+    assertTrue(cancellations.rememberedCount() < count, "some were forgotten");
+    String oldest = 0 + longId.substring(1);
+    String newest = (count - 1) + longId.substring(Integer.toString(count - 1).length());
+    assertNotNull(cancellations.start(oldest, Cancellations.keyFor(oldest)), "the oldest was forgotten");
+    assertNull(cancellations.start(newest, Cancellations.keyFor(newest)), "the newest is still effective");
+  }
+
+  @Test
+  void noticesAreForgottenAfterSixtySeconds() {
+    cancellations.onNotice(notice("old", Cancellations.keyFor("old")));
+    clock.addAndGet(Cancellations.REMEMBER_NANOS - 1);
+    cancellations.onNotice(notice("young", Cancellations.keyFor("young")));
+    clock.addAndGet(1);
+    assertNotNull(cancellations.start("old", Cancellations.keyFor("old")), "60 s old: forgotten");
+    assertEquals(1, cancellations.rememberedCount());
+    clock.addAndGet(TimeUnit.SECONDS.toNanos(60));
+    assertNotNull(cancellations.start("young", Cancellations.keyFor("young")));
+    assertEquals(0, cancellations.rememberedBytes());
+  }
+
+  @Test
+  void duplicateNoticesAreRememberedOnce() {
+    String key = Cancellations.keyFor("c-1");
+    cancellations.onNotice(notice("c-1", key));
+    long bytes = cancellations.rememberedBytes();
+    cancellations.onNotice(notice("c-1", key));
+    assertEquals(1, cancellations.rememberedCount());
+    assertEquals(bytes, cancellations.rememberedBytes());
+  }
+
+  @Test
+  void onlyANoticeWithTheKeyInterruptsTheRunningHandler() {
+    String key = Cancellations.keyFor("c-1");
+    Cancellations.Running running = cancellations.start("c-1", key);
+    cancellations.onNotice(notice("c-1", null));
+    cancellations.onNotice(notice("c-1", Cancellations.keyFor("c-2")));
+    assertFalse(Thread.currentThread().isInterrupted(), "forged notices interrupt nothing");
+    cancellations.onNotice(notice("c-1", key));
+    assertTrue(Thread.currentThread().isInterrupted(), "the genuine notice interrupts");
+    cancellations.finish(running);
+    assertFalse(Thread.currentThread().isInterrupted(), "cleared when the handler is done");
+    assertEquals(1, cancellations.rememberedCount(), "the forged notice with a key, not the one that interrupted");
+  }
+
+  @Test
+  void aNoticeAfterTheHandlerFinishedInterruptsNothing() {
+    String key = Cancellations.keyFor("c-1");
+    cancellations.finish(cancellations.start("c-1", key));
+    cancellations.onNotice(notice("c-1", key));
+    assertFalse(Thread.currentThread().isInterrupted());
+  }
+}
