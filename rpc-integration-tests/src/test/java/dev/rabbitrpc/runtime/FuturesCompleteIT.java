@@ -12,7 +12,6 @@ import dev.rabbitrpc.test.RpcBroker;
 import dev.rabbitrpc.test.RpcBrokerTest;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -39,30 +38,13 @@ class FuturesCompleteIT {
   interface Async {
     CompletableFuture<String> echo(String value);
 
-    CompletableFuture<String> hold(String value);
-
     @Idempotent
     CompletableFuture<String> read(String key);
   }
 
   static final class AsyncImpl implements Async {
-    final CountDownLatch release = new CountDownLatch(1);
-    final CountDownLatch holding = new CountDownLatch(1);
-
     @Override public CompletableFuture<String> echo(String value) {
       return CompletableFuture.completedFuture(value);
-    }
-
-    @Override public CompletableFuture<String> hold(String value) {
-      holding.countDown();
-      return CompletableFuture.supplyAsync(() -> {
-        try {
-          release.await(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        return value;
-      });
     }
 
     @Override public CompletableFuture<String> read(String key) {
@@ -82,8 +64,7 @@ class FuturesCompleteIT {
 
   @Test
   void anExecutorThatRefusesWorkDoesNotLeaveTheFuturePendingNorBreakTheClient() throws Exception {
-    AsyncImpl implementation = new AsyncImpl();
-    broker.client().export(Async.class, implementation, queue);
+    broker.client().export(Async.class, new AsyncImpl(), queue);
     Refusing executor = new Refusing();
     RpcClient client = broker.client(b -> b.executor(executor));
     Async async = client.proxy(Async.class, queue);
@@ -97,10 +78,10 @@ class FuturesCompleteIT {
 
   @Test
   void anExecutorThatRefusesWorkStillGetsTheDeadlineToTheCaller() throws Exception {
-    AsyncImpl implementation = new AsyncImpl();
-    broker.client().export(Async.class, implementation, queue);
+    TestServices.FailingImpl implementation = new TestServices.FailingImpl();
+    broker.client().export(TestServices.Failing.class, implementation, queue);
     RpcClient client = broker.client(b -> b.executor(new Refusing()).timeout(Duration.ofMillis(500)));
-    CompletableFuture<String> held = client.proxy(Async.class, queue).hold("late");
+    CompletableFuture<String> held = client.proxy(TestServices.Failing.class, queue).heldAsync("late");
     ExecutionException failure = assertThrows(ExecutionException.class, () -> held.get(10, TimeUnit.SECONDS));
     assertEquals(Code.DEADLINE_EXCEEDED, assertInstanceOf(RpcException.class, failure.getCause()).code());
     implementation.release.countDown();
