@@ -158,7 +158,7 @@ class FaultSuiteIT {
   @Test
   void noServer() throws Exception {
     try (Channel channel = broker.rawConnection().createChannel()) {
-      channel.queueDeclare(queue, false, false, false, null); // the queue exists; every server is gone
+      channel.queueDeclare(queue, true, false, false, null); // the queue exists; every server is gone
     }
     Ledger ledger = client(null).proxy(Ledger.class, queue);
     Load load = Load.start(ledger);

@@ -19,6 +19,8 @@ import java.util.function.UnaryOperator;
  */
 final class TestBroker {
   private final RpcBroker broker;
+  /** For inspecting queues: one connection, a fresh channel per question (a 404 closes the channel). */
+  private Connection inspector;
 
   TestBroker(RpcBroker broker) {
     this.broker = broker;
@@ -80,11 +82,43 @@ final class TestBroker {
   }
 
   private com.rabbitmq.client.AMQP.Queue.DeclareOk declarePassive(String queue) {
-    try (Channel channel = rawConnection().createChannel()) {
+    try (Channel channel = inspector().createChannel()) {
       return channel.queueDeclarePassive(queue);
     } catch (Exception e) {
       throw new IllegalStateException("cannot inspect queue " + queue, e);
     }
+  }
+
+  private synchronized Connection inspector() throws Exception {
+    if (inspector == null || !inspector.isOpen()) {
+      inspector = rawConnection();
+    }
+    return inspector;
+  }
+
+  /**
+   * Runs {@code rabbitmqctl} on the local RabbitMQ node and returns its output; fails the test if it
+   * fails or takes more than 60 s.
+   */
+  static String rabbitmqctl(String... args) throws Exception {
+    java.util.List<String> command = new java.util.ArrayList<>();
+    command.add("rabbitmqctl");
+    command.addAll(java.util.List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    java.util.concurrent.CompletableFuture<String> output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("rabbitmqctl " + String.join(" ", args) + " did not finish within 60 s");
+    }
+    String printed = output.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(process.exitValue() == 0, "rabbitmqctl " + String.join(" ", args) + ": " + printed);
+    return printed;
   }
 
   /**
