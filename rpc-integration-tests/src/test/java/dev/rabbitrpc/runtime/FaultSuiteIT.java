@@ -269,13 +269,7 @@ class FaultSuiteIT {
   }
 
   private static void rabbitmqctl(String... args) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add("rabbitmqctl");
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(process.waitFor(120, TimeUnit.SECONDS), "rabbitmqctl " + args[0] + " finished");
-    assertEquals(0, process.exitValue(), "rabbitmqctl " + String.join(" ", args) + ": " + output);
+    TestBroker.rabbitmqctl(args);
   }
 
   /** Stops the load, checks every invariant, records the row. */

@@ -152,7 +152,7 @@ class QueueDeclarationIT {
     // client_properties holds the connection name the client gave (RabbitMQ 3.10 has no user_provided_name item).
     for (String line : TestBroker.rabbitmqctl("list_connections", "pid", "client_properties", "--no-table-headers", "-q")
         .split("\n")) {
-      if (line.contains("<<\"" + tag + "\">>")) {
+      if (line.contains("{\"connection_name\",\"" + tag + "\"}")) {
         ours.add(line.split("\t")[0]);
       }
     }

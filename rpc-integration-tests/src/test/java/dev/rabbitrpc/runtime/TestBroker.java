@@ -60,8 +60,12 @@ final class TestBroker {
     broker.closeAfterTest(resource);
   }
 
-  /** Deletes a queue a test made (best effort). */
+  /**
+   * Deletes a queue a test made (best effort), now and again after the test's clients are closed,
+   * since a server still open declares its deleted queue again.
+   */
   void deleteQueue(String queue) throws Exception {
+    broker.deleteAfterTest(queue);
     Channel channel = rawConnection().createChannel();
     try {
       channel.queueDelete(queue);
@@ -98,7 +102,7 @@ final class TestBroker {
 
   /**
    * Runs {@code rabbitmqctl} on the local RabbitMQ node and returns its output; fails the test if it
-   * fails or takes more than 60 s.
+   * fails or takes more than 120 s (stop_app, start_app).
    */
   static String rabbitmqctl(String... args) throws Exception {
     java.util.List<String> command = new java.util.ArrayList<>();
@@ -112,9 +116,9 @@ final class TestBroker {
         throw new java.io.UncheckedIOException(e);
       }
     });
-    if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+    if (!process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
       process.destroyForcibly();
-      throw new AssertionError("rabbitmqctl " + String.join(" ", args) + " did not finish within 60 s");
+      throw new AssertionError("rabbitmqctl " + String.join(" ", args) + " did not finish within 120 s");
     }
     String printed = output.get(10, java.util.concurrent.TimeUnit.SECONDS);
     assertTrue(process.exitValue() == 0, "rabbitmqctl " + String.join(" ", args) + ": " + printed);
