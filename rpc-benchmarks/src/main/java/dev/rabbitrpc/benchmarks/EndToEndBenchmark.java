@@ -283,6 +283,7 @@ public final class EndToEndBenchmark {
           Files.writeString(reportFile, report.append(results), StandardCharsets.UTF_8);
         }
       } finally {
+        rpcServer.closeAndDeleteCreatedQueue(); // durable, so it would outlive the run
         jsonRpcServer.terminateMainloop();
         jsonRpcLoop.join(TimeUnit.SECONDS.toMillis(10));
         if (jsonRpcChannel.isOpen()) {
