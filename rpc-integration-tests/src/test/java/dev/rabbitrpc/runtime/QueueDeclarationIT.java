@@ -29,7 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * How servers declare request queues (docs/PROTOCOL.md, "Queues"): an existing queue is served as
+ * How servers declare request queues (docs/PROTOCOL.md, "Request queues"): an existing queue is served as
  * it is; a missing one is declared durable; nothing the library declares is transient and shared,
  * which RabbitMQ 4.3 refuses.
  */

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * dead-letter exchange).
  *
  * <p>The queue is served as it is if it exists (declared by an operator, another program or
- * another server); otherwise the server declares it durable (docs/PROTOCOL.md, "Queues"). If the
+ * another server); otherwise the server declares it durable (docs/PROTOCOL.md, "Request queues"). If the
  * broker cancels the server's consumers (the queue was deleted) or its connection is lost and
  * amqp-client will not recover it (a connection factory with automatic recovery off), the server
  * declares and consumes again, with back-off, until it is closed: see {@link #state()}.
