@@ -216,11 +216,18 @@ def dispatch(service, content_type, headers, body, now_ms=None):
 
 
 def serve(service, queue, uri=None, ready=None):
-    """Serves a service on a queue (declared as the tutorial does) until the process ends."""
+    """Serves a service on a queue until the process ends. As docs/PROTOCOL.md says servers declare
+    request queues: an existing queue is served as it is; a missing one is declared durable."""
     import pika
     connection = pika.BlockingConnection(pika.URLParameters(uri or os.environ.get("RPC_AMQP_URI", DEFAULT_URI)))
     channel = connection.channel()
-    channel.queue_declare(queue=queue, durable=False, exclusive=False, auto_delete=False)
+    try:
+        channel.queue_declare(queue=queue, passive=True)
+    except pika.exceptions.ChannelClosedByBroker as e:
+        if e.reply_code != 404:
+            raise
+        channel = connection.channel()  # the 404 closed the channel
+        channel.queue_declare(queue=queue, durable=True, exclusive=False, auto_delete=False)
     channel.basic_qos(prefetch_count=1)
 
     def on_request(ch, method, properties, body):

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.rabbitrpc.runtime.RpcClient;
+import dev.rabbitrpc.runtime.RpcServer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -12,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Where the CPU of a pipelined call goes: this JVM's (clients and servers) and the broker's, per
@@ -76,8 +76,8 @@ public final class CpuPerCall {
         RawClient withProperties = new RawClient(clients, rawQueue, true);
         RawClient toServer = new RawClient(clients, rpcQueue, true);
         RawClient toOneWorker = new RawClient(clients, rpcOneWorkerQueue, true)) {
-      defaultServer.export(EchoService.class, new EchoService.Impl(), rpcQueue);
-      oneWorkerServer.export(EchoService.class, new EchoService.Impl(), rpcOneWorkerQueue);
+      RpcServer defaultEcho = defaultServer.export(EchoService.class, new EchoService.Impl(), rpcQueue);
+      RpcServer oneWorkerEcho = oneWorkerServer.export(EchoService.class, new EchoService.Impl(), rpcOneWorkerQueue);
       EchoService proxy = rpcClient.proxy(EchoService.class, rpcQueue);
       try {
         for (int repetition = 0; repetition < 3; repetition++) {
@@ -88,7 +88,9 @@ public final class CpuPerCall {
           measure("rabbit-rpc async -> rabbit-rpc server", () -> proxy.echoAsync(payload), calls, out);
         }
       } finally {
-        deleteQueues(servers, rpcQueue, rpcOneWorkerQueue);
+        // Closed first: an open server declares its deleted (durable) queue again.
+        defaultEcho.closeAndDeleteCreatedQueue();
+        oneWorkerEcho.closeAndDeleteCreatedQueue();
       }
     }
   }
@@ -115,14 +117,6 @@ public final class CpuPerCall {
           measure("none", () -> none.send(body), calls, out);
           measure("all", () -> all.send(body), calls, out);
         }
-      }
-    }
-  }
-
-  private static void deleteQueues(Connection connection, String... queues) throws IOException, TimeoutException {
-    try (var channel = connection.createChannel()) {
-      for (String queue : queues) {
-        channel.queueDelete(queue);
       }
     }
   }

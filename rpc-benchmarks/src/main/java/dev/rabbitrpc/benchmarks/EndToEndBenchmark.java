@@ -208,7 +208,7 @@ public final class EndToEndBenchmark {
         RpcClient rpcClient = RpcClient.builder().connectionFactory(factory("bench-client-rpc-"))
             .channels(channels).connectionName("bench rabbit-rpc client").build()) {
       Channel jsonRpcChannel = servers.createChannel();
-      jsonRpcChannel.queueDeclare(jsonRpcQueue, false, false, true, null);
+      jsonRpcChannel.queueDeclare(jsonRpcQueue, false, true, true, null); // exclusive: consumed on this connection
       JsonRpcServer jsonRpcServer = new JsonRpcServer(jsonRpcChannel, jsonRpcQueue, JsonRpcEcho.class,
           (JsonRpcEcho) payload -> payload, new JacksonJsonRpcMapper());
       Thread jsonRpcLoop = new Thread(() -> {
@@ -283,6 +283,7 @@ public final class EndToEndBenchmark {
           Files.writeString(reportFile, report.append(results), StandardCharsets.UTF_8);
         }
       } finally {
+        rpcServer.closeAndDeleteCreatedQueue(); // durable, so it would outlive the run
         jsonRpcServer.terminateMainloop();
         jsonRpcLoop.join(TimeUnit.SECONDS.toMillis(10));
         if (jsonRpcChannel.isOpen()) {
@@ -593,8 +594,8 @@ public final class EndToEndBenchmark {
    */
   private void heapPerCall(Connection rawClients, String parkedQueue) throws Exception {
     try (Channel admin = rawClients.createChannel()) {
-      // Deleted at the end, or by the broker ten minutes after a crashed run.
-      admin.queueDeclare(parkedQueue, false, false, false, Map.of("x-expires", 600_000));
+      // Exclusive: deleted with this connection, even after a crashed run.
+      admin.queueDeclare(parkedQueue, false, true, false, null);
       // A paused server: it takes every request and never answers nor acks. (With no consumer at all
       // rabbit-rpc fails the calls with UNAVAILABLE within a second, by design.)
       admin.basicConsume(parkedQueue, false, new DefaultConsumer(admin));

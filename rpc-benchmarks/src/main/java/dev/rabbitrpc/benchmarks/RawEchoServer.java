@@ -21,7 +21,7 @@ final class RawEchoServer implements AutoCloseable {
   RawEchoServer(Connection connection, String queue, int prefetch) throws IOException {
     this.queue = queue;
     channel = connection.createChannel();
-    channel.queueDeclare(queue, false, false, true, null);
+    channel.queueDeclare(queue, false, true, true, null); // exclusive: RabbitMQ 4.3 refuses transient shared queues
     channel.basicQos(prefetch);
     channel.basicConsume(queue, false, new DefaultConsumer(channel) {
       @Override

@@ -71,7 +71,8 @@ final class SpringRpc {
         throws IOException, TimeoutException {
       this.queue = queue;
       try (Channel channel = declarer.createChannel()) {
-        channel.queueDeclare(queue, false, false, true, null);
+        // Consumed on another connection, so not exclusive; durable, since RabbitMQ 4.3 refuses transient shared queues.
+        channel.queueDeclare(queue, true, false, true, null);
       }
       connectionFactory = connectionFactory(rabbit, "bench Spring listener container");
       MessageListenerAdapter listener = new MessageListenerAdapter(new EchoService.Impl(), converter());

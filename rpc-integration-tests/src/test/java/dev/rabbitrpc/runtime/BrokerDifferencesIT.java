@@ -46,7 +46,7 @@ class BrokerDifferencesIT {
   private static BlockingQueue<Received> answerByHand(RpcBroker broker, String queue) throws Exception {
     BlockingQueue<Received> received = new ArrayBlockingQueue<>(16);
     Channel channel = broker.newConnection().createChannel();
-    channel.queueDeclare(queue, false, false, false, null);
+    channel.queueDeclare(queue, true, false, false, null);
     channel.basicConsume(queue, true, (tag, delivery) -> {
       AMQP.BasicProperties request = delivery.getProperties();
       received.add(new Received(request, new String(delivery.getBody(), StandardCharsets.UTF_8)));

@@ -192,7 +192,7 @@ class FailureSemanticsIT {
     RpcClient client = broker.client();
     Counter counter = client.proxy(Counter.class, queue);
     Channel dying = broker.rawConnection().createChannel();
-    dying.queueDeclare(queue, false, false, false, null);
+    dying.queueDeclare(queue, true, false, false, null);
     dying.basicQos(2);
     CountDownLatch taken = new CountDownLatch(2);
     dying.basicConsume(queue, false, new DefaultConsumer(dying) {
@@ -218,7 +218,7 @@ class FailureSemanticsIT {
   @Test
   void failsWithUnavailableWellBeforeTheDeadlineWhenNothingConsumesTheQueue() throws Exception {
     try (Channel channel = broker.rawConnection().createChannel()) {
-      channel.queueDeclare(queue, false, false, false, null); // the queue exists, every server is gone
+      channel.queueDeclare(queue, true, false, false, null); // the queue exists, every server is gone
     }
     RpcClient client = broker.client(b -> b.timeout(Duration.ofSeconds(10)));
     TestBroker.connect(client); // the window below holds the detection, not the connection
@@ -285,8 +285,8 @@ class FailureSemanticsIT {
     broker.client(b -> b.quorumQueues(true)).export(Counter.class, new CounterImpl(), queue);
     assertEquals("q", broker.client().proxy(Counter.class, queue).echo("q"));
     Channel channel = broker.rawConnection().createChannel();
-    // Declaring it as the tutorial's classic queue now fails: the broker has a quorum queue.
-    IOException mismatch = assertThrows(IOException.class, () -> channel.queueDeclare(queue, false, false, false, null));
+    // Declaring it as a classic queue now fails: the broker has a quorum queue.
+    IOException mismatch = assertThrows(IOException.class, () -> channel.queueDeclare(queue, true, false, false, null));
     assertTrue(String.valueOf(mismatch.getCause()).contains("PRECONDITION_FAILED"), String.valueOf(mismatch.getCause()));
   }
 

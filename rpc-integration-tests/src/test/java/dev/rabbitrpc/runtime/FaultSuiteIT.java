@@ -158,7 +158,7 @@ class FaultSuiteIT {
   @Test
   void noServer() throws Exception {
     try (Channel channel = broker.rawConnection().createChannel()) {
-      channel.queueDeclare(queue, false, false, false, null); // the queue exists; every server is gone
+      channel.queueDeclare(queue, true, false, false, null); // the queue exists; every server is gone
     }
     RpcClient client = client(null);
     TestBroker.connect(client); // connected before the load, as in the other faults

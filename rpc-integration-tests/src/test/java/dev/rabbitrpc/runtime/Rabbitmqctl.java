@@ -1,27 +1,43 @@
 package dev.rabbitrpc.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** The RabbitMQ node's own control tool, for faults made for real and for what only the broker can tell. */
 final class Rabbitmqctl {
   private Rabbitmqctl() {}
 
-  /** Runs {@code rabbitmqctl args…}, fails the test unless it exits 0 within 120 s; returns its output. */
+  /**
+   * Runs {@code rabbitmqctl args…} on the local RabbitMQ node and returns its output; fails the test
+   * if it fails or takes more than 120 s (stop_app, start_app).
+   */
   static String run(String... args) throws Exception {
     List<String> command = new ArrayList<>();
     command.add("rabbitmqctl");
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(process.waitFor(120, TimeUnit.SECONDS), "rabbitmqctl " + args[0] + " finished");
-    assertEquals(0, process.exitValue(), "rabbitmqctl " + String.join(" ", args) + ": " + output);
-    return output;
+    // Read while it runs, so that a full pipe never stalls it.
+    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+      try {
+        return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    if (!process.waitFor(120, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("rabbitmqctl " + String.join(" ", args) + " did not finish within 120 s");
+    }
+    String printed = output.get(10, TimeUnit.SECONDS);
+    assertEquals(0, process.exitValue(), "rabbitmqctl " + String.join(" ", args) + ": " + printed);
+    return printed;
   }
 
   /** The lines of {@code list_connections -s pid channels client_properties} of the connection named {@code name}. */

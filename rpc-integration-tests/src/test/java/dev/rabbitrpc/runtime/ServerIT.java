@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.Channel;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import dev.rabbitrpc.runtime.TestServices.Failing;
@@ -28,28 +26,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** The server's life: queue declaration, workers, prefetch, sharing a queue, closing. */
+/** The server's life: workers, prefetch, sharing a queue, closing (queue declaration: {@link QueueDeclarationIT}). */
 @RpcBrokerTest
 class ServerIT {
   private final TestBroker broker;
 
   ServerIT(RpcBroker broker) {
     this.broker = new TestBroker(broker);
-  }
-
-  @Test
-  void declaresTheQueueAsTheTutorialDoesSoTutorialProgramsCanShareIt() throws Exception {
-    String queue = TestBroker.uniqueQueue("tutorial");
-    try (RpcServer server = broker.client(b -> b.workers(3)).export(Types.class, new TypesImpl(), queue)) {
-      assertEquals(queue, server.queue());
-      try (Channel channel = broker.rawConnection().createChannel()) {
-        // pika's queue_declare(queue=...) uses these arguments; a mismatch would close the channel (406).
-        AMQP.Queue.DeclareOk ok = channel.queueDeclare(queue, false, false, false, null);
-        assertEquals(3, ok.getConsumerCount(), "one consumer per worker");
-      }
-    } finally {
-      broker.deleteQueue(queue);
-    }
   }
 
   /** A server whose {@code fast} holds every call until {@link #letGo} opens, counting the calls running. */

@@ -24,6 +24,8 @@ import java.util.function.UnaryOperator;
  */
 final class TestBroker {
   private final RpcBroker broker;
+  /** For inspecting queues: one connection, a fresh channel per question (a 404 closes the channel). */
+  private Connection inspector;
 
   TestBroker(RpcBroker broker) {
     this.broker = broker;
@@ -63,8 +65,12 @@ final class TestBroker {
     broker.closeAfterTest(resource);
   }
 
-  /** Deletes a queue a test made (best effort). */
+  /**
+   * Deletes a queue a test made (best effort), now and again after the test's clients are closed,
+   * since a server still open declares its deleted queue again.
+   */
   void deleteQueue(String queue) throws Exception {
+    broker.deleteAfterTest(queue);
     Channel channel = rawConnection().createChannel();
     try {
       channel.queueDelete(queue);
@@ -85,11 +91,18 @@ final class TestBroker {
   }
 
   private com.rabbitmq.client.AMQP.Queue.DeclareOk declarePassive(String queue) {
-    try (Channel channel = rawConnection().createChannel()) {
+    try (Channel channel = inspector().createChannel()) {
       return channel.queueDeclarePassive(queue);
     } catch (Exception e) {
       throw new IllegalStateException("cannot inspect queue " + queue, e);
     }
+  }
+
+  private synchronized Connection inspector() throws Exception {
+    if (inspector == null || !inspector.isOpen()) {
+      inspector = rawConnection();
+    }
+    return inspector;
   }
 
   /**

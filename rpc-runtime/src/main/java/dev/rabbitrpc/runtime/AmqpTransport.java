@@ -75,6 +75,8 @@ final class AmqpTransport {
   /** How long {@link #openChannel()} and {@link #isRabbitMq()} wait for a connection (exports). */
   private final long connectWaitNanos;
   private final Deadline.Ticker ticker;
+  /** Told when a connection is given up (servers then serve again on a new one). */
+  private final List<Runnable> abandonedListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
       ReplyRouter router, Duration connectWait) {
@@ -349,6 +351,18 @@ final class AmqpTransport {
     log.warn("the recovery of the connection to {} did not finish in {} s; connecting afresh", brokerDescription,
         TimeUnit.NANOSECONDS.toSeconds(recoveryBudgetNanos));
     lost.abort(1_000);
+    for (Runnable listener : abandonedListeners) {
+      listener.run();
+    }
+  }
+
+  /** Runs {@code listener} whenever this transport gives up a connection whose recovery never ended. */
+  void onConnectionAbandoned(Runnable listener) {
+    abandonedListeners.add(listener);
+  }
+
+  void removeConnectionAbandoned(Runnable listener) {
+    abandonedListeners.remove(listener);
   }
 
   /**

@@ -226,6 +226,15 @@ final class Dispatcher {
     return false;
   }
 
+  /**
+   * Answers {@code INTERNAL} for a request whose handling threw what nothing else caught (an
+   * {@link Error} from a deserializer, say); the reply names the throwable's type, never its stack.
+   */
+  void replyUnexpected(String contentType, Throwable failure, ReplySink sink) {
+    replyError(sink, PlainText.isPlain(contentType), Code.INTERNAL, null,
+        "the server failed to handle the request to " + service.type.getSimpleName() + ": " + failure);
+  }
+
   private void replyError(ReplySink sink, boolean plain, Code code, String type, String message) {
     sink.reply(code.name(),
         plain ? PlainText.encodeError(code, type, message) : Envelope.encodeError(mapper, code, type, message));

@@ -4,16 +4,12 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * How exported services declare their request queues: as RabbitMQ's tutorial does by default
- * (classic, non-durable, non-exclusive, not auto-delete), or as quorum queues, with or without a
- * dead-letter exchange.
+ * How exported services declare the request queues that do not exist yet (an existing queue is
+ * served as it is): always durable, never exclusive or auto-delete, since RabbitMQ 4.3 refuses
+ * non-durable shared queues; classic by default or quorum, with or without a dead-letter exchange.
  */
 record QueueSettings(boolean quorum, String deadLetterExchange) {
-  boolean durable() {
-    return quorum; // quorum queues are always durable
-  }
-
-  /** The {@code queue.declare} arguments, or null for the tutorial's plain declaration. */
+  /** The {@code queue.declare} arguments, or null for a plain classic queue. */
   Map<String, Object> arguments() {
     if (!quorum && deadLetterExchange == null) {
       return null;

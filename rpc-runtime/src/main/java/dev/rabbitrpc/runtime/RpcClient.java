@@ -121,11 +121,13 @@ public final class RpcClient implements AutoCloseable {
   }
 
   /**
-   * Serves {@code implementation} on the service's queue until the returned server is closed. The
-   * queue is declared as RabbitMQ's tutorial does: non-durable, non-exclusive, not auto-delete.
+   * Serves {@code implementation} on the service's queue until the returned server is closed. A
+   * queue that exists is served as it is; one that does not is declared durable (classic, or quorum
+   * with {@link Builder#quorumQueues(boolean)}).
    *
    * @throws IllegalArgumentException if {@code service} is not a valid service interface
-   * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached
+   * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached; {@code INTERNAL} if
+   *     it refuses the queue (the message has the broker's reply code and text)
    */
   public <T> RpcServer export(Class<T> service, T implementation) {
     return export(describe(service), implementation);
@@ -137,7 +139,8 @@ public final class RpcClient implements AutoCloseable {
    *
    * @throws IllegalArgumentException if {@code service} is not a valid service interface or the
    *     queue name is empty or longer than 255 characters
-   * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached
+   * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached; {@code INTERNAL} if
+   *     it refuses the queue
    */
   public <T> RpcServer export(Class<T> service, T implementation, String queue) {
     return export(describe(service).withQueue(Objects.requireNonNull(queue, "queue")), implementation);
@@ -508,10 +511,16 @@ public final class RpcClient implements AutoCloseable {
     }
   }
 
+  /** All servers drain at once, within one grace period, not one after the other. */
   private void closeServers() {
-    for (RpcServer server : servers) {
+    List<RpcServer> closing = List.copyOf(servers);
+    for (RpcServer server : closing) {
+      server.beginClose();
+    }
+    long graceEnd = System.nanoTime() + shutdownGrace.toNanos();
+    for (RpcServer server : closing) {
       try {
-        server.close();
+        server.awaitClosed(graceEnd);
       } catch (RuntimeException e) {
         org.slf4j.LoggerFactory.getLogger(RpcClient.class).warn("closing {} failed", server, e);
       }
@@ -693,8 +702,8 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * Exported services declare their request queues as quorum queues (durable, replicated)
-     * instead of the tutorial's classic transient queue. All servers of a queue must agree.
+     * Exported services declare the request queues that do not exist yet as quorum queues
+     * (replicated) instead of classic durable queues. A queue that exists is served as it is.
      */
     public Builder quorumQueues(boolean quorumQueues) {
       this.quorumQueues = quorumQueues;
@@ -702,9 +711,9 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * Exported services declare their request queues with this dead-letter exchange, which
-     * receives requests the server rejects (no {@code reply_to}) and, on RabbitMQ, requests that
-     * expired in the queue. All servers of a queue must agree.
+     * Exported services declare the request queues that do not exist yet with this dead-letter
+     * exchange, which receives requests the server rejects (no {@code reply_to}) and, on RabbitMQ,
+     * requests that expired in the queue. A queue that exists is served as it is.
      */
     public Builder deadLetterExchange(String exchange) {
       this.deadLetterExchange = Objects.requireNonNull(exchange, "exchange");

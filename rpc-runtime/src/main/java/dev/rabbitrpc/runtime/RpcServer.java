@@ -4,6 +4,9 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.Method;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.ShutdownSignalException;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.io.IOException;
@@ -11,6 +14,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,17 +38,38 @@ import org.slf4j.LoggerFactory;
  * one), and runs its requests' handlers on the thread that delivers them: no hand-off to another
  * thread between the broker and the handler, so a request costs what a hand-written consumer costs. Each request is decoded, run, answered on its
  * {@code reply_to} with its {@code correlation_id}, then acknowledged. Bad requests get a typed
- * error reply; handler exceptions become {@code APPLICATION_ERROR} replies; nothing is requeued.
+ * error reply; handler exceptions become {@code APPLICATION_ERROR} replies; anything else thrown
+ * while a request is handled (even an {@link Error}, such as a {@link StackOverflowError} in a
+ * deserializer) is answered {@code INTERNAL}; nothing is requeued.
  * A request without {@code reply_to} is rejected without requeue (dead-lettered if the queue has a
  * dead-letter exchange).
+ *
+ * <p>The queue is served as it is if it exists (declared by an operator, another program or
+ * another server); otherwise the server declares it durable (docs/PROTOCOL.md, "Request queues"). If the
+ * broker cancels the server's consumers (the queue was deleted) or its connection is lost and
+ * amqp-client will not recover it (a connection factory with automatic recovery off), the server
+ * declares and consumes again, with back-off, until it is closed: see {@link #state()}.
  *
  * <p>This class is thread-safe; {@link #close()} may be called from any thread, more than once.
  */
 public final class RpcServer implements AutoCloseable {
+  /**
+   * Where a server is in its life. {@code STARTING} until its workers consume; {@code SERVING};
+   * {@code RECOVERING} after it lost its consumers or connection, until it consumes again;
+   * {@code CLOSING} while {@link #close()} lets the requests it holds finish; {@code CLOSED}.
+   */
+  public enum State { STARTING, SERVING, RECOVERING, CLOSING, CLOSED }
+
   private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
   private static final Map<String, Object> OK_HEADERS = Map.of(
       dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
       dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, dev.rabbitrpc.runtime.Envelope.STATUS_OK);
+  private static final long FIRST_RETRY_MILLIS = 100;
+  private static final long MAX_RETRY_MILLIS = 5_000;
+  /** Passive, then active declarations when others declare the queue differently in between. */
+  private static final int DECLARE_ATTEMPTS = 3;
+  private static final int NOT_FOUND = 404;
+  private static final int PRECONDITION_FAILED = 406;
 
   private final RpcClient client;
   private final Dispatcher dispatcher;
@@ -51,13 +78,22 @@ public final class RpcServer implements AutoCloseable {
   private final Duration shutdownGrace;
   private final QueueSettings queueSettings;
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** Notified when a request is settled or a worker stops consuming; close() waits on it. */
   private final Object drained = new Object();
-  private final AtomicBoolean cancelledByBroker = new AtomicBoolean();
-  private final List<Worker> started = new ArrayList<>();
+  /** Workers whose channels are open: those consuming and those retired by a recovery but still finishing requests. */
+  private final List<Worker> open = new CopyOnWriteArrayList<>();
+  /** The workers consuming now. Guarded by this. */
+  private final List<Worker> consuming = new ArrayList<>();
+  private final CountDownLatch closeSignal = new CountDownLatch(1);
+  private final AtomicBoolean finishing = new AtomicBoolean();
+  private AmqpTransport transport;
   /** Declares the queue and receives cancel notices, apart from the workers so that a busy worker never delays a cancel. */
   private Channel control;
+  private volatile State state = State.STARTING;
   private volatile boolean closed;
   private volatile boolean rejectToDeadLetter = true;
+  /** Whether the queue did not exist and this server declared it, the last time it declared. */
+  private volatile boolean createdQueue;
 
   RpcServer(RpcClient client, Dispatcher dispatcher, int workers, int prefetch, Duration shutdownGrace,
       QueueSettings queueSettings) {
@@ -73,7 +109,8 @@ public final class RpcServer implements AutoCloseable {
    * Serves {@code implementation} on the process-wide default client (see {@link RpcProxy}).
    *
    * @throws IllegalArgumentException if {@code service} is not a valid service interface
-   * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached
+   * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached; {@code INTERNAL}
+   *     if it refuses the queue (the message has its reply code and text)
    */
   public static <T> RpcServer export(Class<T> service, T implementation) {
     return RpcClient.defaultClient().export(service, implementation);
@@ -82,6 +119,11 @@ public final class RpcServer implements AutoCloseable {
   /** The queue this server consumes. */
   public String queue() {
     return dispatcher.service.queue;
+  }
+
+  /** Where the server is in its life; thread-safe, a read of a volatile field. */
+  public State state() {
+    return state;
   }
 
   /** Requests answered with {@code DEADLINE_EXCEEDED} without running, because their deadline had passed. */
@@ -103,25 +145,70 @@ public final class RpcServer implements AutoCloseable {
   }
 
   synchronized void start(AmqpTransport transport) {
-    String queue = queue();
+    this.transport = transport;
+    // amqp-client recovers the workers' channels with the connection, unless the transport gives up
+    // on that recovery and aborts the connection: then the server serves again on a new one itself.
+    transport.onConnectionAbandoned(abandoned);
     try {
       rejectToDeadLetter = transport.isRabbitMq();
-      control = transport.openChannel();
-      // By default as RabbitMQ's tutorial declares it, so that its programs and ours can share the queue.
-      control.queueDeclare(queue, queueSettings.durable(), false, false, queueSettings.arguments());
-      listenForCancels();
-      for (int i = 0; i < workers; i++) {
-        Worker worker = new Worker(transport.openChannel());
-        started.add(worker);
-        worker.start();
-      }
+      serve();
+      state = State.SERVING;
     } catch (IOException | RuntimeException e) {
-      closeQuietly();
-      if (e instanceof RpcException) {
-        throw (RpcException) e;
+      closed = true;
+      state = State.CLOSED;
+      closeChannels();
+      transport.removeConnectionAbandoned(abandoned);
+      throw failure(e);
+    }
+  }
+
+  /** Declares the queue (or finds it), listens for cancels and starts the workers; under this lock. */
+  private void serve() throws IOException {
+    control = transport.openChannel();
+    declareQueue();
+    listenForCancels();
+    for (int i = 0; i < workers; i++) {
+      Worker worker = new Worker(transport.openChannel());
+      open.add(worker);
+      consuming.add(worker);
+      worker.start();
+    }
+  }
+
+  /**
+   * Serves the queue as it is if it exists, whatever its arguments; declares it with this client's
+   * settings if not. A passive declaration of a missing queue closes its channel (404), and so does
+   * an active one that conflicts (406), so both run on channels of their own. Two servers that both
+   * find no queue both declare it, alike; if another program declared it differently in between
+   * (406), its queue is served.
+   */
+  private void declareQueue() throws IOException {
+    String queue = queue();
+    for (int attempt = 1; ; attempt++) {
+      Channel passive = transport.openChannel();
+      try {
+        passive.queueDeclarePassive(queue);
+        closeQuietly(passive);
+        createdQueue = false;
+        return;
+      } catch (IOException e) {
+        closeQuietly(passive); // closed by the 404: forgotten, else amqp-client would recover it
+        if (replyCode(e) != NOT_FOUND) {
+          throw e;
+        }
       }
-      throw new RpcException(Code.UNAVAILABLE,
-          "cannot serve queue " + queue + " on " + transport.brokerDescription + ": " + describe(e), e);
+      Channel active = transport.openChannel();
+      try {
+        active.queueDeclare(queue, true, false, false, queueSettings.arguments());
+        closeQuietly(active);
+        createdQueue = true;
+        return;
+      } catch (IOException e) {
+        closeQuietly(active);
+        if (replyCode(e) != PRECONDITION_FAILED || attempt == DECLARE_ATTEMPTS) {
+          throw e;
+        }
+      }
     }
   }
 
@@ -148,7 +235,13 @@ public final class RpcServer implements AutoCloseable {
    */
   private final class Worker extends DefaultConsumer {
     private final Channel channel;
-    private String consumerTag;
+    private volatile String consumerTag;
+    /** Requests delivered and not yet settled; guarded by this. */
+    private int held;
+    /** A recovery replaced this worker: its channel closes once its requests are settled; guarded by this. */
+    private boolean retired;
+    /** Until the broker confirms the cancel (or the consumer or channel is gone), deliveries may still arrive. */
+    private volatile boolean receiving;
 
     Worker(Channel channel) {
       super(channel);
@@ -157,37 +250,64 @@ public final class RpcServer implements AutoCloseable {
 
     void start() throws IOException {
       channel.basicQos(prefetch);
+      receiving = true;
       consumerTag = channel.basicConsume(queue(), false, this);
     }
 
     @Override
     public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
       inFlight.incrementAndGet();
+      synchronized (this) {
+        held++;
+      }
       long deliveryTag = envelope.getDeliveryTag();
+      Reply reply = null;
       try {
         if (!hasReplyTo(properties)) {
           log.warn("rejected a request on {} without reply_to (correlation id {})", queue(), properties.getCorrelationId());
           settle(() -> discard(deliveryTag));
           return;
         }
-        if (closed) {
-          // Closing: left unacked, the request returns to the queue when the channel closes.
-          settle(() -> { });
-          return;
-        }
+        // Also while closing: a request delivered before the cancel runs within the grace, not requeued.
+        reply = new Reply(deliveryTag, properties);
         dispatcher.dispatch(properties.getContentType(), properties.getHeaders(), body, envelope.isRedeliver(),
-            properties.getCorrelationId(), replySink(deliveryTag, properties));
-      } catch (RuntimeException e) {
-        log.error("failed to handle a request on {}", queue(), e);
-        settle(() -> discard(deliveryTag));
+            properties.getCorrelationId(), reply);
+      } catch (Throwable e) {
+        // The worker's boundary. Thrown on to amqp-client, anything (a StackOverflowError in a
+        // deserializer, say) would close this channel and requeue the request to the next worker,
+        // which would fail alike: one request would take out every worker. So it is answered.
+        log.error("failed to handle a request on {}; it is answered INTERNAL", queue(), e);
+        if (reply != null) {
+          reply.failed(properties.getContentType(), e);
+        }
       }
     }
 
     @Override
+    public void handleCancelOk(String tag) {
+      stoppedReceiving();
+    }
+
+    @Override
     public void handleCancel(String tag) {
-      if (!cancelledByBroker.getAndSet(true)) { // once per server, not once per worker
-        log.warn("the broker cancelled the consumers of {} (queue deleted?); this server no longer receives requests",
-            queue());
+      stoppedReceiving();
+      lost(this, "the broker cancelled the consumers of " + queue() + " (queue deleted?)");
+    }
+
+    @Override
+    public void handleShutdownSignal(String tag, ShutdownSignalException cause) {
+      stoppedReceiving();
+      // amqp-client recovers a lost connection with its channels and consumers itself, if it may.
+      boolean recoveredByClient = cause.isHardError() && channel instanceof Recoverable;
+      if (!cause.isInitiatedByApplication() && !recoveredByClient) {
+        lost(this, "the channel of a worker of " + queue() + " closed: " + cause.getMessage());
+      }
+    }
+
+    private void stoppedReceiving() {
+      receiving = false;
+      synchronized (drained) {
+        drained.notifyAll();
       }
     }
 
@@ -195,22 +315,38 @@ public final class RpcServer implements AutoCloseable {
     synchronized void stopConsuming() {
       try {
         if (channel.isOpen() && consumerTag != null) {
+          receiving = true; // until the cancel-ok, which comes after every delivery before it
           channel.basicCancel(consumerTag);
+          return;
         }
       } catch (IOException | RuntimeException e) {
         log.debug("cancel of {} failed: {}", queue(), describe(e));
       }
+      stoppedReceiving();
     }
 
-    /**
-     * Publishes the reply to the request's reply_to with its correlation id, then acks the request.
-     * The reply is in the request's format: plain text (no content type) answers plain text.
-     */
-    private Dispatcher.ReplySink replySink(long deliveryTag, AMQP.BasicProperties request) {
-      String replyTo = request.getReplyTo();
-      String correlationId = request.getCorrelationId();
-      String contentType = PlainText.isPlain(request.getContentType()) ? null : dev.rabbitrpc.runtime.Envelope.CONTENT_TYPE;
-      return (status, replyBody) -> {
+    /** The reply to one request, sent at most once whatever fails after it. */
+    private final class Reply implements Dispatcher.ReplySink {
+      private final long deliveryTag;
+      private final String replyTo;
+      private final String correlationId;
+      private final String contentType;
+      private final AtomicBoolean sent = new AtomicBoolean();
+
+      Reply(long deliveryTag, AMQP.BasicProperties request) {
+        this.deliveryTag = deliveryTag;
+        this.replyTo = request.getReplyTo();
+        this.correlationId = request.getCorrelationId();
+        // The reply is in the request's format: plain text (no content type) answers plain text.
+        this.contentType = PlainText.isPlain(request.getContentType()) ? null : dev.rabbitrpc.runtime.Envelope.CONTENT_TYPE;
+      }
+
+      /** Publishes the reply to the request's reply_to with its correlation id, then acks the request. */
+      @Override
+      public void reply(String status, byte[] replyBody) {
+        if (!sent.compareAndSet(false, true)) {
+          return;
+        }
         AMQP.BasicProperties reply = new AMQP.BasicProperties.Builder()
             .contentType(contentType)
             .correlationId(correlationId)
@@ -223,7 +359,20 @@ public final class RpcServer implements AutoCloseable {
           channel.basicPublish("", replyTo, false, reply, replyBody);
           channel.basicAck(deliveryTag, false);
         });
-      };
+      }
+
+      /** Handling threw before the reply was sent: answer INTERNAL, or at least settle the request. */
+      void failed(String requestContentType, Throwable failure) {
+        try {
+          dispatcher.replyUnexpected(requestContentType, failure, this);
+        } catch (Throwable again) {
+          log.error("could not answer a failed request on {}", queue(), again);
+        } finally {
+          if (sent.compareAndSet(false, true)) {
+            settle(() -> discard(deliveryTag));
+          }
+        }
+      }
     }
 
     /**
@@ -241,6 +390,7 @@ public final class RpcServer implements AutoCloseable {
 
     /** Publishes, acks or rejects under the worker's lock, then counts the request as done. */
     private void settle(ChannelAction action) {
+      boolean closeNow = false;
       try {
         synchronized (this) {
           if (channel.isOpen()) {
@@ -251,6 +401,13 @@ public final class RpcServer implements AutoCloseable {
         // The broker requeues an unacked request when the channel closes; nothing more to do here.
         log.warn("could not reply on {}: {}", queue(), describe(e));
       } finally {
+        synchronized (this) {
+          held--;
+          closeNow = retired && held == 0;
+        }
+        if (closeNow) {
+          closeChannel();
+        }
         if (inFlight.decrementAndGet() == 0) {
           synchronized (drained) {
             drained.notifyAll();
@@ -259,8 +416,25 @@ public final class RpcServer implements AutoCloseable {
       }
     }
 
-    synchronized void closeChannel() {
-      closeQuietly(channel);
+    /** Replaced by a recovery: stops consuming and closes the channel once its requests are settled. */
+    void retire() {
+      boolean closeNow;
+      synchronized (this) {
+        retired = true;
+        closeNow = held == 0;
+      }
+      if (closeNow) {
+        closeChannel();
+      } else {
+        stopConsuming();
+      }
+    }
+
+    void closeChannel() {
+      synchronized (this) {
+        closeQuietly(channel);
+      }
+      open.remove(this);
     }
   }
 
@@ -275,33 +449,150 @@ public final class RpcServer implements AutoCloseable {
   }
 
   /**
-   * Stops taking requests, lets calls already running finish within the client's shutdown grace,
-   * then interrupts those still running and closes the channels; requests not finished by then go
-   * back to the queue. Idempotent.
+   * A worker lost its consumer or channel: unless closing, serve again on fresh channels, on a
+   * thread of its own, with back-off. Once per loss, not once per worker.
+   */
+  private void lost(Worker worker, String why) {
+    synchronized (this) {
+      if (closed || state == State.RECOVERING || !consuming.contains(worker)) {
+        return;
+      }
+      state = State.RECOVERING;
+    }
+    log.warn("{}; {} serves again as soon as it can", why, this);
+    Threads.daemon("rabbit-rpc-server-recovery").newThread(this::recover).start();
+  }
+
+  private final Runnable abandoned = this::connectionAbandoned;
+
+  private void connectionAbandoned() {
+    Worker any;
+    synchronized (this) {
+      any = consuming.isEmpty() ? null : consuming.get(0);
+    }
+    if (any != null) {
+      lost(any, "the recovery of the connection of " + queue() + " was abandoned");
+    }
+  }
+
+  /** Retries serving, 100 ms doubling to 5 s, jittered, until it serves or the server closes. */
+  private void recover() {
+    long delay = FIRST_RETRY_MILLIS;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        long jittered = delay / 2 + ThreadLocalRandom.current().nextLong(delay / 2 + 1);
+        if (closeSignal.await(jittered, TimeUnit.MILLISECONDS)) {
+          return;
+        }
+      } catch (InterruptedException e) {
+        return; // only a daemon thread of this server's own
+      }
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        retireAll();
+        try {
+          serve();
+          state = State.SERVING;
+          log.info("{} serves again (attempt {})", this, attempt);
+          return;
+        } catch (IOException | RuntimeException e) {
+          log.warn("{} cannot serve yet (attempt {}): {}", this, attempt, describe(e));
+        }
+      }
+      delay = Math.min(delay * 2, MAX_RETRY_MILLIS);
+    }
+  }
+
+  /** Retires the consuming workers and closes the control channel; under this lock. */
+  private void retireAll() {
+    for (Worker worker : consuming) {
+      worker.retire();
+    }
+    consuming.clear();
+    if (control != null) {
+      closeQuietly(control);
+      control = null;
+    }
+  }
+
+  /**
+   * Stops taking requests, runs those already delivered and lets calls already running finish
+   * within the client's shutdown grace, then interrupts those still running and closes the
+   * channels; requests not finished by then go back to the queue. Idempotent.
    */
   @Override
   public void close() {
-    if (closed) {
-      return;
+    beginClose();
+    awaitClosed(System.nanoTime() + shutdownGrace.toNanos());
+  }
+
+  /**
+   * Like {@link #close()}, then deletes the queue if this server declared it (it did not exist when
+   * the server started) and nothing else uses it: {@code queue.delete} with if-unused and if-empty,
+   * so a queue that another server consumes, or that holds requests, stays. For programs that
+   * should leave the broker as they found it, such as the tutorial's server.
+   *
+   * @return whether the queue was deleted
+   */
+  public boolean closeAndDeleteCreatedQueue() {
+    close();
+    if (!createdQueue) {
+      return false;
     }
-    closed = true;
-    List<Worker> workersNow;
+    try {
+      Channel channel = transport.openChannel();
+      channel.queueDelete(queue(), true, true);
+      closeQuietly(channel);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      // 406: another consumer or messages; 404: already gone; or the client is closed
+      log.debug("kept queue {}: {}", queue(), describe(e));
+      return false;
+    }
+  }
+
+  /** Stops consuming, without waiting; the first step of {@link #close()}. Idempotent. */
+  void beginClose() {
+    List<Worker> now;
     synchronized (this) {
-      workersNow = List.copyOf(started);
+      if (closed) {
+        return;
+      }
+      closed = true;
+      state = State.CLOSING;
+      now = List.copyOf(open);
     }
-    for (Worker worker : workersNow) {
+    closeSignal.countDown();
+    for (Worker worker : now) {
       worker.stopConsuming();
     }
-    awaitDrained();
-    closeQuietly();
+  }
+
+  /**
+   * Waits until the requests delivered before {@link #beginClose()} are settled, or until
+   * {@code deadlineNanos} ({@link System#nanoTime()}), then closes the channels. Returns at once if
+   * another thread is doing it.
+   */
+  void awaitClosed(long deadlineNanos) {
+    if (!finishing.compareAndSet(false, true)) {
+      return;
+    }
+    awaitDrained(deadlineNanos);
+    closeChannels();
+    if (transport != null) {
+      transport.removeConnectionAbandoned(abandoned);
+    }
+    state = State.CLOSED;
     client.serverClosed(this);
   }
 
-  private void awaitDrained() {
-    long end = System.nanoTime() + shutdownGrace.toNanos();
+  /** Until no worker can still receive a request (the broker confirmed the cancel) and none is in flight. */
+  private void awaitDrained(long end) {
     synchronized (drained) {
       long left;
-      while (inFlight.get() > 0 && (left = end - System.nanoTime()) > 0) {
+      while (!isDrained() && (left = end - System.nanoTime()) > 0) {
         try {
           TimeUnit.NANOSECONDS.timedWait(drained, left);
         } catch (InterruptedException e) {
@@ -312,24 +603,88 @@ public final class RpcServer implements AutoCloseable {
     }
   }
 
-  private synchronized void closeQuietly() {
+  private boolean isDrained() {
+    if (inFlight.get() > 0) {
+      return false;
+    }
+    for (Worker worker : open) {
+      if (worker.receiving) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private synchronized void closeChannels() {
     dispatcher.cancellations.interruptAll(); // handlers still running after the grace period
-    for (Worker worker : started) {
+    for (Worker worker : List.copyOf(open)) {
       worker.closeChannel();
     }
+    consuming.clear();
     if (control != null) {
       closeQuietly(control);
     }
   }
 
+  /**
+   * Closes a channel; one the broker closed already (a 404, a 406, a channel error) is aborted,
+   * which makes amqp-client forget it: else it would bring it back on every connection recovery.
+   */
   private void closeQuietly(Channel channel) {
-    if (channel.isOpen()) {
-      try {
+    try {
+      if (channel.isOpen()) {
         channel.close();
-      } catch (IOException | TimeoutException | RuntimeException e) {
-        log.debug("close of {} failed: {}", queue(), describe(e));
+      } else {
+        channel.abort();
+      }
+    } catch (IOException | TimeoutException | RuntimeException e) {
+      log.debug("close of {} failed: {}", queue(), describe(e));
+    }
+  }
+
+  /**
+   * Why the server cannot serve. A broker that refuses (it closed the channel with a reply code:
+   * permissions, an exclusive queue of another connection...) is no outage: {@code INTERNAL}, with
+   * the broker's reply code and text. Anything else means the broker cannot be reached: {@code UNAVAILABLE}.
+   */
+  private RpcException failure(Exception e) {
+    if (e instanceof RpcException) {
+      return (RpcException) e;
+    }
+    String where = "cannot serve queue " + queue() + " on " + transport.brokerDescription + ": ";
+    Method refusal = refusal(e);
+    if (refusal instanceof AMQP.Channel.Close) {
+      AMQP.Channel.Close close = (AMQP.Channel.Close) refusal;
+      return new RpcException(Code.INTERNAL, where + close.getReplyCode() + " " + close.getReplyText(), e);
+    }
+    if (refusal instanceof AMQP.Connection.Close) {
+      AMQP.Connection.Close close = (AMQP.Connection.Close) refusal;
+      return new RpcException(Code.INTERNAL, where + close.getReplyCode() + " " + close.getReplyText(), e);
+    }
+    return new RpcException(Code.UNAVAILABLE, where + describe(e), e);
+  }
+
+  /**
+   * The broker's refusal inside an amqp-client exception: its channel.close, or a connection.close
+   * other than an operator's forced close (320), which is an outage; null if there is none.
+   */
+  private static Method refusal(Throwable e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof ShutdownSignalException && !((ShutdownSignalException) cause).isInitiatedByApplication()) {
+        Method reason = ((ShutdownSignalException) cause).getReason();
+        if (reason instanceof AMQP.Connection.Close
+            && ((AMQP.Connection.Close) reason).getReplyCode() == AMQP.CONNECTION_FORCED) {
+          return null;
+        }
+        return reason instanceof AMQP.Channel.Close || reason instanceof AMQP.Connection.Close ? reason : null;
       }
     }
+    return null;
+  }
+
+  private static int replyCode(IOException e) {
+    Method refusal = refusal(e);
+    return refusal instanceof AMQP.Channel.Close ? ((AMQP.Channel.Close) refusal).getReplyCode() : -1;
   }
 
   private static String describe(Exception e) {

@@ -97,6 +97,17 @@ public final class RpcBroker {
     return queue;
   }
 
+  /**
+   * Deletes {@code queue} after the test, once the test's clients are closed: a server that is
+   * still open declares its queue again when it is deleted, so deleting earlier would not last.
+   */
+  public void deleteAfterTest(String queue) {
+    synchronized (this) {
+      checkOpen();
+      queues.add(queue);
+    }
+  }
+
   /** A plain amqp-client connection to the broker, for raw peers; closed after the test. */
   public Connection newConnection() throws Exception {
     ConnectionFactory factory = new ConnectionFactory();

@@ -78,7 +78,7 @@ class RpcBrokerExtensionTest {
       String queue = broker.uniqueQueue("silent");
       // A consumer that takes requests and never answers.
       Channel silent = broker.newConnection().createChannel();
-      silent.queueDeclare(queue, false, false, false, null);
+      silent.queueDeclare(queue, true, false, false, null);
       silent.basicConsume(queue, true, (tag, delivery) -> { }, tag -> { });
       client.proxy(Echo.class, queue).echoLater("anyone?");
     }

@@ -75,10 +75,25 @@ public final class Main {
     }
   }
 
+  /**
+   * {@code server}: serves rpc_queue until the JVM exits. A queue it created (durable, as the
+   * library declares queues) is deleted on exit if nothing else uses it, so that the tutorial's
+   * Python server, which declares rpc_queue non-durable, can start after it.
+   */
   private static int server(PrintStream out) {
-    RpcServer server = RpcServer.export(FibonacciService.class, new FibonacciServiceImpl());
+    RpcClient client = RpcClient.builder().uri(brokerUri()).connectionName("rabbit-rpc example server").build();
+    RpcServer server;
+    try {
+      server = client.export(FibonacciService.class, new FibonacciServiceImpl());
+    } catch (RuntimeException e) {
+      client.close();
+      throw e;
+    }
     out.println(" [x] Awaiting RPC requests");
-    return serveUntilExit(server);
+    return serveUntilExit(() -> {
+      server.closeAndDeleteCreatedQueue();
+      client.close();
+    });
   }
 
   /** {@code server --embedded}: an embedded broker on localhost:5672 and the server on it. */
@@ -144,7 +159,7 @@ public final class Main {
       out.println(" [x] Awaiting RPC requests");
       return client(fibonacci::fib, numbers, out);
     } finally {
-      server.close();
+      server.closeAndDeleteCreatedQueue(); // leaves no rpc_queue behind that the tutorial's server could not declare
     }
   }
 
@@ -152,6 +167,12 @@ public final class Main {
   private static boolean brokerConfigured() {
     String uri = System.getenv("RPC_AMQP_URI");
     return uri != null && !uri.isBlank() || System.getProperty("rpc.amqp.uri") != null;
+  }
+
+  /** The broker as the default client finds it: RPC_AMQP_URI, else -Drpc.amqp.uri, else localhost. */
+  private static String brokerUri() {
+    String uri = System.getenv("RPC_AMQP_URI");
+    return uri != null && !uri.isBlank() ? uri : System.getProperty("rpc.amqp.uri", "amqp://guest:guest@localhost:5672");
   }
 
   private static boolean reachable(String host, int port) {
@@ -200,11 +221,19 @@ public final class Main {
     return numbers;
   }
 
+  /**
+   * The error in one line, with a hint where one helps: start RabbitMQ only when it cannot be
+   * reached, start a server when nothing serves rpc_queue. A broker's refusal (its reply code and
+   * text, e.g. a queue's arguments or permissions) speaks for itself.
+   */
   private static String explain(RpcException e) {
     switch (e.code()) {
       case UNAVAILABLE:
-        return e.getMessage() + " — start RabbitMQ (rabbitmq-server -detached) or point RPC_AMQP_URI at a broker,"
-            + " and for 'client' start 'server' (or 'server --embedded', which needs no RabbitMQ) first";
+        if (e.getMessage().startsWith("cannot connect to ")) {
+          return e.getMessage() + " — start RabbitMQ (rabbitmq-server -detached) or point RPC_AMQP_URI at a broker"
+              + " ('server --embedded' needs no RabbitMQ)";
+        }
+        return e.getMessage() + " — start 'server' (or 'server --embedded') first";
       case DEADLINE_EXCEEDED:
         return e.getMessage() + " — is a server running on rpc_queue?";
       default:

@@ -1,6 +1,7 @@
 package dev.rabbitrpc.examples.fibonacci;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -105,6 +106,52 @@ class PythonInteropIT {
     }
   }
 
+  /**
+   * The tutorial's Python server declared the queue (non-durable, as pika's queue_declare does) and
+   * is gone: the Java server serves that queue as it is, and leaves it to its owner on exit.
+   */
+  @Test
+  void javaServerServesTheQueueTheTutorialPythonServerDeclaredFirst() throws Exception {
+    String queue = uniqueQueue("interop-python-first");
+    try {
+      try (PythonPeer python = PythonPeer.start("rpc_server.py", queue).awaitReady(WAIT_SECONDS)) {
+        assertTrue(python.output().contains(" [x] Awaiting RPC requests"), python::output);
+      }
+      RpcServer server = client.export(FibonacciService.class, new FibonacciServiceImpl(), queue);
+      try (PythonPeer python = PythonPeer.start("rpc_client.py", "30", queue, "30")) {
+        assertEquals(0, python.awaitExit(WAIT_SECONDS), python::output);
+        assertTrue(python.output().contains(" [.] Got 832040"), python::output);
+      }
+      assertFalse(server.closeAndDeleteCreatedQueue(), "the queue is the Python server's, not the Java server's");
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  /**
+   * The Java server created the queue (durable): while it serves, the tutorial's Python server,
+   * which declares it non-durable, is refused (406) and exits; once the Java server has closed and
+   * deleted the queue it created, the Python server starts and answers.
+   */
+  @Test
+  void tutorialPythonServerStartsOnceTheJavaServerThatCreatedTheQueueHasGone() throws Exception {
+    String queue = uniqueQueue("interop-java-first");
+    try {
+      RpcServer server = client.export(FibonacciService.class, new FibonacciServiceImpl(), queue);
+      try (PythonPeer refused = PythonPeer.start("rpc_server.py", queue)) {
+        assertEquals(1, refused.awaitExit(WAIT_SECONDS), refused::output);
+        assertTrue(refused.output().contains("PRECONDITION_FAILED"), refused::output);
+      }
+      assertTrue(server.closeAndDeleteCreatedQueue(), "nothing else used the queue the Java server created");
+      try (PythonPeer python = PythonPeer.start("rpc_server.py", queue).awaitReady(WAIT_SECONDS)) {
+        int answer = client.proxy(PlainFibonacciService.class, queue).fib(30);
+        assertEquals(832040, answer, python::output);
+      }
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
   @Test
   void pythonPeerPassesTheProtocolVectors() throws Exception {
     try (PythonPeer python = PythonPeer.start("check_vectors.py")) {
@@ -117,7 +164,7 @@ class PythonInteropIT {
     return new PrintStream(bytes, true, StandardCharsets.UTF_8);
   }
 
-  /** The servers' queues outlive them (declared as the tutorial does); a test's unique queue must not. */
+  /** The servers' queues outlive them (they are durable, or the tutorial's); a test's unique queue must not. */
   private static void deleteQueue(String queue) throws Exception {
     com.rabbitmq.client.ConnectionFactory factory = new com.rabbitmq.client.ConnectionFactory();
     String uri = System.getenv("RPC_AMQP_URI");
