@@ -235,6 +235,9 @@ public final class Main {
         }
         return e.getMessage() + " — start 'server' (or 'server --embedded') first";
       case DEADLINE_EXCEEDED:
+        if (e.getMessage().contains("while connecting to ")) { // something answers TCP there but not as a broker
+          return e.getMessage() + " — is RabbitMQ (not something else) listening there, and running?";
+        }
         return e.getMessage() + " — is a server running on rpc_queue?";
       default:
         return e.getMessage();
