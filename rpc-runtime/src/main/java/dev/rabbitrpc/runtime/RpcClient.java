@@ -60,6 +60,8 @@ public final class RpcClient implements AutoCloseable {
   private final ConsumerProbe probe;
   private final Map<Class<?>, ServiceDescriptor> services = new ConcurrentHashMap<>();
   private final List<RpcServer> servers = new CopyOnWriteArrayList<>();
+  /** Attempts that failed with UNAVAILABLE and were retried ({@code @Idempotent} calls). */
+  private final java.util.concurrent.atomic.LongAdder retries = new java.util.concurrent.atomic.LongAdder();
   /** Async calls between attempts (connecting, backing off), which the router does not hold then. */
   private final java.util.Set<AsyncCall> waiting = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
@@ -179,6 +181,11 @@ public final class RpcClient implements AutoCloseable {
     return timeout;
   }
 
+  /** Retries so far: attempts of {@code @Idempotent} calls that failed with UNAVAILABLE and were sent again. */
+  long retries() {
+    return retries.sum();
+  }
+
   /** For tests. */
   AmqpTransport transport() {
     return transport;
@@ -220,6 +227,7 @@ public final class RpcClient implements AutoCloseable {
         if (backoff < 0) {
           throw e;
         }
+        retries.increment();
         try {
           TimeUnit.NANOSECONDS.sleep(backoff);
         } catch (InterruptedException interrupted) {
@@ -431,6 +439,7 @@ public final class RpcClient implements AutoCloseable {
         return;
       }
       waiting.add(this);
+      retries.increment();
       try {
         router.schedule(this::attemptNow, backoff);
       } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
