@@ -138,7 +138,7 @@ class HostileCancelNoticesIT {
 
   /** The call's correlation id, as a peer that saw it in a log or a trace would know it. */
   private static String correlationIdOf(CompletableFuture<?> call) {
-    return ((PendingCall) call).correlationId;
+    return RpcClient.correlationIdOf(call);
   }
 
   /** A distinct id of {@code length} characters. */

@@ -83,13 +83,16 @@ final class Deadline implements Comparable<Deadline> {
     return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - startNanos);
   }
 
-  /** This deadline in epoch milliseconds, for the {@code rpc-deadline} header. */
+  /**
+   * This deadline in epoch milliseconds, for the {@code rpc-deadline} header: rounded down, so that
+   * it never names a later instant than the call's own deadline.
+   */
   long toEpochMillis() {
     return toEpochMillis(System.currentTimeMillis());
   }
 
   long toEpochMillis(long nowEpochMillis) {
-    return saturatedAdd(nowEpochMillis, remainingMillisCeil());
+    return saturatedAdd(nowEpochMillis, Math.floorDiv(remainingNanos(), 1_000_000L));
   }
 
   /** The earlier of the two, e.g. a method's own timeout and the deadline a handler inherited. */

@@ -186,6 +186,16 @@ public final class RpcClient implements AutoCloseable {
     return retries.sum();
   }
 
+  /**
+   * The correlation id of the request a proxy's future stands for (its attempt in flight), or null
+   * if none is sent now. For tests, which play a peer that saw the id in a log or a trace.
+   */
+  static String correlationIdOf(CompletableFuture<?> call) {
+    PendingCall attempt = call instanceof PendingCall ? (PendingCall) call
+        : call instanceof AsyncCall ? ((AsyncCall) call).attempt : null;
+    return attempt == null ? null : attempt.correlationId;
+  }
+
   /** For tests. */
   AmqpTransport transport() {
     return transport;
