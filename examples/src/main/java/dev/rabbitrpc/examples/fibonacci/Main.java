@@ -229,7 +229,7 @@ public final class Main {
   private static String explain(RpcException e) {
     switch (e.code()) {
       case UNAVAILABLE:
-        if (e.getMessage().startsWith("cannot connect to ")) {
+        if (e.getMessage().contains("cannot connect to ")) {
           return e.getMessage() + " — start RabbitMQ (rabbitmq-server -detached) or point RPC_AMQP_URI at a broker"
               + " ('server --embedded' needs no RabbitMQ)";
         }

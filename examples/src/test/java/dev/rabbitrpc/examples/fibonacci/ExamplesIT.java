@@ -80,7 +80,8 @@ class ExamplesIT {
     assertEquals(1, result.exitCode());
     String[] lines = result.err().split("\n");
     assertEquals(1, lines.length, result.err());
-    assertTrue(lines[0].startsWith("error: cannot connect to amqp://127.0.0.1:1/"), lines[0]);
+    // the call's method, then why: every failure of a call names its method first
+    assertTrue(lines[0].startsWith("error: FibonacciService.fib: cannot connect to amqp://127.0.0.1:1/"), lines[0]);
     assertTrue(lines[0].contains("RPC_AMQP_URI"), lines[0]);
   }
 
