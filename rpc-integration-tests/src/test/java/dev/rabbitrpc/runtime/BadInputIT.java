@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.Channel;
 import dev.rabbitrpc.runtime.TestServices.Types;
 import dev.rabbitrpc.runtime.TestServices.TypesImpl;
 import dev.rabbitrpc.test.RpcBroker;
