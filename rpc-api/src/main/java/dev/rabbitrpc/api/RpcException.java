@@ -32,7 +32,14 @@ public class RpcException extends RuntimeException {
     /** A bug or unexpected state on either side. */
     INTERNAL,
     /** A peer sent a message this side cannot understand. */
-    PROTOCOL
+    PROTOCOL,
+    /**
+     * The request does not say who sends it, or not in a way the server accepts (e.g. a missing or
+     * invalid credential a {@code ServerInterceptor} checks).
+     */
+    UNAUTHENTICATED,
+    /** The server knows who sends the request and does not allow it. */
+    PERMISSION_DENIED
   }
 
   private final Code code;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.lang.reflect.InvocationTargetException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -37,10 +38,18 @@ final class Dispatcher {
   private final LongAdder expired = new LongAdder();
   private final LongAdder cancelled = new LongAdder();
   final Cancellations cancellations = new Cancellations();
+  /** In registration order (ServerInterceptor, "Order"). */
+  private final List<ServerInterceptor> interceptors;
   /** The method plain-text requests call, or null if this service cannot take them. */
   private final MethodDescriptor plainMethod;
 
   Dispatcher(ServiceDescriptor service, Object implementation, ObjectMapper mapper, int maxMessageSize) {
+    this(service, implementation, mapper, maxMessageSize, List.of());
+  }
+
+  Dispatcher(ServiceDescriptor service, Object implementation, ObjectMapper mapper, int maxMessageSize,
+      List<ServerInterceptor> interceptors) {
+    this.interceptors = interceptors;
     this.service = service;
     this.implementation = implementation;
     this.mapper = mapper;
@@ -98,32 +107,59 @@ final class Dispatcher {
       replyError(sink, plain, Code.CANCELLED, null, "the caller cancelled " + method.wireName + " before it ran");
       return;
     }
-    Object result;
+    CompletableFuture<Object> outcome;
     try {
-      result = CallContext.callWithDeadline(deadline, () -> method.method.invoke(implementation, request.args()));
-    } catch (InvocationTargetException e) {
-      replyFailure(sink, plain, method, e.getCause());
-      return;
-    } catch (Exception e) {
-      replyFailure(sink, plain, method, new RpcException(Code.INTERNAL, "cannot invoke " + method.wireName + ": " + e, e));
-      return;
+      outcome = interceptors.isEmpty()
+          ? invoke(method, request.args(), deadline)
+          : new Chains.Server(interceptors, 0, call -> invoke(call.method, call.arguments, call.deadline))
+              .proceed(new ServerCall(service, method, request.args(), ApplicationHeaders.of(headers), correlationId,
+                  deadline))
+              .toCompletableFuture();
     } finally {
       cancellations.finish(running);
     }
+    replyWhenDone(sink, plain, method, deadline, outcome);
+  }
+
+  /**
+   * Runs the implementation, inside the request's deadline (inherited by the calls it makes); its
+   * outcome as a future: done for a sync method, the method's own future for an async one.
+   */
+  private CompletableFuture<Object> invoke(MethodDescriptor method, Object[] args, Deadline deadline) {
+    Object result;
+    try {
+      result = CallContext.callWithDeadline(deadline, () -> method.method.invoke(implementation, args));
+    } catch (InvocationTargetException e) {
+      return CompletableFuture.failedFuture(e.getCause());
+    } catch (Exception e) {
+      return CompletableFuture.failedFuture(
+          new RpcException(Code.INTERNAL, "cannot invoke " + method.wireName + ": " + e, e));
+    }
     if (!method.async) {
-      replyResult(sink, plain, method, result);
-      return;
+      return CompletableFuture.completedFuture(result);
     }
     if (result == null) {
-      replyError(sink, plain, Code.INTERNAL, null, method.wireName + " returned null instead of a CompletableFuture");
+      return CompletableFuture.failedFuture(
+          new RpcException(Code.INTERNAL, method.wireName + " returned null instead of a CompletableFuture"));
+    }
+    @SuppressWarnings("unchecked") // a CompletableFuture<T> of the method's declared result type
+    CompletableFuture<Object> future = (CompletableFuture<Object>) result;
+    return future;
+  }
+
+  /** Replies with the outcome now if it is done (a sync method), else when it completes, within the deadline. */
+  private void replyWhenDone(ReplySink sink, boolean plain, MethodDescriptor method, Deadline deadline,
+      CompletableFuture<Object> outcome) {
+    if (outcome.isDone() && !outcome.isCompletedExceptionally()) {
+      replyResult(sink, plain, method, outcome.getNow(null));
       return;
     }
-    CompletableFuture<?> future = (CompletableFuture<?>) result;
-    if (deadline != null) {
+    CompletableFuture<Object> bounded = outcome;
+    if (deadline != null && !outcome.isDone()) {
       // An async handler that never completes must not hold its request (unacked) forever.
-      future = future.copy().orTimeout(Math.max(1, deadline.remainingMillisCeil()), TimeUnit.MILLISECONDS);
+      bounded = outcome.copy().orTimeout(Math.max(1, deadline.remainingMillisCeil()), TimeUnit.MILLISECONDS);
     }
-    future.whenComplete((value, failure) -> {
+    bounded.whenComplete((value, failure) -> {
       if (failure == null) {
         replyResult(sink, plain, method, value);
       } else {

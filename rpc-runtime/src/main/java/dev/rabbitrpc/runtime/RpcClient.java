@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -57,6 +58,9 @@ public final class RpcClient implements AutoCloseable {
   private final ReplyRouter router;
   private final AmqpTransport transport;
   private final ConsumerProbe probe;
+  /** In registration order: the first sees each attempt first (ClientInterceptor, "Order"). */
+  private final List<ClientInterceptor> interceptors;
+  private final List<ServerInterceptor> serverInterceptors;
   private final Map<Class<?>, ServiceDescriptor> services = new ConcurrentHashMap<>();
   private final List<RpcServer> servers = new CopyOnWriteArrayList<>();
   /** Attempts that failed with UNAVAILABLE and were retried ({@code @Idempotent} calls). */
@@ -78,6 +82,8 @@ public final class RpcClient implements AutoCloseable {
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
         builder.timeout);
     this.probe = new ConsumerProbe(transport, router);
+    this.interceptors = List.copyOf(builder.interceptors);
+    this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
 
   /** A builder with the defaults: localhost broker, 30 s timeout, strict JSON codec. */
@@ -153,7 +159,7 @@ public final class RpcClient implements AutoCloseable {
       throw new IllegalArgumentException(
           implementation.getClass().getName() + " does not implement " + descriptor.type.getName());
     }
-    RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec.mapper(), maxMessageSize),
+    RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec.mapper(), maxMessageSize, serverInterceptors),
         workers, prefetch, shutdownGrace, queueSettings);
     servers.add(server);
     try {
@@ -223,14 +229,20 @@ public final class RpcClient implements AutoCloseable {
     // One deadline per call, fixed now; a call made inside a handler inherits what is left of its caller's.
     Deadline deadline = Deadline.after(method.timeoutNanos, TimeUnit.NANOSECONDS).minimum(CallContext.inherited());
     if (method.async) {
-      if (!method.idempotent && transport.isConnected()) {
+      if (!method.idempotent && interceptors.isEmpty() && transport.isConnected()) {
         return sendOrFail(service, method, args, deadline); // the common case: the future is the call itself
       }
       return new AsyncCall(service, method, args, deadline).start();
     }
     for (int attempt = 0; ; attempt++) {
       try {
-        return await(send(service, method, args, deadline), deadline);
+        if (interceptors.isEmpty()) {
+          return await(send(service, method, args, deadline, Map.of()), deadline);
+        }
+        AtomicReference<PendingCall> sent = new AtomicReference<>();
+        CompletableFuture<Object> outcome = intercepted(
+            new ClientCall(service, method, args, deadline, attempt + 1, Map.of()), sent::set);
+        return awaitIntercepted(outcome, sent, method, deadline);
       } catch (RpcException e) {
         long backoff = retryBackoffNanos(method, e, attempt, deadline);
         if (backoff < 0) {
@@ -265,7 +277,7 @@ public final class RpcClient implements AutoCloseable {
   private CompletableFuture<Object> sendOrFail(ServiceDescriptor service, MethodDescriptor method, Object[] args,
       Deadline deadline) {
     try {
-      PendingCall call = send(service, method, args, deadline);
+      PendingCall call = send(service, method, args, deadline, Map.of());
       router.armDeadline(call);
       return call;
     } catch (RpcException e) {
@@ -280,7 +292,8 @@ public final class RpcClient implements AutoCloseable {
    * Encodes, connects if needed (within the deadline), registers and publishes one attempt; the
    * returned call is pending until its reply. Nothing is left registered when this throws.
    */
-  private PendingCall send(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline) {
+  private PendingCall send(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline,
+      Map<String, String> applicationHeaders) {
     if (closed) {
       throw new RpcException(Code.CANCELLED, method.key + ": the client is closed");
     }
@@ -316,10 +329,7 @@ public final class RpcClient implements AutoCloseable {
           .contentType(method.plainText ? null : Envelope.CONTENT_TYPE) // no content type is what makes a request plain
           .correlationId(call.correlationId)
           .replyTo(channel.replyTo)
-          .headers(Map.of(
-              Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION,
-              Envelope.HEADER_DEADLINE, deadline.toEpochMillis(),
-              Cancellations.HEADER_KEY, Cancellations.keyFor(call.correlationId))) // only this call's notice cancels it
+          .headers(requestHeaders(deadline, call.correlationId, applicationHeaders))
           // RabbitMQ drops a request still queued at its deadline; the server checks the header too.
           .expiration(transport.connectedToRabbitMq()
               ? Long.toString(Math.min(remainingMillis, MAX_EXPIRATION_MILLIS)) : null)
@@ -337,6 +347,65 @@ public final class RpcClient implements AutoCloseable {
     return call;
   }
 
+  /** The request's headers: the protocol's, then the application's (interceptors'). */
+  private static Map<String, Object> requestHeaders(Deadline deadline, String correlationId,
+      Map<String, String> applicationHeaders) {
+    Map<String, Object> protocol = Map.of(
+        Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION,
+        Envelope.HEADER_DEADLINE, deadline.toEpochMillis(),
+        Cancellations.HEADER_KEY, Cancellations.keyFor(correlationId)); // only this call's notice cancels it
+    if (applicationHeaders.isEmpty()) {
+      return protocol;
+    }
+    Map<String, Object> all = new java.util.HashMap<>(applicationHeaders);
+    all.putAll(protocol);
+    return all;
+  }
+
+  /**
+   * One attempt through the interceptors; the send at the chain's end tells {@code sent} about the
+   * request it published (so that a deadline or a cancel reaches it).
+   */
+  private CompletableFuture<Object> intercepted(ClientCall call, java.util.function.Consumer<PendingCall> sent) {
+    ClientInterceptor.Chain send = attempt -> {
+      try {
+        PendingCall pending = send(attempt.service, attempt.method, attempt.arguments, attempt.deadline,
+            attempt.headers());
+        sent.accept(pending);
+        return pending;
+      } catch (RpcException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    };
+    return new Chains.Client(interceptors, 0, send).proceed(call).toCompletableFuture();
+  }
+
+  /** Waits for an intercepted sync attempt's outcome until the deadline. */
+  private Object awaitIntercepted(CompletableFuture<Object> outcome, AtomicReference<PendingCall> sent,
+      MethodDescriptor method, Deadline deadline) throws Throwable {
+    try {
+      return outcome.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause();
+    } catch (TimeoutException e) {
+      PendingCall pending = sent.get();
+      if (pending != null) {
+        router.expire(pending); // the interceptors see the deadline as the attempt's outcome
+      }
+      if (outcome.isDone()) {
+        return outcome(outcome, method);
+      }
+      throw ReplyRouter.deadlineExceeded(method, deadline);
+    } catch (InterruptedException e) {
+      PendingCall pending = sent.get();
+      if (pending != null) {
+        pending.cancel(true);
+      }
+      Thread.currentThread().interrupt();
+      throw new RpcException(Code.CANCELLED, method.key + ": interrupted while waiting for the reply", e);
+    }
+  }
+
   /** Waits for a sync call's outcome until its deadline. */
   private Object await(PendingCall call, Deadline deadline) throws Throwable {
     try {
@@ -345,7 +414,7 @@ public final class RpcClient implements AutoCloseable {
       throw e.getCause();
     } catch (TimeoutException e) {
       router.expire(call);
-      return outcome(call);
+      return outcome(call, call.method);
     } catch (InterruptedException e) {
       call.cancel(true);
       Thread.currentThread().interrupt();
@@ -354,13 +423,13 @@ public final class RpcClient implements AutoCloseable {
   }
 
   /** The result of a call that is known to be done. */
-  private static Object outcome(PendingCall call) throws Throwable {
+  private static Object outcome(CompletableFuture<Object> call, MethodDescriptor method) throws Throwable {
     try {
       return call.getNow(null);
     } catch (CompletionException e) {
       throw e.getCause();
     } catch (java.util.concurrent.CancellationException e) {
-      throw new RpcException(Code.CANCELLED, call.method.key + ": cancelled", e);
+      throw new RpcException(Code.CANCELLED, method.key + ": cancelled", e);
     }
   }
 
@@ -419,15 +488,20 @@ public final class RpcClient implements AutoCloseable {
       if (isDone()) {
         return;
       }
-      PendingCall current;
-      try {
-        current = send(service, method, args, deadline);
-      } catch (RpcException e) {
-        failed(e);
-        return;
+      CompletableFuture<Object> current;
+      if (interceptors.isEmpty()) {
+        PendingCall sent;
+        try {
+          sent = send(service, method, args, deadline, Map.of());
+        } catch (RpcException e) {
+          failed(e);
+          return;
+        }
+        sent(sent);
+        current = sent;
+      } else {
+        current = intercepted(new ClientCall(service, method, args, deadline, attempts + 1, Map.of()), this::sent);
       }
-      attempt = current;
-      waiting.remove(this); // in the router now
       current.whenComplete((value, failure) -> {
         // On the thread that completed the attempt, the executor's already if one is set: no second hop.
         if (failure == null) {
@@ -436,8 +510,9 @@ public final class RpcClient implements AutoCloseable {
           failed(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
         }
       });
-      if (isDone()) { // cancelled or expired while sending
-        current.cancel(false);
+      PendingCall inFlight = attempt;
+      if (isDone() && inFlight != null) { // cancelled or expired while sending
+        inFlight.cancel(false);
       }
     }
 
@@ -454,6 +529,11 @@ public final class RpcClient implements AutoCloseable {
       } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
         end(null, new RpcException(Code.CANCELLED, method.key + ": the client was closed"));
       }
+    }
+
+    private void sent(PendingCall sent) {
+      attempt = sent;
+      waiting.remove(this); // in the router now
     }
 
     /** The deadline: ends the attempt in flight, or the call itself if it has none now. */
@@ -586,6 +666,8 @@ public final class RpcClient implements AutoCloseable {
     private boolean quorumQueues;
     private String deadLetterExchange;
     private java.util.Set<Class<? extends Throwable>> remoteExceptions = java.util.Set.of();
+    private final List<ClientInterceptor> interceptors = new java.util.ArrayList<>();
+    private final List<ServerInterceptor> serverInterceptors = new java.util.ArrayList<>();
 
     private Builder() {}
 
@@ -754,6 +836,26 @@ public final class RpcClient implements AutoCloseable {
         registered.add(Objects.requireNonNull(type, "type"));
       }
       this.remoteExceptions = java.util.Set.copyOf(registered);
+      return this;
+    }
+
+    /**
+     * Adds an interceptor that sees every attempt of every call of this client's proxies. They run
+     * in the order added: the first added sees each attempt first and its outcome last. See
+     * {@link ClientInterceptor} for the threads they run on.
+     */
+    public Builder interceptor(ClientInterceptor interceptor) {
+      this.interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+      return this;
+    }
+
+    /**
+     * Adds an interceptor that sees every request the services this client exports run, in the
+     * order added: the first added sees each request first and its outcome last. See
+     * {@link ServerInterceptor}.
+     */
+    public Builder serverInterceptor(ServerInterceptor interceptor) {
+      this.serverInterceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
       return this;
     }
 
