@@ -87,16 +87,22 @@ class InterceptorsIT {
   @Test
   void headersAClientInterceptorAddsReachTheServersInterceptorsAndNothingElse() {
     AtomicReference<Map<String, String>> received = new AtomicReference<>();
+    AtomicReference<String> receivedId = new AtomicReference<>();
     broker.client(b -> b.serverInterceptor((call, chain) -> {
       received.set(call.headers());
+      receivedId.set(call.correlationId());
       return chain.proceed(call);
     })).export(Greeter.class, new GreeterImpl(), queue);
-    RpcClient client = broker.client(b -> b.interceptor((call, chain) ->
-        chain.proceed(call.withHeader("tenant", "acme").withHeader("request-source", "test"))));
+    AtomicReference<String> sentId = new AtomicReference<>();
+    RpcClient client = broker.client(b -> b.interceptor((call, chain) -> {
+      sentId.set(call.correlationId());
+      return chain.proceed(call.withHeader("tenant", "acme").withHeader("request-source", "test"));
+    }));
 
     assertEquals("hello bo", client.proxy(Greeter.class, queue).greet("bo"));
     assertEquals(Map.of("tenant", "acme", "request-source", "test"), received.get(),
         "the application's headers, none of the protocol's rpc-*");
+    assertEquals(sentId.get(), receivedId.get(), "both sides see the attempt's correlation id");
   }
 
   @Test

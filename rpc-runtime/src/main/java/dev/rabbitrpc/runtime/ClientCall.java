@@ -7,22 +7,29 @@ import java.util.Map;
 
 /**
  * One attempt of a call, as a {@link ClientInterceptor} sees it: beside the service, method and
- * arguments ({@link RpcCall}), the time left of the call's one deadline, the attempt's number and the application
- * headers it will carry.
+ * arguments ({@link RpcCall}), the time left of the call's one deadline, the attempt's number and
+ * correlation id, and the application headers it will carry.
  *
  * <p>Immutable and thread-safe; {@link #withHeader} returns a copy.
  */
 public final class ClientCall extends RpcCall {
   final Deadline deadline;
   private final int attempt;
+  private final String correlationId;
   private final Map<String, String> headers;
 
   ClientCall(ServiceDescriptor service, MethodDescriptor method, Object[] arguments, Deadline deadline, int attempt,
-      Map<String, String> headers) {
+      String correlationId, Map<String, String> headers) {
     super(service, method, arguments);
     this.deadline = deadline;
     this.attempt = attempt;
+    this.correlationId = correlationId;
     this.headers = headers;
+  }
+
+  /** The attempt's correlation id: each attempt (each retry) has its own. */
+  public String correlationId() {
+    return correlationId;
   }
 
   /** What is left of the call's deadline; zero or negative once it has passed. */
@@ -50,7 +57,7 @@ public final class ClientCall extends RpcCall {
     ApplicationHeaders.check(name, value);
     Map<String, String> more = new LinkedHashMap<>(headers);
     more.put(name, value);
-    return new ClientCall(service, method, arguments, deadline, attempt, Collections.unmodifiableMap(more));
+    return new ClientCall(service, method, arguments, deadline, attempt, correlationId, Collections.unmodifiableMap(more));
   }
 
   @Override

@@ -55,8 +55,17 @@ final class ReplyRouter {
     this.timer.setRemoveOnCancelPolicy(true);
   }
 
+  /** A correlation id no call of this client had or will have. */
+  String newCorrelationId() {
+    return idPrefix + Long.toString(idCounter.incrementAndGet(), 36);
+  }
+
   PendingCall register(MethodDescriptor method, CallChannel channel, String queue, Deadline deadline) {
-    String id = idPrefix + Long.toString(idCounter.incrementAndGet(), 36);
+    return register(newCorrelationId(), method, channel, queue, deadline);
+  }
+
+  /** Registers an attempt under an id taken before with {@link #newCorrelationId()} (an intercepted one). */
+  PendingCall register(String id, MethodDescriptor method, CallChannel channel, String queue, Deadline deadline) {
     PendingCall call = new PendingCall(id, method, channel, queue, deadline, this);
     pending.put(id, call);
     return call;

@@ -241,7 +241,7 @@ public final class RpcClient implements AutoCloseable {
         }
         AtomicReference<PendingCall> sent = new AtomicReference<>();
         CompletableFuture<Object> outcome = intercepted(
-            new ClientCall(service, method, args, deadline, attempt + 1, Map.of()), sent::set);
+            new ClientCall(service, method, args, deadline, attempt + 1, router.newCorrelationId(), Map.of()), sent::set);
         return awaitIntercepted(outcome, sent, method, deadline);
       } catch (RpcException e) {
         long backoff = retryBackoffNanos(method, e, attempt, deadline);
@@ -294,6 +294,12 @@ public final class RpcClient implements AutoCloseable {
    */
   private PendingCall send(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline,
       Map<String, String> applicationHeaders) {
+    return send(null, service, method, args, deadline, applicationHeaders);
+  }
+
+  /** @param correlationId the attempt's id if an interceptor was shown it already, else null for a new one */
+  private PendingCall send(String correlationId, ServiceDescriptor service, MethodDescriptor method, Object[] args,
+      Deadline deadline, Map<String, String> applicationHeaders) {
     if (closed) {
       throw new RpcException(Code.CANCELLED, method.key + ": the client is closed");
     }
@@ -318,7 +324,9 @@ public final class RpcClient implements AutoCloseable {
     } catch (RpcException e) {
       throw new RpcException(e.code(), method.key + ": " + e.getMessage(), e.getCause());
     }
-    PendingCall call = router.register(method, channel, service.queue, deadline);
+    PendingCall call = correlationId == null
+        ? router.register(method, channel, service.queue, deadline)
+        : router.register(correlationId, method, channel, service.queue, deadline);
     try {
       long remainingMillis = deadline.remainingMillisCeil();
       if (remainingMillis <= 0) {
@@ -369,8 +377,8 @@ public final class RpcClient implements AutoCloseable {
   private CompletableFuture<Object> intercepted(ClientCall call, java.util.function.Consumer<PendingCall> sent) {
     ClientInterceptor.Chain send = attempt -> {
       try {
-        PendingCall pending = send(attempt.service, attempt.method, attempt.arguments, attempt.deadline,
-            attempt.headers());
+        PendingCall pending = send(attempt.correlationId(), attempt.service, attempt.method, attempt.arguments,
+            attempt.deadline, attempt.headers());
         sent.accept(pending);
         return pending;
       } catch (RpcException e) {
@@ -500,7 +508,7 @@ public final class RpcClient implements AutoCloseable {
         sent(sent);
         current = sent;
       } else {
-        current = intercepted(new ClientCall(service, method, args, deadline, attempts + 1, Map.of()), this::sent);
+        current = intercepted(new ClientCall(service, method, args, deadline, attempts + 1, router.newCorrelationId(), Map.of()), this::sent);
       }
       current.whenComplete((value, failure) -> {
         // On the thread that completed the attempt, the executor's already if one is set: no second hop.

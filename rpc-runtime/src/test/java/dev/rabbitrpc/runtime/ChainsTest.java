@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 class ChainsTest {
   private final ServiceDescriptor types = ServiceDescriptor.parse(Types.class, Codec.json(), Duration.ofSeconds(1));
   private final ClientCall call = new ClientCall(types, types.forWireName("add"), new Object[] {1, 2},
-      Deadline.after(1, TimeUnit.SECONDS), 1, Map.of());
+      Deadline.after(1, TimeUnit.SECONDS), 1, "id-1", Map.of());
 
   @Test
   void anInterceptorThatThrowsFailsTheStageInsteadOfThrowing() {
