@@ -1,0 +1,44 @@
+package dev.rabbitrpc.micrometer;
+
+import dev.rabbitrpc.runtime.RpcClient;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.Objects;
+
+/**
+ * A client's own counts as meters: {@code rabbit.rpc.client.replies.dropped} (a counter of replies
+ * that arrived for no waiting call: late, after the deadline, or unknown; {@link RpcClient#droppedReplies()})
+ * and {@code rabbit.rpc.client.pending} (a gauge of the calls waiting for a reply;
+ * {@link RpcClient#pendingCalls()}), with the tags given. The meters hold the client weakly.
+ *
+ * <pre>{@code
+ * new RpcClientMetrics(client, Tags.of("client", "orders")).bindTo(meterRegistry);
+ * }</pre>
+ *
+ * <p>Thread-safe.
+ */
+public final class RpcClientMetrics implements MeterBinder {
+  private final RpcClient client;
+  private final Tags tags;
+
+  public RpcClientMetrics(RpcClient client) {
+    this(client, Tags.empty());
+  }
+
+  public RpcClientMetrics(RpcClient client, Iterable<Tag> tags) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.tags = Tags.of(tags);
+  }
+
+  @Override
+  public void bindTo(MeterRegistry registry) {
+    FunctionCounter.builder("rabbit.rpc.client.replies.dropped", client, RpcClient::droppedReplies)
+        .description("replies that arrived for no waiting call (late or unknown)").tags(tags).register(registry);
+    Gauge.builder("rabbit.rpc.client.pending", client, RpcClient::pendingCalls)
+        .description("calls waiting for a reply").tags(tags).register(registry);
+  }
+}

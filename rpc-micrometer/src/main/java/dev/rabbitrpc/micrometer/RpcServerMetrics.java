@@ -1,0 +1,47 @@
+package dev.rabbitrpc.micrometer;
+
+import dev.rabbitrpc.runtime.RpcServer;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.Objects;
+
+/**
+ * The requests a server answered without running them, as counters tagged
+ * {@code messaging.destination.name} (the server's queue): {@code rabbit.rpc.server.requests.expired}
+ * (their deadline had passed; {@link RpcServer#expiredRequests()}) and
+ * {@code rabbit.rpc.server.requests.cancelled} (their caller had cancelled them;
+ * {@link RpcServer#cancelledRequests()}). The meters hold the server weakly.
+ *
+ * <pre>{@code
+ * new RpcServerMetrics(client.export(Orders.class, orders)).bindTo(meterRegistry);
+ * }</pre>
+ *
+ * <p>Thread-safe.
+ */
+public final class RpcServerMetrics implements MeterBinder {
+  private final RpcServer server;
+  private final Tags tags;
+
+  public RpcServerMetrics(RpcServer server) {
+    this(server, Tags.empty());
+  }
+
+  public RpcServerMetrics(RpcServer server, Iterable<Tag> tags) {
+    this.server = Objects.requireNonNull(server, "server");
+    this.tags = Tags.of(tags).and(RabbitRpcObservation.LowCardinalityKeys.MESSAGING_DESTINATION_NAME.asString(),
+        server.queue());
+  }
+
+  @Override
+  public void bindTo(MeterRegistry registry) {
+    FunctionCounter.builder("rabbit.rpc.server.requests.expired", server, RpcServer::expiredRequests)
+        .description("requests answered DEADLINE_EXCEEDED without running: their deadline had passed")
+        .tags(tags).register(registry);
+    FunctionCounter.builder("rabbit.rpc.server.requests.cancelled", server, RpcServer::cancelledRequests)
+        .description("requests answered CANCELLED without running: their caller had cancelled them")
+        .tags(tags).register(registry);
+  }
+}
