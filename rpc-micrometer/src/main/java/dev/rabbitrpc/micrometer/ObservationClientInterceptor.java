@@ -42,25 +42,15 @@ public final class ObservationClientInterceptor implements ClientInterceptor {
     Observation observation = RabbitRpcObservation.CLIENT
         .observation(convention, DefaultRpcClientObservationConvention.INSTANCE, () -> context, registry)
         .start();
+    ClientCall traced = withHeaders(call, context.getCarrier());
+    return Observed.proceed(observation, context, context::statusCode, () -> chain.proceed(traced));
+  }
+
+  private static ClientCall withHeaders(ClientCall call, Map<String, String> headers) {
     ClientCall traced = call;
-    for (Map.Entry<String, String> header : context.getCarrier().entrySet()) {
+    for (Map.Entry<String, String> header : headers.entrySet()) {
       traced = traced.withHeader(header.getKey(), header.getValue());
     }
-    CompletionStage<Object> outcome;
-    Observation.Scope scope = observation.openScope();
-    try {
-      outcome = chain.proceed(traced); // never throws (ClientInterceptor.Chain)
-    } finally {
-      scope.close();
-    }
-    return outcome.whenComplete((result, failure) -> {
-      context.statusCode(Keys.status(failure));
-      if (failure != null) {
-        observation.error(Keys.unwrap(failure));
-      } else {
-        context.setResponse(result);
-      }
-      observation.stop();
-    });
+    return traced;
   }
 }

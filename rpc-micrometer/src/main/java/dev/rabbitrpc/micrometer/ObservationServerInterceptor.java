@@ -40,21 +40,6 @@ public final class ObservationServerInterceptor implements ServerInterceptor {
     Observation observation = RabbitRpcObservation.SERVER
         .observation(convention, DefaultRpcServerObservationConvention.INSTANCE, () -> context, registry)
         .start();
-    CompletionStage<Object> outcome;
-    Observation.Scope scope = observation.openScope();
-    try {
-      outcome = chain.proceed(call); // never throws (ServerInterceptor.Chain)
-    } finally {
-      scope.close();
-    }
-    return outcome.whenComplete((result, failure) -> {
-      context.statusCode(Keys.status(failure));
-      if (failure != null) {
-        observation.error(Keys.unwrap(failure));
-      } else {
-        context.setResponse(result);
-      }
-      observation.stop();
-    });
+    return Observed.proceed(observation, context, context::statusCode, () -> chain.proceed(call));
   }
 }
