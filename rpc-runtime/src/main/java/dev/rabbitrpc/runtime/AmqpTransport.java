@@ -461,6 +461,38 @@ final class AmqpTransport {
     }
   }
 
+  /** The channel of {@code @OneWay} requests (publisher confirms); guarded by {@link #oneWayLock}. */
+  private OneWayChannel oneWayChannel;
+  private final Object oneWayLock = new Object();
+
+  /** The confirm-mode channel for {@code @OneWay} requests, connecting first within {@code deadline} if needed. */
+  OneWayChannel oneWayChannel(Deadline deadline) {
+    Connection on = connection(deadline);
+    synchronized (oneWayLock) {
+      OneWayChannel channel = oneWayChannel;
+      if (channel != null && channel.isOpen()) {
+        return channel;
+      }
+      if (!on.isOpen()) {
+        throw new RpcException(Code.UNAVAILABLE, "the connection to " + brokerDescription + " is not open");
+      }
+      if (channel != null) {
+        channel.abort();
+      }
+      try {
+        Channel opened = on.createChannel();
+        if (opened == null) {
+          throw new IOException("the broker has no channel left for this connection");
+        }
+        oneWayChannel = OneWayChannel.open(opened, brokerDescription);
+        return oneWayChannel;
+      } catch (IOException | RuntimeException e) {
+        throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "
+            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+      }
+    }
+  }
+
   /** A new channel, connecting first if needed, waiting at most the client's default timeout. */
   Channel openChannel() throws IOException {
     Channel channel = connection(Deadline.after(connectWaitNanos, TimeUnit.NANOSECONDS, ticker)).createChannel();

@@ -42,8 +42,12 @@ final class CallEngine {
   private final Set<AsyncCall> waiting = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
+  /** {@code @OneWay} calls wait for the broker's publisher confirm. */
+  private final boolean oneWayConfirms;
+
   CallEngine(Codec codec, int maxInFlight, int maxMessageSize, ReplyRouter router, AmqpTransport transport,
-      ConsumerProbe probe, List<ClientInterceptor> interceptors) {
+      ConsumerProbe probe, List<ClientInterceptor> interceptors, boolean oneWayConfirms) {
+    this.oneWayConfirms = oneWayConfirms;
     this.codec = codec;
     this.maxInFlight = maxInFlight;
     this.maxMessageSize = maxMessageSize;
@@ -91,6 +95,9 @@ final class CallEngine {
   Object call(ServiceDescriptor service, MethodDescriptor method, Object[] args) throws Throwable {
     // One deadline per call, fixed now; a call made inside a handler inherits what is left of its caller's.
     Deadline deadline = Deadline.after(method.timeoutNanos, TimeUnit.NANOSECONDS).minimum(CallContext.inherited());
+    if (method.oneWay) {
+      return oneWay(service, method, args, deadline);
+    }
     if (method.async) {
       if (!method.idempotent && interceptors.isEmpty() && transport.isConnected()) {
         return sendOrFail(service, method, args, deadline); // the common case: the future is the call itself
@@ -215,13 +222,124 @@ final class CallEngine {
     return call;
   }
 
+  /**
+   * A {@code @OneWay} call: one attempt (never retried: nobody can know whether it ran), through the
+   * interceptors, sent without {@code reply_to}. With confirms, it ends when the broker confirms the
+   * request, or fails with {@code UNAVAILABLE} if the broker returns it; without, once it is written.
+   */
+  private Object oneWay(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline)
+      throws Throwable {
+    CompletableFuture<Object> sent;
+    if (interceptors.isEmpty()) {
+      sent = sendOneWayOrFail(null, service, method, args, deadline, Map.of());
+    } else {
+      ClientInterceptor.Chain send = attempt -> sendOneWayOrFail(attempt.correlationId(), attempt.service,
+          attempt.method, attempt.arguments, attempt.deadline, attempt.headers());
+      sent = new Chains.Client(interceptors, 0, send)
+          .proceed(new ClientCall(service, method, args, deadline, 1, router.newCorrelationId(), Map.of()))
+          .toCompletableFuture();
+    }
+    if (method.async) {
+      CompletableFuture<Object> result = new CompletableFuture<>();
+      java.util.concurrent.ScheduledFuture<?> timer = sent.isDone() ? null : router.schedule(() -> router.complete(
+          result, method, null, noConfirmInTime(method, deadline)), deadline.remainingNanos());
+      sent.whenComplete((value, failure) -> {
+        if (timer != null) {
+          timer.cancel(false);
+        }
+        router.complete(result, method, null, failure == null ? null : unwrap(failure));
+      });
+      return result;
+    }
+    try {
+      sent.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+      return null;
+    } catch (ExecutionException e) {
+      throw e.getCause();
+    } catch (TimeoutException e) {
+      throw noConfirmInTime(method, deadline);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RpcException(Code.CANCELLED, method.key + ": interrupted while waiting for the broker's confirm", e);
+    }
+  }
+
+  private static RpcException noConfirmInTime(MethodDescriptor method, Deadline deadline) {
+    return new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the broker did not confirm the one-way request within "
+        + deadline.budgetMillis() + " ms (it may still have taken it)");
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+  }
+
+  /**
+   * Encodes and publishes a one-way request: {@code mandatory}, no {@code reply_to}, nothing
+   * registered. The future is the broker's confirm, or done once written when confirms are off.
+   */
+  private CompletableFuture<Object> sendOneWayOrFail(String correlationId, ServiceDescriptor service,
+      MethodDescriptor method, Object[] args, Deadline deadline, Map<String, String> applicationHeaders) {
+    try {
+      if (closed) {
+        throw new RpcException(Code.CANCELLED, method.key + ": the client is closed");
+      }
+      if (deadline.isExpired()) {
+        throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed before the call was sent");
+      }
+      byte[] body = Envelope.encodeRequest(codec.mapper(), method, args);
+      if (body.length > maxMessageSize) {
+        throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
+            + " bytes, more than the limit of " + maxMessageSize + " (RpcClient.Builder.maxMessageSize)");
+      }
+      transport.checkNotBlocked();
+      String id = correlationId != null ? correlationId : router.newCorrelationId();
+      OneWayChannel confirming = null;
+      CallChannel plain = null;
+      try {
+        if (oneWayConfirms) {
+          confirming = transport.oneWayChannel(deadline);
+        } else {
+          plain = transport.callChannel(deadline);
+        }
+      } catch (RpcException e) {
+        throw new RpcException(e.code(), method.key + ": " + e.getMessage(), e.getCause());
+      }
+      long remainingMillis = deadline.remainingMillisCeil();
+      if (remainingMillis <= 0) {
+        throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed while connecting");
+      }
+      AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
+          .contentType(Envelope.CONTENT_TYPE)
+          .correlationId(id) // for logs: no reply will carry it back
+          .headers(requestHeaders(deadline, null, applicationHeaders))
+          .expiration(transport.connectedToRabbitMq()
+              ? Long.toString(Math.min(remainingMillis, MAX_EXPIRATION_MILLIS)) : null)
+          .build();
+      try {
+        if (confirming != null) {
+          return confirming.publish(service.queue, properties, body);
+        }
+        plain.publish(service.queue, properties, body);
+        return CompletableFuture.completedFuture(null);
+      } catch (IOException | RuntimeException e) {
+        throw new RpcException(Code.UNAVAILABLE,
+            method.key + ": cannot send the request to " + transport.brokerDescription + ": " + e.getMessage(), e);
+      }
+    } catch (RpcException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
   /** The request's headers: the protocol's, then the application's (interceptors'). */
+  /** @param correlationId of a call that may be cancelled (it gets a cancel key), or null for a one-way request */
   private static Map<String, Object> requestHeaders(Deadline deadline, String correlationId,
       Map<String, String> applicationHeaders) {
-    Map<String, Object> protocol = Map.of(
-        Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION,
-        Envelope.HEADER_DEADLINE, deadline.toEpochMillis(),
-        Cancellations.HEADER_KEY, Cancellations.keyFor(correlationId)); // only this call's notice cancels it
+    Map<String, Object> protocol = correlationId == null
+        ? Map.of(Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION, Envelope.HEADER_DEADLINE, deadline.toEpochMillis())
+        : Map.of(
+            Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION,
+            Envelope.HEADER_DEADLINE, deadline.toEpochMillis(),
+            Cancellations.HEADER_KEY, Cancellations.keyFor(correlationId)); // only this call's notice cancels it
     if (applicationHeaders.isEmpty()) {
       return protocol;
     }

@@ -31,6 +31,7 @@ final class ReplyRouter {
   private final String idPrefix;
   private final AtomicLong idCounter = new AtomicLong();
   private final LongAdder droppedReplies = new LongAdder();
+  private final LongAdder returnedOneWay = new LongAdder();
   private final ObjectMapper mapper;
   private final Executor asyncExecutor;
   /** Exception types the application lets replies instantiate (RpcClient.Builder.remoteExceptions). */
@@ -136,12 +137,25 @@ final class ReplyRouter {
   }
 
   /** Fails one call by id, if it is still pending (e.g. its request came back unroutable). */
-  void fail(String correlationId, RpcException failure) {
+  boolean fail(String correlationId, RpcException failure) {
     PendingCall call = correlationId == null ? null : pending.remove(correlationId);
     if (call != null) {
       call.forget();
       complete(call, null, failure);
+      return true;
     }
+    return false;
+  }
+
+  /** A one-way request sent without confirms came back: nobody waits for it, so it is logged and counted. */
+  void oneWayReturned(String queue, String correlationId, String why) {
+    returnedOneWay.increment();
+    log.warn("a one-way request to {} (correlation id {}) was returned by the broker: {}", queue, correlationId, why);
+  }
+
+  /** One-way requests sent without confirms that the broker returned (no queue took them). */
+  long returnedOneWay() {
+    return returnedOneWay.sum();
   }
 
   /** Fails every pending call that matches, e.g. all calls of a lost channel or connection. */

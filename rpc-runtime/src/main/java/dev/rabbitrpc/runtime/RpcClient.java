@@ -73,7 +73,7 @@ public final class RpcClient implements AutoCloseable {
         builder.timeout);
     this.probe = new ConsumerProbe(transport, router);
     this.engine = new CallEngine(codec, maxInFlight, maxMessageSize, router, transport, probe,
-        List.copyOf(builder.interceptors));
+        List.copyOf(builder.interceptors), builder.oneWayConfirms);
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
 
@@ -170,6 +170,15 @@ public final class RpcClient implements AutoCloseable {
   /** Replies dropped because no call waited for them (late after a deadline, duplicate, or foreign). */
   public long droppedReplies() {
     return router.droppedReplies();
+  }
+
+  /**
+   * {@code @OneWay} requests sent without publisher confirms ({@link Builder#oneWayConfirms}) that the
+   * broker returned because no queue took them: the callers had returned already, so this count
+   * (and a WARN log line each) is the only trace. With confirms, such calls fail instead.
+   */
+  public long returnedOneWayRequests() {
+    return router.returnedOneWay();
   }
 
   /** The client's default call timeout. */
@@ -296,6 +305,7 @@ public final class RpcClient implements AutoCloseable {
     private String deadLetterExchange;
     private java.util.Set<Class<? extends Throwable>> remoteExceptions = java.util.Set.of();
     private final List<ClientInterceptor> interceptors = new java.util.ArrayList<>();
+    private boolean oneWayConfirms = true;
     private final List<ServerInterceptor> serverInterceptors = new java.util.ArrayList<>();
 
     private Builder() {}
@@ -485,6 +495,17 @@ public final class RpcClient implements AutoCloseable {
      */
     public Builder serverInterceptor(ServerInterceptor interceptor) {
       this.serverInterceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+      return this;
+    }
+
+    /**
+     * Whether {@code @OneWay} calls wait for the broker's publisher confirm (default true): the call
+     * then returns once the broker has taken the request, and fails with {@code UNAVAILABLE} if no
+     * queue took it. False: fire and forget, a call returns once the request is written; a request
+     * no queue took is logged and counted, and the caller never knows.
+     */
+    public Builder oneWayConfirms(boolean oneWayConfirms) {
+      this.oneWayConfirms = oneWayConfirms;
       return this;
     }
 
