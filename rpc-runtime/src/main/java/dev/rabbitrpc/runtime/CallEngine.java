@@ -161,12 +161,16 @@ final class CallEngine {
    */
   private PendingCall send(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline,
       Map<String, String> applicationHeaders) {
-    return send(null, service, method, args, deadline, applicationHeaders);
+    return send(null, service, method, args, deadline, applicationHeaders, null);
   }
 
-  /** @param correlationId the attempt's id if an interceptor was shown it already, else null for a new one */
+  /**
+   * @param correlationId the attempt's id if an interceptor was shown it already, else null for a new one
+   * @param registered told of the attempt once it is registered, before it is published (so that a
+   *     reply, a deadline or a cancel can never come before its caller knows the attempt); may be null
+   */
   private PendingCall send(String correlationId, ServiceDescriptor service, MethodDescriptor method, Object[] args,
-      Deadline deadline, Map<String, String> applicationHeaders) {
+      Deadline deadline, Map<String, String> applicationHeaders, java.util.function.Consumer<PendingCall> registered) {
     if (closed) {
       throw new RpcException(Code.CANCELLED, method.key + ": the client is closed");
     }
@@ -194,6 +198,9 @@ final class CallEngine {
     PendingCall call = correlationId == null
         ? router.register(method, channel, service.queue, deadline)
         : router.register(correlationId, method, channel, service.queue, deadline);
+    if (registered != null) {
+      registered.accept(call);
+    }
     try {
       long remainingMillis = deadline.remainingMillisCeil();
       if (remainingMillis <= 0) {
@@ -355,10 +362,8 @@ final class CallEngine {
   private CompletableFuture<Object> intercepted(ClientCall call, java.util.function.Consumer<PendingCall> sent) {
     ClientInterceptor.Chain send = attempt -> {
       try {
-        PendingCall pending = send(attempt.correlationId(), attempt.service, attempt.method, attempt.arguments,
-            attempt.deadline, attempt.headers());
-        sent.accept(pending);
-        return pending;
+        return send(attempt.correlationId(), attempt.service, attempt.method, attempt.arguments,
+            attempt.deadline, attempt.headers(), sent);
       } catch (RpcException e) {
         return CompletableFuture.failedFuture(e);
       }
@@ -476,15 +481,12 @@ final class CallEngine {
       }
       CompletableFuture<Object> current;
       if (interceptors.isEmpty()) {
-        PendingCall sent;
         try {
-          sent = send(service, method, args, deadline, Map.of());
+          current = send(null, service, method, args, deadline, Map.of(), this::sent);
         } catch (RpcException e) {
           failed(e);
           return;
         }
-        sent(sent);
-        current = sent;
       } else {
         current = intercepted(new ClientCall(service, method, args, deadline, attempts + 1, router.newCorrelationId(), Map.of()), this::sent);
       }
