@@ -114,7 +114,7 @@ final class Dispatcher {
       return;
     }
     if (deadline != null && deadline.isExpired()) {
-      replyExpired(sink, plain, method.wireName);
+      replyExpired(sink, plain, method.wireName, deadline);
       return;
     }
     Cancellations.Running running =
@@ -250,10 +250,13 @@ final class Dispatcher {
   }
 
   /** Answers a request whose deadline passed without running it; counted and logged at debug. */
-  private void replyExpired(ReplySink sink, boolean plain, String what) {
+  private void replyExpired(ReplySink sink, boolean plain, String what, Deadline deadline) {
     expired.increment();
-    log.debug("skipped {} on {}: its deadline passed before it ran", what, service.queue);
-    replyError(sink, plain, Code.DEADLINE_EXCEEDED, null, "the deadline passed before the server ran " + what);
+    long lateMillis = -deadline.remainingMillisCeil();
+    log.debug("skipped {} on {}: its deadline had passed {} ms before its turn came", what, service.queue, lateMillis);
+    // The caller has given up already; it logs this reply as a late one, with its cause.
+    replyError(sink, plain, Code.DEADLINE_EXCEEDED, null, "the server skipped " + what
+        + ": its deadline had passed " + lateMillis + " ms before its turn came (it waited in the queue)");
   }
 
   long expiredRequests() {

@@ -167,6 +167,14 @@ public final class RpcClient implements AutoCloseable {
     return engine.pendingCalls();
   }
 
+  /**
+   * Replies that came after their call's deadline (counted in {@link #droppedReplies()} too), each
+   * logged at DEBUG with its method, how late it was and, if the server skipped the request, why.
+   */
+  public long lateReplies() {
+    return router.lateReplies();
+  }
+
   /** Replies dropped because no call waited for them (late after a deadline, duplicate, or foreign). */
   public long droppedReplies() {
     return router.droppedReplies();
