@@ -10,7 +10,11 @@
 #   .ci/rabbitmq-cluster.sh pause N     kill -STOP hareN's Erlang VM; resume N sends -CONT
 #   .ci/rabbitmq-cluster.sh pid N       print hareN's OS pid
 #   .ci/rabbitmq-cluster.sh status      each node's state and hare1's cluster_status
+#   .ci/rabbitmq-cluster.sh heal        resume and start every node that is not running; await all 3
 #   .ci/rabbitmq-cluster.sh addresses   print localhost:5681,localhost:5682,localhost:5683
+#   .ci/rabbitmq-cluster.sh leader Q    print N of the node of quorum queue Q's leader
+#   .ci/rabbitmq-cluster.sh online Q    print how many of quorum queue Q's members are online
+#   .ci/rabbitmq-cluster.sh connection NAME   print N of the node of each connection named NAME
 #
 # It never touches the default node (rabbit@localhost on 5672): every rabbitmqctl call names its
 # hare node with -n, and each node has its own config, env file, ports and directories, so
@@ -186,6 +190,36 @@ status() {
   ctl 1 cluster_status 2>/dev/null || true
 }
 
+# The first node that answers, to ask cluster-wide questions.
+any_running() {
+  for n in "${NODES[@]}"; do
+    if timeout 10 rabbitmqctl -q -n "$(node "$n")" eval 'rabbit:is_running().' 2>/dev/null | grep -q true; then
+      echo "$n"
+      return 0
+    fi
+  done
+  echo "no hare node is running" >&2
+  return 1
+}
+
+queue_column() { # queue_column QUEUE COLUMN: the column of list_queues for QUEUE
+  local n
+  n=$(any_running)
+  ctl "$n" list_queues --no-table-headers name "$2" | awk -F '\t' -v q="$1" '$1 == q { print $2 }'
+}
+
+heal() {
+  for n in "${NODES[@]}"; do
+    for pid in $(vm_pids "$n"); do kill -CONT "$pid" 2>/dev/null || true; done
+    if ! timeout 10 rabbitmqctl -q -n "$(node "$n")" eval 'rabbit:is_running().' 2>/dev/null | grep -q true; then
+      start_node "$n"
+    fi
+  done
+  for n in "${NODES[@]}"; do
+    await_node "$n"
+  done
+}
+
 addresses() {
   local out=""
   for n in "${NODES[@]}"; do
@@ -209,6 +243,15 @@ case "${1:-}" in
   resume) check_n "${2:-}" resume; for pid in $(vm_pids "$2"); do kill -CONT "$pid"; done ;;
   pid) check_n "${2:-}" pid; os_pid "$2" ;;
   status) status ;;
+  heal) heal ;;
+  leader) [ -n "${2:-}" ] || { echo "usage: $0 leader QUEUE" >&2; exit 2; }
+    queue_column "$2" leader | sed -n 's/^hare\([0-9]\)@localhost$/\1/p' ;;
+  online) [ -n "${2:-}" ] || { echo "usage: $0 online QUEUE" >&2; exit 2; }
+    queue_column "$2" online | grep -o '@localhost' | wc -l ;;
+  connection) [ -n "${2:-}" ] || { echo "usage: $0 connection NAME" >&2; exit 2; }
+    n=$(any_running)
+    ctl "$n" list_connections --no-table-headers port client_properties \
+      | { grep -F "{\"connection_name\",\"$2\"}" || true; } | awk -F '\t' '{ print $1 - 5680 }' ;;
   addresses) addresses ;;
-  *) sed -n '2,14p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,18p' "$0" >&2; exit 2 ;;
 esac
