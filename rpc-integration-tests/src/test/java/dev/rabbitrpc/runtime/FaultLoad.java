@@ -38,6 +38,7 @@ final class FaultLoad {
   private volatile long faultStartNanos = Long.MAX_VALUE;
   private volatile long faultOverNanos = Long.MAX_VALUE;
   private final AtomicLong firstSuccessAfterFault = new AtomicLong(Long.MAX_VALUE);
+  private final AtomicLong firstSuccessDuringFault = new AtomicLong(Long.MAX_VALUE);
   /** When the last call succeeded, and the longest time between two successes (any thread). */
   private final AtomicLong lastSuccessNanos = new AtomicLong(System.nanoTime());
   private final AtomicLong longestGapNanos = new AtomicLong();
@@ -87,6 +88,7 @@ final class FaultLoad {
           longestGapNanos.accumulateAndGet(end - previous, Math::max);
           if (start >= faultStartNanos && end <= faultOverNanos) {
             okDuringFault.increment();
+            firstSuccessDuringFault.accumulateAndGet(end, Math::min);
           }
           if (start > faultOverNanos) {
             firstSuccessAfterFault.accumulateAndGet(end, Math::min);
@@ -134,6 +136,15 @@ final class FaultLoad {
 
   void markFaultOver() {
     faultOverNanos = System.nanoTime();
+  }
+
+  /**
+   * From the start of the fault to the first success of a call that started after it and ended
+   * before the fault was over (the failover time); -1 if none.
+   */
+  long failoverMillis() {
+    long first = firstSuccessDuringFault.get();
+    return first == Long.MAX_VALUE ? -1 : TimeUnit.NANOSECONDS.toMillis(first - faultStartNanos);
   }
 
   long recoveryMillis() {
