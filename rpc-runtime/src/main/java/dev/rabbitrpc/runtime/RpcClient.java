@@ -436,8 +436,11 @@ public final class RpcClient implements AutoCloseable {
 
     /**
      * Brokers of a cluster to connect to, e.g. {@code "rabbit1:5672", "rabbit2:5672"}: the first
-     * reachable one is used, and recovery moves to another when it is lost. Credentials and
-     * virtual host still come from the URI or connection factory.
+     * reachable one in this order is used (not shuffled, as amqp-client would), and recovery tries
+     * them again in this order when the connection is lost, so it moves to the next one while a
+     * node is down. List a client's nearest node first; spread clients over a cluster by giving
+     * them lists in different orders. Credentials and virtual host still come from the URI or
+     * connection factory.
      */
     public Builder addresses(String... hostsAndPorts) {
       List<com.rabbitmq.client.Address> parsed = new java.util.ArrayList<>();
