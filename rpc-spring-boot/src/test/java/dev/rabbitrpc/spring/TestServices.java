@@ -9,15 +9,6 @@ import java.util.concurrent.TimeUnit;
 final class TestServices {
   private TestServices() {}
 
-  /** A declared exception, rethrown as its type on the client. */
-  static final class UnknownNameException extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    UnknownNameException(String message) {
-      super(message);
-    }
-  }
-
   /** A greeting with a record. */
   record Greeting(String name, String text) {}
 

@@ -1,0 +1,174 @@
+package dev.rabbitrpc.spring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import dev.rabbitrpc.runtime.RpcClient;
+import dev.rabbitrpc.runtime.RpcServer;
+import dev.rabbitrpc.spring.TestServices.FriendlyGreeter;
+import dev.rabbitrpc.spring.TestServices.Greeter;
+import dev.rabbitrpc.spring.TestServices.Greeting;
+import dev.rabbitrpc.spring.TestServices.HeldSlow;
+import dev.rabbitrpc.spring.TestServices.Slow;
+import java.lang.reflect.Proxy;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Import;
+import org.springframework.test.context.DynamicPropertyRegistry;
+
+/**
+ * What a Spring Boot application gets from the starter, through a real broker: exports, injected
+ * proxies, health and the drain on shutdown. Subclasses say which broker ({@link #host()},
+ * {@link #port()}) and give the context its connection with {@link #brokerProperties}.
+ */
+abstract class SpringBootContract {
+  /** Unique per test JVM, so that concurrent builds on one broker never share a queue. */
+  static final String GREETER_QUEUE = "spring-test-greeter-" + UUID.randomUUID();
+
+  @Autowired
+  Greeter greeter;
+
+  @Autowired
+  FriendlyGreeter implementation;
+
+  @Autowired
+  RpcClient client;
+
+  @Autowired
+  @Qualifier("rabbitRpcHealthIndicator")
+  HealthIndicator health;
+
+  static void brokerProperties(DynamicPropertyRegistry registry, String host, int port) {
+    registry.add("spring.rabbitmq.host", () -> host);
+    registry.add("spring.rabbitmq.port", () -> port);
+    registry.add("rabbit-rpc.queues.spring-test-greeter", () -> GREETER_QUEUE);
+    registry.add("rabbit-rpc.timeout", () -> "10s");
+  }
+
+  abstract String host();
+
+  abstract int port();
+
+  @Test
+  void injectsAProxyThatCallsTheExportedBean() {
+    assertTrue(Proxy.isProxyClass(greeter.getClass()));
+    assertEquals("Hello, Ada", greeter.greet("Ada"));
+  }
+
+  @Test
+  void recordsTravelBothWays() throws UnknownNameException {
+    assertEquals(new Greeting("Ada", "Good day, Ada"), greeter.formal("Ada"));
+  }
+
+  @Test
+  void aDeclaredExceptionArrivesAsItsType() {
+    UnknownNameException thrown = assertThrows(UnknownNameException.class, () -> greeter.formal(""));
+    assertEquals("no name", thrown.getMessage());
+  }
+
+  @Test
+  void asyncMethodsComplete() throws Exception {
+    assertEquals("Hello, Grace", greeter.greetLater("Grace").get(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void servesOnTheRenamedQueue() throws Exception {
+    try (RpcClient other = newClient()) {
+      assertEquals("Hello, Lin", other.proxy(Greeter.class, GREETER_QUEUE).greet("Lin"));
+    }
+  }
+
+  @Test
+  void healthIsUpWithEveryExportServing() {
+    Health now = health.health();
+    assertEquals(Status.UP, now.getStatus());
+    assertEquals(Map.of(GREETER_QUEUE, "SERVING"), now.getDetails().get("services"));
+    Map<?, ?> clientDetails = (Map<?, ?>) now.getDetails().get("client");
+    assertEquals(true, clientDetails.get("connected"));
+    assertEquals(List.of(Greeter.class.getName()), clientDetails.get("imported"));
+  }
+
+  @Test
+  void shutdownLetsARunningCallFinishWithinTheGrace() throws Exception {
+    String queue = "spring-test-slow-" + UUID.randomUUID();
+    ConfigurableApplicationContext app = new SpringApplicationBuilder(SlowApplication.class)
+        .web(WebApplicationType.NONE)
+        .properties("spring.rabbitmq.host=" + host(), "spring.rabbitmq.port=" + port(),
+            "rabbit-rpc.queues.spring-test-slow=" + queue, "rabbit-rpc.shutdown-grace=20s")
+        .run();
+    try (RpcClient caller = newClient()) {
+      HeldSlow slow = app.getBean(HeldSlow.class);
+      RpcServer server = app.getBean(RpcExporter.class).servers().get(0);
+      CompletableFuture<String> call = caller.proxy(Slow.class, queue).held();
+      assertTrue(slow.entered.await(10, TimeUnit.SECONDS), "the call reached the handler");
+
+      Thread closer = new Thread(app::close, "context-close");
+      closer.start();
+      awaitState(server, RpcServer.State.CLOSING);
+      slow.release.countDown();
+
+      assertEquals("finished", call.get(10, TimeUnit.SECONDS));
+      closer.join(TimeUnit.SECONDS.toMillis(20));
+      assertFalse(closer.isAlive(), "the context closed");
+      assertEquals(RpcServer.State.CLOSED, server.state());
+    } finally {
+      app.close();
+      deleteQueues(queue);
+    }
+  }
+
+  RpcClient newClient() {
+    return RpcClient.builder().uri("amqp://guest:guest@" + host() + ":" + port()).build();
+  }
+
+  void deleteQueues(String... queues) throws Exception {
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setHost(host());
+    factory.setPort(port());
+    try (Connection connection = factory.newConnection(); Channel channel = connection.createChannel()) {
+      for (String queue : queues) {
+        channel.queueDelete(queue);
+      }
+    }
+  }
+
+  private static void awaitState(RpcServer server, RpcServer.State state) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (server.state() != state) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("server still " + server.state() + ", not " + state + ", after 10 s");
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  @SpringBootConfiguration
+  @EnableAutoConfiguration
+  @ImportRpcClients(types = Greeter.class)
+  @Import(FriendlyGreeter.class)
+  static class GreeterApplication {}
+
+  @SpringBootConfiguration
+  @EnableAutoConfiguration
+  @Import(HeldSlow.class)
+  static class SlowApplication {}
+}
