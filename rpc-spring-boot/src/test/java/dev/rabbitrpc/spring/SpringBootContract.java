@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -56,6 +57,27 @@ abstract class SpringBootContract {
   @Autowired
   @Qualifier("rabbitRpcHealthIndicator")
   HealthIndicator health;
+
+  /** The class's context: its exports stop before their queue is deleted, or a server would declare it again. */
+  private static ConfigurableApplicationContext context;
+  private static String contextHost;
+  private static int contextPort;
+
+  @Autowired
+  void rememberContext(ConfigurableApplicationContext applicationContext) {
+    context = applicationContext;
+    contextHost = host();
+    contextPort = port();
+  }
+
+  @AfterAll
+  static void closeContextAndDeleteItsQueue() throws Exception {
+    if (context != null) {
+      context.getBean(RpcExporter.class).stop(); // the context itself is Spring's test cache's to close
+      deleteQueues(contextHost, contextPort, GREETER_QUEUE);
+      context = null;
+    }
+  }
 
   static void brokerProperties(DynamicPropertyRegistry registry, String host, int port) {
     registry.add("spring.rabbitmq.host", () -> host);
@@ -132,7 +154,7 @@ abstract class SpringBootContract {
       assertEquals(RpcServer.State.CLOSED, server.state());
     } finally {
       app.close();
-      deleteQueues(queue);
+      deleteQueues(host(), port(), queue);
     }
   }
 
@@ -140,10 +162,10 @@ abstract class SpringBootContract {
     return RpcClient.builder().uri("amqp://guest:guest@" + host() + ":" + port()).build();
   }
 
-  void deleteQueues(String... queues) throws Exception {
+  static void deleteQueues(String host, int port, String... queues) throws Exception {
     ConnectionFactory factory = new ConnectionFactory();
-    factory.setHost(host());
-    factory.setPort(port());
+    factory.setHost(host);
+    factory.setPort(port);
     try (Connection connection = factory.newConnection(); Channel channel = connection.createChannel()) {
       for (String queue : queues) {
         channel.queueDelete(queue);

@@ -1,6 +1,5 @@
 package dev.rabbitrpc.spring;
 
-import org.junit.jupiter.api.AfterAll;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -26,10 +25,5 @@ class SpringBootOnRabbitMqIT extends SpringBootContract {
   @Override
   int port() {
     return PORT;
-  }
-
-  @AfterAll
-  static void deleteGreeterQueue() throws Exception {
-    new SpringBootOnRabbitMqIT().deleteQueues(GREETER_QUEUE);
   }
 }
