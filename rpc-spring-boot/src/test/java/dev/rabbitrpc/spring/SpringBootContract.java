@@ -5,17 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.runtime.RpcServer;
+import dev.rabbitrpc.spring.TestServices.Book;
+import dev.rabbitrpc.spring.TestServices.Catalog;
 import dev.rabbitrpc.spring.TestServices.FriendlyGreeter;
 import dev.rabbitrpc.spring.TestServices.Greeter;
 import dev.rabbitrpc.spring.TestServices.Greeting;
 import dev.rabbitrpc.spring.TestServices.HeldSlow;
 import dev.rabbitrpc.spring.TestServices.Slow;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -32,6 +39,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -44,6 +52,8 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 abstract class SpringBootContract {
   /** Unique per test JVM, so that concurrent builds on one broker never share a queue. */
   static final String GREETER_QUEUE = "spring-test-greeter-" + UUID.randomUUID();
+  static final String CATALOG_QUEUE = "spring-test-catalog-" + UUID.randomUUID();
+  private static final Path VECTOR = Path.of("..", "docs", "protocol-vectors", "collections-and-records.json");
 
   @Autowired
   Greeter greeter;
@@ -83,7 +93,11 @@ abstract class SpringBootContract {
     registry.add("spring.rabbitmq.host", () -> host);
     registry.add("spring.rabbitmq.port", () -> port);
     registry.add("rabbit-rpc.queues.spring-test-greeter", () -> GREETER_QUEUE);
+    registry.add("rabbit-rpc.queues.spring-test-catalog", () -> CATALOG_QUEUE);
     registry.add("rabbit-rpc.timeout", () -> "10s");
+    // An application's Jackson 3 settings that would change the bytes, were the codec the application's.
+    registry.add("spring.jackson.mapper.sort-properties-alphabetically", () -> "true");
+    registry.add("spring.jackson.property-naming-strategy", () -> "SNAKE_CASE");
   }
 
   abstract String host();
@@ -126,7 +140,42 @@ abstract class SpringBootContract {
     assertEquals(Map.of(GREETER_QUEUE, "SERVING"), now.getDetails().get("services"));
     Map<?, ?> clientDetails = (Map<?, ?>) now.getDetails().get("client");
     assertEquals(true, clientDetails.get("connected"));
-    assertEquals(List.of(Greeter.class.getName()), clientDetails.get("imported"));
+    assertEquals(List.of(Greeter.class.getName(), Catalog.class.getName()), clientDetails.get("imported"));
+  }
+
+  @Test
+  void theWireBytesAreTheProtocolVectorsWhateverTheApplicationsJackson3Settings(
+      @Autowired ApplicationContext applicationContext, @Autowired Catalog catalog) throws Exception {
+    assertTrue(applicationContext.getBeanNamesForType(tools.jackson.databind.json.JsonMapper.class).length > 0,
+        "Boot configured a Jackson 3 mapper");
+    JsonNode vector = new ObjectMapper().readTree(VECTOR.toFile());
+    String requestBody = vector.at("/request/body").asText();
+    byte[] replyBody = vector.at("/reply/body").asText().getBytes(StandardCharsets.UTF_8);
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setHost(host());
+    factory.setPort(port());
+    try (Connection connection = factory.newConnection(); Channel channel = connection.createChannel()) {
+      // A raw peer on the catalog's queue: it records the request and answers with the vector's reply bytes.
+      channel.queueDeclare(CATALOG_QUEUE, false, true, true, null);
+      CompletableFuture<String> received = new CompletableFuture<>();
+      channel.basicConsume(CATALOG_QUEUE, true, (tag, delivery) -> {
+        received.complete(new String(delivery.getBody(), StandardCharsets.UTF_8));
+        AMQP.BasicProperties reply = new AMQP.BasicProperties.Builder()
+            .contentType("application/json")
+            .correlationId(delivery.getProperties().getCorrelationId())
+            .headers(Map.of("rpc-protocol", 1, "rpc-status", "OK"))
+            .build();
+        channel.basicPublish("", delivery.getProperties().getReplyTo(), reply, replyBody);
+      }, tag -> { });
+
+      List<Book> books = List.of(new Book("Emma", "Jane Austen", 1815), new Book("Dracula", "Bram Stoker", 1897),
+          new Book("Persuasion", "Jane Austen", 1817));
+      Map<String, List<Book>> byAuthor = catalog.byAuthor(books);
+
+      assertEquals(requestBody, received.get(10, TimeUnit.SECONDS));
+      assertEquals(Map.of("Bram Stoker", List.of(books.get(1)), "Jane Austen", List.of(books.get(0), books.get(2))),
+          byAuthor);
+    }
   }
 
   @Test
@@ -185,7 +234,7 @@ abstract class SpringBootContract {
 
   @SpringBootConfiguration
   @EnableAutoConfiguration
-  @ImportRpcClients(types = Greeter.class)
+  @ImportRpcClients(types = {Greeter.class, Catalog.class})
   @Import(FriendlyGreeter.class)
   static class GreeterApplication {}
 

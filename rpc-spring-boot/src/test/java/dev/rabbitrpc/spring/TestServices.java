@@ -42,6 +42,14 @@ final class TestServices {
     }
   }
 
+  /** The service of the protocol vector collections-and-records.json. */
+  record Book(String title, String author, int year) {}
+
+  @RpcService(queue = "spring-test-catalog")
+  interface Catalog {
+    java.util.Map<String, java.util.List<Book>> byAuthor(java.util.List<Book> books);
+  }
+
   @RpcService(queue = "spring-test-slow")
   interface Slow {
     CompletableFuture<String> held();
