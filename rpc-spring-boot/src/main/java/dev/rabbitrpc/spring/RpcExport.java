@@ -13,9 +13,13 @@ import java.lang.annotation.Target;
  * @Component
  * @RpcExport
  * class FibonacciServer implements FibonacciService { ... }
+ *
+ * @Bean
+ * @RpcExport                       // or on the @Bean method, for a class that is not yours
+ * FibonacciService fibonacci() { return new FibonacciServiceImpl(); }
  * }</pre>
  *
- * <p>The rule: a bean whose class carries this annotation is served on the application's
+ * <p>The rule: a bean whose class, or the {@code @Bean} method that makes it, carries this annotation is served on the application's
  * {@code RpcClient}, on the queue its interface declares (or the one {@code rabbit-rpc.queues}
  * renames it to). The interface is the one the class implements that is annotated
  * {@code @RpcService}; a class implementing several names it in {@link #value()}. Beans without the
@@ -24,7 +28,7 @@ import java.lang.annotation.Target;
  * interface is invalid or the broker refuses or cannot be reached, and on shutdown stop taking
  * requests and finish those they hold within {@code rabbit-rpc.shutdown-grace}.
  */
-@Target(ElementType.TYPE)
+@Target({ElementType.TYPE, ElementType.METHOD})
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 public @interface RpcExport {

@@ -138,6 +138,13 @@ class RabbitRpcAutoConfigurationTest {
             .hasMessageContaining("bean 'notAService'").hasMessageContaining("implements no @RpcService interface"));
   }
 
+  @Test
+  void anExportOnABeanMethodIsFoundToo() {
+    runner.withUserConfiguration(ExportsFromBeanMethod.class).run(context ->
+        assertThat(context).getFailure().rootCause()
+            .hasMessageContaining("bean 'runnable'").hasMessageContaining("implements no @RpcService interface"));
+  }
+
   private static RpcException rpcCause(Throwable failure) {
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
       if (cause instanceof RpcException) {
@@ -188,6 +195,15 @@ class RabbitRpcAutoConfigurationTest {
     @Order(1)
     RpcClientBuilderCustomizer sevenSeconds() {
       return builder -> builder.timeout(Duration.ofSeconds(7));
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class ExportsFromBeanMethod {
+    @Bean
+    @RpcExport
+    Runnable runnable() {
+      return () -> { };
     }
   }
 

@@ -1,7 +1,10 @@
 package dev.rabbitrpc.examples.spring;
 
+import dev.rabbitrpc.examples.fibonacci.FibonacciService;
+import dev.rabbitrpc.examples.fibonacci.FibonacciServiceImpl;
 import dev.rabbitrpc.examples.spring.OrderService.Line;
 import dev.rabbitrpc.spring.ImportRpcClients;
+import dev.rabbitrpc.spring.RpcExport;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.springframework.boot.ApplicationRunner;
@@ -24,6 +27,13 @@ public class ExampleApplication {
    */
   public static void main(String[] args) {
     System.exit(SpringApplication.exit(SpringApplication.run(ExampleApplication.class, args)));
+  }
+
+  /** The tutorial's implementation, on the tutorial's queue {@code rpc_queue}. */
+  @Bean
+  @RpcExport
+  FibonacciServiceImpl fibonacciServer() {
+    return new FibonacciServiceImpl();
   }
 
   /** The injected proxies call the exported beans over the broker. */

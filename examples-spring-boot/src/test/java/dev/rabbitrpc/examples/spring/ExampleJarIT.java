@@ -31,7 +31,7 @@ class ExampleJarIT {
     Process process = new ProcessBuilder(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString(),
             "--spring.rabbitmq.host=127.0.0.1",
-            "--rabbit-rpc.queues.spring_rpc_queue=spring_rpc_queue-" + suffix,
+            "--rabbit-rpc.queues.rpc_queue=rpc_queue-" + suffix,
             "--rabbit-rpc.queues.spring_orders=spring_orders-" + suffix,
             "--rabbit-rpc.shutdown-grace=2s",
             "30")
@@ -56,7 +56,7 @@ class ExampleJarIT {
     } finally {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       Files.deleteIfExists(output);
-      deleteQueues("spring_rpc_queue-" + suffix, "spring_orders-" + suffix);
+      deleteQueues("rpc_queue-" + suffix, "spring_orders-" + suffix);
     }
   }
 
