@@ -45,6 +45,12 @@ class RabbitRpcAutoConfigurationTest {
   }
 
   @Test
+  void connectsWithTheApplicationsOwnSpringAmqpConnectionFactory() {
+    runner.withUserConfiguration(OwnSpringAmqpConnection.class).run(context ->
+        assertThat(context.getBean(RpcClient.class).toString()).contains("amqp://own.example:5679/"));
+  }
+
+  @Test
   void appliesRabbitRpcProperties() {
     runner.withPropertyValues("rabbit-rpc.timeout=5s").run(context ->
         assertThat(context.getBean(RpcClient.class).timeout()).isEqualTo(Duration.ofSeconds(5)));
@@ -204,6 +210,14 @@ class RabbitRpcAutoConfigurationTest {
     @RpcExport
     Runnable runnable() {
       return () -> { };
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class OwnSpringAmqpConnection {
+    @Bean(destroyMethod = "destroy")
+    org.springframework.amqp.rabbit.connection.CachingConnectionFactory ownConnectionFactory() {
+      return new org.springframework.amqp.rabbit.connection.CachingConnectionFactory("own.example", 5679);
     }
   }
 
