@@ -35,12 +35,14 @@ import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.amqp.autoconfigure.ConnectionFactoryCustomizer;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
@@ -53,6 +55,8 @@ abstract class SpringBootContract {
   /** Unique per test JVM, so that concurrent builds on one broker never share a queue. */
   static final String GREETER_QUEUE = "spring-test-greeter-" + UUID.randomUUID();
   static final String CATALOG_QUEUE = "spring-test-catalog-" + UUID.randomUUID();
+  /** The sockets of the cached contexts' connections (both classes: only one runs at a time). */
+  static final CuttableSockets SOCKETS = new CuttableSockets();
   private static final Path VECTOR = Path.of("..", "docs", "protocol-vectors", "collections-and-records.json");
 
   @Autowired
@@ -156,7 +160,8 @@ abstract class SpringBootContract {
     factory.setPort(port());
     try (Connection connection = factory.newConnection(); Channel channel = connection.createChannel()) {
       // A raw peer on the catalog's queue: it records the request and answers with the vector's reply bytes.
-      channel.queueDeclare(CATALOG_QUEUE, false, true, true, null);
+      // Durable and not exclusive: the client's consumer probe declares it passively on its own connection.
+      channel.queueDeclare(CATALOG_QUEUE, true, false, false, null);
       CompletableFuture<String> received = new CompletableFuture<>();
       channel.basicConsume(CATALOG_QUEUE, true, (tag, delivery) -> {
         received.complete(new String(delivery.getBody(), StandardCharsets.UTF_8));
@@ -175,6 +180,8 @@ abstract class SpringBootContract {
       assertEquals(requestBody, received.get(10, TimeUnit.SECONDS));
       assertEquals(Map.of("Bram Stoker", List.of(books.get(1)), "Jane Austen", List.of(books.get(0), books.get(2))),
           byAuthor);
+    } finally {
+      deleteQueues(host(), port(), CATALOG_QUEUE);
     }
   }
 
@@ -222,6 +229,18 @@ abstract class SpringBootContract {
     }
   }
 
+  /** Polls the health every 10 ms until it has {@code status}, for at most 30 s (recovery retries every second). */
+  void awaitHealth(Status status) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    Health now;
+    while ((now = health.health()).getStatus() != status) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("health still " + now.getStatus() + " " + now.getDetails() + ", not " + status);
+      }
+      Thread.sleep(10);
+    }
+  }
+
   private static void awaitState(RpcServer server, RpcServer.State state) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (server.state() != state) {
@@ -236,7 +255,13 @@ abstract class SpringBootContract {
   @EnableAutoConfiguration
   @ImportRpcClients(types = {Greeter.class, Catalog.class})
   @Import(FriendlyGreeter.class)
-  static class GreeterApplication {}
+  static class GreeterApplication {
+    /** Boot's hook on the amqp-client factory: rabbit-rpc's client connects through the same settings. */
+    @Bean
+    ConnectionFactoryCustomizer cuttableSockets() {
+      return factory -> factory.setSocketFactory(SOCKETS);
+    }
+  }
 
   @SpringBootConfiguration
   @EnableAutoConfiguration

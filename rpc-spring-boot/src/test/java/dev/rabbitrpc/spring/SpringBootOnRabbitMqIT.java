@@ -1,5 +1,10 @@
 package dev.rabbitrpc.spring;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -25,5 +30,24 @@ class SpringBootOnRabbitMqIT extends SpringBootContract {
   @Override
   int port() {
     return PORT;
+  }
+
+  /**
+   * RabbitMQ only for now: on the embedded broker, amqp-client's topology recovery of the server's
+   * queue fails after such a cut ("channel is already closed") and calls get no reply afterwards.
+   */
+  @Test
+  void healthIsDownWhileTheBrokerIsUnreachableAndUpOnceTheClientRecovered() throws Exception {
+    awaitHealth(Status.UP);
+    SOCKETS.refuse(true);
+    try {
+      SOCKETS.cutAll();
+      awaitHealth(Status.DOWN);
+      assertEquals(false, ((Map<?, ?>) health.health().getDetails().get("client")).get("connected"));
+    } finally {
+      SOCKETS.refuse(false);
+    }
+    awaitHealth(Status.UP);
+    assertEquals("Hello, Ada", greeter.greet("Ada"));
   }
 }
