@@ -149,6 +149,12 @@ final class AmqpTransport {
     return connection != null;
   }
 
+  /** Whether a connection is open and not being recovered: calls can be sent now. */
+  boolean isUsable() {
+    Connection current = connection;
+    return current != null && current.isOpen() && !recovering && !closed;
+  }
+
   /**
    * Starts connecting on a thread of its own, unless connected or connecting already: a new proxy's
    * first call then finds the connection and its call channels ready, while its own thread

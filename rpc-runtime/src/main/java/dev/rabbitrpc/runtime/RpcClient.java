@@ -189,6 +189,16 @@ public final class RpcClient implements AutoCloseable {
     return router.returnedOneWay();
   }
 
+  /**
+   * Whether the client has an open connection to the broker that is not being recovered, so that
+   * calls can be sent now. False before the first proxy or export connects, while the broker is
+   * unreachable, while a lost connection is recovered and after {@link #close()}. For health checks;
+   * thread-safe, a read of volatile state.
+   */
+  public boolean isConnected() {
+    return transport.isUsable();
+  }
+
   /** The client's default call timeout. */
   public Duration timeout() {
     return timeout;
