@@ -5,12 +5,8 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.runtime.RpcServer;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.UUID;
 
@@ -19,7 +15,8 @@ import java.util.UUID;
  * call, with 256 calls in flight and a 16 B payload, for the raw client and echo, the raw client
  * with rabbit-rpc's properties, that client against rabbit-rpc's server in its default shape and in
  * the raw echo's shape (1 worker, prefetch 2), and rabbit-rpc's async proxy. The broker's CPU is
- * read from {@code /proc} and is only available when RabbitMQ runs on this machine ({@code beam*}).
+ * read from {@code /proc} for the process listening on the broker's port, and is only available when
+ * RabbitMQ runs on this machine (other Erlang VMs, such as a cluster's nodes, are not counted).
  *
  * <pre>
  * java -cp rpc-benchmarks/target/rabbit-rpc-benchmarks.jar dev.rabbitrpc.benchmarks.CpuPerCall [calls] [uri] [--properties]
@@ -55,6 +52,7 @@ public final class CpuPerCall {
     }
     ConnectionFactory factory = new ConnectionFactory();
     factory.setUri(uri);
+    broker = BrokerCpu.listeningOn(factory.getPort());
     String suffix = UUID.randomUUID().toString().substring(0, 8);
     String rawQueue = "rabbit-rpc-bench.cpu-raw-" + suffix;
     String rpcQueue = "rabbit-rpc-bench.cpu-rpc-" + suffix;
@@ -99,6 +97,7 @@ public final class CpuPerCall {
   private static void measureProperties(String uri, int calls, PrintStream out) throws Exception {
     ConnectionFactory factory = new ConnectionFactory();
     factory.setUri(uri);
+    broker = BrokerCpu.listeningOn(factory.getPort());
     String queue = "rabbit-rpc-bench.cpu-properties-" + UUID.randomUUID().toString().substring(0, 8);
     byte[] body = Peers.requestBody(JsonMapper.builder().build(), Payload.ofSize(16));
     out.printf(Locale.ROOT, "# broker CPU per pipelined call by request property, %d in flight, 16 B, %d calls per pass; load %.2f%n",
@@ -139,23 +138,12 @@ public final class CpuPerCall {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
-  /** User + system CPU ticks of the local RabbitMQ (Erlang {@code beam}) process, or -1. */
+  /** The local broker's process, found once by the port it listens on; null for a remote broker. */
+  private static volatile BrokerCpu broker;
+
+  /** User + system CPU ticks of the local broker process, or -1. */
   private static long brokerTicks() {
-    try (DirectoryStream<Path> processes = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
-      for (Path process : processes) {
-        try {
-          if (Files.readString(process.resolve("comm")).startsWith("beam")) {
-            String stat = Files.readString(process.resolve("stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
-          }
-        } catch (IOException | RuntimeException gone) {
-          // the process ended while being read
-        }
-      }
-    } catch (IOException | RuntimeException noProc) {
-      return -1;
-    }
-    return -1;
+    BrokerCpu process = broker;
+    return process == null ? -1 : process.ticks();
   }
 }

@@ -117,6 +117,7 @@ class ErrorsIT {
     assertEquals(0, caller.droppedReplies());
     implementation.release.countDown(); // the reply now comes after the caller's deadline
     TestBroker.await(Duration.ofSeconds(10), "the late reply", () -> caller.droppedReplies() == 1);
+    assertEquals(1, caller.lateReplies(), "known as late: its call ended at its deadline");
     assertEquals("ok", held.fast("ok"));
   }
 

@@ -1,12 +1,29 @@
 package dev.rabbitrpc.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.ConnectionFactory;
+import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A Ledger server in its own JVM, for the fault suite to kill: prints {@code READY} once serving and
- * {@code EXEC <callId>} for each non-idempotent execution, so the parent counts executions across
- * processes.
+ * A Ledger server in its own JVM, for the fault suites to kill or to cut off with its broker node:
+ * prints {@code READY} once serving and {@code EXEC <callId>} for each non-idempotent execution, so
+ * the parent counts executions across processes.
+ *
+ * <p>Arguments: {@code URI QUEUE [ADDRESSES]}. With {@code ADDRESSES} ({@code host:port,...}, a
+ * cluster) the server connects to the first reachable one, with the cluster suite's connection
+ * settings ({@link ClusterFaultIT#factory}), and declares a missing queue as a quorum queue.
  */
 public final class FaultServerMain {
   private FaultServerMain() {}
@@ -14,7 +31,13 @@ public final class FaultServerMain {
   public static void main(String[] args) throws IOException {
     String uri = args[0];
     String queue = args[1];
-    RpcClient client = RpcClient.builder().uri(uri).workers(4).shutdownGrace(Duration.ofSeconds(1)).build();
+    RpcClient.Builder builder = RpcClient.builder().uri(uri).workers(4).shutdownGrace(Duration.ofSeconds(1));
+    if (args.length > 2) {
+      ConnectionFactory factory = ClusterFaultIT.factory(uri);
+      builder.connectionFactory(factory).addresses(args[2].split(",")).quorumQueues(true)
+          .connectionName("rabbit-rpc cluster server");
+    }
+    RpcClient client = builder.build();
     client.export(Ledger.class, new Ledger.Impl(new java.util.concurrent.ConcurrentHashMap<>(), id -> {
       synchronized (System.out) {
         System.out.println("EXEC " + id);
@@ -28,5 +51,62 @@ public final class FaultServerMain {
       // ignore input
     }
     client.close();
+  }
+
+  /**
+   * Starts a server JVM with {@code args} and waits (at most 60 s) until it serves; its
+   * {@code EXEC} lines are counted into {@code executions}. Closing the handle kills it and reads
+   * its output to the end, so every execution is counted before a verdict.
+   */
+  static Child start(Map<String, AtomicInteger> executions, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+        "-cp", System.getProperty("java.class.path"), FaultServerMain.class.getName()));
+    command.addAll(List.of(args));
+    Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    CountDownLatch ready = new CountDownLatch(1);
+    Thread reader = new Thread(() -> {
+      try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = lines.readLine()) != null) {
+          if (line.equals("READY")) {
+            ready.countDown();
+          } else if (line.startsWith("EXEC ")) {
+            executions.computeIfAbsent(line.substring(5), id -> new AtomicInteger()).incrementAndGet();
+          }
+        }
+      } catch (IOException e) {
+        // the child died
+      }
+    }, "child-server-reader");
+    reader.start();
+    Child handle = new Child(child, reader);
+    if (!ready.await(60, TimeUnit.SECONDS)) {
+      handle.close();
+      assertTrue(false, "child server started within 60 s");
+    }
+    return handle;
+  }
+
+  /** A running server JVM. */
+  static final class Child implements AutoCloseable {
+    final Process process;
+    private final Thread reader;
+
+    private Child(Process process, Thread reader) {
+      this.process = process;
+      this.reader = reader;
+    }
+
+    @Override
+    public void close() {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+        reader.join(10_000); // every EXEC line is counted before the verdict
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 }

@@ -11,27 +11,18 @@ import dev.rabbitrpc.api.RpcException.Code;
 import dev.rabbitrpc.test.RequiresRabbitMq;
 import dev.rabbitrpc.test.RpcBroker;
 import dev.rabbitrpc.test.RpcBrokerTest;
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -87,7 +78,7 @@ class FaultSuiteIT {
   @RequiresRabbitMq("rabbitmqctl acts on the RabbitMQ node, not on the embedded broker")
   void closeAllConnections() throws Exception {
     Ledger ledger = startServerAndClient(null);
-    Load load = Load.start(ledger);
+    FaultLoad load = FaultLoad.start(ledger, THREADS, TIMEOUT_MILLIS, 50, false);
     load.runFor(1_000);
     rabbitmqctl("close_all_connections", "rabbit-rpc fault suite");
     load.markFaultOver();
@@ -99,7 +90,7 @@ class FaultSuiteIT {
   @RequiresRabbitMq("rabbitmqctl acts on the RabbitMQ node, not on the embedded broker")
   void stopAppThenStartApp() throws Exception {
     Ledger ledger = startServerAndClient(null);
-    Load load = Load.start(ledger);
+    FaultLoad load = FaultLoad.start(ledger, THREADS, TIMEOUT_MILLIS, 50, false);
     load.runFor(1_000);
     try {
       rabbitmqctl("stop_app");
@@ -117,7 +108,7 @@ class FaultSuiteIT {
   void tcpProxyStallsTheClientConnection() throws Exception {
     TcpProxy proxy = proxy();
     Ledger ledger = startServerAndClient(proxy);
-    Load load = Load.start(ledger);
+    FaultLoad load = FaultLoad.start(ledger, THREADS, TIMEOUT_MILLIS, 50, false);
     load.runFor(1_000);
     proxy.stall();
     try {
@@ -134,7 +125,7 @@ class FaultSuiteIT {
   void tcpProxyCutsTheClientConnection() throws Exception {
     TcpProxy proxy = proxy();
     Ledger ledger = startServerAndClient(proxy);
-    Load load = Load.start(ledger);
+    FaultLoad load = FaultLoad.start(ledger, THREADS, TIMEOUT_MILLIS, 50, false);
     load.runFor(1_000);
     proxy.cut();
     load.markFaultOver();
@@ -146,7 +137,7 @@ class FaultSuiteIT {
   void serverJvmKilledWhileASecondServerIsAlive() throws Exception {
     Process child = startChildServer();
     Ledger ledger = startServerAndClient(null);
-    Load load = Load.start(ledger);
+    FaultLoad load = FaultLoad.start(ledger, THREADS, TIMEOUT_MILLIS, 50, false);
     load.runFor(1_500);
     child.destroyForcibly();
     assertTrue(child.waitFor(10, TimeUnit.SECONDS));
@@ -163,7 +154,7 @@ class FaultSuiteIT {
     RpcClient client = client(null);
     TestBroker.connect(client); // connected before the load, as in the other faults
     Ledger ledger = client.proxy(Ledger.class, queue);
-    Load load = Load.start(ledger);
+    FaultLoad load = FaultLoad.start(ledger, THREADS, TIMEOUT_MILLIS, 50, false);
     load.runFor(2_000);
     load.stop();
     assertEquals(0, load.ok.sum(), "nothing can answer");
@@ -176,7 +167,7 @@ class FaultSuiteIT {
   @Test
   void handlerSlowerThanTheDeadline() throws Exception {
     Ledger ledger = startServerAndClient(null);
-    Load load = Load.start(ledger, TIMEOUT_MILLIS + 500);
+    FaultLoad load = FaultLoad.start(ledger, THREADS, TIMEOUT_MILLIS, TIMEOUT_MILLIS + 500, false);
     load.runFor(4_000);
     load.stop();
     assertTrue(load.failures().getOrDefault(Code.DEADLINE_EXCEEDED, 0L) > 0, "slow calls time out");
@@ -188,7 +179,7 @@ class FaultSuiteIT {
   void poisonInputFromARawPublisher() throws Exception {
     Ledger ledger = startServerAndClient(null);
     RawPeer peer = new RawPeer(broker.rawConnection());
-    Load load = Load.start(ledger);
+    FaultLoad load = FaultLoad.start(ledger, THREADS, TIMEOUT_MILLIS, 50, false);
     List<String> poison = List.of(
         "not json", "{\"method\":\"add\",\"args\":[\"id\",\"5\"]}", "{\"method\":\"add\",\"args\":[\"id\",1.7]}",
         "{\"method\":\"add\",\"args\":[\"id\",null]}", "{\"method\":\"nope\",\"args\":[]}", "{\"args\":[]}",
@@ -247,33 +238,9 @@ class FaultSuiteIT {
   }
 
   private Process startChildServer() throws Exception {
-    List<String> command = List.of(
-        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-        "-cp", System.getProperty("java.class.path"), FaultServerMain.class.getName(), broker.uri(), queue);
-    Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    CountDownLatch ready = new CountDownLatch(1);
-    Thread reader = new Thread(() -> {
-      try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = lines.readLine()) != null) {
-          if (line.equals("READY")) {
-            ready.countDown();
-          } else if (line.startsWith("EXEC ")) {
-            executions.computeIfAbsent(line.substring(5), id -> new AtomicInteger()).incrementAndGet();
-          }
-        }
-      } catch (IOException e) {
-        // the child died
-      }
-    }, "child-server-reader");
-    reader.start();
-    cleanup.add(() -> {
-      child.destroyForcibly();
-      child.waitFor(10, TimeUnit.SECONDS);
-      reader.join(10_000); // every EXEC line is counted before the verdict
-    });
-    assertTrue(ready.await(30, TimeUnit.SECONDS), "child server started");
-    return child;
+    FaultServerMain.Child child = FaultServerMain.start(executions, broker.uri(), queue);
+    cleanup.add(child);
+    return child.process;
   }
 
   private static void rabbitmqctl(String... args) throws Exception {
@@ -281,7 +248,7 @@ class FaultSuiteIT {
   }
 
   /** Stops the load, checks every invariant, records the row. */
-  private void finish(String fault, Load load, Ledger ledger) throws Exception {
+  private void finish(String fault, FaultLoad load, Ledger ledger) throws Exception {
     load.stop();
     String answer = TestBroker.callUntilAnswered(() -> ledger.echo("after"));
     long recovery = load.recoveryMillis();
@@ -299,119 +266,5 @@ class FaultSuiteIT {
     assertEquals(0, load.late.sum(), "calls that ended later than deadline + 1 s");
     assertEquals(0, doubles, "non-idempotent double executions");
     assertTrue(load.ok.sum() > 0 || fault.startsWith("no server"), "some calls succeeded");
-  }
-
-  /** 32 threads calling add (fast) and slowAdd (50 ms, or slower than the deadline) in a loop. */
-  private static final class Load {
-    final LongAdder ok = new LongAdder();
-    final LongAdder wrong = new LongAdder();
-    final LongAdder untyped = new LongAdder();
-    final LongAdder late = new LongAdder();
-    final Map<Code, LongAdder> failed = new EnumMap<>(Code.class);
-    final AtomicReference<Throwable> firstUntyped = new AtomicReference<>();
-    private final Ledger ledger;
-    private final long slowMillis;
-    private final List<Thread> threads = new ArrayList<>();
-    private volatile boolean running = true;
-    private volatile long faultOverNanos = Long.MAX_VALUE;
-    private final AtomicLong firstSuccessAfterFault = new AtomicLong(Long.MAX_VALUE);
-
-    private Load(Ledger ledger, long slowMillis) {
-      this.ledger = ledger;
-      this.slowMillis = slowMillis;
-      for (Code code : Code.values()) {
-        failed.put(code, new LongAdder());
-      }
-    }
-
-    static Load start(Ledger ledger) {
-      return start(ledger, 50);
-    }
-
-    static Load start(Ledger ledger, long slowMillis) {
-      Load load = new Load(ledger, slowMillis);
-      for (int t = 0; t < THREADS; t++) {
-        int thread = t;
-        Thread worker = new Thread(() -> load.callInALoop(thread), "load-" + t);
-        load.threads.add(worker);
-        worker.start();
-      }
-      return load;
-    }
-
-    private void callInALoop(int thread) {
-      for (long i = 0; running; i++) {
-        String id = thread + "-" + i + "-" + System.nanoTime();
-        long start = System.nanoTime();
-        boolean failedTyped = false;
-        try {
-          long result = i % 4 == 0 ? ledger.slowAdd(id, i, slowMillis) : ledger.add(id, i);
-          if (result == i + 1) {
-            ok.increment();
-            if (start > faultOverNanos) {
-              firstSuccessAfterFault.accumulateAndGet(System.nanoTime(), Math::min);
-            }
-          } else {
-            wrong.increment();
-          }
-        } catch (RpcException e) {
-          failed.get(e.code()).increment();
-          failedTyped = true;
-        } catch (Throwable t) {
-          untyped.increment();
-          firstUntyped.compareAndSet(null, t);
-        }
-        // The promise: every call ends by its deadline, whatever the fault. The 1 s beyond it is
-        // what a loaded machine (this JVM runs 32 callers and 32 handlers) may take to wake a
-        // caller whose deadline passed. Measured around the call alone: the client was connected
-        // and warm before the load started, and the retry pause below comes after.
-        if (TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) > TIMEOUT_MILLIS + 1_000) {
-          late.increment();
-        }
-        if (failedTyped) {
-          pause(); // a failing loop must not spin: this is the load generator's retry interval
-        }
-      }
-    }
-
-    private static void pause() {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-
-    /** Lets the load run for a while: the duration of one phase of the fault scenario. */
-    void runFor(long millis) throws InterruptedException {
-      Thread.sleep(millis);
-    }
-
-    void markFaultOver() {
-      faultOverNanos = System.nanoTime();
-    }
-
-    long recoveryMillis() {
-      long first = firstSuccessAfterFault.get();
-      return first == Long.MAX_VALUE ? -1 : TimeUnit.NANOSECONDS.toMillis(first - faultOverNanos);
-    }
-
-    void stop() throws InterruptedException {
-      running = false;
-      for (Thread thread : threads) {
-        thread.join(TIMEOUT_MILLIS * 3);
-        assertTrue(!thread.isAlive(), "load thread ended");
-      }
-    }
-
-    Map<Code, Long> failures() {
-      Map<Code, Long> nonZero = new EnumMap<>(Code.class);
-      failed.forEach((code, count) -> {
-        if (count.sum() > 0) {
-          nonZero.put(code, count.sum());
-        }
-      });
-      return nonZero;
-    }
   }
 }

@@ -22,6 +22,14 @@ final class Rabbitmqctl {
     List<String> command = new ArrayList<>();
     command.add("rabbitmqctl");
     command.addAll(List.of(args));
+    return exec(command, 120);
+  }
+
+  /**
+   * Runs a command and returns its output (stdout and stderr); fails the test if it fails or takes
+   * more than {@code timeoutSeconds}.
+   */
+  static String exec(List<String> command, long timeoutSeconds) throws Exception {
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     // Read while it runs, so that a full pipe never stalls it.
     CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
@@ -31,12 +39,13 @@ final class Rabbitmqctl {
         throw new UncheckedIOException(e);
       }
     });
-    if (!process.waitFor(120, TimeUnit.SECONDS)) {
+    String what = String.join(" ", command);
+    if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       process.destroyForcibly();
-      throw new AssertionError("rabbitmqctl " + String.join(" ", args) + " did not finish within 120 s");
+      throw new AssertionError(what + " did not finish within " + timeoutSeconds + " s");
     }
     String printed = output.get(10, TimeUnit.SECONDS);
-    assertEquals(0, process.exitValue(), "rabbitmqctl " + String.join(" ", args) + ": " + printed);
+    assertEquals(0, process.exitValue(), what + ": " + printed);
     return printed;
   }
 

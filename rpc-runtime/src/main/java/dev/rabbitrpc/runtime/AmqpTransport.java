@@ -1,9 +1,11 @@
 package dev.rabbitrpc.runtime;
 
 import com.rabbitmq.client.Address;
+import com.rabbitmq.client.AddressResolver;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.ListAddressResolver;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.impl.recovery.AutorecoveringConnection;
@@ -147,6 +149,12 @@ final class AmqpTransport {
     return connection != null;
   }
 
+  /** Whether a connection is open and not being recovered: calls can be sent now. */
+  boolean isUsable() {
+    Connection current = connection;
+    return current != null && current.isOpen() && !recovering && !closed;
+  }
+
   /**
    * Starts connecting on a thread of its own, unless connected or connecting already: a new proxy's
    * first call then finds the connection and its call channels ready, while its own thread
@@ -227,7 +235,7 @@ final class AmqpTransport {
     }
     Connection opened = addresses.isEmpty()
         ? factory.newConnection(consumerThreads, connectionName)
-        : factory.newConnection(consumerThreads, addresses, connectionName);
+        : factory.newConnection(consumerThreads, inListedOrder(addresses), connectionName);
     Object product = opened.getServerProperties() == null ? null : opened.getServerProperties().get("product");
     rabbitMq = product != null && product.toString().contains("RabbitMQ");
     // A new connection starts with a clean slate: no alarm, no recovery, whatever the last one left.
@@ -259,6 +267,22 @@ final class AmqpTransport {
     }
     opened.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
     return opened;
+  }
+
+  /**
+   * The addresses as listed: the first reachable one is used, on the first connection and on every
+   * recovery. amqp-client shuffles a list of addresses before each attempt, so that a client would
+   * connect to any node of a cluster and could not prefer its local one, and the order
+   * {@link RpcClient.Builder#addresses(String...)} documents would not hold (ClusterFaultIT relies
+   * on it to place the client and each server on a node of their own).
+   */
+  static AddressResolver inListedOrder(List<Address> addresses) {
+    return new ListAddressResolver(addresses) {
+      @Override
+      public List<Address> maybeShuffle(List<Address> input) {
+        return input;
+      }
+    };
   }
 
   /**
@@ -458,6 +482,38 @@ final class AmqpTransport {
       }
       callChannels.set(index, channel);
       return channel;
+    }
+  }
+
+  /** The channel of {@code @OneWay} requests (publisher confirms); guarded by {@link #oneWayLock}. */
+  private OneWayChannel oneWayChannel;
+  private final Object oneWayLock = new Object();
+
+  /** The confirm-mode channel for {@code @OneWay} requests, connecting first within {@code deadline} if needed. */
+  OneWayChannel oneWayChannel(Deadline deadline) {
+    Connection on = connection(deadline);
+    synchronized (oneWayLock) {
+      OneWayChannel channel = oneWayChannel;
+      if (channel != null && channel.isOpen()) {
+        return channel;
+      }
+      if (!on.isOpen()) {
+        throw new RpcException(Code.UNAVAILABLE, "the connection to " + brokerDescription + " is not open");
+      }
+      if (channel != null) {
+        channel.abort();
+      }
+      try {
+        Channel opened = on.createChannel();
+        if (opened == null) {
+          throw new IOException("the broker has no channel left for this connection");
+        }
+        oneWayChannel = OneWayChannel.open(opened, brokerDescription);
+        return oneWayChannel;
+      } catch (IOException | RuntimeException e) {
+        throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "
+            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+      }
     }
   }
 

@@ -43,10 +43,15 @@ final class CallChannel {
    *     through a reply queue of this channel's own
    */
   static CallChannel open(Channel channel, ReplyRouter router, boolean rabbitMq) throws IOException {
-    channel.addReturnListener(returned -> router.fail(
-        returned.getProperties().getCorrelationId(),
-        new RpcException(Code.UNAVAILABLE, "no queue took the request (routing key \"" + returned.getRoutingKey()
-            + "\": " + returned.getReplyText() + "); is a server running?")));
+    channel.addReturnListener(returned -> {
+      String why = returned.getReplyCode() + " " + returned.getReplyText();
+      boolean waited = router.fail(returned.getProperties().getCorrelationId(), new RpcException(Code.UNAVAILABLE,
+          "no queue took the request (routing key \"" + returned.getRoutingKey() + "\": " + returned.getReplyText()
+              + "); is a server running?"));
+      if (!waited && returned.getProperties().getReplyTo() == null) {
+        router.oneWayReturned(returned.getRoutingKey(), returned.getProperties().getCorrelationId(), why);
+      }
+    });
     String replyTo = rabbitMq ? DIRECT_REPLY_TO : channel.queueDeclare().getQueue();
     channel.basicConsume(replyTo, true, new DefaultConsumer(channel) {
       @Override

@@ -29,6 +29,19 @@ final class Dispatcher {
   /** Receives the one reply of a request; called exactly once, maybe on another thread. */
   interface ReplySink {
     void reply(String status, byte[] body);
+
+    /**
+     * False for a request without {@code reply_to}: only a {@code @OneWay} method may run then,
+     * and its outcome goes to {@link #reply} to be settled, not sent.
+     */
+    default boolean expectsReply() {
+      return true;
+    }
+
+    /** Drops a request that can be neither answered nor run (no reply_to, and not a valid one-way request). */
+    default void reject(String why) {
+      throw new IllegalStateException("a request that expects a reply is answered, not rejected: " + why);
+    }
   }
 
   final ServiceDescriptor service;
@@ -72,7 +85,7 @@ final class Dispatcher {
       ReplySink sink) {
     boolean plain = PlainText.isPlain(contentType);
     if (body.length > maxMessageSize) {
-      replyError(sink, plain, Code.RESOURCE_EXHAUSTED, null,
+      refuse(sink, plain, Code.RESOURCE_EXHAUSTED,
           "the request has " + body.length + " bytes, more than the server's limit of " + maxMessageSize);
       return;
     }
@@ -85,10 +98,14 @@ final class Dispatcher {
       request = plain ? decodePlain(body) : Envelope.decodeRequest(mapper, service, body);
     } catch (RpcException e) {
       log.debug("rejected a request to {}: {} {}", service.queue, e.code(), e.getMessage());
-      replyError(sink, plain, e.code(), null, e.getMessage());
+      refuse(sink, plain, e.code(), e.getMessage());
       return;
     }
     MethodDescriptor method = request.method();
+    if (!sink.expectsReply() && !method.oneWay) {
+      sink.reject("the request for " + method.wireName + " has no reply_to, and the method is not @OneWay");
+      return;
+    }
     if (redelivered && !method.idempotent) {
       // It may have run already on a server that died before acking: running it again could do it twice.
       replyError(sink, plain, Code.UNAVAILABLE, null, "the request for " + method.wireName
@@ -97,7 +114,7 @@ final class Dispatcher {
       return;
     }
     if (deadline != null && deadline.isExpired()) {
-      replyExpired(sink, plain, method.wireName);
+      replyExpired(sink, plain, method.wireName, deadline);
       return;
     }
     Cancellations.Running running =
@@ -173,6 +190,15 @@ final class Dispatcher {
     });
   }
 
+  /** A request refused before its method is known: answered, or dropped if it has nowhere to be answered. */
+  private void refuse(ReplySink sink, boolean plain, Code code, String message) {
+    if (sink.expectsReply()) {
+      replyError(sink, plain, code, null, message);
+    } else {
+      sink.reject(code + ": " + message);
+    }
+  }
+
   private Envelope.Request decodePlain(byte[] body) {
     if (plainMethod == null) {
       throw new RpcException(Code.PROTOCOL, PlainText.unsupported(service));
@@ -224,9 +250,12 @@ final class Dispatcher {
   }
 
   /** Answers a request whose deadline passed without running it; counted and logged at debug. */
-  private void replyExpired(ReplySink sink, boolean plain, String what) {
+  private void replyExpired(ReplySink sink, boolean plain, String what, Deadline deadline) {
     expired.increment();
-    log.debug("skipped {} on {}: its deadline passed before it ran", what, service.queue);
+    long lateMillis = -deadline.remainingMillisCeil();
+    log.debug("skipped {} on {}: its deadline had passed {} ms before its turn came", what, service.queue, lateMillis);
+    // The caller has given up already and logs this reply as a late one, with this text: the
+    // protocol vectors fix it (docs/protocol-vectors/deadline-exceeded.json); the lateness is logged here.
     replyError(sink, plain, Code.DEADLINE_EXCEEDED, null, "the deadline passed before the server ran " + what);
   }
 
@@ -248,7 +277,7 @@ final class Dispatcher {
     if (isDeclared(method, failure)) {
       log.debug("{} threw a declared exception", method.key, failure); // part of the method's contract
     } else {
-      log.warn("{} threw; the caller gets APPLICATION_ERROR", method.key, failure);
+      log.warn(sink.expectsReply() ? "{} threw; the caller gets APPLICATION_ERROR" : "{} threw (a one-way request: nobody is told)", method.key, failure);
     }
     replyError(sink, plain, Code.APPLICATION_ERROR, failure.getClass().getName(), failure.getMessage());
   }

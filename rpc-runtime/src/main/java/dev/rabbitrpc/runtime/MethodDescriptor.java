@@ -37,6 +37,8 @@ final class MethodDescriptor {
   final List<Class<? extends Throwable>> declaredExceptions;
   /** Calls are sent in plain text ({@code @RpcService(plainText = true)}), see {@link PlainText}. */
   final boolean plainText;
+  /** {@code @OneWay}: sent without reply_to; nothing is answered. */
+  final boolean oneWay;
 
   MethodDescriptor(
       Method method,
@@ -52,7 +54,8 @@ final class MethodDescriptor {
       long timeoutNanos,
       boolean idempotent,
       List<Class<? extends Throwable>> declaredExceptions,
-      boolean plainText) {
+      boolean plainText,
+      boolean oneWay) {
     this.method = method;
     this.wireName = wireName;
     this.key = method.getDeclaringClass().getSimpleName() + "." + method.getName();
@@ -68,6 +71,7 @@ final class MethodDescriptor {
     this.idempotent = idempotent;
     this.declaredExceptions = declaredExceptions;
     this.plainText = plainText;
+    this.oneWay = oneWay;
   }
 
   int arity() {

@@ -13,11 +13,11 @@ import java.lang.reflect.Method;
 final class ProxyHandler implements InvocationHandler {
   private static final Object[] NO_ARGS = new Object[0];
 
-  private final RpcClient client;
+  private final CallEngine engine;
   final ServiceDescriptor service;
 
-  ProxyHandler(RpcClient client, ServiceDescriptor service) {
-    this.client = client;
+  ProxyHandler(CallEngine engine, ServiceDescriptor service) {
+    this.engine = engine;
     this.service = service;
   }
 
@@ -25,7 +25,7 @@ final class ProxyHandler implements InvocationHandler {
   public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
     MethodDescriptor descriptor = service.forMethod(method);
     if (descriptor != null) {
-      return client.call(service, descriptor, args == null ? NO_ARGS : args);
+      return engine.call(service, descriptor, args == null ? NO_ARGS : args);
     }
     if (method.isDefault()) {
       return InvocationHandler.invokeDefault(proxy, method, args);
@@ -44,6 +44,6 @@ final class ProxyHandler implements InvocationHandler {
 
   @Override
   public String toString() {
-    return service.type.getSimpleName() + "[queue=" + service.queue + ", broker=" + client.brokerDescription() + "]";
+    return service.type.getSimpleName() + "[queue=" + service.queue + ", broker=" + engine.brokerDescription() + "]";
   }
 }

@@ -31,6 +31,23 @@ final class ReplyRouter {
   private final String idPrefix;
   private final AtomicLong idCounter = new AtomicLong();
   private final LongAdder droppedReplies = new LongAdder();
+  private final LongAdder lateReplies = new LongAdder();
+  /**
+   * Calls that ended at their deadline, so that a reply coming after it is logged with its method and
+   * lateness; the oldest are forgotten first beyond {@link #REMEMBERED_EXPIRED}. Guarded by itself.
+   */
+  private final java.util.LinkedHashMap<String, Expired> expired = new java.util.LinkedHashMap<>() {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<String, Expired> eldest) {
+      return size() > REMEMBERED_EXPIRED;
+    }
+  };
+  static final int REMEMBERED_EXPIRED = 1024;
+
+  private record Expired(String method, long deadlineNanos) {}
+  private final LongAdder returnedOneWay = new LongAdder();
   private final ObjectMapper mapper;
   private final Executor asyncExecutor;
   /** Exception types the application lets replies instantiate (RpcClient.Builder.remoteExceptions). */
@@ -88,7 +105,11 @@ final class ReplyRouter {
 
   /** Ends a call whose deadline passed, unless a reply ended it first. */
   void expire(PendingCall call) {
+    boolean wasPending = pending.remove(call.correlationId, call);
     call.forget();
+    if (wasPending) {
+      rememberExpired(call);
+    }
     // Even if a reply is being completed right now: whichever completes first wins, and the
     // future is done when this returns for a sync call (no executor), which its caller relies on.
     complete(call, null, deadlineExceeded(call.method, call.deadline));
@@ -107,7 +128,18 @@ final class ReplyRouter {
     PendingCall call = correlationId == null ? null : pending.remove(correlationId);
     if (call == null) {
       droppedReplies.increment();
-      log.debug("dropped a reply with unknown correlation id {} (late, duplicate or foreign)", correlationId);
+      Expired late;
+      synchronized (expired) {
+        late = correlationId == null ? null : expired.remove(correlationId);
+      }
+      if (late == null) {
+        log.debug("dropped a reply with unknown correlation id {} (duplicate or foreign)", correlationId);
+      } else {
+        lateReplies.increment();
+        log.debug("dropped a late reply for {} (correlation id {}): {} ms after its deadline, status {}{}", late.method,
+            correlationId, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - late.deadlineNanos), status,
+            Envelope.STATUS_OK.equals(status) ? "" : ": " + new String(body, java.nio.charset.StandardCharsets.UTF_8));
+      }
       return;
     }
     call.forget();
@@ -136,12 +168,25 @@ final class ReplyRouter {
   }
 
   /** Fails one call by id, if it is still pending (e.g. its request came back unroutable). */
-  void fail(String correlationId, RpcException failure) {
+  boolean fail(String correlationId, RpcException failure) {
     PendingCall call = correlationId == null ? null : pending.remove(correlationId);
     if (call != null) {
       call.forget();
       complete(call, null, failure);
+      return true;
     }
+    return false;
+  }
+
+  /** A one-way request sent without confirms came back: nobody waits for it, so it is logged and counted. */
+  void oneWayReturned(String queue, String correlationId, String why) {
+    returnedOneWay.increment();
+    log.warn("a one-way request to {} (correlation id {}) was returned by the broker: {}", queue, correlationId, why);
+  }
+
+  /** One-way requests sent without confirms that the broker returned (no queue took them). */
+  long returnedOneWay() {
+    return returnedOneWay.sum();
   }
 
   /** Fails every pending call that matches, e.g. all calls of a lost channel or connection. */
@@ -204,6 +249,17 @@ final class ReplyRouter {
   /** Runs {@code task} every {@code periodNanos} on the timer thread until the router shuts down. */
   void every(Runnable task, long periodNanos) {
     timer.scheduleWithFixedDelay(task, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void rememberExpired(PendingCall call) {
+    synchronized (expired) {
+      expired.put(call.correlationId, new Expired(call.method.key, System.nanoTime() + call.deadline.remainingNanos()));
+    }
+  }
+
+  /** Replies that came after their call's deadline (a subset of the dropped ones). */
+  long lateReplies() {
+    return lateReplies.sum();
   }
 
   int pendingCount() {

@@ -4,7 +4,6 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
-import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.net.URISyntaxException;
 import java.security.GeneralSecurityException;
@@ -14,14 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -58,15 +52,11 @@ public final class RpcClient implements AutoCloseable {
   private final ReplyRouter router;
   private final AmqpTransport transport;
   private final ConsumerProbe probe;
-  /** In registration order: the first sees each attempt first (ClientInterceptor, "Order"). */
-  private final List<ClientInterceptor> interceptors;
+  private final CallEngine engine;
+  /** In registration order (ServerInterceptor, "Order"). */
   private final List<ServerInterceptor> serverInterceptors;
   private final Map<Class<?>, ServiceDescriptor> services = new ConcurrentHashMap<>();
   private final List<RpcServer> servers = new CopyOnWriteArrayList<>();
-  /** Attempts that failed with UNAVAILABLE and were retried ({@code @Idempotent} calls). */
-  private final java.util.concurrent.atomic.LongAdder retries = new java.util.concurrent.atomic.LongAdder();
-  /** Async calls between attempts (connecting, backing off), which the router does not hold then. */
-  private final java.util.Set<AsyncCall> waiting = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   private RpcClient(Builder builder, ConnectionFactory factory) {
@@ -82,7 +72,8 @@ public final class RpcClient implements AutoCloseable {
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
         builder.timeout);
     this.probe = new ConsumerProbe(transport, router);
-    this.interceptors = List.copyOf(builder.interceptors);
+    this.engine = new CallEngine(codec, maxInFlight, maxMessageSize, router, transport, probe,
+        List.copyOf(builder.interceptors), builder.oneWayConfirms);
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
 
@@ -124,7 +115,7 @@ public final class RpcClient implements AutoCloseable {
   private <T> T proxy(Class<T> service, ServiceDescriptor descriptor) {
     Cancellations.prepareKeys(); // like the connection, ready before the first call
     return service.cast(Proxy.newProxyInstance(
-        service.getClassLoader(), new Class<?>[] {service}, new ProxyHandler(this, descriptor)));
+        service.getClassLoader(), new Class<?>[] {service}, new ProxyHandler(engine, descriptor)));
   }
 
   /**
@@ -173,12 +164,39 @@ public final class RpcClient implements AutoCloseable {
 
   /** Calls in flight: waiting for their replies, or for the connection or a retry before they are sent. */
   public int pendingCalls() {
-    return router.pendingCount() + waiting.size();
+    return engine.pendingCalls();
+  }
+
+  /**
+   * Replies that came after their call's deadline (counted in {@link #droppedReplies()} too), each
+   * logged at DEBUG with its method, how late it was and, if the server skipped the request, why.
+   */
+  public long lateReplies() {
+    return router.lateReplies();
   }
 
   /** Replies dropped because no call waited for them (late after a deadline, duplicate, or foreign). */
   public long droppedReplies() {
     return router.droppedReplies();
+  }
+
+  /**
+   * {@code @OneWay} requests sent without publisher confirms ({@link Builder#oneWayConfirms}) that the
+   * broker returned because no queue took them: the callers had returned already, so this count
+   * (and a WARN log line each) is the only trace. With confirms, such calls fail instead.
+   */
+  public long returnedOneWayRequests() {
+    return router.returnedOneWay();
+  }
+
+  /**
+   * Whether the client has an open connection to the broker that is not being recovered, so that
+   * calls can be sent now. False before the first proxy or export connects, while the broker is
+   * unreachable, while a lost connection is recovered and after {@link #close()}. For health checks;
+   * thread-safe, a read of volatile state.
+   */
+  public boolean isConnected() {
+    return transport.isUsable();
   }
 
   /** The client's default call timeout. */
@@ -188,7 +206,7 @@ public final class RpcClient implements AutoCloseable {
 
   /** Retries so far: attempts of {@code @Idempotent} calls that failed with UNAVAILABLE and were sent again. */
   long retries() {
-    return retries.sum();
+    return engine.retries();
   }
 
   /**
@@ -196,9 +214,7 @@ public final class RpcClient implements AutoCloseable {
    * if none is sent now. For tests, which play a peer that saw the id in a log or a trace.
    */
   static String correlationIdOf(CompletableFuture<?> call) {
-    PendingCall attempt = call instanceof PendingCall ? (PendingCall) call
-        : call instanceof AsyncCall ? ((AsyncCall) call).attempt : null;
-    return attempt == null ? null : attempt.correlationId;
+    return CallEngine.correlationIdOf(call);
   }
 
   /** For tests. */
@@ -220,370 +236,6 @@ public final class RpcClient implements AutoCloseable {
   }
 
   /**
-   * One remote call. Sync methods wait for the reply on the calling thread; async methods return
-   * the future at once and never throw, never block on connecting: every failure completes the
-   * future. {@code @Idempotent} calls are retried on {@code UNAVAILABLE} with backoff, within the
-   * same deadline.
-   */
-  Object call(ServiceDescriptor service, MethodDescriptor method, Object[] args) throws Throwable {
-    // One deadline per call, fixed now; a call made inside a handler inherits what is left of its caller's.
-    Deadline deadline = Deadline.after(method.timeoutNanos, TimeUnit.NANOSECONDS).minimum(CallContext.inherited());
-    if (method.async) {
-      if (!method.idempotent && interceptors.isEmpty() && transport.isConnected()) {
-        return sendOrFail(service, method, args, deadline); // the common case: the future is the call itself
-      }
-      return new AsyncCall(service, method, args, deadline).start();
-    }
-    for (int attempt = 0; ; attempt++) {
-      try {
-        if (interceptors.isEmpty()) {
-          return await(send(service, method, args, deadline, Map.of()), deadline);
-        }
-        AtomicReference<PendingCall> sent = new AtomicReference<>();
-        CompletableFuture<Object> outcome = intercepted(
-            new ClientCall(service, method, args, deadline, attempt + 1, router.newCorrelationId(), Map.of()), sent::set);
-        return awaitIntercepted(outcome, sent, method, deadline);
-      } catch (RpcException e) {
-        long backoff = retryBackoffNanos(method, e, attempt, deadline);
-        if (backoff < 0) {
-          throw e;
-        }
-        retries.increment();
-        try {
-          TimeUnit.NANOSECONDS.sleep(backoff);
-        } catch (InterruptedException interrupted) {
-          Thread.currentThread().interrupt();
-          throw new RpcException(Code.CANCELLED, method.key + ": interrupted while waiting to retry", interrupted);
-        }
-      }
-    }
-  }
-
-  /**
-   * How long to wait before retrying a failed attempt, or -1 if it must not be retried: only
-   * {@code @Idempotent} methods, only {@code UNAVAILABLE}, only while the deadline leaves room.
-   */
-  private static long retryBackoffNanos(MethodDescriptor method, Throwable failure, int attempt, Deadline deadline) {
-    if (!method.idempotent || !(failure instanceof RpcException)
-        || ((RpcException) failure).code() != Code.UNAVAILABLE) {
-      return -1;
-    }
-    long base = TimeUnit.MILLISECONDS.toNanos(50) << Math.min(attempt, 5); // 50 ms .. 1.6 s
-    long backoff = Math.min(base, TimeUnit.SECONDS.toNanos(1));
-    backoff = backoff / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
-    return backoff < deadline.remainingNanos() ? backoff : -1;
-  }
-
-  private CompletableFuture<Object> sendOrFail(ServiceDescriptor service, MethodDescriptor method, Object[] args,
-      Deadline deadline) {
-    try {
-      PendingCall call = send(service, method, args, deadline, Map.of());
-      router.armDeadline(call);
-      return call;
-    } catch (RpcException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-  }
-
-  /** The largest {@code expiration} RabbitMQ accepts; a larger one closes the channel. */
-  static final long MAX_EXPIRATION_MILLIS = 4_294_967_295L;
-
-  /**
-   * Encodes, connects if needed (within the deadline), registers and publishes one attempt; the
-   * returned call is pending until its reply. Nothing is left registered when this throws.
-   */
-  private PendingCall send(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline,
-      Map<String, String> applicationHeaders) {
-    return send(null, service, method, args, deadline, applicationHeaders);
-  }
-
-  /** @param correlationId the attempt's id if an interceptor was shown it already, else null for a new one */
-  private PendingCall send(String correlationId, ServiceDescriptor service, MethodDescriptor method, Object[] args,
-      Deadline deadline, Map<String, String> applicationHeaders) {
-    if (closed) {
-      throw new RpcException(Code.CANCELLED, method.key + ": the client is closed");
-    }
-    if (deadline.isExpired()) {
-      throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed before the call was sent");
-    }
-    if (router.pendingCount() >= maxInFlight) {
-      throw new RpcException(Code.RESOURCE_EXHAUSTED,
-          method.key + ": " + maxInFlight + " calls already in flight (RpcClient.Builder.maxInFlight)");
-    }
-    byte[] body = method.plainText
-        ? PlainText.encodeArgument(method, args[0])
-        : Envelope.encodeRequest(codec.mapper(), method, args);
-    if (body.length > maxMessageSize) {
-      throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
-          + " bytes, more than the limit of " + maxMessageSize + " (RpcClient.Builder.maxMessageSize)");
-    }
-    CallChannel channel;
-    try {
-      transport.checkNotBlocked();
-      channel = transport.callChannel(deadline); // connects first if needed, never past the deadline
-    } catch (RpcException e) {
-      throw new RpcException(e.code(), method.key + ": " + e.getMessage(), e.getCause());
-    }
-    PendingCall call = correlationId == null
-        ? router.register(method, channel, service.queue, deadline)
-        : router.register(correlationId, method, channel, service.queue, deadline);
-    try {
-      long remainingMillis = deadline.remainingMillisCeil();
-      if (remainingMillis <= 0) {
-        throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed while connecting");
-      }
-      probe.ensureStarted();
-      AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
-          .contentType(method.plainText ? null : Envelope.CONTENT_TYPE) // no content type is what makes a request plain
-          .correlationId(call.correlationId)
-          .replyTo(channel.replyTo)
-          .headers(requestHeaders(deadline, call.correlationId, applicationHeaders))
-          // RabbitMQ drops a request still queued at its deadline; the server checks the header too.
-          .expiration(transport.connectedToRabbitMq()
-              ? Long.toString(Math.min(remainingMillis, MAX_EXPIRATION_MILLIS)) : null)
-          .build();
-      transport.checkNotBlocked();
-      channel.publish(service.queue, properties, body);
-    } catch (IOException | RuntimeException e) {
-      call.forget();
-      if (e instanceof RpcException) {
-        throw (RpcException) e;
-      }
-      throw new RpcException(Code.UNAVAILABLE,
-          method.key + ": cannot send the request to " + transport.brokerDescription + ": " + e.getMessage(), e);
-    }
-    return call;
-  }
-
-  /** The request's headers: the protocol's, then the application's (interceptors'). */
-  private static Map<String, Object> requestHeaders(Deadline deadline, String correlationId,
-      Map<String, String> applicationHeaders) {
-    Map<String, Object> protocol = Map.of(
-        Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION,
-        Envelope.HEADER_DEADLINE, deadline.toEpochMillis(),
-        Cancellations.HEADER_KEY, Cancellations.keyFor(correlationId)); // only this call's notice cancels it
-    if (applicationHeaders.isEmpty()) {
-      return protocol;
-    }
-    Map<String, Object> all = new java.util.HashMap<>(applicationHeaders);
-    all.putAll(protocol);
-    return all;
-  }
-
-  /**
-   * One attempt through the interceptors; the send at the chain's end tells {@code sent} about the
-   * request it published (so that a deadline or a cancel reaches it).
-   */
-  private CompletableFuture<Object> intercepted(ClientCall call, java.util.function.Consumer<PendingCall> sent) {
-    ClientInterceptor.Chain send = attempt -> {
-      try {
-        PendingCall pending = send(attempt.correlationId(), attempt.service, attempt.method, attempt.arguments,
-            attempt.deadline, attempt.headers());
-        sent.accept(pending);
-        return pending;
-      } catch (RpcException e) {
-        return CompletableFuture.failedFuture(e);
-      }
-    };
-    return new Chains.Client(interceptors, 0, send).proceed(call).toCompletableFuture();
-  }
-
-  /** Waits for an intercepted sync attempt's outcome until the deadline. */
-  private Object awaitIntercepted(CompletableFuture<Object> outcome, AtomicReference<PendingCall> sent,
-      MethodDescriptor method, Deadline deadline) throws Throwable {
-    try {
-      return outcome.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
-    } catch (ExecutionException e) {
-      throw e.getCause();
-    } catch (TimeoutException e) {
-      PendingCall pending = sent.get();
-      if (pending != null) {
-        router.expire(pending); // the interceptors see the deadline as the attempt's outcome
-      }
-      if (outcome.isDone()) {
-        return outcome(outcome, method);
-      }
-      throw ReplyRouter.deadlineExceeded(method, deadline);
-    } catch (InterruptedException e) {
-      PendingCall pending = sent.get();
-      if (pending != null) {
-        pending.cancel(true);
-      }
-      Thread.currentThread().interrupt();
-      throw new RpcException(Code.CANCELLED, method.key + ": interrupted while waiting for the reply", e);
-    }
-  }
-
-  /** Waits for a sync call's outcome until its deadline. */
-  private Object await(PendingCall call, Deadline deadline) throws Throwable {
-    try {
-      return call.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
-    } catch (ExecutionException e) {
-      throw e.getCause();
-    } catch (TimeoutException e) {
-      router.expire(call);
-      return outcome(call, call.method);
-    } catch (InterruptedException e) {
-      call.cancel(true);
-      Thread.currentThread().interrupt();
-      throw new RpcException(Code.CANCELLED, call.method.key + ": interrupted while waiting for the reply", e);
-    }
-  }
-
-  /** The result of a call that is known to be done. */
-  private static Object outcome(CompletableFuture<Object> call, MethodDescriptor method) throws Throwable {
-    try {
-      return call.getNow(null);
-    } catch (CompletionException e) {
-      throw e.getCause();
-    } catch (java.util.concurrent.CancellationException e) {
-      throw new RpcException(Code.CANCELLED, method.key + ": cancelled", e);
-    }
-  }
-
-  /**
-   * The future of an async call that is more than one {@link PendingCall}: one that must wait for
-   * the connection first (without blocking its caller), or an {@code @Idempotent} one, whose attempt
-   * failing with {@code UNAVAILABLE} is retried after a backoff while the deadline allows. One timer
-   * ends it at its deadline, whatever it is doing then (connecting, backing off, waiting for a
-   * reply); cancelling it cancels the attempt in flight; closing the client fails it.
-   */
-  private final class AsyncCall extends CompletableFuture<Object> {
-    private final ServiceDescriptor service;
-    private final MethodDescriptor method;
-    private final Object[] args;
-    private final Deadline deadline;
-    private volatile PendingCall attempt;
-    private int attempts;
-    private volatile java.util.concurrent.ScheduledFuture<?> timer;
-
-    AsyncCall(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline) {
-      this.service = service;
-      this.method = method;
-      this.args = args;
-      this.deadline = deadline;
-    }
-
-    AsyncCall start() {
-      waiting.add(this);
-      whenComplete((value, failure) -> ended());
-      if (closed) { // close() may have run before this call was in the set
-        end(null, new RpcException(Code.CANCELLED, method.key + ": the client is closed"));
-        return this;
-      }
-      try {
-        timer = router.schedule(this::expire, deadline.remainingNanos());
-      } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
-        end(null, new RpcException(Code.CANCELLED, method.key + ": the client is closed"));
-        return this;
-      }
-      if (transport.isConnected()) {
-        attemptNow();
-      } else {
-        // Waits for the connection on the connecting thread, not the caller's.
-        transport.connectAsync().whenComplete((connection, failure) -> {
-          if (failure == null) {
-            attemptNow();
-          } else {
-            failed(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
-          }
-        });
-      }
-      return this;
-    }
-
-    private void attemptNow() {
-      if (isDone()) {
-        return;
-      }
-      CompletableFuture<Object> current;
-      if (interceptors.isEmpty()) {
-        PendingCall sent;
-        try {
-          sent = send(service, method, args, deadline, Map.of());
-        } catch (RpcException e) {
-          failed(e);
-          return;
-        }
-        sent(sent);
-        current = sent;
-      } else {
-        current = intercepted(new ClientCall(service, method, args, deadline, attempts + 1, router.newCorrelationId(), Map.of()), this::sent);
-      }
-      current.whenComplete((value, failure) -> {
-        // On the thread that completed the attempt, the executor's already if one is set: no second hop.
-        if (failure == null) {
-          complete(value);
-        } else {
-          failed(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
-        }
-      });
-      PendingCall inFlight = attempt;
-      if (isDone() && inFlight != null) { // cancelled or expired while sending
-        inFlight.cancel(false);
-      }
-    }
-
-    private void failed(Throwable failure) {
-      long backoff = retryBackoffNanos(method, failure, attempts++, deadline);
-      if (backoff < 0 || isDone()) {
-        end(null, failure);
-        return;
-      }
-      waiting.add(this);
-      retries.increment();
-      try {
-        router.schedule(this::attemptNow, backoff);
-      } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
-        end(null, new RpcException(Code.CANCELLED, method.key + ": the client was closed"));
-      }
-    }
-
-    private void sent(PendingCall sent) {
-      attempt = sent;
-      waiting.remove(this); // in the router now
-    }
-
-    /** The deadline: ends the attempt in flight, or the call itself if it has none now. */
-    private void expire() {
-      PendingCall current = attempt;
-      if (current != null && !current.isDone()) {
-        router.expire(current); // completes this call through the attempt's whenComplete
-      }
-      end(null, ReplyRouter.deadlineExceeded(method, deadline));
-    }
-
-    void end(Object value, Throwable failure) {
-      if (!isDone()) {
-        router.complete(this, method, value, failure);
-      }
-    }
-
-    private void ended() {
-      waiting.remove(this);
-      java.util.concurrent.ScheduledFuture<?> task = timer;
-      if (task != null) {
-        task.cancel(false);
-      }
-    }
-
-    @Override
-    public boolean cancel(boolean mayInterruptIfRunning) {
-      boolean cancelled = super.cancel(mayInterruptIfRunning);
-      PendingCall current = attempt;
-      if (current != null) {
-        current.cancel(mayInterruptIfRunning);
-      }
-      return cancelled;
-    }
-
-    @Override
-    public <U> CompletableFuture<U> newIncompleteFuture() {
-      return new CompletableFuture<>();
-    }
-  }
-
-  /**
    * Fails calls in flight with {@link Code#CANCELLED}, closes the exported servers (each drains
    * within its grace period) and closes the connection. Idempotent.
    */
@@ -595,11 +247,7 @@ public final class RpcClient implements AutoCloseable {
     closed = true;
     // Each step runs whatever the one before threw: a close that stops half-way would leak the connection.
     try {
-      // Callers learn at once; servers may then take up to their grace period to drain.
-      router.failAll(call -> true, call -> new RpcException(Code.CANCELLED, call.method.key + ": the client was closed"));
-      for (AsyncCall call : waiting) { // connecting or backing off: not in the router now
-        call.end(null, new RpcException(Code.CANCELLED, call.method.key + ": the client was closed"));
-      }
+      engine.close(); // callers learn at once; servers may then take up to their grace period to drain
     } finally {
       try {
         closeServers();
@@ -675,6 +323,7 @@ public final class RpcClient implements AutoCloseable {
     private String deadLetterExchange;
     private java.util.Set<Class<? extends Throwable>> remoteExceptions = java.util.Set.of();
     private final List<ClientInterceptor> interceptors = new java.util.ArrayList<>();
+    private boolean oneWayConfirms = true;
     private final List<ServerInterceptor> serverInterceptors = new java.util.ArrayList<>();
 
     private Builder() {}
@@ -797,8 +446,11 @@ public final class RpcClient implements AutoCloseable {
 
     /**
      * Brokers of a cluster to connect to, e.g. {@code "rabbit1:5672", "rabbit2:5672"}: the first
-     * reachable one is used, and recovery moves to another when it is lost. Credentials and
-     * virtual host still come from the URI or connection factory.
+     * reachable one in this order is used (not shuffled, as amqp-client would), and recovery tries
+     * them again in this order when the connection is lost, so it moves to the next one while a
+     * node is down. List a client's nearest node first; spread clients over a cluster by giving
+     * them lists in different orders. Credentials and virtual host still come from the URI or
+     * connection factory.
      */
     public Builder addresses(String... hostsAndPorts) {
       List<com.rabbitmq.client.Address> parsed = new java.util.ArrayList<>();
@@ -864,6 +516,17 @@ public final class RpcClient implements AutoCloseable {
      */
     public Builder serverInterceptor(ServerInterceptor interceptor) {
       this.serverInterceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+      return this;
+    }
+
+    /**
+     * Whether {@code @OneWay} calls wait for the broker's publisher confirm (default true): the call
+     * then returns once the broker has taken the request, and fails with {@code UNAVAILABLE} if no
+     * queue took it. False: fire and forget, a call returns once the request is written; a request
+     * no queue took is logged and counted, and the caller never knows.
+     */
+    public Builder oneWayConfirms(boolean oneWayConfirms) {
+      this.oneWayConfirms = oneWayConfirms;
       return this;
     }
 

@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * error reply; handler exceptions become {@code APPLICATION_ERROR} replies; anything else thrown
  * while a request is handled (even an {@link Error}, such as a {@link StackOverflowError} in a
  * deserializer) is answered {@code INTERNAL}; nothing is requeued.
- * A request without {@code reply_to} is rejected without requeue (dead-lettered if the queue has a
- * dead-letter exchange).
+ * A request without {@code reply_to} runs only if its method is {@code @OneWay} (its outcome is not
+ * sent; a failure is logged and counted, {@link #failedOneWayRequests()}); any other is rejected
+ * without requeue (dead-lettered if the queue has a dead-letter exchange).
  *
  * <p>The queue is served as it is if it exists (declared by an operator, another program or
  * another server); otherwise the server declares it durable (docs/PROTOCOL.md, "Request queues"). If the
@@ -78,6 +79,7 @@ public final class RpcServer implements AutoCloseable {
   private final Duration shutdownGrace;
   private final QueueSettings queueSettings;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final java.util.concurrent.atomic.LongAdder failedOneWay = new java.util.concurrent.atomic.LongAdder();
   /** Notified when a request is settled or a worker stops consuming; close() waits on it. */
   private final Object drained = new Object();
   /** Workers whose channels are open: those consuming and those retired by a recovery but still finishing requests. */
@@ -124,6 +126,14 @@ public final class RpcServer implements AutoCloseable {
   /** Where the server is in its life; thread-safe, a read of a volatile field. */
   public State state() {
     return state;
+  }
+
+  /**
+   * {@code @OneWay} requests that failed: not run (redelivered, expired, bad arguments) or whose
+   * handler threw. Each is also logged at WARN; nobody else hears of it.
+   */
+  public long failedOneWayRequests() {
+    return failedOneWay.sum();
   }
 
   /** Requests answered with {@code DEADLINE_EXCEEDED} without running, because their deadline had passed. */
@@ -263,11 +273,6 @@ public final class RpcServer implements AutoCloseable {
       long deliveryTag = envelope.getDeliveryTag();
       Reply reply = null;
       try {
-        if (!hasReplyTo(properties)) {
-          log.warn("rejected a request on {} without reply_to (correlation id {})", queue(), properties.getCorrelationId());
-          settle(() -> discard(deliveryTag));
-          return;
-        }
         // Also while closing: a request delivered before the cancel runs within the grace, not requeued.
         reply = new Reply(deliveryTag, properties);
         dispatcher.dispatch(properties.getContentType(), properties.getHeaders(), body, envelope.isRedeliver(),
@@ -341,10 +346,37 @@ public final class RpcServer implements AutoCloseable {
         this.contentType = PlainText.isPlain(request.getContentType()) ? null : dev.rabbitrpc.runtime.Envelope.CONTENT_TYPE;
       }
 
-      /** Publishes the reply to the request's reply_to with its correlation id, then acks the request. */
+      @Override
+      public boolean expectsReply() {
+        return hasReplyTo(replyTo);
+      }
+
+      /** A request without reply_to that is not a valid one-way request: rejected, as before it ran. */
+      @Override
+      public void reject(String why) {
+        if (!sent.compareAndSet(false, true)) {
+          return;
+        }
+        log.warn("rejected a request on {} (correlation id {}): {}", queue(), correlationId, why);
+        settle(() -> discard(deliveryTag));
+      }
+
+      /**
+       * Publishes the reply to the request's reply_to with its correlation id, then acks the request.
+       * A one-way request's outcome is not sent: a failure is logged and counted, then it is acked.
+       */
       @Override
       public void reply(String status, byte[] replyBody) {
         if (!sent.compareAndSet(false, true)) {
+          return;
+        }
+        if (!expectsReply()) {
+          if (!status.equals(dev.rabbitrpc.runtime.Envelope.STATUS_OK)) {
+            failedOneWay.increment();
+            log.warn("a one-way request on {} (correlation id {}) failed with {}: {}", queue(), correlationId, status,
+                new String(replyBody, java.nio.charset.StandardCharsets.UTF_8));
+          }
+          settle(() -> channel.basicAck(deliveryTag, false));
           return;
         }
         AMQP.BasicProperties reply = new AMQP.BasicProperties.Builder()
@@ -438,9 +470,8 @@ public final class RpcServer implements AutoCloseable {
     }
   }
 
-  /** Whether a request says where its reply goes; one without can only be discarded. */
-  private static boolean hasReplyTo(AMQP.BasicProperties properties) {
-    String replyTo = properties.getReplyTo();
+  /** Whether a request says where its reply goes; one without is run only if its method is {@code @OneWay}. */
+  private static boolean hasReplyTo(String replyTo) {
     return replyTo != null && !replyTo.isEmpty();
   }
 

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.deser.BeanDeserializerBase;
 import com.fasterxml.jackson.databind.deser.DefaultDeserializationContext;
 import com.fasterxml.jackson.databind.type.TypeFactory;
 import dev.rabbitrpc.api.Idempotent;
+import dev.rabbitrpc.api.OneWay;
 import dev.rabbitrpc.api.RpcMethod;
 import dev.rabbitrpc.api.RpcService;
 import dev.rabbitrpc.api.Timeout;
@@ -196,6 +197,13 @@ final class ServiceDescriptor {
       resultType = ((ParameterizedType) returnType).getActualTypeArguments()[0];
     }
     boolean returnsVoid = resultType == void.class || resultType == Void.class;
+    boolean oneWay = method.isAnnotationPresent(OneWay.class);
+    if (oneWay && !returnsVoid) {
+      throw methodError(method, "@OneWay methods return void or CompletableFuture<Void>, not " + returnType.getTypeName());
+    }
+    if (oneWay && plainText) {
+      throw methodError(method, "@OneWay needs the JSON protocol: a plain-text service always answers");
+    }
     JavaType resultJavaType = returnsVoid
         ? TypeFactory.defaultInstance().constructType(Void.class)
         : checker.check(method, resultType, "return type");
@@ -218,7 +226,8 @@ final class ServiceDescriptor {
         timeout,
         method.isAnnotationPresent(Idempotent.class) || method.getDeclaringClass().isAnnotationPresent(Idempotent.class),
         List.copyOf(declared),
-        plainText);
+        plainText,
+        oneWay);
   }
 
   private static ObjectWriter writerFor(ObjectMapper mapper, JavaType type) {

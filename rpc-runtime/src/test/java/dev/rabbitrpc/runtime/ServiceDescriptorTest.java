@@ -98,6 +98,26 @@ class ServiceDescriptorTest {
     long add(long a, long b);
   }
 
+  interface Answering {
+    @dev.rabbitrpc.api.OneWay
+    int count(String key);
+  }
+
+  @dev.rabbitrpc.api.RpcService(queue = "plain", plainText = true)
+  interface PlainOneWay {
+    @dev.rabbitrpc.api.OneWay
+    void note(String text);
+  }
+
+  @Test
+  void rejectsAOneWayMethodThatReturnsAValueOrSpeaksPlainText() {
+    String answering = error(Answering.class);
+    assertTrue(answering.contains("@OneWay methods return void or CompletableFuture<Void>, not int"), answering);
+    assertTrue(answering.endsWith("\n    for method Answering.count"), answering);
+    String plain = error(PlainOneWay.class);
+    assertTrue(plain.contains("@OneWay needs the JSON protocol"), plain);
+  }
+
   @Test
   void rejectsOverloadsThatShareAWireName() {
     String message = error(Overloaded.class);

@@ -1,0 +1,566 @@
+package dev.rabbitrpc.runtime;
+
+import com.rabbitmq.client.AMQP;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcException.Code;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The client's call engine: turns one proxy invocation into attempts (through the client
+ * interceptors, if any), sends each, waits for sync calls, completes async ones, and retries
+ * {@code @Idempotent} calls on {@code UNAVAILABLE} within the call's one {@link Deadline}.
+ * {@link RpcClient} configures it and owns its parts (router, transport, probe).
+ *
+ * <p>Thread-safe.
+ */
+final class CallEngine {
+  /** The largest {@code expiration} RabbitMQ accepts; a larger one closes the channel. */
+  static final long MAX_EXPIRATION_MILLIS = 4_294_967_295L;
+
+  private final Codec codec;
+  private final int maxInFlight;
+  private final int maxMessageSize;
+  private final ReplyRouter router;
+  private final AmqpTransport transport;
+  private final ConsumerProbe probe;
+  /** In registration order: the first sees each attempt first (ClientInterceptor, "Order"). */
+  private final List<ClientInterceptor> interceptors;
+  /** Attempts that failed with UNAVAILABLE and were retried ({@code @Idempotent} calls). */
+  private final LongAdder retries = new LongAdder();
+  /** Async calls between attempts (connecting, backing off), which the router does not hold then. */
+  private final Set<AsyncCall> waiting = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
+
+  /** {@code @OneWay} calls wait for the broker's publisher confirm. */
+  private final boolean oneWayConfirms;
+
+  CallEngine(Codec codec, int maxInFlight, int maxMessageSize, ReplyRouter router, AmqpTransport transport,
+      ConsumerProbe probe, List<ClientInterceptor> interceptors, boolean oneWayConfirms) {
+    this.oneWayConfirms = oneWayConfirms;
+    this.codec = codec;
+    this.maxInFlight = maxInFlight;
+    this.maxMessageSize = maxMessageSize;
+    this.router = router;
+    this.transport = transport;
+    this.probe = probe;
+    this.interceptors = interceptors;
+  }
+
+  /** Calls in flight: waiting for their replies, or for the connection or a retry before they are sent. */
+  int pendingCalls() {
+    return router.pendingCount() + waiting.size();
+  }
+
+  long retries() {
+    return retries.sum();
+  }
+
+  String brokerDescription() {
+    return transport.brokerDescription;
+  }
+
+  /** See {@link RpcClient#correlationIdOf}. */
+  static String correlationIdOf(CompletableFuture<?> call) {
+    PendingCall attempt = call instanceof PendingCall ? (PendingCall) call
+        : call instanceof AsyncCall ? ((AsyncCall) call).attempt : null;
+    return attempt == null ? null : attempt.correlationId;
+  }
+
+  /** Fails every call in flight with {@code CANCELLED}, those between attempts included; later calls fail so too. */
+  void close() {
+    closed = true;
+    router.failAll(call -> true, call -> new RpcException(Code.CANCELLED, call.method.key + ": the client was closed"));
+    for (AsyncCall call : waiting) { // connecting or backing off: not in the router now
+      call.end(null, new RpcException(Code.CANCELLED, call.method.key + ": the client was closed"));
+    }
+  }
+
+  /**
+   * One remote call. Sync methods wait for the reply on the calling thread; async methods return
+   * the future at once and never throw, never block on connecting: every failure completes the
+   * future. {@code @Idempotent} calls are retried on {@code UNAVAILABLE} with backoff, within the
+   * same deadline.
+   */
+  Object call(ServiceDescriptor service, MethodDescriptor method, Object[] args) throws Throwable {
+    // One deadline per call, fixed now; a call made inside a handler inherits what is left of its caller's.
+    Deadline deadline = Deadline.after(method.timeoutNanos, TimeUnit.NANOSECONDS).minimum(CallContext.inherited());
+    if (method.oneWay) {
+      return oneWay(service, method, args, deadline);
+    }
+    if (method.async) {
+      if (!method.idempotent && interceptors.isEmpty() && transport.isConnected()) {
+        return sendOrFail(service, method, args, deadline); // the common case: the future is the call itself
+      }
+      return new AsyncCall(service, method, args, deadline).start();
+    }
+    for (int attempt = 0; ; attempt++) {
+      try {
+        if (interceptors.isEmpty()) {
+          return await(send(service, method, args, deadline, Map.of()), deadline);
+        }
+        AtomicReference<PendingCall> sent = new AtomicReference<>();
+        CompletableFuture<Object> outcome = intercepted(
+            new ClientCall(service, method, args, deadline, attempt + 1, router.newCorrelationId(), Map.of()), sent::set);
+        return awaitIntercepted(outcome, sent, method, deadline);
+      } catch (RpcException e) {
+        long backoff = retryBackoffNanos(method, e, attempt, deadline);
+        if (backoff < 0) {
+          throw e;
+        }
+        retries.increment();
+        try {
+          TimeUnit.NANOSECONDS.sleep(backoff);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new RpcException(Code.CANCELLED, method.key + ": interrupted while waiting to retry", interrupted);
+        }
+      }
+    }
+  }
+
+  /**
+   * How long to wait before retrying a failed attempt, or -1 if it must not be retried: only
+   * {@code @Idempotent} methods, only {@code UNAVAILABLE}, only while the deadline leaves room.
+   */
+  private static long retryBackoffNanos(MethodDescriptor method, Throwable failure, int attempt, Deadline deadline) {
+    if (!method.idempotent || !(failure instanceof RpcException)
+        || ((RpcException) failure).code() != Code.UNAVAILABLE) {
+      return -1;
+    }
+    long base = TimeUnit.MILLISECONDS.toNanos(50) << Math.min(attempt, 5); // 50 ms .. 1.6 s
+    long backoff = Math.min(base, TimeUnit.SECONDS.toNanos(1));
+    backoff = backoff / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+    return backoff < deadline.remainingNanos() ? backoff : -1;
+  }
+
+  private CompletableFuture<Object> sendOrFail(ServiceDescriptor service, MethodDescriptor method, Object[] args,
+      Deadline deadline) {
+    try {
+      PendingCall call = send(service, method, args, deadline, Map.of());
+      router.armDeadline(call);
+      return call;
+    } catch (RpcException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Encodes, connects if needed (within the deadline), registers and publishes one attempt; the
+   * returned call is pending until its reply. Nothing is left registered when this throws.
+   */
+  private PendingCall send(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline,
+      Map<String, String> applicationHeaders) {
+    return send(null, service, method, args, deadline, applicationHeaders, null);
+  }
+
+  /**
+   * @param correlationId the attempt's id if an interceptor was shown it already, else null for a new one
+   * @param registered told of the attempt once it is registered, before it is published (so that a
+   *     reply, a deadline or a cancel can never come before its caller knows the attempt); may be null
+   */
+  private PendingCall send(String correlationId, ServiceDescriptor service, MethodDescriptor method, Object[] args,
+      Deadline deadline, Map<String, String> applicationHeaders, java.util.function.Consumer<PendingCall> registered) {
+    if (closed) {
+      throw new RpcException(Code.CANCELLED, method.key + ": the client is closed");
+    }
+    if (deadline.isExpired()) {
+      throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed before the call was sent");
+    }
+    if (router.pendingCount() >= maxInFlight) {
+      throw new RpcException(Code.RESOURCE_EXHAUSTED,
+          method.key + ": " + maxInFlight + " calls already in flight (RpcClient.Builder.maxInFlight)");
+    }
+    byte[] body = method.plainText
+        ? PlainText.encodeArgument(method, args[0])
+        : Envelope.encodeRequest(codec.mapper(), method, args);
+    if (body.length > maxMessageSize) {
+      throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
+          + " bytes, more than the limit of " + maxMessageSize + " (RpcClient.Builder.maxMessageSize)");
+    }
+    CallChannel channel;
+    try {
+      transport.checkNotBlocked();
+      channel = transport.callChannel(deadline); // connects first if needed, never past the deadline
+    } catch (RpcException e) {
+      throw new RpcException(e.code(), method.key + ": " + e.getMessage(), e.getCause());
+    }
+    PendingCall call = correlationId == null
+        ? router.register(method, channel, service.queue, deadline)
+        : router.register(correlationId, method, channel, service.queue, deadline);
+    if (registered != null) {
+      registered.accept(call);
+    }
+    try {
+      long remainingMillis = deadline.remainingMillisCeil();
+      if (remainingMillis <= 0) {
+        throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed while connecting");
+      }
+      probe.ensureStarted();
+      AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
+          .contentType(method.plainText ? null : Envelope.CONTENT_TYPE) // no content type is what makes a request plain
+          .correlationId(call.correlationId)
+          .replyTo(channel.replyTo)
+          .headers(requestHeaders(deadline, call.correlationId, applicationHeaders))
+          // RabbitMQ drops a request still queued at its deadline; the server checks the header too.
+          .expiration(transport.connectedToRabbitMq()
+              ? Long.toString(Math.min(remainingMillis, MAX_EXPIRATION_MILLIS)) : null)
+          .build();
+      transport.checkNotBlocked();
+      channel.publish(service.queue, properties, body);
+    } catch (IOException | RuntimeException e) {
+      call.forget();
+      if (e instanceof RpcException) {
+        throw (RpcException) e;
+      }
+      throw new RpcException(Code.UNAVAILABLE,
+          method.key + ": cannot send the request to " + transport.brokerDescription + ": " + e.getMessage(), e);
+    }
+    return call;
+  }
+
+  /**
+   * A {@code @OneWay} call: one attempt (never retried: nobody can know whether it ran), through the
+   * interceptors, sent without {@code reply_to}. With confirms, it ends when the broker confirms the
+   * request, or fails with {@code UNAVAILABLE} if the broker returns it; without, once it is written.
+   */
+  private Object oneWay(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline)
+      throws Throwable {
+    CompletableFuture<Object> sent;
+    if (interceptors.isEmpty()) {
+      sent = sendOneWayOrFail(null, service, method, args, deadline, Map.of());
+    } else {
+      ClientInterceptor.Chain send = attempt -> sendOneWayOrFail(attempt.correlationId(), attempt.service,
+          attempt.method, attempt.arguments, attempt.deadline, attempt.headers());
+      sent = new Chains.Client(interceptors, 0, send)
+          .proceed(new ClientCall(service, method, args, deadline, 1, router.newCorrelationId(), Map.of()))
+          .toCompletableFuture();
+    }
+    if (method.async) {
+      CompletableFuture<Object> result = new CompletableFuture<>();
+      java.util.concurrent.ScheduledFuture<?> timer = sent.isDone() ? null : router.schedule(() -> router.complete(
+          result, method, null, noConfirmInTime(method, deadline)), deadline.remainingNanos());
+      sent.whenComplete((value, failure) -> {
+        if (timer != null) {
+          timer.cancel(false);
+        }
+        router.complete(result, method, null, failure == null ? null : unwrap(failure));
+      });
+      return result;
+    }
+    try {
+      sent.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+      return null;
+    } catch (ExecutionException e) {
+      throw e.getCause();
+    } catch (TimeoutException e) {
+      throw noConfirmInTime(method, deadline);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RpcException(Code.CANCELLED, method.key + ": interrupted while waiting for the broker's confirm", e);
+    }
+  }
+
+  private static RpcException noConfirmInTime(MethodDescriptor method, Deadline deadline) {
+    return new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the broker did not confirm the one-way request within "
+        + deadline.budgetMillis() + " ms (it may still have taken it)");
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+  }
+
+  /**
+   * Encodes and publishes a one-way request: {@code mandatory}, no {@code reply_to}, nothing
+   * registered. The future is the broker's confirm, or done once written when confirms are off.
+   */
+  private CompletableFuture<Object> sendOneWayOrFail(String correlationId, ServiceDescriptor service,
+      MethodDescriptor method, Object[] args, Deadline deadline, Map<String, String> applicationHeaders) {
+    try {
+      if (closed) {
+        throw new RpcException(Code.CANCELLED, method.key + ": the client is closed");
+      }
+      if (deadline.isExpired()) {
+        throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed before the call was sent");
+      }
+      byte[] body = Envelope.encodeRequest(codec.mapper(), method, args);
+      if (body.length > maxMessageSize) {
+        throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
+            + " bytes, more than the limit of " + maxMessageSize + " (RpcClient.Builder.maxMessageSize)");
+      }
+      transport.checkNotBlocked();
+      String id = correlationId != null ? correlationId : router.newCorrelationId();
+      OneWayChannel confirming = null;
+      CallChannel plain = null;
+      try {
+        if (oneWayConfirms) {
+          confirming = transport.oneWayChannel(deadline);
+        } else {
+          plain = transport.callChannel(deadline);
+        }
+      } catch (RpcException e) {
+        throw new RpcException(e.code(), method.key + ": " + e.getMessage(), e.getCause());
+      }
+      long remainingMillis = deadline.remainingMillisCeil();
+      if (remainingMillis <= 0) {
+        throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed while connecting");
+      }
+      AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
+          .contentType(Envelope.CONTENT_TYPE)
+          .correlationId(id) // for logs: no reply will carry it back
+          .headers(requestHeaders(deadline, null, applicationHeaders))
+          .expiration(transport.connectedToRabbitMq()
+              ? Long.toString(Math.min(remainingMillis, MAX_EXPIRATION_MILLIS)) : null)
+          .build();
+      try {
+        if (confirming != null) {
+          return confirming.publish(service.queue, properties, body);
+        }
+        plain.publish(service.queue, properties, body);
+        return CompletableFuture.completedFuture(null);
+      } catch (IOException | RuntimeException e) {
+        throw new RpcException(Code.UNAVAILABLE,
+            method.key + ": cannot send the request to " + transport.brokerDescription + ": " + e.getMessage(), e);
+      }
+    } catch (RpcException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** The request's headers: the protocol's, then the application's (interceptors'). */
+  /** @param correlationId of a call that may be cancelled (it gets a cancel key), or null for a one-way request */
+  private static Map<String, Object> requestHeaders(Deadline deadline, String correlationId,
+      Map<String, String> applicationHeaders) {
+    Map<String, Object> protocol = correlationId == null
+        ? Map.of(Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION, Envelope.HEADER_DEADLINE, deadline.toEpochMillis())
+        : Map.of(
+            Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION,
+            Envelope.HEADER_DEADLINE, deadline.toEpochMillis(),
+            Cancellations.HEADER_KEY, Cancellations.keyFor(correlationId)); // only this call's notice cancels it
+    if (applicationHeaders.isEmpty()) {
+      return protocol;
+    }
+    Map<String, Object> all = new java.util.HashMap<>(applicationHeaders);
+    all.putAll(protocol);
+    return all;
+  }
+
+  /**
+   * One attempt through the interceptors; the send at the chain's end tells {@code sent} about the
+   * request it published (so that a deadline or a cancel reaches it).
+   */
+  private CompletableFuture<Object> intercepted(ClientCall call, java.util.function.Consumer<PendingCall> sent) {
+    ClientInterceptor.Chain send = attempt -> {
+      try {
+        return send(attempt.correlationId(), attempt.service, attempt.method, attempt.arguments,
+            attempt.deadline, attempt.headers(), sent);
+      } catch (RpcException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    };
+    return new Chains.Client(interceptors, 0, send).proceed(call).toCompletableFuture();
+  }
+
+  /** Waits for an intercepted sync attempt's outcome until the deadline. */
+  private Object awaitIntercepted(CompletableFuture<Object> outcome, AtomicReference<PendingCall> sent,
+      MethodDescriptor method, Deadline deadline) throws Throwable {
+    try {
+      return outcome.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause();
+    } catch (TimeoutException e) {
+      PendingCall pending = sent.get();
+      if (pending != null) {
+        router.expire(pending); // the interceptors see the deadline as the attempt's outcome
+      }
+      if (outcome.isDone()) {
+        return outcome(outcome, method);
+      }
+      throw ReplyRouter.deadlineExceeded(method, deadline);
+    } catch (InterruptedException e) {
+      PendingCall pending = sent.get();
+      if (pending != null) {
+        pending.cancel(true);
+      }
+      Thread.currentThread().interrupt();
+      throw new RpcException(Code.CANCELLED, method.key + ": interrupted while waiting for the reply", e);
+    }
+  }
+
+  /** Waits for a sync call's outcome until its deadline. */
+  private Object await(PendingCall call, Deadline deadline) throws Throwable {
+    try {
+      return call.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause();
+    } catch (TimeoutException e) {
+      router.expire(call);
+      return outcome(call, call.method);
+    } catch (InterruptedException e) {
+      call.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new RpcException(Code.CANCELLED, call.method.key + ": interrupted while waiting for the reply", e);
+    }
+  }
+
+  /** The result of a call that is known to be done. */
+  private static Object outcome(CompletableFuture<Object> call, MethodDescriptor method) throws Throwable {
+    try {
+      return call.getNow(null);
+    } catch (CompletionException e) {
+      throw e.getCause();
+    } catch (java.util.concurrent.CancellationException e) {
+      throw new RpcException(Code.CANCELLED, method.key + ": cancelled", e);
+    }
+  }
+
+  /**
+   * The future of an async call that is more than one {@link PendingCall}: one that must wait for
+   * the connection first (without blocking its caller), or an {@code @Idempotent} one, whose attempt
+   * failing with {@code UNAVAILABLE} is retried after a backoff while the deadline allows. One timer
+   * ends it at its deadline, whatever it is doing then (connecting, backing off, waiting for a
+   * reply); cancelling it cancels the attempt in flight; closing the client fails it.
+   */
+  private final class AsyncCall extends CompletableFuture<Object> {
+    private final ServiceDescriptor service;
+    private final MethodDescriptor method;
+    private final Object[] args;
+    private final Deadline deadline;
+    private volatile PendingCall attempt;
+    private int attempts;
+    private volatile java.util.concurrent.ScheduledFuture<?> timer;
+
+    AsyncCall(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline) {
+      this.service = service;
+      this.method = method;
+      this.args = args;
+      this.deadline = deadline;
+    }
+
+    AsyncCall start() {
+      waiting.add(this);
+      whenComplete((value, failure) -> ended());
+      if (closed) { // close() may have run before this call was in the set
+        end(null, new RpcException(Code.CANCELLED, method.key + ": the client is closed"));
+        return this;
+      }
+      try {
+        timer = router.schedule(this::expire, deadline.remainingNanos());
+      } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
+        end(null, new RpcException(Code.CANCELLED, method.key + ": the client is closed"));
+        return this;
+      }
+      if (transport.isConnected()) {
+        attemptNow();
+      } else {
+        // Waits for the connection on the connecting thread, not the caller's.
+        transport.connectAsync().whenComplete((connection, failure) -> {
+          if (failure == null) {
+            attemptNow();
+          } else {
+            failed(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
+          }
+        });
+      }
+      return this;
+    }
+
+    private void attemptNow() {
+      if (isDone()) {
+        return;
+      }
+      CompletableFuture<Object> current;
+      if (interceptors.isEmpty()) {
+        try {
+          current = send(null, service, method, args, deadline, Map.of(), this::sent);
+        } catch (RpcException e) {
+          failed(e);
+          return;
+        }
+      } else {
+        current = intercepted(new ClientCall(service, method, args, deadline, attempts + 1, router.newCorrelationId(), Map.of()), this::sent);
+      }
+      current.whenComplete((value, failure) -> {
+        // On the thread that completed the attempt, the executor's already if one is set: no second hop.
+        if (failure == null) {
+          complete(value);
+        } else {
+          failed(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
+        }
+      });
+      PendingCall inFlight = attempt;
+      if (isDone() && inFlight != null) { // cancelled or expired while sending
+        inFlight.cancel(false);
+      }
+    }
+
+    private void failed(Throwable failure) {
+      long backoff = retryBackoffNanos(method, failure, attempts++, deadline);
+      if (backoff < 0 || isDone()) {
+        end(null, failure);
+        return;
+      }
+      waiting.add(this);
+      retries.increment();
+      try {
+        router.schedule(this::attemptNow, backoff);
+      } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
+        end(null, new RpcException(Code.CANCELLED, method.key + ": the client was closed"));
+      }
+    }
+
+    private void sent(PendingCall sent) {
+      attempt = sent;
+      waiting.remove(this); // in the router now
+    }
+
+    /** The deadline: ends the attempt in flight, or the call itself if it has none now. */
+    private void expire() {
+      PendingCall current = attempt;
+      if (current != null && !current.isDone()) {
+        router.expire(current); // completes this call through the attempt's whenComplete
+      }
+      end(null, ReplyRouter.deadlineExceeded(method, deadline));
+    }
+
+    void end(Object value, Throwable failure) {
+      if (!isDone()) {
+        router.complete(this, method, value, failure);
+      }
+    }
+
+    private void ended() {
+      waiting.remove(this);
+      java.util.concurrent.ScheduledFuture<?> task = timer;
+      if (task != null) {
+        task.cancel(false);
+      }
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      boolean cancelled = super.cancel(mayInterruptIfRunning);
+      PendingCall current = attempt;
+      if (current != null) {
+        current.cancel(mayInterruptIfRunning);
+      }
+      return cancelled;
+    }
+
+    @Override
+    public <U> CompletableFuture<U> newIncompleteFuture() {
+      return new CompletableFuture<>();
+    }
+  }
+
+}

@@ -1,0 +1,96 @@
+package dev.rabbitrpc.spring;
+
+import dev.rabbitrpc.runtime.Codec;
+import dev.rabbitrpc.runtime.RpcClient;
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.amqp.autoconfigure.RabbitConnectionDetails;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Auto-configuration of rabbit-rpc: one shared {@link RpcClient} on the application's RabbitMQ
+ * connection settings, the exports of {@link RpcExport} beans, and (through {@link ImportRpcClients})
+ * the proxies' client.
+ *
+ * <p>It runs after Spring Boot's RabbitMQ auto-configuration, named by class name because its
+ * package moved between Boot lines. When that configured a RabbitMQ connection factory
+ * ({@code spring.rabbitmq.*}, or the application's own), the client connects with the same
+ * settings: a copy of the amqp-client {@code ConnectionFactory} under it (host, port, credentials,
+ * virtual host, TLS, heartbeats, timeouts) and Boot's address list. Without Spring AMQP the client
+ * uses its own default (localhost). Every bean backs off when the application defines its own.
+ */
+@AutoConfiguration(afterName = {
+    "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration", // Boot 4
+    "org.springframework.boot.autoconfigure.amqp.RabbitAutoConfiguration" // Boot 3
+})
+@ConditionalOnClass(RpcClient.class)
+@EnableConfigurationProperties(RabbitRpcProperties.class)
+public class RabbitRpcAutoConfiguration {
+  /** For Spring. */
+  public RabbitRpcAutoConfiguration() {}
+
+  /**
+   * The application's client: {@code rabbit-rpc.*} applied, then every
+   * {@link RpcClientBuilderCustomizer} in order (the connection customizer first). A {@link Codec}
+   * bean replaces the default strict JSON codec.
+   *
+   * @param properties rabbit-rpc's settings
+   * @param codec the application's codec, if it defines one
+   * @param customizers the customizers
+   * @return the client, closed with the context
+   */
+  @Bean(destroyMethod = "close")
+  @ConditionalOnMissingBean
+  public RpcClient rabbitRpcClient(RabbitRpcProperties properties, ObjectProvider<Codec> codec,
+      ObjectProvider<RpcClientBuilderCustomizer> customizers) {
+    RpcClient.Builder builder = RpcClient.builder()
+        .timeout(properties.getTimeout())
+        .prefetch(properties.getPrefetch())
+        .maxInFlight(properties.getMaxInFlight())
+        .quorumQueues(properties.isQuorumQueues())
+        .shutdownGrace(properties.getShutdownGrace());
+    if (properties.getWorkers() != null) {
+      builder.workers(properties.getWorkers());
+    }
+    codec.ifAvailable(builder::codec);
+    customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
+    return builder.build();
+  }
+
+  /**
+   * Exports the {@link RpcExport} beans with the context's start and closes them at its stop.
+   *
+   * @param client the client that serves them
+   * @param beanFactory where the annotated beans are found
+   * @param properties rabbit-rpc's settings
+   * @return the lifecycle of the exports
+   */
+  @Bean
+  @ConditionalOnMissingBean
+  RpcExporter rabbitRpcExporter(RpcClient client, ListableBeanFactory beanFactory, RabbitRpcProperties properties) {
+    return new RpcExporter(client, beanFactory, properties);
+  }
+
+  /** The connection from Spring Boot's RabbitMQ auto-configuration (or the application's connection factory). */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = {
+      "org.springframework.amqp.rabbit.connection.AbstractConnectionFactory",
+      "org.springframework.boot.amqp.autoconfigure.RabbitConnectionDetails"
+  })
+  @ConditionalOnBean(type = "org.springframework.amqp.rabbit.connection.ConnectionFactory")
+  static class BootConnectionConfiguration {
+    @Bean
+    @ConditionalOnMissingBean(name = "rabbitRpcConnectionCustomizer")
+    BootConnectionCustomizer rabbitRpcConnectionCustomizer(
+        org.springframework.amqp.rabbit.connection.ConnectionFactory connectionFactory,
+        ObjectProvider<RabbitConnectionDetails> connectionDetails) {
+      return new BootConnectionCustomizer(connectionFactory, connectionDetails.getIfAvailable());
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package dev.rabbitrpc.spring;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * rabbit-rpc's own settings, under {@code rabbit-rpc.*}. The broker connection is not among them:
+ * it is Spring Boot's ({@code spring.rabbitmq.*}, or the application's RabbitMQ
+ * {@code ConnectionFactory} bean).
+ *
+ * <p>Bound once by Spring at start-up and read when the client is built; not thread-safe to change
+ * afterwards, and changing it then has no effect.
+ */
+@ConfigurationProperties("rabbit-rpc")
+public class RabbitRpcProperties {
+  /** Deadline of calls whose method and interface have no @Timeout. */
+  private Duration timeout = Duration.ofSeconds(30);
+
+  /**
+   * Workers per exported service: how many requests a server runs at once. Unset means the number
+   * of available processors.
+   */
+  private Integer workers;
+
+  /** Requests each worker of an exported service holds unacknowledged (1 is RabbitMQ's fair dispatch). */
+  private int prefetch = 1;
+
+  /** Calls in flight at most; a call beyond fails at once with RESOURCE_EXHAUSTED. */
+  private int maxInFlight = 50_000;
+
+  /**
+   * Whether exported services declare the request queues that do not exist yet as quorum queues
+   * instead of classic durable queues. A queue that exists is served as it is.
+   */
+  private boolean quorumQueues;
+
+  /**
+   * How long stopping the application lets exported services finish the requests they hold, and
+   * closing the client waits for them.
+   */
+  private Duration shutdownGrace = Duration.ofSeconds(10);
+
+  /**
+   * Queue renames, from the queue an interface's @RpcService declares (or its fully-qualified name)
+   * to the queue this application serves and calls instead, for exports and imported clients alike:
+   * one interface, several deployments. Keys with dots go in brackets, e.g.
+   * {@code rabbit-rpc.queues[com.example.Greeter]=greeter-eu}.
+   */
+  private Map<String, String> queues = new LinkedHashMap<>();
+
+  /** @return the default call timeout */
+  public Duration getTimeout() {
+    return timeout;
+  }
+
+  /** @param timeout the default call timeout */
+  public void setTimeout(Duration timeout) {
+    this.timeout = timeout;
+  }
+
+  /** @return workers per exported service, or null for the number of available processors */
+  public Integer getWorkers() {
+    return workers;
+  }
+
+  /** @param workers workers per exported service */
+  public void setWorkers(Integer workers) {
+    this.workers = workers;
+  }
+
+  /** @return requests each worker holds unacknowledged */
+  public int getPrefetch() {
+    return prefetch;
+  }
+
+  /** @param prefetch requests each worker holds unacknowledged */
+  public void setPrefetch(int prefetch) {
+    this.prefetch = prefetch;
+  }
+
+  /** @return calls in flight at most */
+  public int getMaxInFlight() {
+    return maxInFlight;
+  }
+
+  /** @param maxInFlight calls in flight at most */
+  public void setMaxInFlight(int maxInFlight) {
+    this.maxInFlight = maxInFlight;
+  }
+
+  /** @return whether new request queues are quorum queues */
+  public boolean isQuorumQueues() {
+    return quorumQueues;
+  }
+
+  /** @param quorumQueues whether new request queues are quorum queues */
+  public void setQuorumQueues(boolean quorumQueues) {
+    this.quorumQueues = quorumQueues;
+  }
+
+  /** @return how long exported services may take to drain on shutdown */
+  public Duration getShutdownGrace() {
+    return shutdownGrace;
+  }
+
+  /** @param shutdownGrace how long exported services may take to drain on shutdown */
+  public void setShutdownGrace(Duration shutdownGrace) {
+    this.shutdownGrace = shutdownGrace;
+  }
+
+  /** @return the queue renames, declared queue to actual queue */
+  public Map<String, String> getQueues() {
+    return queues;
+  }
+
+  /** @param queues the queue renames, declared queue to actual queue */
+  public void setQueues(Map<String, String> queues) {
+    this.queues = queues;
+  }
+}

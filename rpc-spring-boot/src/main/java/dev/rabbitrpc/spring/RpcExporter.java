@@ -1,0 +1,142 @@
+package dev.rabbitrpc.spring;
+
+import dev.rabbitrpc.api.RpcService;
+import dev.rabbitrpc.runtime.RpcClient;
+import dev.rabbitrpc.runtime.RpcServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.util.ClassUtils;
+
+/**
+ * Exports the {@link RpcExport} beans when the context starts and closes their servers when it
+ * stops, all at once, each draining within the shutdown grace. Start and stop are called by
+ * Spring's lifecycle processor, one at a time; {@link #servers()} may be read from any thread.
+ */
+final class RpcExporter implements SmartLifecycle {
+  private static final Logger log = LoggerFactory.getLogger(RpcExporter.class);
+  /** Beyond the grace, for closing channels once the requests are done. */
+  private static final Duration CLOSE_MARGIN = Duration.ofSeconds(5);
+
+  private final RpcClient client;
+  private final ListableBeanFactory beanFactory;
+  private final RabbitRpcProperties properties;
+  private volatile List<RpcServer> servers = List.of();
+  private volatile boolean running;
+
+  RpcExporter(RpcClient client, ListableBeanFactory beanFactory, RabbitRpcProperties properties) {
+    this.client = client;
+    this.beanFactory = beanFactory;
+    this.properties = properties;
+  }
+
+  /** The servers running now, in the order they were exported. */
+  List<RpcServer> servers() {
+    return servers;
+  }
+
+  @Override
+  public void start() {
+    List<RpcServer> started = new ArrayList<>();
+    try {
+      for (String name : beanFactory.getBeanNamesForAnnotation(RpcExport.class)) {
+        Object bean = beanFactory.getBean(name);
+        RpcExport annotation = beanFactory.findAnnotationOnBean(name, RpcExport.class);
+        Class<?> service = serviceOf(name, AopUtils.getTargetClass(bean), annotation);
+        started.add(export(service, bean, ServiceQueues.renamed(service, properties)));
+        log.debug("exported bean {} as {}", name, service.getName());
+      }
+    } catch (RuntimeException e) {
+      closeAll(started);
+      throw e;
+    }
+    servers = List.copyOf(started);
+    running = true;
+  }
+
+  private <T> RpcServer export(Class<T> service, Object bean, String queue) {
+    T implementation = service.cast(bean);
+    return queue == null ? client.export(service, implementation) : client.export(service, implementation, queue);
+  }
+
+  static Class<?> serviceOf(String beanName, Class<?> beanClass, RpcExport annotation) {
+    if (annotation != null && annotation.value().length > 0) {
+      if (annotation.value().length > 1) {
+        throw new IllegalStateException("@RpcExport on bean '" + beanName + "' names " + annotation.value().length
+            + " interfaces; export one per bean");
+      }
+      Class<?> named = annotation.value()[0];
+      if (!named.isInterface() || !named.isAssignableFrom(beanClass)) {
+        throw new IllegalStateException("@RpcExport on bean '" + beanName + "': " + beanClass.getName()
+            + " does not implement the interface " + named.getName());
+      }
+      return named;
+    }
+    List<Class<?>> candidates = new ArrayList<>();
+    for (Class<?> type : ClassUtils.getAllInterfacesForClassAsSet(beanClass)) {
+      if (type.isAnnotationPresent(RpcService.class)) {
+        candidates.add(type);
+      }
+    }
+    if (candidates.size() != 1) {
+      throw new IllegalStateException("@RpcExport on bean '" + beanName + "': " + beanClass.getName()
+          + (candidates.isEmpty() ? " implements no @RpcService interface"
+              : " implements several @RpcService interfaces " + candidates + "; name one in @RpcExport(...)"));
+    }
+    return candidates.get(0);
+  }
+
+  @Override
+  public void stop() {
+    running = false;
+    List<RpcServer> closing = servers;
+    servers = List.of();
+    closeAll(closing);
+  }
+
+  /** Closes the servers together, so that they drain at once within one grace, not one after another. */
+  private void closeAll(List<RpcServer> closing) {
+    if (closing.isEmpty()) {
+      return;
+    }
+    List<CompletableFuture<Void>> closed = new ArrayList<>();
+    for (RpcServer server : closing) {
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      Thread closer = new Thread(() -> {
+        try {
+          server.close();
+          done.complete(null);
+        } catch (RuntimeException e) {
+          done.completeExceptionally(e);
+        }
+      }, "rabbit-rpc-close-" + server.queue());
+      closer.setDaemon(true);
+      closer.start();
+      closed.add(done);
+    }
+    long waitMillis = properties.getShutdownGrace().plus(CLOSE_MARGIN).toMillis();
+    try {
+      CompletableFuture.allOf(closed.toArray(new CompletableFuture<?>[0])).get(waitMillis, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      log.warn("closing an exported service failed", e.getCause());
+    } catch (TimeoutException e) {
+      log.warn("exported services did not close within {} ms", waitMillis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public boolean isRunning() {
+    return running;
+  }
+}
