@@ -81,6 +81,15 @@ final class CallEngine {
   void close() {
     closed = true;
     router.failAll(call -> true, call -> new RpcException(Code.CANCELLED, call.method.key + ": the client was closed"));
+    failWaiting();
+  }
+
+  /**
+   * Fails the async calls between attempts. Run again once the router's timer is shut down: a call
+   * whose attempt failed while {@link #close()} ran may have scheduled its retry after the first
+   * sweep, and shutting the timer down dropped that retry; a later one is refused and ends the call.
+   */
+  void failWaiting() {
     for (AsyncCall call : waiting) { // connecting or backing off: not in the router now
       call.end(null, new RpcException(Code.CANCELLED, call.method.key + ": the client was closed"));
     }

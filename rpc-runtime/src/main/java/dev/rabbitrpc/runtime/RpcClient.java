@@ -259,6 +259,7 @@ public final class RpcClient implements AutoCloseable {
             transport.close();
           } finally {
             router.shutdown();
+            engine.failWaiting(); // a retry scheduled while closing was dropped with the timer
           }
         }
       }
