@@ -27,8 +27,8 @@ class EndToEndBenchmarkSmokeTest {
 
     assertEquals(0, exit, report);
     for (String payload : new String[] {"16 B", "1 KiB", "64 KiB", "1 MiB"}) {
-      for (String peer : new String[] {"raw", "raw -> rabbit-rpc server", "JsonRpcClient", "RabbitTemplate",
-          "rabbit-rpc sync"}) {
+      for (String peer : new String[] {"raw", EndToEndBenchmark.TUTORIAL, "raw -> rabbit-rpc server", "JsonRpcClient",
+          "RabbitTemplate", "rabbit-rpc sync"}) {
         assertTrue(report.contains("| sequential | " + payload + " | " + peer + " |"), peer + " " + payload + "\n" + report);
       }
     }
@@ -39,6 +39,13 @@ class EndToEndBenchmarkSmokeTest {
         "spring-rabbit version named\n" + report);
     assertTrue(report.contains("| 256 in flight | 16 B | rabbit-rpc async |"), report);
     assertTrue(report.contains("| 256 in flight | 16 B | raw pipelined |"), report);
+    assertTrue(report.contains("| 256 in flight | 16 B | " + EndToEndBenchmark.TUTORIAL_PIPELINED + " |"), report);
+    // Fairness: each pair of server processes ran calls, and every row says which server ran how many.
+    for (String servers : new String[] {EndToEndBenchmark.FAIR_RPC, EndToEndBenchmark.FAIR_RPC_PREFETCH_1,
+        EndToEndBenchmark.TUTORIAL, "tutorial (prefetch 1)"}) {
+      assertTrue(report.matches("(?s).*\\| " + java.util.regex.Pattern.quote(servers)
+          + " \\| \\d+ \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\| [AB] \\d+.*"), servers + "\n" + report);
+    }
     assertTrue(report.matches("(?s).*rabbit-rpc: +\\d+\\.\\d ms.*"), "first call measured\n" + report);
     assertTrue(report.matches("(?s).*rabbit-rpc: +\\d+ B.*"), "heap per call measured\n" + report);
     System.out.println(report + "\nsmoke run took " + Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms");
