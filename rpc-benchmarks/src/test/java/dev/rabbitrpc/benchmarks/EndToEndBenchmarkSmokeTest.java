@@ -41,8 +41,8 @@ class EndToEndBenchmarkSmokeTest {
     assertTrue(report.contains("| 256 in flight | 16 B | raw pipelined |"), report);
     assertTrue(report.contains("| 256 in flight | 16 B | " + EndToEndBenchmark.TUTORIAL_PIPELINED + " |"), report);
     // Fairness: each pair of server processes ran calls, and every row says which server ran how many.
-    for (String servers : new String[] {EndToEndBenchmark.FAIR_RPC, EndToEndBenchmark.FAIR_RPC_PREFETCH_1,
-        EndToEndBenchmark.TUTORIAL, "tutorial (prefetch 1)"}) {
+    for (String servers : new String[] {EndToEndBenchmark.FAIR_RPC, EndToEndBenchmark.FAIR_RPC_2_WORKERS,
+        EndToEndBenchmark.TUTORIAL, EndToEndBenchmark.TUTORIAL_PREFETCH_1}) {
       assertTrue(report.matches("(?s).*\\| " + java.util.regex.Pattern.quote(servers)
           + " \\| \\d+ \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\| [AB] \\d+.*"), servers + "\n" + report);
     }
