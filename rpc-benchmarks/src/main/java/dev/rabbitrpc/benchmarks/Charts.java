@@ -54,8 +54,8 @@ import org.jfree.data.category.DefaultCategoryDataset;
  *       each peer's p50 and p99 latency (µs; a log axis when they span more than a factor of 10) beside
  *       its calls/s, labelled with its ratio to raw;
  *   <li>{@code targets.png}: each target's measured value over its limit, green if met, red if missed,
- *       with the limit as a dashed line at 1 (a target not measured, or with a limit that is not
- *       positive, has no bar: its label says so).
+ *       with the limit as a dashed line at 1; each label says what, the value, met or missed, and the
+ *       target (a target not measured, or with a limit that is not positive, has no bar).
  * </ul>
  *
  * <p>Any peers and scenarios are drawn, in the order of the rows; the peers named in {@link #PREFERRED}
@@ -146,14 +146,17 @@ final class Charts {
   private static JFreeChart scenarioChart(RunSummary run, List<RunSummary.Row> rows, Map<String, Color> colours) {
     DefaultCategoryDataset latency = new DefaultCategoryDataset();
     DefaultCategoryDataset throughput = new DefaultCategoryDataset();
-    Map<String, RunSummary.Row> byPeer = new LinkedHashMap<>();
+    Map<String, RunSummary.Row> byCategory = new LinkedHashMap<>();
     double min = Double.POSITIVE_INFINITY;
     double max = 0;
     for (RunSummary.Row row : rows) {
-      byPeer.put(row.peer(), row);
-      latency.addValue(positiveOrNull(row.p50Micros()), "p50", row.peer());
-      latency.addValue(positiveOrNull(row.p99Micros()), "p99", row.peer());
-      throughput.addValue(finiteOrNull(row.callsPerSecond()), "calls/s", row.peer());
+      boolean none = positiveOrNull(row.p50Micros()) == null && positiveOrNull(row.p99Micros()) == null
+          && finiteOrNull(row.callsPerSecond()) == null;
+      String category = unique(byCategory.keySet(), row.peer() + (none ? " (not measured)" : ""));
+      byCategory.put(category, row);
+      latency.addValue(positiveOrNull(row.p50Micros()), "p50", category);
+      latency.addValue(positiveOrNull(row.p99Micros()), "p99", category);
+      throughput.addValue(finiteOrNull(row.callsPerSecond()), "calls/s", category);
       for (double value : new double[] {row.p50Micros(), row.p99Micros()}) {
         if (positiveOrNull(value) != null) {
           min = Math.min(min, value);
@@ -161,7 +164,7 @@ final class Charts {
         }
       }
     }
-    Color[] peerColours = byPeer.keySet().stream().map(colours::get).toArray(Color[]::new);
+    Color[] peerColours = byCategory.values().stream().map(row -> colours.get(row.peer())).toArray(Color[]::new);
 
     ValueAxis latencyAxis;
     if (logScale(min, max)) {
@@ -189,7 +192,7 @@ final class Charts {
     callsAxis.setNumberFormatOverride(format("#,##0"));
     BarRenderer callsBars = new PeerBars(peerColours, false);
     callsBars.setDefaultItemLabelGenerator(new Labels((row, column) -> {
-      RunSummary.Row measured = byPeer.get((String) throughput.getColumnKey(column));
+      RunSummary.Row measured = byCategory.get((String) throughput.getColumnKey(column));
       if (!Double.isFinite(measured.callsPerSecond())) {
         return "";
       }
@@ -236,17 +239,18 @@ final class Charts {
     double low = 0;
     double high = 1;
     boolean anyUnmeasured = false;
+    Set<String> categories = new HashSet<>();
     for (int i = 0; i < targets.size(); i++) {
       RunSummary.Target target = targets.get(i);
       boolean charted = target.measured() && target.limit() > 0 && Double.isFinite(target.value());
-      String category = target.what() + " (target " + (target.relation().equals("<=") ? "≤ " : "≥ ")
-          + number(target.limit()) + target.unit() + ")";
-      if (!target.measured()) {
-        category += ": not measured";
-        anyUnmeasured = true;
-      } else if (!charted) {
-        category += ": " + number(target.value()) + target.unit() + ", " + (target.met() ? "met" : "MISSED");
-      }
+      // Everything in the label (bar labels would cross the limit line): what, value, target, outcome.
+      String outcome = !target.measured() ? "not measured"
+          : (number(target.value()) + target.unit() + ", " + (target.met() ? "met" : "MISSED"));
+      String category = unique(categories, target.what() + ": " + outcome + " (target "
+          + (target.relation().equals("<=") ? "≤ " : "≥ ") + number(target.limit()) + target.unit()
+          + (target.measured() && !charted ? "; no bar)" : ")"));
+      categories.add(category);
+      anyUnmeasured |= !target.measured();
       double ratio = charted ? target.value() / target.limit() : Double.NaN;
       dataset.addValue(charted ? ratio : null, "measured / limit", category);
       colours[i] = !target.measured() ? NOT_MEASURED : target.met() ? MET : MISSED;
@@ -256,19 +260,16 @@ final class Charts {
       }
     }
     BarRenderer bars = new PeerBars(colours, false);
-    bars.setDefaultItemLabelGenerator(new Labels((row, column) -> {
-      RunSummary.Target target = targets.get(column);
-      return number(target.value()) + target.unit() + "  " + (target.met() ? "met" : "MISSED");
-    }));
+    bars.setDefaultItemLabelsVisible(false);
     NumberAxis axis = new NumberAxis("measured value / target limit (dashed line: the limit)");
     double span = high - low;
-    axis.setRange(low < 0 ? low - 0.35 * span : 0, high + 0.35 * span);
-    CategoryAxis categories = new CategoryAxis();
-    categories.setTickLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-    categories.setMaximumCategoryLabelWidthRatio(0.4f);
-    categories.setMaximumCategoryLabelLines(2);
-    categories.setCategoryMargin(0.3);
-    CategoryPlot plot = new CategoryPlot(dataset, categories, axis, bars);
+    axis.setRange(low < 0 ? low - 0.1 * span : 0, high + 0.1 * span);
+    CategoryAxis categoryAxis = new CategoryAxis();
+    categoryAxis.setTickLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+    categoryAxis.setMaximumCategoryLabelWidthRatio(0.5f);
+    categoryAxis.setMaximumCategoryLabelLines(2);
+    categoryAxis.setCategoryMargin(0.3);
+    CategoryPlot plot = new CategoryPlot(dataset, categoryAxis, axis, bars);
     plot.setOrientation(PlotOrientation.HORIZONTAL);
     style(plot);
     ValueMarker limit = new ValueMarker(1.0, Color.BLACK,
@@ -277,16 +278,22 @@ final class Charts {
     limit.setLabelFont(LABEL);
     limit.setLabelAnchor(RectangleAnchor.BOTTOM_RIGHT);
     limit.setLabelTextAnchor(TextAnchor.BOTTOM_LEFT);
-    plot.addRangeMarker(limit, Layer.FOREGROUND);
+    plot.addRangeMarker(limit, Layer.BACKGROUND); // under the bars and their labels
+    // Only the outcomes there are: a run that meets every target has no red at all.
+    long met = targets.stream().filter(RunSummary.Target::met).count();
+    long missed = targets.stream().filter(target -> target.measured() && !target.met()).count();
     LegendItemCollection legend = new LegendItemCollection();
-    legend.add(new LegendItem("met", MET));
-    legend.add(new LegendItem("missed", MISSED));
+    if (met > 0) {
+      legend.add(new LegendItem("met", MET));
+    }
+    if (missed > 0) {
+      legend.add(new LegendItem("missed", MISSED));
+    }
     if (anyUnmeasured) {
       legend.add(new LegendItem("not measured", NOT_MEASURED));
     }
     plot.setFixedLegendItems(legend);
 
-    long met = targets.stream().filter(RunSummary.Target::met).count();
     JFreeChart chart = new JFreeChart("Targets: " + met + " of " + targets.size() + " met", TITLE, plot, true);
     chart.addSubtitle(new TextTitle(subtitle(run), SUBTITLE));
     chart.setBackgroundPaint(Color.WHITE);
@@ -322,6 +329,15 @@ final class Charts {
       }
     }
     return colours;
+  }
+
+  /** {@code name}, or {@code name #2}, {@code #3}… if {@code taken} has it: categories must be distinct. */
+  private static String unique(Set<String> taken, String name) {
+    String unique = name;
+    for (int n = 2; taken.contains(unique); n++) {
+      unique = name + " #" + n;
+    }
+    return unique;
   }
 
   /** Half-way to white. */
@@ -361,7 +377,7 @@ final class Charts {
       setShadowVisible(false);
       setDrawBarOutline(false);
       setItemMargin(0.05);
-      setMaximumBarWidth(0.1);
+      setMaximumBarWidth(0.06);
       setDefaultItemLabelsVisible(true);
       setDefaultItemLabelFont(LABEL);
       setDefaultItemLabelPaint(Color.BLACK);
