@@ -76,17 +76,22 @@ final class Charts {
   static final Color MISSED = new Color(0xC62828);
 
   /** Colours of the peers the harness has today; a preference only, any peer can be drawn. */
-  private static final Map<String, Color> PREFERRED = Map.of(
-      "raw", new Color(0x546E7A),
-      "raw pipelined", new Color(0x546E7A),
-      "raw -> rabbit-rpc server", new Color(0x8D6E63),
-      "raw + rabbit-rpc properties", new Color(0x90A4AE),
-      "JsonRpcClient", new Color(0x1E88E5),
-      "RabbitTemplate", new Color(0x43A047),
-      "rabbit-rpc sync", new Color(0xF4511E),
-      "rabbit-rpc async", new Color(0xF4511E));
-  private static final List<Color> OTHERS = List.of(new Color(0x8E24AA), new Color(0x00ACC1),
-      new Color(0xF9A825), new Color(0xD81B60), new Color(0x3949AB), new Color(0x6D4C41), new Color(0x7CB342));
+  private static final Map<String, Color> PREFERRED = Map.ofEntries(
+      Map.entry("raw", new Color(0x546E7A)),
+      Map.entry("raw pipelined", new Color(0x546E7A)),
+      Map.entry("raw -> rabbit-rpc server", new Color(0x8D6E63)),
+      Map.entry("raw + rabbit-rpc properties", new Color(0x90A4AE)),
+      Map.entry(EndToEndBenchmark.TUTORIAL, new Color(0x8E24AA)),
+      Map.entry(EndToEndBenchmark.TUTORIAL_PIPELINED, new Color(0x8E24AA)),
+      Map.entry("tutorial (prefetch 1)", new Color(0x4A148C)),
+      Map.entry("JsonRpcClient", new Color(0x1E88E5)),
+      Map.entry("RabbitTemplate", new Color(0x43A047)),
+      Map.entry("rabbit-rpc sync", new Color(0xF4511E)),
+      Map.entry("rabbit-rpc async", new Color(0xF4511E)),
+      Map.entry(EndToEndBenchmark.FAIR_RPC, new Color(0xF4511E)),
+      Map.entry(EndToEndBenchmark.FAIR_RPC_PREFETCH_1, new Color(0xBF360C)));
+  private static final List<Color> OTHERS = List.of(new Color(0x00ACC1), new Color(0xF9A825), new Color(0xD81B60),
+      new Color(0x3949AB), new Color(0x6D4C41), new Color(0x7CB342), new Color(0x26A69A));
   private static final Color NOT_MEASURED = new Color(0x9E9E9E);
   /** Latencies spanning more than this factor get a log axis. */
   private static final double LOG_SCALE_SPAN = 10;

@@ -42,8 +42,8 @@ class EndToEndBenchmarkSmokeTest {
 
     assertEquals(0, exit, report);
     for (String payload : new String[] {"16 B", "1 KiB", "64 KiB", "1 MiB"}) {
-      for (String peer : new String[] {"raw", "raw -> rabbit-rpc server", "JsonRpcClient", "RabbitTemplate",
-          "rabbit-rpc sync"}) {
+      for (String peer : new String[] {"raw", EndToEndBenchmark.TUTORIAL, "raw -> rabbit-rpc server", "JsonRpcClient",
+          "RabbitTemplate", "rabbit-rpc sync"}) {
         assertTrue(report.contains("| sequential | " + payload + " | " + peer + " |"), peer + " " + payload + "\n" + report);
       }
     }
@@ -54,12 +54,19 @@ class EndToEndBenchmarkSmokeTest {
         "spring-rabbit version named\n" + report);
     assertTrue(report.contains("| 256 in flight | 16 B | rabbit-rpc async |"), report);
     assertTrue(report.contains("| 256 in flight | 16 B | raw pipelined |"), report);
+    assertTrue(report.contains("| 256 in flight | 16 B | " + EndToEndBenchmark.TUTORIAL_PIPELINED + " |"), report);
+    // Fairness: each pair of server processes ran calls, and every row says which server ran how many.
+    for (String servers : new String[] {EndToEndBenchmark.FAIR_RPC, EndToEndBenchmark.FAIR_RPC_PREFETCH_1,
+        EndToEndBenchmark.TUTORIAL, "tutorial (prefetch 1)"}) {
+      assertTrue(report.matches("(?s).*\\| " + java.util.regex.Pattern.quote(servers)
+          + " \\| \\d+ \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\| [AB] \\d+.*"), servers + "\n" + report);
+    }
     assertTrue(report.matches("(?s).*rabbit-rpc: +\\d+\\.\\d ms.*"), "first call measured\n" + report);
     assertTrue(report.matches("(?s).*rabbit-rpc: +\\d+ B.*"), "heap per call measured\n" + report);
 
     // One chart per scenario and payload, and the targets.
     for (String chart : List.of("sequential-16-b", "sequential-1-kib", "sequential-64-kib", "sequential-1-mib",
-        "4-threads-16-b", "256-in-flight-16-b", "targets")) {
+        "4-threads-16-b", "256-in-flight-16-b", "fairness-2-servers-1-call-in-100-slow", "targets")) {
       ChartsTest.assertPng(charts.resolve(chart + ".png"));
     }
 
@@ -76,10 +83,10 @@ class EndToEndBenchmarkSmokeTest {
     assertEquals(total, steps, "as many steps as planned\n" + progress);
     for (String step : List.of("] sequential 16 B raw warm-up ", "] sequential 1 MiB rabbit-rpc sync round 1/5 ",
         "] 4 threads 16 B RabbitTemplate round 5/5 ", "] 256 in flight 16 B rabbit-rpc async round 3/5 ",
-        "] first call rabbit-rpc, new JVM 1/1 ", "] heap per call in flight raw, 1000 calls ")) {
+        "] fairness " + EndToEndBenchmark.FAIR_RPC_PREFETCH_1 + " (elapsed", "] first call rabbit-rpc, new JVM 1/1 ", "] heap per call in flight raw, 1000 calls ")) {
       assertTrue(progress.contains(step), step + "\n" + progress);
     }
-    assertTrue(progress.contains("[progress] 7 charts in "), progress);
+    assertTrue(progress.contains("[progress] 8 charts in "), progress);
     assertFalse(report.contains("[progress"), "progress stays off the report\n" + report);
     System.out.println(report + "\nsmoke run took " + Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms");
   }
