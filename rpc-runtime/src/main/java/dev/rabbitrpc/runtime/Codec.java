@@ -37,9 +37,30 @@ public final class Codec {
 
   private static final Codec DEFAULT = new Codec(List.of());
 
-  private final ObjectMapper mapper;
+  private final List<Module> extraModules;
+  /** Built on first use: Jackson's start-up then overlaps the client's first connection attempt. */
+  private volatile ObjectMapper mapper;
 
   private Codec(List<Module> extraModules) {
+    this.extraModules = extraModules;
+  }
+
+  /** The strict mapper; built once, on first use (building it loads hundreds of Jackson classes). */
+  ObjectMapper mapper() {
+    ObjectMapper built = mapper;
+    if (built == null) {
+      synchronized (this) {
+        built = mapper;
+        if (built == null) {
+          built = build(extraModules);
+          mapper = built;
+        }
+      }
+    }
+    return built;
+  }
+
+  private static ObjectMapper build(List<Module> extraModules) {
     JsonMapper.Builder builder =
         JsonMapper.builder()
             .addModule(new Jdk8Module())
@@ -85,7 +106,7 @@ public final class Codec {
         }) {
       built.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);
     }
-    this.mapper = built;
+    return built;
   }
 
   /** The default strict JSON codec. */
@@ -96,10 +117,6 @@ public final class Codec {
   /** A strict JSON codec with extra Jackson modules, for types the default cannot handle. */
   public static Codec json(Module... modules) {
     return modules.length == 0 ? DEFAULT : new Codec(List.of(modules));
-  }
-
-  ObjectMapper mapper() {
-    return mapper;
   }
 
   @Override

@@ -1,6 +1,5 @@
 package dev.rabbitrpc.runtime;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,7 +47,8 @@ final class ReplyRouter {
 
   private record Expired(String method, long deadlineNanos) {}
   private final LongAdder returnedOneWay = new LongAdder();
-  private final ObjectMapper mapper;
+  /** Decodes error replies; its mapper is built on first use (see {@link Codec}). */
+  private final Codec codec;
   private final Executor asyncExecutor;
   /** Exception types the application lets replies instantiate (RpcClient.Builder.remoteExceptions). */
   private final java.util.Set<Class<? extends Throwable>> remoteExceptions;
@@ -56,12 +56,12 @@ final class ReplyRouter {
   /** The application's executor refused a completion once; warned about once. */
   private volatile boolean executorRejected;
 
-  ReplyRouter(ObjectMapper mapper, Executor asyncExecutor) {
-    this(mapper, asyncExecutor, java.util.Set.of());
+  ReplyRouter(Codec codec, Executor asyncExecutor) {
+    this(codec, asyncExecutor, java.util.Set.of());
   }
 
-  ReplyRouter(ObjectMapper mapper, Executor asyncExecutor, java.util.Set<Class<? extends Throwable>> remoteExceptions) {
-    this.mapper = mapper;
+  ReplyRouter(Codec codec, Executor asyncExecutor, java.util.Set<Class<? extends Throwable>> remoteExceptions) {
+    this.codec = codec;
     this.remoteExceptions = remoteExceptions;
     this.asyncExecutor = asyncExecutor;
     // Ids need to be unique, not secret (replies reach only the channel that sent the request), so
@@ -158,7 +158,7 @@ final class ReplyRouter {
         failure = null;
       } else {
         value = null;
-        failure = Envelope.decodeFailure(mapper, call.method, status, body, remoteExceptions);
+        failure = Envelope.decodeFailure(codec.mapper(), call.method, status, body, remoteExceptions);
       }
     } catch (RuntimeException e) {
       value = null;

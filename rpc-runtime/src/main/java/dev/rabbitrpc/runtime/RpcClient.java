@@ -68,7 +68,7 @@ public final class RpcClient implements AutoCloseable {
     this.workers = builder.workers;
     this.prefetch = builder.prefetch == 0 ? builder.workers : builder.prefetch;
     this.shutdownGrace = builder.shutdownGrace;
-    this.router = new ReplyRouter(codec.mapper(), builder.executor, builder.remoteExceptions);
+    this.router = new ReplyRouter(codec, builder.executor, builder.remoteExceptions);
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
         builder.timeout);
     this.probe = new ConsumerProbe(transport, router);
