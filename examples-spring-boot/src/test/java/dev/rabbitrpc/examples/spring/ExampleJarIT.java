@@ -72,7 +72,9 @@ class ExampleJarIT {
           " [.] Got 832040",
           " [.] Got Quote[line=Line[sku=book, quantity=2], total=25.00]",
           " [.] Got OutOfStockException: ink is out of stock",
-          " [.] Got [Quote[line=Line[sku=pen, quantity=3], total=3.60], Quote[line=Line[sku=book, quantity=1], total=12.50]]")),
+          " [.] Got [Quote[line=Line[sku=pen, quantity=3], total=3.60], Quote[line=Line[sku=book, quantity=1], total=12.50]]",
+          // fib, quote(book), quote(ink) refused with OutOfStockException, quoteAll: the starter's observations.
+          " [.] rabbit.rpc.server requests by rpc.status_code: {APPLICATION_ERROR=1, OK=3}")),
           printed);
     } finally {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
