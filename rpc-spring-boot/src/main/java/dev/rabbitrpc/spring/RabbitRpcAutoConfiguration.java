@@ -1,7 +1,9 @@
 package dev.rabbitrpc.spring;
 
+import dev.rabbitrpc.runtime.ClientInterceptor;
 import dev.rabbitrpc.runtime.Codec;
 import dev.rabbitrpc.runtime.RpcClient;
+import dev.rabbitrpc.runtime.ServerInterceptor;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.amqp.autoconfigure.RabbitConnectionDetails;
@@ -24,6 +26,8 @@ import org.springframework.context.annotation.Configuration;
  * settings: a copy of the amqp-client {@code ConnectionFactory} under it (host, port, credentials,
  * virtual host, TLS, heartbeats, timeouts) and Boot's address list. Without Spring AMQP the client
  * uses its own default (localhost). Every bean backs off when the application defines its own.
+ * {@link ClientInterceptor} and {@link ServerInterceptor} beans are added to the client; Micrometer
+ * observations are {@link RabbitRpcObservationAutoConfiguration}'s.
  */
 @AutoConfiguration(afterName = {
     "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration", // Boot 4
@@ -36,18 +40,25 @@ public class RabbitRpcAutoConfiguration {
   public RabbitRpcAutoConfiguration() {}
 
   /**
-   * The application's client: {@code rabbit-rpc.*} applied, then every
-   * {@link RpcClientBuilderCustomizer} in order (the connection customizer first). A {@link Codec}
-   * bean replaces the default strict JSON codec.
+   * The application's client: {@code rabbit-rpc.*} applied, then the {@link ClientInterceptor} and
+   * {@link ServerInterceptor} beans added in their {@code @Order} (or {@link org.springframework.core.Ordered})
+   * order, the first seeing a call first and its outcome last; then every
+   * {@link RpcClientBuilderCustomizer} in order (the connection customizer first), so interceptors a
+   * customizer adds run after (inside) the beans. A {@link Codec} bean replaces the default strict
+   * JSON codec. With rpc-micrometer, the observations are interceptor beans too, at
+   * {@link RabbitRpcObservationAutoConfiguration#OBSERVATION_ORDER}.
    *
    * @param properties rabbit-rpc's settings
    * @param codec the application's codec, if it defines one
+   * @param clientInterceptors the client interceptor beans
+   * @param serverInterceptors the server interceptor beans
    * @param customizers the customizers
    * @return the client, closed with the context
    */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   public RpcClient rabbitRpcClient(RabbitRpcProperties properties, ObjectProvider<Codec> codec,
+      ObjectProvider<ClientInterceptor> clientInterceptors, ObjectProvider<ServerInterceptor> serverInterceptors,
       ObjectProvider<RpcClientBuilderCustomizer> customizers) {
     RpcClient.Builder builder = RpcClient.builder()
         .timeout(properties.getTimeout())
@@ -61,6 +72,8 @@ public class RabbitRpcAutoConfiguration {
       builder.prefetch(properties.getPrefetch());
     }
     codec.ifAvailable(builder::codec);
+    clientInterceptors.orderedStream().forEach(builder::interceptor);
+    serverInterceptors.orderedStream().forEach(builder::serverInterceptor);
     customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
     return builder.build();
   }
@@ -71,12 +84,14 @@ public class RabbitRpcAutoConfiguration {
    * @param client the client that serves them
    * @param beanFactory where the annotated beans are found
    * @param properties rabbit-rpc's settings
+   * @param listeners told of each server exported, in order
    * @return the lifecycle of the exports
    */
   @Bean
   @ConditionalOnMissingBean
-  RpcExporter rabbitRpcExporter(RpcClient client, ListableBeanFactory beanFactory, RabbitRpcProperties properties) {
-    return new RpcExporter(client, beanFactory, properties);
+  RpcExporter rabbitRpcExporter(RpcClient client, ListableBeanFactory beanFactory, RabbitRpcProperties properties,
+      ObjectProvider<ExportListener> listeners) {
+    return new RpcExporter(client, beanFactory, properties, listeners.orderedStream().toList());
   }
 
   /** The connection from Spring Boot's RabbitMQ auto-configuration (or the application's connection factory). */

@@ -54,6 +54,9 @@ public class RabbitRpcProperties {
    */
   private Map<String, String> queues = new LinkedHashMap<>();
 
+  /** Micrometer instrumentation of the auto-configured client, when rpc-micrometer is on the class path. */
+  private final Observations observations = new Observations();
+
   /** @return the default call timeout */
   public Duration getTimeout() {
     return timeout;
@@ -122,5 +125,34 @@ public class RabbitRpcProperties {
   /** @param queues the queue renames, declared queue to actual queue */
   public void setQueues(Map<String, String> queues) {
     this.queues = queues;
+  }
+
+  /** @return the Micrometer instrumentation's settings */
+  public Observations getObservations() {
+    return observations;
+  }
+
+  /**
+   * {@code rabbit-rpc.observations.*}: what {@code RabbitRpcObservationAutoConfiguration} adds when
+   * rpc-micrometer is on the class path and the context has an {@code ObservationRegistry} (or a
+   * {@code MeterRegistry}).
+   */
+  public static class Observations {
+    /**
+     * Whether the auto-configured client is instrumented with rpc-micrometer: client and server
+     * observations, the MDC of handlers, the in-flight and retry meters, and the client's and
+     * exported servers' own counts as meters.
+     */
+    private boolean enabled = true;
+
+    /** @return whether the client is instrumented */
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    /** @param enabled whether the client is instrumented */
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
   }
 }

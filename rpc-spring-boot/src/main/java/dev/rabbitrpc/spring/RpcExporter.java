@@ -30,13 +30,20 @@ final class RpcExporter implements SmartLifecycle {
   private final RpcClient client;
   private final ListableBeanFactory beanFactory;
   private final RabbitRpcProperties properties;
+  private final List<ExportListener> listeners;
   private volatile List<RpcServer> servers = List.of();
   private volatile boolean running;
 
   RpcExporter(RpcClient client, ListableBeanFactory beanFactory, RabbitRpcProperties properties) {
+    this(client, beanFactory, properties, List.of());
+  }
+
+  RpcExporter(RpcClient client, ListableBeanFactory beanFactory, RabbitRpcProperties properties,
+      List<ExportListener> listeners) {
     this.client = client;
     this.beanFactory = beanFactory;
     this.properties = properties;
+    this.listeners = List.copyOf(listeners);
   }
 
   /** The servers running now, in the order they were exported. */
@@ -52,8 +59,12 @@ final class RpcExporter implements SmartLifecycle {
         Object bean = beanFactory.getBean(name);
         RpcExport annotation = beanFactory.findAnnotationOnBean(name, RpcExport.class);
         Class<?> service = serviceOf(name, AopUtils.getTargetClass(bean), annotation);
-        started.add(export(service, bean, ServiceQueues.renamed(service, properties)));
+        RpcServer server = export(service, bean, ServiceQueues.renamed(service, properties));
+        started.add(server);
         log.debug("exported bean {} as {}", name, service.getName());
+        for (ExportListener listener : listeners) {
+          listener.exported(server);
+        }
       }
     } catch (RuntimeException e) {
       closeAll(started);

@@ -10,12 +10,12 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-/** The Spring Boot contract on the real RabbitMQ at 127.0.0.1:5672 (guest/guest). */
+/** The Spring Boot contract on the real RabbitMQ ({@link RabbitMqBroker}: {@code RPC_AMQP_URI}, else 127.0.0.1:5672). */
 @SpringBootTest(classes = SpringBootContract.GreeterApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE)
 @DirtiesContext
 class SpringBootOnRabbitMqIT extends SpringBootContract {
-  private static final String HOST = "127.0.0.1";
-  private static final int PORT = 5672;
+  private static final String HOST = RabbitMqBroker.HOST;
+  private static final int PORT = RabbitMqBroker.PORT;
 
   @DynamicPropertySource
   static void broker(DynamicPropertyRegistry registry) {

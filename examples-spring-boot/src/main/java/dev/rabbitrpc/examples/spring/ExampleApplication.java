@@ -5,7 +5,11 @@ import dev.rabbitrpc.examples.fibonacci.FibonacciServiceImpl;
 import dev.rabbitrpc.examples.spring.OrderService.Line;
 import dev.rabbitrpc.spring.ImportRpcClients;
 import dev.rabbitrpc.spring.RpcExport;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.SpringApplication;
@@ -36,9 +40,13 @@ public class ExampleApplication {
     return new FibonacciServiceImpl();
   }
 
-  /** The injected proxies call the exported beans over the broker. */
+  /**
+   * The injected proxies call the exported beans over the broker; then the server's timers, which the
+   * starter's Micrometer instrumentation recorded in Actuator's meter registry, count the requests by
+   * status (also at {@code /actuator/metrics/rabbit.rpc.server} in a web application).
+   */
   @Bean
-  ApplicationRunner demo(FibonacciService fibonacci, OrderService orders) {
+  ApplicationRunner demo(FibonacciService fibonacci, OrderService orders, MeterRegistry meters) {
     return args -> {
       int n = args.getNonOptionArgs().isEmpty() ? 30 : Integer.parseInt(args.getNonOptionArgs().get(0));
       System.out.println(" [x] Awaiting RPC requests");
@@ -55,6 +63,12 @@ public class ExampleApplication {
       List<Line> lines = List.of(new Line("pen", 3), new Line("ink", 1), new Line("book", 1));
       System.out.println(" [x] Requesting quoteAll(" + lines.size() + " lines), asynchronously");
       System.out.println(" [.] Got " + orders.quoteAll(lines).get(10, TimeUnit.SECONDS));
+
+      Map<String, Long> byStatus = new TreeMap<>();
+      for (Timer timer : meters.find("rabbit.rpc.server").timers()) {
+        byStatus.merge(timer.getId().getTag("rpc.status_code"), timer.count(), Long::sum);
+      }
+      System.out.println(" [.] rabbit.rpc.server requests by rpc.status_code: " + byStatus);
     };
   }
 }
