@@ -19,21 +19,20 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The JSON bodies of wire protocol v1 (docs/PROTOCOL.md): encoding and decoding of requests
+ * The bodies of wire protocol v1 (docs/PROTOCOL.md): encoding and decoding of requests
  * {@code {"method":"fib","args":[30]}}, of successful replies (the bare result) and of error
- * replies {@code {"error":{"code":"…","type":"…","message":"…"}}}.
+ * replies {@code {"error":{"code":"…","type":"…","message":"…"}}}, in JSON or in CBOR: the same
+ * map in either, written and read with Jackson's streaming API through the given mapper's factory
+ * ({@link Codec#mapper(WireFormat)}; a {@code CBORFactory} is a {@code JsonFactory}).
  *
  * <p>Stateless and thread-safe.
  */
 final class Envelope {
-  static final String CONTENT_TYPE = "application/json";
   static final String HEADER_PROTOCOL = "rpc-protocol";
   static final String HEADER_DEADLINE = "rpc-deadline";
   static final String HEADER_STATUS = "rpc-status";
   static final int PROTOCOL_VERSION = 1;
   static final String STATUS_OK = "OK";
-
-  private static final byte[] NULL = {'n', 'u', 'l', 'l'};
 
   private Envelope() {}
 
@@ -43,10 +42,11 @@ final class Envelope {
   static byte[] encodeRequest(ObjectMapper mapper, MethodDescriptor method, Object[] args) {
     try {
       return write(mapper, generator -> {
-        generator.writeStartObject();
-        generator.writeStringField("method", method.wireName);
-        generator.writeArrayFieldStart("args");
         int arity = method.arity();
+        generator.writeStartObject(null, 2); // sizes known: CBOR writes definite lengths; JSON ignores them
+        generator.writeStringField("method", method.wireName);
+        generator.writeFieldName("args");
+        generator.writeStartArray(null, arity);
         for (int i = 0; i < arity; i++) {
           method.argumentWriters[i].writeValue(generator, args[i]);
         }
@@ -92,9 +92,10 @@ final class Envelope {
     MethodDescriptor method = null;
     TokenBuffer earlyArgs = null;
     Object[] args = null;
+    String format = mapper.getFactory().getFormatName();
     try (JsonParser parser = mapper.createParser(body)) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
-        throw protocol("a request must be a JSON object {\"method\":…,\"args\":[…]}");
+        throw protocol(notARequest(format));
       }
       JsonToken token;
       while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
@@ -119,7 +120,7 @@ final class Envelope {
           }
         } else if ("args".equals(field)) {
           if (parser.currentToken() != JsonToken.START_ARRAY) {
-            throw protocol("\"args\" must be a JSON array");
+            throw protocol("\"args\" must be a " + format + " array");
           }
           if (method != null) {
             args = readArguments(parser, method);
@@ -133,7 +134,7 @@ final class Envelope {
         }
       }
       if (token != JsonToken.END_OBJECT) {
-        throw protocol("a request must be a JSON object {\"method\":…,\"args\":[…]}");
+        throw protocol(notARequest(format));
       }
       if (parser.nextToken() != null) {
         throw protocol("trailing data after the request object");
@@ -141,7 +142,7 @@ final class Envelope {
     } catch (StreamConstraintsException e) {
       throw tooLarge(e);
     } catch (StreamReadException e) {
-      throw protocol("malformed JSON: " + originalMessage(e));
+      throw protocol("malformed " + format + ": " + originalMessage(e));
     } catch (DatabindException e) {
       if (exceedsLimits(e)) {
         throw tooLarge(e);
@@ -162,6 +163,11 @@ final class Envelope {
       args = new Object[0];
     }
     return new Request(method, args);
+  }
+
+  private static String notARequest(String format) {
+    return "a request must be a " + format + (format.equals("JSON") ? " object" : " map")
+        + " {\"method\":…,\"args\":[…]}";
   }
 
   /** Reads {@code [a, b, …]}; the parser is on START_ARRAY and is left on END_ARRAY. */
@@ -193,14 +199,14 @@ final class Envelope {
     return args;
   }
 
-  /** The body of a successful reply: the result as JSON ({@code null} for void methods). */
-  static byte[] encodeResult(MethodDescriptor method, Object result) {
-    if (method.returnsVoid) {
-      return NULL.clone();
-    }
+  /** The body of a successful reply: the result in the mapper's format ({@code null} for void methods). */
+  static byte[] encodeResult(ObjectMapper mapper, MethodDescriptor method, Object result) {
     try {
-      return method.resultWriter.writeValueAsBytes(result);
-    } catch (JsonProcessingException e) {
+      if (method.returnsVoid) {
+        return write(mapper, JsonGenerator::writeNull);
+      }
+      return write(mapper, generator -> method.resultWriter.writeValue(generator, result));
+    } catch (IOException e) {
       throw new RpcException(Code.INTERNAL,
           "cannot encode the result of " + method.wireName + ": " + originalMessage(e), e);
     }
@@ -209,8 +215,9 @@ final class Envelope {
   static byte[] encodeError(ObjectMapper mapper, Code code, String type, String message) {
     try {
       return write(mapper, generator -> {
-        generator.writeStartObject();
-        generator.writeObjectFieldStart("error");
+        generator.writeStartObject(null, 1);
+        generator.writeFieldName("error");
+        generator.writeStartObject(null, type == null ? 2 : 3);
         generator.writeStringField("code", code.name());
         if (type != null) {
           generator.writeStringField("type", type);
@@ -224,13 +231,13 @@ final class Envelope {
     }
   }
 
-  /** Decodes the body of an {@code OK} reply into the method's result type. */
-  static Object decodeResult(MethodDescriptor method, byte[] body) {
+  /** Decodes the body of an {@code OK} reply, in the mapper's format, into the method's result type. */
+  static Object decodeResult(ObjectMapper mapper, MethodDescriptor method, byte[] body) {
     if (method.returnsVoid) {
       return null;
     }
-    try {
-      return method.resultReader.readValue(body);
+    try (JsonParser parser = mapper.createParser(body)) {
+      return method.resultReader.readValue(parser);
     } catch (IOException e) {
       throw new RpcException(Code.PROTOCOL,
           method.key + ": the reply is not a valid " + method.resultType.toCanonical() + ": " + originalMessage(e), e);

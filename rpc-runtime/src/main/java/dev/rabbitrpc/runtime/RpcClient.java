@@ -2,6 +2,7 @@ package dev.rabbitrpc.runtime;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.ConnectionFactory;
+import dev.rabbitrpc.api.Encoding;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.lang.reflect.Proxy;
@@ -68,12 +69,12 @@ public final class RpcClient implements AutoCloseable {
     this.workers = builder.workers;
     this.prefetch = builder.prefetch;
     this.shutdownGrace = builder.shutdownGrace;
-    this.router = new ReplyRouter(codec.mapper(), builder.executor, builder.remoteExceptions);
+    this.router = new ReplyRouter(codec, builder.executor, builder.remoteExceptions);
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
         builder.timeout);
     this.probe = new ConsumerProbe(transport, router);
     this.engine = new CallEngine(codec, maxInFlight, maxMessageSize, router, transport, probe,
-        List.copyOf(builder.interceptors), builder.oneWayConfirms);
+        List.copyOf(builder.interceptors), builder.oneWayConfirms, WireFormat.forEncoding(builder.encoding));
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
 
@@ -150,7 +151,7 @@ public final class RpcClient implements AutoCloseable {
       throw new IllegalArgumentException(
           implementation.getClass().getName() + " does not implement " + descriptor.type.getName());
     }
-    RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec.mapper(), maxMessageSize, serverInterceptors),
+    RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec, maxMessageSize, serverInterceptors),
         workers, prefetch, shutdownGrace, queueSettings);
     servers.add(server);
     try {
@@ -311,6 +312,7 @@ public final class RpcClient implements AutoCloseable {
     private ConnectionFactory connectionFactory;
     private Duration timeout = Duration.ofSeconds(30);
     private Codec codec = Codec.json();
+    private Encoding encoding = Encoding.JSON;
     private Executor executor;
     private int workers = Runtime.getRuntime().availableProcessors();
     private int prefetch = 1;
@@ -354,9 +356,24 @@ public final class RpcClient implements AutoCloseable {
       return this;
     }
 
-    /** The JSON codec; default {@link Codec#json()}. */
+    /** The codec, for JSON and CBOR alike; default {@link Codec#json()}. */
     public Builder codec(Codec codec) {
       this.codec = Objects.requireNonNull(codec, "codec");
+      return this;
+    }
+
+    /**
+     * The format proxies send requests in, for services whose {@code @RpcService(encoding)} chooses
+     * none (the annotation wins when it does): {@link Encoding#JSON} (the default, and what
+     * {@link Encoding#DEFAULT} means here) or {@link Encoding#CBOR}, binary and without base64 for
+     * {@code byte[]}, for large payloads. A CBOR call whose server does not read CBOR (an older
+     * rabbit-rpc, a JSON-only peer) is sent again once in JSON, and that queue gets JSON from then
+     * on (docs/PROTOCOL.md, "Negotiation"). {@code @OneWay} requests, which no reply could
+     * negotiate, are always JSON; plain-text services stay plain text. Servers read every format
+     * whatever this says.
+     */
+    public Builder encoding(Encoding encoding) {
+      this.encoding = Objects.requireNonNull(encoding, "encoding");
       return this;
     }
 

@@ -135,7 +135,7 @@ class BackgroundConnectTest {
   }
 
   private static AmqpTransport transport(ConnectionFactory factory, Deadline.Ticker ticker) {
-    return new AmqpTransport(factory, List.of(), "test", 1, new ReplyRouter(Codec.json().mapper(), null),
+    return new AmqpTransport(factory, List.of(), "test", 1, new ReplyRouter(Codec.json(), null),
         Duration.ofSeconds(5), ticker);
   }
 

@@ -48,7 +48,7 @@ class ProtocolVectorsTest {
     return vectors().stream().filter(v -> hasRole(v, "server")).map(v -> DynamicTest.dynamicTest(
         v.get("name").asText(), () -> {
           JsonNode request = v.get("request");
-          Dispatcher dispatcher = new Dispatcher(serverDescriptor(v), implementation(v), Codec.json().mapper(), 1 << 20);
+          Dispatcher dispatcher = new Dispatcher(serverDescriptor(v), implementation(v), Codec.json(), 1 << 20);
           CompletableFuture<Object[]> reply = new CompletableFuture<>();
           dispatcher.dispatch(text(request.get("properties"), "content_type"), headers(request.get("headers")),
               body(request), false, text(request.get("properties"), "correlation_id"),

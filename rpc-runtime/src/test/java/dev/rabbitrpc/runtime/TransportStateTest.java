@@ -114,7 +114,7 @@ class TransportStateTest {
     for (MockConnection connection : connections) {
       stubbing = stubbing.thenReturn(connection.connection);
     }
-    return new AmqpTransport(factory, List.of(), "test", 1, new ReplyRouter(Codec.json().mapper(), null),
+    return new AmqpTransport(factory, List.of(), "test", 1, new ReplyRouter(Codec.json(), null),
         Duration.ofSeconds(5), now::get);
   }
 
