@@ -100,12 +100,12 @@ public final class Codec {
     return built;
   }
 
-  /** The default strict JSON codec. */
+  /** The default strict codec (JSON, and CBOR for the clients and services that choose it). */
   public static Codec json() {
     return DEFAULT;
   }
 
-  /** A strict JSON codec with extra Jackson modules, for types the default cannot handle. */
+  /** A strict codec with extra Jackson modules, for types the default cannot handle; they serve JSON and CBOR alike. */
   public static Codec json(Module... modules) {
     return modules.length == 0 ? DEFAULT : new Codec(List.of(modules));
   }

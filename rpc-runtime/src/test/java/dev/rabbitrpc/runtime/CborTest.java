@@ -132,6 +132,14 @@ class CborTest {
   }
 
   @Test
+  void writesAUuidAsA16ByteByteStringAndReadsItBack() throws Exception {
+    java.util.UUID id = java.util.UUID.fromString("00112233-4455-6677-8899-aabbccddeeff");
+    byte[] body = CBOR.writeValueAsBytes(id);
+    assertEquals("5000112233445566778899aabbccddeeff", hex(body), "as docs/PROTOCOL.md says");
+    assertEquals(id, CBOR.readValue(body, java.util.UUID.class));
+  }
+
+  @Test
   void writesTheRequestAsTheSameMapAsJsonWithDefiniteLengths() throws Exception {
     byte[] body = Envelope.encodeRequest(CBOR, blobs.forWireName("scale"), new Object[] {2.5, 3.0});
     // {"method":"scale","args":[2.5,3.0]}: a map of 2, text keys, an array of 2 float64s.
