@@ -44,6 +44,7 @@ public final class RpcClient implements AutoCloseable {
 
   private final Codec codec;
   private final Duration timeout;
+  private final Encoding encoding;
   private final int maxInFlight;
   private final int maxMessageSize;
   private final QueueSettings queueSettings;
@@ -63,6 +64,7 @@ public final class RpcClient implements AutoCloseable {
   private RpcClient(Builder builder, ConnectionFactory factory) {
     this.codec = builder.codec;
     this.timeout = builder.timeout;
+    this.encoding = builder.encoding == Encoding.DEFAULT ? Encoding.JSON : builder.encoding;
     this.maxInFlight = builder.maxInFlight;
     this.maxMessageSize = builder.maxMessageSize;
     this.queueSettings = new QueueSettings(builder.quorumQueues, builder.deadLetterExchange);
@@ -74,7 +76,7 @@ public final class RpcClient implements AutoCloseable {
         builder.timeout);
     this.probe = new ConsumerProbe(transport, router);
     this.engine = new CallEngine(codec, maxInFlight, maxMessageSize, router, transport, probe,
-        List.copyOf(builder.interceptors), builder.oneWayConfirms, WireFormat.forEncoding(builder.encoding));
+        List.copyOf(builder.interceptors), builder.oneWayConfirms, WireFormat.forEncoding(encoding));
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
 
@@ -203,6 +205,11 @@ public final class RpcClient implements AutoCloseable {
   /** The client's default call timeout. */
   public Duration timeout() {
     return timeout;
+  }
+
+  /** The format proxies send in for services whose annotation chooses none ({@link Builder#encoding}). */
+  public Encoding encoding() {
+    return encoding;
   }
 
   /** Retries so far: attempts of {@code @Idempotent} calls that failed with UNAVAILABLE and were sent again. */

@@ -54,6 +54,7 @@ public class RabbitRpcAutoConfiguration {
         .prefetch(properties.getPrefetch())
         .maxInFlight(properties.getMaxInFlight())
         .quorumQueues(properties.isQuorumQueues())
+        .encoding(properties.getEncoding())
         .shutdownGrace(properties.getShutdownGrace());
     if (properties.getWorkers() != null) {
       builder.workers(properties.getWorkers());
