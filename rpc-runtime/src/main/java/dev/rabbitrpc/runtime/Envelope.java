@@ -34,6 +34,8 @@ final class Envelope {
   static final int PROTOCOL_VERSION = 1;
   static final String STATUS_OK = "OK";
 
+  private static final byte[] NULL = {'n', 'u', 'l', 'l'};
+
   private Envelope() {}
 
   /** A decoded request: the method it names and its arguments, bound to the declared types. */
@@ -165,6 +167,11 @@ final class Envelope {
     return new Request(method, args);
   }
 
+  /** Whether a mapper writes JSON, whose results keep the method's own writer and reader (the hot path). */
+  private static boolean isJson(ObjectMapper mapper) {
+    return !(mapper.getFactory() instanceof com.fasterxml.jackson.dataformat.cbor.CBORFactory);
+  }
+
   private static String notARequest(String format) {
     return "a request must be a " + format + (format.equals("JSON") ? " object" : " map")
         + " {\"method\":…,\"args\":[…]}";
@@ -199,8 +206,27 @@ final class Envelope {
     return args;
   }
 
-  /** The body of a successful reply: the result in the mapper's format ({@code null} for void methods). */
+  /** The body of a successful reply in JSON: the result ({@code null} for void methods). */
+  static byte[] encodeResult(MethodDescriptor method, Object result) {
+    if (method.returnsVoid) {
+      return NULL.clone();
+    }
+    try {
+      return method.resultWriter.writeValueAsBytes(result);
+    } catch (JsonProcessingException e) {
+      throw new RpcException(Code.INTERNAL,
+          "cannot encode the result of " + method.wireName + ": " + originalMessage(e), e);
+    }
+  }
+
+  /**
+   * The body of a successful reply in the mapper's format ({@code null} for void methods). The
+   * method's writer is the JSON mapper's; for CBOR it writes through the CBOR mapper's generator.
+   */
   static byte[] encodeResult(ObjectMapper mapper, MethodDescriptor method, Object result) {
+    if (isJson(mapper)) {
+      return encodeResult(method, result);
+    }
     try {
       if (method.returnsVoid) {
         return write(mapper, JsonGenerator::writeNull);
@@ -231,10 +257,23 @@ final class Envelope {
     }
   }
 
-  /** Decodes the body of an {@code OK} reply, in the mapper's format, into the method's result type. */
-  static Object decodeResult(ObjectMapper mapper, MethodDescriptor method, byte[] body) {
+  /** Decodes the body of a JSON {@code OK} reply into the method's result type. */
+  static Object decodeResult(MethodDescriptor method, byte[] body) {
     if (method.returnsVoid) {
       return null;
+    }
+    try {
+      return method.resultReader.readValue(body);
+    } catch (IOException e) {
+      throw new RpcException(Code.PROTOCOL,
+          method.key + ": the reply is not a valid " + method.resultType.toCanonical() + ": " + originalMessage(e), e);
+    }
+  }
+
+  /** Decodes the body of an {@code OK} reply, in the mapper's format, into the method's result type. */
+  static Object decodeResult(ObjectMapper mapper, MethodDescriptor method, byte[] body) {
+    if (isJson(mapper) || method.returnsVoid) {
+      return decodeResult(method, body);
     }
     try (JsonParser parser = mapper.createParser(body)) {
       return method.resultReader.readValue(parser);
