@@ -6,14 +6,16 @@
 #   bash rpc-benchmarks/run.sh --quick    # under 2 minutes end to end, plus a short JMH pass
 #
 # The broker is RPC_AMQP_URI, else amqp://guest:guest@localhost:5672. Reports are written to
-# rpc-benchmarks/target/end-to-end.md and rpc-benchmarks/target/jmh.txt.
+# rpc-benchmarks/target/end-to-end.md and rpc-benchmarks/target/jmh.txt; the harness's PNG charts to
+# docs/benchmarks/ for a full run (the images docs/BENCHMARKS.md and README.md show), to
+# rpc-benchmarks/target/charts/ for --quick. Progress lines go to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mode=()
+mode=(--charts docs/benchmarks)
 jmh=(-prof gc)
 if [ "${1:-}" = "--quick" ]; then
-  mode=(--quick)
+  mode=(--quick --charts rpc-benchmarks/target/charts)
   jmh+=(-wi 2 -w 1 -i 3 -r 1)
 fi
 

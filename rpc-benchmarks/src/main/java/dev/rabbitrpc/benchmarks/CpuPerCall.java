@@ -12,9 +12,10 @@ import java.util.UUID;
 
 /**
  * Where the CPU of a pipelined call goes: this JVM's (clients and servers) and the broker's, per
- * call, with 256 calls in flight and a 16 B payload, for the raw client and echo, the raw client
- * with rabbit-rpc's properties, that client against rabbit-rpc's server in its default shape and in
- * the raw echo's shape (1 worker, prefetch 2), and rabbit-rpc's async proxy. The broker's CPU is
+ * call, with 256 calls in flight and a 16 B payload, for the raw client and the tutorial-style echo
+ * (prefetch 100), the raw client with rabbit-rpc's properties, that client against rabbit-rpc's
+ * server at its defaults (prefetch = workers) and with the echo's prefetch of 100, and rabbit-rpc's
+ * async proxy. The broker's CPU is
  * read from {@code /proc} for the process listening on the broker's port, and is only available when
  * RabbitMQ runs on this machine (other Erlang VMs, such as a cluster's nodes, are not counted).
  *
@@ -56,39 +57,40 @@ public final class CpuPerCall {
     String suffix = UUID.randomUUID().toString().substring(0, 8);
     String rawQueue = "rabbit-rpc-bench.cpu-raw-" + suffix;
     String rpcQueue = "rabbit-rpc-bench.cpu-rpc-" + suffix;
-    String rpcOneWorkerQueue = "rabbit-rpc-bench.cpu-rpc1x2-" + suffix;
+    String rpcDeepQueue = "rabbit-rpc-bench.cpu-rpc-deep-" + suffix;
     Payload payload = Payload.ofSize(16);
     byte[] body = Peers.requestBody(JsonMapper.builder().build(), payload);
-    int workers = Runtime.getRuntime().availableProcessors();
+    int prefetch = EndToEndBenchmark.TUTORIAL_PREFETCH;
     out.printf(Locale.ROOT, "# CPU per pipelined call, %d in flight, 16 B, %d calls per pass; load %.2f; broker CPU %s%n",
         IN_FLIGHT, calls, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
         brokerTicks() < 0 ? "not found (remote broker?)" : "from /proc");
     try (Connection servers = factory.newConnection("bench cpu servers");
         Connection clients = factory.newConnection("bench cpu clients");
-        RawEchoServer rawServer = new RawEchoServer(servers, rawQueue, workers); // the raw echo's prefetch: workers x 1
+        RawEchoServer rawServer = new RawEchoServer(servers, rawQueue, prefetch);
         RpcClient defaultServer = RpcClient.builder().uri(uri).connectionName("bench cpu rpc server").build();
-        RpcClient oneWorkerServer = RpcClient.builder().uri(uri).workers(1).prefetch(workers)
-            .connectionName("bench cpu rpc server 1 worker").build();
+        RpcClient deepServer = RpcClient.builder().uri(uri).prefetch(prefetch)
+            .connectionName("bench cpu rpc server prefetch " + prefetch).build();
         RpcClient rpcClient = RpcClient.builder().uri(uri).connectionName("bench cpu rpc client").build();
         RawClient plain = new RawClient(clients, rawServer.queue());
         RawClient withProperties = new RawClient(clients, rawQueue, true);
         RawClient toServer = new RawClient(clients, rpcQueue, true);
-        RawClient toOneWorker = new RawClient(clients, rpcOneWorkerQueue, true)) {
+        RawClient toDeep = new RawClient(clients, rpcDeepQueue, true)) {
       RpcServer defaultEcho = defaultServer.export(EchoService.class, new EchoService.Impl(), rpcQueue);
-      RpcServer oneWorkerEcho = oneWorkerServer.export(EchoService.class, new EchoService.Impl(), rpcOneWorkerQueue);
+      RpcServer deepEcho = deepServer.export(EchoService.class, new EchoService.Impl(), rpcDeepQueue);
       EchoService proxy = rpcClient.proxy(EchoService.class, rpcQueue);
       try {
         for (int repetition = 0; repetition < 3; repetition++) {
           measure("raw", () -> plain.send(body), calls, out);
           measure("raw + rabbit-rpc properties", () -> withProperties.send(body), calls, out);
-          measure("raw + properties -> rabbit-rpc server (" + workers + " x 1)", () -> toServer.send(body), calls, out);
-          measure("raw + properties -> rabbit-rpc server (1 x " + workers + ")", () -> toOneWorker.send(body), calls, out);
+          measure("raw + properties -> rabbit-rpc server (defaults)", () -> toServer.send(body), calls, out);
+          measure("raw + properties -> rabbit-rpc server (prefetch " + prefetch + ")", () -> toDeep.send(body), calls,
+              out);
           measure("rabbit-rpc async -> rabbit-rpc server", () -> proxy.echoAsync(payload), calls, out);
         }
       } finally {
         // Closed first: an open server declares its deleted (durable) queue again.
         defaultEcho.closeAndDeleteCreatedQueue();
-        oneWorkerEcho.closeAndDeleteCreatedQueue();
+        deepEcho.closeAndDeleteCreatedQueue();
       }
     }
   }

@@ -111,11 +111,11 @@ final class Peers {
   }
 
   /** Raw amqp-client, one channel, up to the harness's limit of calls in flight. */
-  static AsyncPeer rawPipelined(Connection connection, String queue, byte[] body) {
+  static AsyncPeer rawPipelined(String name, Connection connection, String queue, byte[] body) {
     return new AsyncPeer() {
       @Override
       public String name() {
-        return "raw pipelined";
+        return name;
       }
 
       @Override

@@ -31,7 +31,7 @@ class CpuPerCallSmokeTest {
   void measuresEveryPeerAndServerShape() throws Exception {
     String report = run("300");
     assertEquals(15, rows(report), "3 repetitions of 5 peers\n" + report);
-    for (String peer : new String[] {"| raw ", "| raw + rabbit-rpc properties ", "rabbit-rpc server (1 x ",
+    for (String peer : new String[] {"| raw ", "| raw + rabbit-rpc properties ", "rabbit-rpc server (defaults) ", "rabbit-rpc server (prefetch 100) ",
         "| rabbit-rpc async -> rabbit-rpc server "}) {
       assertTrue(report.contains(peer), peer + "\n" + report);
     }

@@ -1,34 +1,49 @@
 package dev.rabbitrpc.benchmarks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the harness in {@code --smoke} mode against the real broker: a handful of calls of every
  * peer, scenario and payload, the first-call probes and the heap probe. It checks that every part
- * ran and produced a figure, never how fast: timing belongs to real runs (docs/BENCHMARKS.md).
+ * ran and produced a figure, that the charts were written and that progress was printed, never how
+ * fast: timing belongs to real runs (docs/BENCHMARKS.md). The broker is {@code RPC_AMQP_URI}, else
+ * RabbitMQ on localhost.
  */
 class EndToEndBenchmarkSmokeTest {
+  private static final Pattern PROGRESS = Pattern.compile("(?m)^\\[progress (\\d+)/(\\d+)] (.+) \\(elapsed \\d.*\\)$");
+
+  @TempDir
+  Path charts;
 
   @Test
   @Timeout(120)
   void smokeRunMeasuresEveryPeerScenarioAndPayload() throws Exception {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    ByteArrayOutputStream progressBuffer = new ByteArrayOutputStream();
     long start = System.nanoTime();
-    int exit = EndToEndBenchmark.run(new String[] {"--smoke"}, new PrintStream(buffer, true, StandardCharsets.UTF_8));
+    int exit = EndToEndBenchmark.run(new String[] {"--smoke", "--charts", charts.toString()},
+        new PrintStream(buffer, true, StandardCharsets.UTF_8), new PrintStream(progressBuffer, true, StandardCharsets.UTF_8));
     String report = buffer.toString(StandardCharsets.UTF_8);
+    String progress = progressBuffer.toString(StandardCharsets.UTF_8);
 
     assertEquals(0, exit, report);
     for (String payload : new String[] {"16 B", "1 KiB", "64 KiB", "1 MiB"}) {
-      for (String peer : new String[] {"raw", "raw -> rabbit-rpc server", "JsonRpcClient", "RabbitTemplate",
-          "rabbit-rpc sync"}) {
+      for (String peer : new String[] {"raw", EndToEndBenchmark.TUTORIAL, "raw -> rabbit-rpc server", "JsonRpcClient",
+          "RabbitTemplate", "rabbit-rpc sync"}) {
         assertTrue(report.contains("| sequential | " + payload + " | " + peer + " |"), peer + " " + payload + "\n" + report);
       }
     }
@@ -39,8 +54,40 @@ class EndToEndBenchmarkSmokeTest {
         "spring-rabbit version named\n" + report);
     assertTrue(report.contains("| 256 in flight | 16 B | rabbit-rpc async |"), report);
     assertTrue(report.contains("| 256 in flight | 16 B | raw pipelined |"), report);
+    assertTrue(report.contains("| 256 in flight | 16 B | " + EndToEndBenchmark.TUTORIAL_PIPELINED + " |"), report);
+    // Fairness: each pair of server processes ran calls, and every row says which server ran how many.
+    for (String servers : new String[] {EndToEndBenchmark.FAIR_RPC, EndToEndBenchmark.FAIR_RPC_2_WORKERS,
+        EndToEndBenchmark.TUTORIAL, EndToEndBenchmark.TUTORIAL_PREFETCH_1}) {
+      assertTrue(report.matches("(?s).*\\| " + java.util.regex.Pattern.quote(servers)
+          + " \\| \\d+ \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\| [AB] \\d+.*"), servers + "\n" + report);
+    }
     assertTrue(report.matches("(?s).*rabbit-rpc: +\\d+\\.\\d ms.*"), "first call measured\n" + report);
     assertTrue(report.matches("(?s).*rabbit-rpc: +\\d+ B.*"), "heap per call measured\n" + report);
+
+    // One chart per scenario and payload, and the targets.
+    for (String chart : List.of("sequential-16-b", "sequential-1-kib", "sequential-64-kib", "sequential-1-mib",
+        "4-threads-16-b", "256-in-flight-16-b", "fairness-2-servers-1-call-in-100-slow", "targets")) {
+      ChartsTest.assertPng(charts.resolve(chart + ".png"));
+    }
+
+    // A line per step, counted up to the total planned at the start, on the progress stream only.
+    Matcher lines = PROGRESS.matcher(progress);
+    int steps = 0;
+    int total = -1;
+    while (lines.find()) {
+      steps++;
+      assertEquals(steps, Integer.parseInt(lines.group(1)), progress);
+      total = total < 0 ? Integer.parseInt(lines.group(2)) : total;
+      assertEquals(total, Integer.parseInt(lines.group(2)), "the total planned up front holds\n" + progress);
+    }
+    assertEquals(total, steps, "as many steps as planned\n" + progress);
+    for (String step : List.of("] sequential 16 B raw warm-up ", "] sequential 1 MiB rabbit-rpc sync round 1/5 ",
+        "] 4 threads 16 B RabbitTemplate round 5/5 ", "] 256 in flight 16 B rabbit-rpc async round 3/5 ",
+        "] fairness " + EndToEndBenchmark.FAIR_RPC_2_WORKERS + " (elapsed", "] first call rabbit-rpc, new JVM 1/1 ", "] heap per call in flight raw, 1000 calls ")) {
+      assertTrue(progress.contains(step), step + "\n" + progress);
+    }
+    assertTrue(progress.contains("[progress] 8 charts in "), progress);
+    assertFalse(report.contains("[progress"), "progress stays off the report\n" + report);
     System.out.println(report + "\nsmoke run took " + Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms");
   }
 

@@ -40,7 +40,7 @@ class ServerRecoveryIT {
     }
 
     assertEquals("after", TestBroker.callUntilAnswered(() -> failing.fast("after")));
-    TestBroker.await(Duration.ofSeconds(10), "both workers to consume again", () -> broker.consumerCount(queue) == 2);
+    TestBroker.await(Duration.ofSeconds(10), "the server to consume again", () -> broker.consumerCount(queue) == 1);
     TestBroker.await(Duration.ofSeconds(10), "the server to say it serves", () -> server.state() == RpcServer.State.SERVING);
   }
 
@@ -58,7 +58,7 @@ class ServerRecoveryIT {
       proxy.cut(); // the server's connection is gone, and amqp-client will not recover it
 
       assertEquals("after", TestBroker.callUntilAnswered(() -> failing.fast("after")));
-      TestBroker.await(Duration.ofSeconds(10), "both workers to consume again", () -> broker.consumerCount(queue) == 2);
+      TestBroker.await(Duration.ofSeconds(10), "the server to consume again", () -> broker.consumerCount(queue) == 1);
       TestBroker.await(Duration.ofSeconds(10), "the server to say it serves", () -> server.state() == RpcServer.State.SERVING);
     }
   }

@@ -44,12 +44,14 @@ public final class Codec {
 
   private static final Codec DEFAULT = new Codec(List.of());
 
-  private final ObjectMapper mapper;
-  private final ObjectMapper cborMapper;
+  private final List<Module> extraModules;
+  /** Built on first use: Jackson's start-up then overlaps the client's first connection attempt. */
+  private volatile ObjectMapper mapper;
+  /** Built on first use too: a client and servers that see no CBOR never load its classes. */
+  private volatile ObjectMapper cborMapper;
 
   private Codec(List<Module> extraModules) {
-    this.mapper = strict(JsonMapper.builder().disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS), extraModules);
-    this.cborMapper = strict(CBORMapper.builder(), extraModules);
+    this.extraModules = extraModules;
   }
 
   /** The one configuration of both formats: modules, then the strict settings over them. */
@@ -110,14 +112,40 @@ public final class Codec {
     return modules.length == 0 ? DEFAULT : new Codec(List.of(modules));
   }
 
-  /** The JSON mapper; its types, readers and writers serve CBOR too (Envelope reads and writes both). */
+  /**
+   * The JSON mapper, built once on first use (building it loads hundreds of Jackson classes); its
+   * types, readers and writers serve CBOR too (Envelope reads and writes both).
+   */
   ObjectMapper mapper() {
-    return mapper;
+    ObjectMapper built = mapper;
+    if (built == null) {
+      synchronized (this) {
+        built = mapper;
+        if (built == null) {
+          built = strict(JsonMapper.builder().disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS), extraModules);
+          mapper = built;
+        }
+      }
+    }
+    return built;
   }
 
   /** The mapper whose factory writes and reads a format's bodies; the JSON one for plain text. */
   ObjectMapper mapper(WireFormat format) {
-    return format == WireFormat.CBOR ? cborMapper : mapper;
+    if (format != WireFormat.CBOR) {
+      return mapper();
+    }
+    ObjectMapper built = cborMapper;
+    if (built == null) {
+      synchronized (this) {
+        built = cborMapper;
+        if (built == null) {
+          built = strict(CBORMapper.builder(), extraModules);
+          cborMapper = built;
+        }
+      }
+    }
+    return built;
   }
 
   @Override

@@ -47,6 +47,7 @@ final class ReplyRouter {
 
   private record Expired(String method, long deadlineNanos) {}
   private final LongAdder returnedOneWay = new LongAdder();
+  /** Decodes replies; its mappers are built on first use (see {@link Codec}). */
   private final Codec codec;
   private final Executor asyncExecutor;
   /** Exception types the application lets replies instantiate (RpcClient.Builder.remoteExceptions). */

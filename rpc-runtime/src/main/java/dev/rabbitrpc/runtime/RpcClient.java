@@ -69,7 +69,7 @@ public final class RpcClient implements AutoCloseable {
     this.maxMessageSize = builder.maxMessageSize;
     this.queueSettings = new QueueSettings(builder.quorumQueues, builder.deadLetterExchange);
     this.workers = builder.workers;
-    this.prefetch = builder.prefetch;
+    this.prefetch = builder.prefetch == 0 ? builder.workers : builder.prefetch;
     this.shutdownGrace = builder.shutdownGrace;
     this.router = new ReplyRouter(codec, builder.executor, builder.remoteExceptions);
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
@@ -315,14 +315,17 @@ public final class RpcClient implements AutoCloseable {
    * thread-safe client.
    */
   public static final class Builder {
+    /** The least default of {@link #workers(int)}. */
+    static final int DEFAULT_WORKERS = 8;
     private String uri = DEFAULT_URI;
     private ConnectionFactory connectionFactory;
     private Duration timeout = Duration.ofSeconds(30);
     private Codec codec = Codec.json();
     private Encoding encoding = Encoding.JSON;
     private Executor executor;
-    private int workers = Runtime.getRuntime().availableProcessors();
-    private int prefetch = 1;
+    private int workers = Math.max(DEFAULT_WORKERS, 2 * Runtime.getRuntime().availableProcessors());
+    /** 0: as many as the workers. */
+    private int prefetch;
     private int channels = 1;
     private Duration shutdownGrace = Duration.ofSeconds(10);
     private String connectionName = "rabbit-rpc";
@@ -396,9 +399,11 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * Workers per exported service: how many requests a server runs at once. Each worker is a
-     * channel of its own that runs its requests' handlers on the thread that delivers them, and
-     * takes {@link #prefetch(int)} requests from the queue at a time. Default: available processors.
+     * Workers per exported service: how many requests a server runs at once, each on a worker
+     * thread of its own (threads are made when needed and end after a minute idle). Default
+     * 8, or twice the available processors if that is more: enough that a few slow
+     * handlers do not hold up the short ones, and threads that wait (for I/O, for nested calls) cost
+     * little.
      */
     public Builder workers(int workers) {
       if (workers < 1) {
@@ -409,10 +414,12 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * Requests each worker of an exported service holds unacknowledged: the one it runs and the
-     * ones queued behind it. Default 1, RabbitMQ's "fair dispatch": a request never waits behind a
-     * slow one while another worker or server is free. More raises throughput when handlers are
-     * short and the broker is remote, at the cost of that fairness.
+     * Requests an exported service takes from its queue at once: those running and those waiting
+     * for a worker. Default: as many as {@link #workers(int)}, so that a server never holds a
+     * request it cannot start at once — a request never waits behind a slow one while another
+     * server on the queue is free (RabbitMQ's "fair dispatch"). More than the workers raises
+     * throughput a little when the broker is remote and handlers are short, at the cost of that
+     * fairness; fewer leaves workers idle.
      */
     public Builder prefetch(int prefetch) {
       if (prefetch < 1 || prefetch > 65_535) {

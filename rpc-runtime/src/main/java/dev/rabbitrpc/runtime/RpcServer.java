@@ -33,10 +33,12 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>The server has as many workers as {@link RpcClient.Builder#workers(int)} says. Each worker is
- * a channel of its own with a prefetch of {@link RpcClient.Builder#prefetch(int)} requests (default
- * one), and runs its requests' handlers on the thread that delivers them: no hand-off to another
- * thread between the broker and the handler, so a request costs what a hand-written consumer costs. Each request is decoded, run, answered on its
+ * <p>The server takes requests from its queue on one channel, with a prefetch of
+ * {@link RpcClient.Builder#prefetch(int)} requests (by default as many as it has workers), and runs
+ * each on one of its {@link RpcClient.Builder#workers(int)} worker threads. With the default
+ * prefetch the server never holds a request it cannot start at once: a request never waits behind a
+ * slow one while another server on the queue is free (RabbitMQ's "fair dispatch"), and the broker
+ * streams requests to one consumer instead of one at a time to many. Each request is decoded, run, answered on its
  * {@code reply_to} with its {@code correlation_id}, then acknowledged. Bad requests get a typed
  * error reply; handler exceptions become {@code APPLICATION_ERROR} replies; anything else thrown
  * while a request is handled (even an {@link Error}, such as a {@link StackOverflowError} in a
@@ -79,17 +81,19 @@ public final class RpcServer implements AutoCloseable {
   private final Duration shutdownGrace;
   private final QueueSettings queueSettings;
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** The worker threads that run requests; shut down once the server is closed. */
+  private final java.util.concurrent.ThreadPoolExecutor handlers;
   private final java.util.concurrent.atomic.LongAdder failedOneWay = new java.util.concurrent.atomic.LongAdder();
-  /** Notified when a request is settled or a worker stops consuming; close() waits on it. */
+  /** Notified when a request is settled or the intake stops consuming; close() waits on it. */
   private final Object drained = new Object();
-  /** Workers whose channels are open: those consuming and those retired by a recovery but still finishing requests. */
-  private final List<Worker> open = new CopyOnWriteArrayList<>();
-  /** The workers consuming now. Guarded by this. */
-  private final List<Worker> consuming = new ArrayList<>();
+  /** Intakes whose channels are open: the one consuming and those retired by a recovery but still finishing requests. */
+  private final List<Intake> open = new CopyOnWriteArrayList<>();
+  /** The intake consuming now (one, or none while recovering). Guarded by this. */
+  private final List<Intake> consuming = new ArrayList<>();
   private final CountDownLatch closeSignal = new CountDownLatch(1);
   private final AtomicBoolean finishing = new AtomicBoolean();
   private AmqpTransport transport;
-  /** Declares the queue and receives cancel notices, apart from the workers so that a busy worker never delays a cancel. */
+  /** Declares the queue and receives cancel notices, apart from the intake so that a burst of requests never delays a cancel. */
   private Channel control;
   private volatile State state = State.STARTING;
   private volatile boolean closed;
@@ -105,6 +109,12 @@ public final class RpcServer implements AutoCloseable {
     this.prefetch = prefetch;
     this.shutdownGrace = shutdownGrace;
     this.queueSettings = queueSettings;
+    // At most `prefetch` requests are delivered and unsettled, so the queue of unstarted ones is
+    // bounded by it; idle workers time out, so a quiet server holds no threads.
+    this.handlers = new java.util.concurrent.ThreadPoolExecutor(workers, workers, 60, TimeUnit.SECONDS,
+        new java.util.concurrent.LinkedBlockingQueue<>(),
+        Threads.daemon("rabbit-rpc-worker-" + dispatcher.service.queue));
+    this.handlers.allowCoreThreadTimeOut(true);
   }
 
   /**
@@ -172,17 +182,15 @@ public final class RpcServer implements AutoCloseable {
     }
   }
 
-  /** Declares the queue (or finds it), listens for cancels and starts the workers; under this lock. */
+  /** Declares the queue (or finds it), listens for cancels and starts consuming; under this lock. */
   private void serve() throws IOException {
     control = transport.openChannel();
     declareQueue();
     listenForCancels();
-    for (int i = 0; i < workers; i++) {
-      Worker worker = new Worker(transport.openChannel());
-      open.add(worker);
-      consuming.add(worker);
-      worker.start();
-    }
+    Intake intake = new Intake(transport.openChannel());
+    open.add(intake);
+    consuming.add(intake);
+    intake.start();
   }
 
   /**
@@ -239,21 +247,21 @@ public final class RpcServer implements AutoCloseable {
   }
 
   /**
-   * One worker: a channel that takes requests from the queue and runs each on the thread that
-   * delivers it, one at a time. Its lock serialises the channel's publishes and acks, since an async
-   * handler's reply is sent from whatever thread completes its future.
+   * The channel that takes requests from the queue and hands each to a worker thread; their replies
+   * and acks go out on it. Its lock serialises the channel's publishes and acks, which come from
+   * every worker and from whatever thread completes an async handler's future.
    */
-  private final class Worker extends DefaultConsumer {
+  private final class Intake extends DefaultConsumer {
     private final Channel channel;
     private volatile String consumerTag;
     /** Requests delivered and not yet settled; guarded by this. */
     private int held;
-    /** A recovery replaced this worker: its channel closes once its requests are settled; guarded by this. */
+    /** A recovery replaced this intake: its channel closes once its requests are settled; guarded by this. */
     private boolean retired;
     /** Until the broker confirms the cancel (or the consumer or channel is gone), deliveries may still arrive. */
     private volatile boolean receiving;
 
-    Worker(Channel channel) {
+    Intake(Channel channel) {
       super(channel);
       this.channel = channel;
     }
@@ -264,12 +272,23 @@ public final class RpcServer implements AutoCloseable {
       consumerTag = channel.basicConsume(queue(), false, this);
     }
 
+    /** On amqp-client's consumer thread: hands the request to a worker, so the next one is read at once. */
     @Override
     public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
       inFlight.incrementAndGet();
       synchronized (this) {
         held++;
       }
+      try {
+        handlers.execute(() -> handle(envelope, properties, body));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // Only once closed, after the grace: the channel closes unacknowledged and the broker requeues it.
+        settle(() -> { });
+      }
+    }
+
+    /** On a worker thread: runs one request and answers it. */
+    private void handle(Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
       long deliveryTag = envelope.getDeliveryTag();
       Reply reply = null;
       try {
@@ -278,9 +297,8 @@ public final class RpcServer implements AutoCloseable {
         dispatcher.dispatch(properties.getContentType(), properties.getHeaders(), body, envelope.isRedeliver(),
             properties.getCorrelationId(), reply);
       } catch (Throwable e) {
-        // The worker's boundary. Thrown on to amqp-client, anything (a StackOverflowError in a
-        // deserializer, say) would close this channel and requeue the request to the next worker,
-        // which would fail alike: one request would take out every worker. So it is answered.
+        // The worker's boundary. Thrown on, anything (a StackOverflowError in a deserializer, say)
+        // would kill the worker and leave the request unanswered and unacknowledged. So it is answered.
         log.error("failed to handle a request on {}; it is answered INTERNAL", queue(), e);
         if (reply != null) {
           reply.failed(properties.getContentType(), e);
@@ -305,7 +323,7 @@ public final class RpcServer implements AutoCloseable {
       // amqp-client recovers a lost connection with its channels and consumers itself, if it may.
       boolean recoveredByClient = cause.isHardError() && channel instanceof Recoverable;
       if (!cause.isInitiatedByApplication() && !recoveredByClient) {
-        lost(this, "the channel of a worker of " + queue() + " closed: " + cause.getMessage());
+        lost(this, "the channel of " + queue() + " closed: " + cause.getMessage());
       }
     }
 
@@ -420,7 +438,7 @@ public final class RpcServer implements AutoCloseable {
       }
     }
 
-    /** Publishes, acks or rejects under the worker's lock, then counts the request as done. */
+    /** Publishes, acks or rejects under the intake's lock, then counts the request as done. */
     private void settle(ChannelAction action) {
       boolean closeNow = false;
       try {
@@ -480,12 +498,12 @@ public final class RpcServer implements AutoCloseable {
   }
 
   /**
-   * A worker lost its consumer or channel: unless closing, serve again on fresh channels, on a
-   * thread of its own, with back-off. Once per loss, not once per worker.
+   * The intake lost its consumer or channel: unless closing, serve again on fresh channels, on a
+   * thread of its own, with back-off. Once per loss.
    */
-  private void lost(Worker worker, String why) {
+  private void lost(Intake intake, String why) {
     synchronized (this) {
-      if (closed || state == State.RECOVERING || !consuming.contains(worker)) {
+      if (closed || state == State.RECOVERING || !consuming.contains(intake)) {
         return;
       }
       state = State.RECOVERING;
@@ -497,7 +515,7 @@ public final class RpcServer implements AutoCloseable {
   private final Runnable abandoned = this::connectionAbandoned;
 
   private void connectionAbandoned() {
-    Worker any;
+    Intake any;
     synchronized (this) {
       any = consuming.isEmpty() ? null : consuming.get(0);
     }
@@ -536,10 +554,10 @@ public final class RpcServer implements AutoCloseable {
     }
   }
 
-  /** Retires the consuming workers and closes the control channel; under this lock. */
+  /** Retires the consuming intake and closes the control channel; under this lock. */
   private void retireAll() {
-    for (Worker worker : consuming) {
-      worker.retire();
+    for (Intake intake : consuming) {
+      intake.retire();
     }
     consuming.clear();
     if (control != null) {
@@ -586,7 +604,7 @@ public final class RpcServer implements AutoCloseable {
 
   /** Stops consuming, without waiting; the first step of {@link #close()}. Idempotent. */
   void beginClose() {
-    List<Worker> now;
+    List<Intake> now;
     synchronized (this) {
       if (closed) {
         return;
@@ -596,8 +614,8 @@ public final class RpcServer implements AutoCloseable {
       now = List.copyOf(open);
     }
     closeSignal.countDown();
-    for (Worker worker : now) {
-      worker.stopConsuming();
+    for (Intake intake : now) {
+      intake.stopConsuming();
     }
   }
 
@@ -619,7 +637,7 @@ public final class RpcServer implements AutoCloseable {
     client.serverClosed(this);
   }
 
-  /** Until no worker can still receive a request (the broker confirmed the cancel) and none is in flight. */
+  /** Until no intake can still receive a request (the broker confirmed the cancel) and none is in flight. */
   private void awaitDrained(long end) {
     synchronized (drained) {
       long left;
@@ -638,8 +656,8 @@ public final class RpcServer implements AutoCloseable {
     if (inFlight.get() > 0) {
       return false;
     }
-    for (Worker worker : open) {
-      if (worker.receiving) {
+    for (Intake intake : open) {
+      if (intake.receiving) {
         return false;
       }
     }
@@ -648,13 +666,14 @@ public final class RpcServer implements AutoCloseable {
 
   private synchronized void closeChannels() {
     dispatcher.cancellations.interruptAll(); // handlers still running after the grace period
-    for (Worker worker : List.copyOf(open)) {
-      worker.closeChannel();
+    for (Intake intake : List.copyOf(open)) {
+      intake.closeChannel();
     }
     consuming.clear();
     if (control != null) {
       closeQuietly(control);
     }
+    handlers.shutdown(); // its threads end with the requests still running, which were interrupted
   }
 
   /**

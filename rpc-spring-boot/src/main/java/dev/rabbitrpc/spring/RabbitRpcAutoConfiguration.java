@@ -51,13 +51,15 @@ public class RabbitRpcAutoConfiguration {
       ObjectProvider<RpcClientBuilderCustomizer> customizers) {
     RpcClient.Builder builder = RpcClient.builder()
         .timeout(properties.getTimeout())
-        .prefetch(properties.getPrefetch())
         .maxInFlight(properties.getMaxInFlight())
         .quorumQueues(properties.isQuorumQueues())
         .encoding(properties.getEncoding())
         .shutdownGrace(properties.getShutdownGrace());
     if (properties.getWorkers() != null) {
       builder.workers(properties.getWorkers());
+    }
+    if (properties.getPrefetch() != null) {
+      builder.prefetch(properties.getPrefetch());
     }
     codec.ifAvailable(builder::codec);
     customizers.orderedStream().forEach(customizer -> customizer.customize(builder));

@@ -20,13 +20,17 @@ public class RabbitRpcProperties {
   private Duration timeout = Duration.ofSeconds(30);
 
   /**
-   * Workers per exported service: how many requests a server runs at once. Unset means the number
-   * of available processors.
+   * Workers per exported service: how many requests a server runs at once, each on a thread of its
+   * own. Unset means rabbit-rpc's default: 8, or twice the available processors if that is more.
    */
   private Integer workers;
 
-  /** Requests each worker of an exported service holds unacknowledged (1 is RabbitMQ's fair dispatch). */
-  private int prefetch = 1;
+  /**
+   * Requests an exported service takes from its queue at once, running or waiting for a worker.
+   * Unset means as many as the workers: a server never holds a request it cannot start at once
+   * (RabbitMQ's fair dispatch).
+   */
+  private Integer prefetch;
 
   /** Calls in flight at most; a call beyond fails at once with RESOURCE_EXHAUSTED. */
   private int maxInFlight = 50_000;
@@ -67,7 +71,7 @@ public class RabbitRpcProperties {
     this.timeout = timeout;
   }
 
-  /** @return workers per exported service, or null for the number of available processors */
+  /** @return workers per exported service, or null for rabbit-rpc's default */
   public Integer getWorkers() {
     return workers;
   }
@@ -77,13 +81,13 @@ public class RabbitRpcProperties {
     this.workers = workers;
   }
 
-  /** @return requests each worker holds unacknowledged */
-  public int getPrefetch() {
+  /** @return requests a server takes from its queue at once, or null for as many as its workers */
+  public Integer getPrefetch() {
     return prefetch;
   }
 
-  /** @param prefetch requests each worker holds unacknowledged */
-  public void setPrefetch(int prefetch) {
+  /** @param prefetch requests a server takes from its queue at once */
+  public void setPrefetch(Integer prefetch) {
     this.prefetch = prefetch;
   }
 

@@ -161,6 +161,11 @@ public final class EmbeddedBroker implements AutoCloseable {
     return startupTime;
   }
 
+  /** The temporary directory this broker writes to (tests check it is removed on close). */
+  Path workDirectory() {
+    return workDir;
+  }
+
   /** Stops the broker (its connections close) and removes its temporary directory. Idempotent. */
   @Override
   public void close() {
