@@ -1,22 +1,32 @@
 #!/usr/bin/env python3
 """A peer of rabbit-rpc's wire protocol v1, written from docs/PROTOCOL.md alone.
 
-The codec functions need only the standard library; the client and the server use pika 1.x.
+The JSON codec needs only the standard library, CBOR (content_type application/cbor) needs cbor2
+(Debian's python3-cbor2); the client and the server use pika 1.x. Without cbor2, or with
+--json-only, the server is a JSON-only peer: it answers a CBOR request PROTOCOL, in JSON, as peers
+that predate CBOR do (docs/PROTOCOL.md, "Negotiation").
 
 Usage:
-  rpc_json.py call QUEUE METHOD [ARG_JSON ...]   print the result as JSON (exit 0), or the error (exit 1)
-  rpc_json.py serve QUEUE                        serve a Fibonacci service (fib(n)) until killed
+  rpc_json.py call [--cbor] QUEUE METHOD [ARG_JSON ...]   print the result as JSON (exit 0), or the error (exit 1)
+  rpc_json.py serve [--json-only] QUEUE                   serve a Fibonacci service (fib(n)) until killed
 
 The broker is $RPC_AMQP_URI, default amqp://guest:guest@localhost:5672.
 """
+import io
 import json
 import os
 import sys
 import time
 import uuid
 
+try:
+    import cbor2
+except ImportError:  # a JSON-only peer
+    cbor2 = None
+
 PROTOCOL_VERSION = 1
 CONTENT_TYPE = "application/json"
+CBOR_CONTENT_TYPE = "application/cbor"
 CODES = ("DEADLINE_EXCEEDED", "UNAVAILABLE", "CANCELLED", "INVALID_ARGUMENT", "UNKNOWN_METHOD",
          "APPLICATION_ERROR", "RESOURCE_EXHAUSTED", "INTERNAL", "PROTOCOL", "UNAUTHENTICATED",
          "PERMISSION_DENIED")
@@ -38,6 +48,38 @@ def to_json(value):
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def to_cbor(value):
+    """CBOR (RFC 8949): the same map as JSON; bytes as a byte string."""
+    return cbor2.dumps(value)
+
+
+def from_cbor(body):
+    """One CBOR data item and nothing after it, or raises ValueError."""
+    stream = io.BytesIO(body)
+    try:
+        value = cbor2.CBORDecoder(stream).decode()
+    except Exception as e:  # cbor2's decode errors, truncated input
+        raise ValueError(str(e))
+    if stream.read(1):
+        raise ValueError("trailing data after the CBOR data item")
+    return value
+
+
+def content_format(content_type):
+    """None for plain text, "json", "cbor" (when this peer reads it), or "unknown"."""
+    if not content_type:
+        return None
+    media = content_type.split(";")[0].strip().lower()
+    if media == CONTENT_TYPE:
+        return "json"
+    if media == CBOR_CONTENT_TYPE and cbor2 is not None and not JSON_ONLY:
+        return "cbor"
+    return "unknown"
+
+
+JSON_ONLY = False  # serve --json-only: behave as a peer that predates CBOR
+
+
 def _text(value):
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
@@ -48,8 +90,9 @@ def _is_int(value):
 
 # ---- client side -------------------------------------------------------------------------------
 
-def encode_request(method, args):
-    return to_json({"method": method, "args": list(args)})
+def encode_request(method, args, cbor=False):
+    request = {"method": method, "args": list(args)}
+    return to_cbor(request) if cbor else to_json(request)
 
 
 def request_headers(timeout_ms, now_ms=None):
@@ -57,8 +100,9 @@ def request_headers(timeout_ms, now_ms=None):
     return {"rpc-protocol": PROTOCOL_VERSION, "rpc-deadline": now_ms + timeout_ms}
 
 
-def decode_reply(headers, body, plain=False):
-    """The result of a reply (for plain replies: its text), or raises RpcError."""
+def decode_reply(headers, body, plain=False, content_type=None):
+    """The result of a reply (for plain replies: its text), or raises RpcError. A reply whose
+    content_type is application/cbor is read as CBOR, any other non-plain one as JSON."""
     headers = headers or {}
     version = headers.get("rpc-protocol")
     if version is not None and not (_is_int(version) and version == PROTOCOL_VERSION):
@@ -66,15 +110,16 @@ def decode_reply(headers, body, plain=False):
     status = _text(headers.get("rpc-status"))
     if plain and status in (None, "OK"):
         return body.decode("utf-8")  # the tutorial's servers send no headers at all
+    cbor = (content_type or "").split(";")[0].strip().lower() == CBOR_CONTENT_TYPE
     if status == "OK":
-        return json.loads(body.decode("utf-8"))
+        return from_cbor(body) if cbor else json.loads(body.decode("utf-8"))
     if status is None:
         raise RpcError("PROTOCOL", "the reply has no rpc-status header")
     code = status if status in CODES else "INTERNAL"  # a code from a newer version
     if plain:
         raise RpcError(code, body.decode("utf-8"))
     try:
-        error = json.loads(body.decode("utf-8")).get("error") or {}
+        error = (from_cbor(body) if cbor else json.loads(body.decode("utf-8"))).get("error") or {}
     except (ValueError, AttributeError):
         error = {}
     raise RpcError(code, error.get("message", status), error.get("type"))
@@ -95,12 +140,14 @@ class Client:
     def _on_reply(self, channel, method, properties, body):
         self._replies[properties.correlation_id] = (properties, body)
 
-    def call(self, queue, method, args, timeout_ms=10000):
+    def call(self, queue, method, args, timeout_ms=10000, cbor=False):
+        """One call; with cbor=True the request is CBOR (this client does not fall back to JSON)."""
         correlation_id = uuid.uuid4().hex
         self.channel.basic_publish(
-            exchange="", routing_key=queue, body=encode_request(method, args),
+            exchange="", routing_key=queue, body=encode_request(method, args, cbor),
             properties=self._pika.BasicProperties(
-                content_type=CONTENT_TYPE, correlation_id=correlation_id, reply_to=self.reply_queue,
+                content_type=CBOR_CONTENT_TYPE if cbor else CONTENT_TYPE, correlation_id=correlation_id,
+                reply_to=self.reply_queue,
                 expiration=str(timeout_ms), headers=request_headers(timeout_ms)))
         end = time.monotonic() + timeout_ms / 1000.0
         while correlation_id not in self._replies:
@@ -109,7 +156,7 @@ class Client:
                 raise RpcError("DEADLINE_EXCEEDED", "no reply within %d ms" % timeout_ms)
             self.connection.process_data_events(time_limit=min(left, 0.5))
         properties, body = self._replies.pop(correlation_id)
-        return decode_reply(properties.headers, body)
+        return decode_reply(properties.headers, body, content_type=properties.content_type)
 
     def close(self):
         self.connection.close()
@@ -135,18 +182,19 @@ class Service:
 def _check_argument(value, expected, position, method):
     valid = {int: _is_int, float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
              bool: lambda v: isinstance(v, bool), str: lambda v: isinstance(v, str),
-             list: lambda v: isinstance(v, list), dict: lambda v: isinstance(v, dict)}[expected]
+             list: lambda v: isinstance(v, list), dict: lambda v: isinstance(v, dict),
+             bytes: lambda v: isinstance(v, bytes)}[expected]
     if not valid(value):
-        raise RpcError("INVALID_ARGUMENT", "argument #%d of %s is not a valid %s: %s"
-                       % (position, method, expected.__name__, json.dumps(value)))
+        raise RpcError("INVALID_ARGUMENT", "argument #%d of %s is not a valid %s: %r"
+                       % (position, method, expected.__name__, value))
 
 
-def decode_request(service, body):
-    """(method name, args) of a JSON request, or raises RpcError."""
+def decode_request(service, body, cbor=False):
+    """(method name, args) of a JSON (or CBOR) request, or raises RpcError."""
     try:
-        request = json.loads(body.decode("utf-8"))
+        request = from_cbor(body) if cbor else json.loads(body.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
-        raise RpcError("PROTOCOL", "malformed JSON: %s" % e)
+        raise RpcError("PROTOCOL", "malformed %s: %s" % ("CBOR" if cbor else "JSON", e))
     if not isinstance(request, dict):
         raise RpcError("PROTOCOL", 'a request must be a JSON object {"method":...,"args":[...]}')
     name = request.get("method")
@@ -183,8 +231,14 @@ def _plain_request(service, body):
 
 
 def dispatch(service, content_type, headers, body, now_ms=None):
-    """Answers one request: returns (rpc-status, content_type or None, body)."""
-    plain = not content_type
+    """Answers one request: returns (rpc-status, content_type or None, body), in the request's format."""
+    fmt = content_format(content_type)
+    plain = fmt is None
+    if fmt == "unknown":  # not run; answered in JSON, which every peer reads
+        return "PROTOCOL", CONTENT_TYPE, to_json({"error": {"code": "PROTOCOL", "message": (
+            'unsupported content_type "%s"; this server reads application/json%s and plain text (no content_type)'
+            % (content_type, "" if cbor2 is None or JSON_ONLY else ", application/cbor"))}})
+    encode, reply_type = (to_cbor, CBOR_CONTENT_TYPE) if fmt == "cbor" else (to_json, CONTENT_TYPE)
     headers = headers or {}
     try:
         version = headers.get("rpc-protocol")
@@ -193,7 +247,7 @@ def dispatch(service, content_type, headers, body, now_ms=None):
         deadline = headers.get("rpc-deadline")
         if deadline is not None and not (_is_int(deadline) and deadline > 0):
             raise RpcError("PROTOCOL", "rpc-deadline must be a positive integer (epoch milliseconds)")
-        name, args = _plain_request(service, body) if plain else decode_request(service, body)
+        name, args = _plain_request(service, body) if plain else decode_request(service, body, fmt == "cbor")
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         if deadline is not None and now_ms >= deadline:
             raise RpcError("DEADLINE_EXCEEDED", "the deadline passed before the server ran %s" % name)
@@ -205,7 +259,7 @@ def dispatch(service, content_type, headers, body, now_ms=None):
             raise RpcError("APPLICATION_ERROR", str(e), type(e).__name__)
         if plain:
             return "OK", None, (b"" if result is None else result.encode("utf-8") if isinstance(result, str) else to_json(result))
-        return "OK", CONTENT_TYPE, to_json(result)
+        return "OK", reply_type, encode(result)
     except RpcError as e:
         if plain:
             return e.code, None, ("%s: %s" % (e.code, (e.type + ": " if e.type else "") + e.message)).encode("utf-8")
@@ -213,7 +267,7 @@ def dispatch(service, content_type, headers, body, now_ms=None):
         if e.type:
             error["type"] = e.type
         error["message"] = e.message
-        return e.code, CONTENT_TYPE, to_json({"error": error})
+        return e.code, reply_type, encode({"error": error})
 
 
 def serve(service, queue, uri=None, ready=None):
@@ -260,16 +314,23 @@ FIBONACCI = Service("FibonacciService", {"fib": (fib, [int])})
 
 
 def main(argv):
+    global JSON_ONLY
     if len(argv) >= 3 and argv[0] == "call":
+        cbor = argv[1] == "--cbor"
+        if cbor:
+            argv = [argv[0]] + argv[2:]
         client = Client()
         try:
-            print(json.dumps(client.call(argv[1], argv[2], [json.loads(a) for a in argv[3:]])), flush=True)
+            print(json.dumps(client.call(argv[1], argv[2], [json.loads(a) for a in argv[3:]], cbor=cbor)), flush=True)
             return 0
         except RpcError as e:
             print("error: %s" % e, flush=True)
             return 1
         finally:
             client.close()
+    if len(argv) == 3 and argv[0] == "serve" and argv[1] == "--json-only":
+        JSON_ONLY = True
+        argv = [argv[0]] + argv[2:]
     if len(argv) == 2 and argv[0] == "serve":
         serve(FIBONACCI, argv[1], ready=lambda: print(" [x] Awaiting RPC requests", flush=True))
         return 0

@@ -31,4 +31,12 @@ public @interface RpcService {
    * request in the format it came in.
    */
   boolean plainText() default false;
+
+  /**
+   * The format proxies send this service's requests in: {@link Encoding#DEFAULT} (the client's
+   * choice, {@code RpcClient.Builder.encoding}, JSON unless set), {@link Encoding#JSON} or
+   * {@link Encoding#CBOR}. Set here, it wins over the client's. Not with {@link #plainText()}.
+   * Servers need no such setting: they answer each request in the format it came in.
+   */
+  Encoding encoding() default Encoding.DEFAULT;
 }

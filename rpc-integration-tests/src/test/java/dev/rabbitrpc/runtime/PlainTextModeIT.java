@@ -130,7 +130,7 @@ class PlainTextModeIT {
   void plainTextIsChosenByTheAbsenceOfAContentTypeOnly() throws Exception {
     Dispatcher dispatcher = new Dispatcher(
         ServiceDescriptor.parse(Fibonacci.class, Codec.json(), Duration.ofSeconds(1)), new FibonacciImpl(),
-        Codec.json().mapper(), 1024);
+        Codec.json(), 1024);
     CompletableFuture<String> plain = new CompletableFuture<>();
     dispatcher.dispatch("", null, "10".getBytes(StandardCharsets.UTF_8), false, "plain-1",
         (status, body) -> plain.complete(status + " " + new String(body, StandardCharsets.UTF_8)));

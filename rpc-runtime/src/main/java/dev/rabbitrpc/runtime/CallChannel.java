@@ -86,7 +86,7 @@ final class CallChannel {
       return;
     }
     Object status = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS);
-    router.onReply(properties.getCorrelationId(), status == null ? null : status.toString(), body);
+    router.onReply(properties.getCorrelationId(), properties.getContentType(), status == null ? null : status.toString(), body);
   }
 
   /**

@@ -22,9 +22,15 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code @Idempotent} calls on {@code UNAVAILABLE} within the call's one {@link Deadline}.
  * {@link RpcClient} configures it and owns its parts (router, transport, probe).
  *
+ * <p>It chooses each request's format: plain text for a plain-text service, else the service's
+ * {@code @RpcService(encoding)}, else the client's; CBOR falls back to JSON, once per call and for
+ * good per queue, when the queue's server answers that it does not read CBOR
+ * ({@link ReplyRouter#refusesFormat}, docs/PROTOCOL.md, "Negotiation").
+ *
  * <p>Thread-safe.
  */
 final class CallEngine {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CallEngine.class);
   /** The largest {@code expiration} RabbitMQ accepts; a larger one closes the channel. */
   static final long MAX_EXPIRATION_MILLIS = 4_294_967_295L;
 
@@ -44,10 +50,15 @@ final class CallEngine {
 
   /** {@code @OneWay} calls wait for the broker's publisher confirm. */
   private final boolean oneWayConfirms;
+  /** The client's format (RpcClient.Builder.encoding), for services whose annotation chooses none. */
+  private final WireFormat defaultFormat;
+  /** Queues whose server answered that it does not read CBOR: sent JSON from then on. */
+  private final Set<String> jsonOnlyQueues = ConcurrentHashMap.newKeySet();
 
   CallEngine(Codec codec, int maxInFlight, int maxMessageSize, ReplyRouter router, AmqpTransport transport,
-      ConsumerProbe probe, List<ClientInterceptor> interceptors, boolean oneWayConfirms) {
+      ConsumerProbe probe, List<ClientInterceptor> interceptors, boolean oneWayConfirms, WireFormat defaultFormat) {
     this.oneWayConfirms = oneWayConfirms;
+    this.defaultFormat = defaultFormat;
     this.codec = codec;
     this.maxInFlight = maxInFlight;
     this.maxMessageSize = maxMessageSize;
@@ -108,21 +119,32 @@ final class CallEngine {
       return oneWay(service, method, args, deadline);
     }
     if (method.async) {
-      if (!method.idempotent && interceptors.isEmpty() && transport.isConnected()) {
+      // A CBOR call may need a second attempt in JSON (negotiation), which only an AsyncCall makes.
+      if (!method.idempotent && interceptors.isEmpty() && transport.isConnected()
+          && formatFor(service, method) != WireFormat.CBOR) {
         return sendOrFail(service, method, args, deadline); // the common case: the future is the call itself
       }
       return new AsyncCall(service, method, args, deadline).start();
     }
     for (int attempt = 0; ; attempt++) {
+      PendingCall sentCall = null;
       try {
         if (interceptors.isEmpty()) {
-          return await(send(service, method, args, deadline, Map.of()), deadline);
+          sentCall = send(service, method, args, deadline, Map.of());
+          return await(sentCall, deadline);
         }
         AtomicReference<PendingCall> sent = new AtomicReference<>();
         CompletableFuture<Object> outcome = intercepted(
             new ClientCall(service, method, args, deadline, attempt + 1, router.newCorrelationId(), Map.of()), sent::set);
-        return awaitIntercepted(outcome, sent, method, deadline);
+        try {
+          return awaitIntercepted(outcome, sent, method, deadline);
+        } finally {
+          sentCall = sent.get();
+        }
       } catch (RpcException e) {
+        if (fallsBackToJson(sentCall)) {
+          continue; // not run: sent again at once, in JSON
+        }
         long backoff = retryBackoffNanos(method, e, attempt, deadline);
         if (backoff < 0) {
           throw e;
@@ -190,9 +212,10 @@ final class CallEngine {
       throw new RpcException(Code.RESOURCE_EXHAUSTED,
           method.key + ": " + maxInFlight + " calls already in flight (RpcClient.Builder.maxInFlight)");
     }
-    byte[] body = method.plainText
+    WireFormat format = formatFor(service, method);
+    byte[] body = format == WireFormat.PLAIN
         ? PlainText.encodeArgument(method, args[0])
-        : Envelope.encodeRequest(codec.mapper(), method, args);
+        : Envelope.encodeRequest(codec.mapper(format), method, args);
     if (body.length > maxMessageSize) {
       throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
           + " bytes, more than the limit of " + maxMessageSize + " (RpcClient.Builder.maxMessageSize)");
@@ -205,8 +228,8 @@ final class CallEngine {
       throw new RpcException(e.code(), method.key + ": " + e.getMessage(), e.getCause());
     }
     PendingCall call = correlationId == null
-        ? router.register(method, channel, service.queue, deadline)
-        : router.register(correlationId, method, channel, service.queue, deadline);
+        ? router.register(method, channel, service.queue, deadline, format)
+        : router.register(correlationId, method, channel, service.queue, deadline, format);
     if (registered != null) {
       registered.accept(call);
     }
@@ -217,7 +240,7 @@ final class CallEngine {
       }
       probe.ensureStarted();
       AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
-          .contentType(method.plainText ? null : Envelope.CONTENT_TYPE) // no content type is what makes a request plain
+          .contentType(format.contentType) // no content type is what makes a request plain
           .correlationId(call.correlationId)
           .replyTo(channel.replyTo)
           .headers(requestHeaders(deadline, call.correlationId, applicationHeaders))
@@ -236,6 +259,35 @@ final class CallEngine {
           method.key + ": cannot send the request to " + transport.brokerDescription + ": " + e.getMessage(), e);
     }
     return call;
+  }
+
+  /**
+   * The format of a request: plain text for a plain-text service; else the service's choice, else
+   * the client's; CBOR only while its queue's server has not answered that it does not read it.
+   */
+  WireFormat formatFor(ServiceDescriptor service, MethodDescriptor method) {
+    if (method.plainText) {
+      return WireFormat.PLAIN;
+    }
+    WireFormat chosen = service.encoding == dev.rabbitrpc.api.Encoding.DEFAULT ? defaultFormat
+        : WireFormat.forEncoding(service.encoding);
+    return chosen == WireFormat.CBOR && jsonOnlyQueues.contains(service.queue) ? WireFormat.JSON : chosen;
+  }
+
+  /**
+   * Whether a failed attempt was refused for its format (a CBOR request to a server that does not
+   * read CBOR): then its queue gets JSON from now on, and the call is sent again at once. A JSON
+   * request is never refused so, so a call falls back at most once.
+   */
+  private boolean fallsBackToJson(PendingCall attempt) {
+    if (attempt == null || !attempt.formatRefused) {
+      return false;
+    }
+    if (jsonOnlyQueues.add(attempt.queue)) {
+      log.info("the server of queue {} does not read {}; this client sends it {} from now on", attempt.queue,
+          WireFormat.CBOR, WireFormat.JSON);
+    }
+    return true;
   }
 
   /**
@@ -325,7 +377,8 @@ final class CallEngine {
         throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed while connecting");
       }
       AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
-          .contentType(Envelope.CONTENT_TYPE)
+          // Always JSON, whatever the encoding: no reply could tell that the server does not read CBOR.
+          .contentType(WireFormat.JSON.contentType)
           .correlationId(id) // for logs: no reply will carry it back
           .headers(requestHeaders(deadline, null, applicationHeaders))
           .expiration(transport.connectedToRabbitMq()
@@ -514,6 +567,17 @@ final class CallEngine {
     }
 
     private void failed(Throwable failure) {
+      if (!isDone() && fallsBackToJson(attempt)) {
+        attempt = null;
+        attempts++;
+        waiting.add(this);
+        try {
+          router.schedule(this::attemptNow, 0); // not run: sent again at once, in JSON
+        } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
+          end(null, new RpcException(Code.CANCELLED, method.key + ": the client was closed"));
+        }
+        return;
+      }
       long backoff = retryBackoffNanos(method, failure, attempts++, deadline);
       if (backoff < 0 || isDone()) {
         end(null, failure);

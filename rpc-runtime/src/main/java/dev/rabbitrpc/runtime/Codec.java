@@ -9,30 +9,37 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.cfg.MapperBuilder;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.jsontype.BasicPolymorphicTypeValidator;
 import com.fasterxml.jackson.databind.type.LogicalType;
+import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * The JSON codec: a strict Jackson mapper shared by every method of a client.
+ * The codec: one strict Jackson model, shared by every method of a client, written and read as JSON
+ * ({@code application/json}) and as CBOR ({@code application/cbor}, docs/PROTOCOL.md, "CBOR").
  *
  * <p>Strict means: no default typing and no class names taken from the wire; {@code "5"},
  * {@code 1.7}, {@code true} or {@code null} are not coerced into an {@code int} (nor numbers into a
- * {@code String}); trailing tokens fail; nesting depth and string length are bounded. Unknown
- * properties are ignored so that old and new versions of a record interoperate. {@code Optional}
- * and {@code java.time} types are supported.
+ * {@code String}); trailing tokens fail; nesting depth and
+ * string length are bounded. Unknown properties are ignored so that old and new versions of a record
+ * interoperate. {@code Optional} and {@code java.time} types are supported.
  *
- * <p>Extra Jackson modules may be added with {@link #json(Module...)}; the strict settings are applied
- * after them and cannot be switched off.
+ * <p>The JSON and the CBOR mapper are built by one method from the same settings, modules and
+ * stream read constraints, so that both formats bind the same Java types by the same rules; only
+ * the bytes differ (CBOR carries {@code byte[]} as a byte string, not base64 text).
+ *
+ * <p>Extra Jackson modules may be added with {@link #json(Module...)}; they serve both formats, and
+ * the strict settings are applied after them and cannot be switched off.
  *
  * <p>This class is immutable and thread-safe; share one instance.
  */
 public final class Codec {
-  /** Maximum nesting of JSON arrays and objects in one message. */
+  /** Maximum nesting of JSON arrays and objects (CBOR arrays and maps) in one message. */
   static final int MAX_NESTING_DEPTH = 200;
 
   private static final Codec DEFAULT = new Codec(List.of());
@@ -40,31 +47,18 @@ public final class Codec {
   private final List<Module> extraModules;
   /** Built on first use: Jackson's start-up then overlaps the client's first connection attempt. */
   private volatile ObjectMapper mapper;
+  /** Built on first use too: a client and servers that see no CBOR never load its classes. */
+  private volatile ObjectMapper cborMapper;
 
   private Codec(List<Module> extraModules) {
     this.extraModules = extraModules;
   }
 
-  /** The strict mapper; built once, on first use (building it loads hundreds of Jackson classes). */
-  ObjectMapper mapper() {
-    ObjectMapper built = mapper;
-    if (built == null) {
-      synchronized (this) {
-        built = mapper;
-        if (built == null) {
-          built = build(extraModules);
-          mapper = built;
-        }
-      }
-    }
-    return built;
-  }
-
-  private static ObjectMapper build(List<Module> extraModules) {
-    JsonMapper.Builder builder =
-        JsonMapper.builder()
-            .addModule(new Jdk8Module())
-            .addModule(new JavaTimeModule());
+  /** The one configuration of both formats: modules, then the strict settings over them. */
+  private static <M extends ObjectMapper, B extends MapperBuilder<M, B>> M strict(B builder, List<Module> extraModules) {
+    builder
+        .addModule(new Jdk8Module())
+        .addModule(new JavaTimeModule());
     for (Module module : extraModules) {
       builder.addModule(Objects.requireNonNull(module, "module"));
     }
@@ -81,11 +75,10 @@ public final class Codec {
         .disable(SerializationFeature.FLUSH_AFTER_WRITE_VALUE)
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
         .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
-        .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
         // Class names from the wire are never trusted, whatever a type's annotations say.
         .polymorphicTypeValidator(BasicPolymorphicTypeValidator.builder().build())
         .deactivateDefaultTyping();
-    ObjectMapper built = builder.build();
+    M built = builder.build();
     built.getFactory()
         .setStreamReadConstraints(
             StreamReadConstraints.builder()
@@ -109,18 +102,54 @@ public final class Codec {
     return built;
   }
 
-  /** The default strict JSON codec. */
+  /** The default strict codec (JSON, and CBOR for the clients and services that choose it). */
   public static Codec json() {
     return DEFAULT;
   }
 
-  /** A strict JSON codec with extra Jackson modules, for types the default cannot handle. */
+  /** A strict codec with extra Jackson modules, for types the default cannot handle; they serve JSON and CBOR alike. */
   public static Codec json(Module... modules) {
     return modules.length == 0 ? DEFAULT : new Codec(List.of(modules));
   }
 
+  /**
+   * The JSON mapper, built once on first use (building it loads hundreds of Jackson classes); its
+   * types, readers and writers serve CBOR too (Envelope reads and writes both).
+   */
+  ObjectMapper mapper() {
+    ObjectMapper built = mapper;
+    if (built == null) {
+      synchronized (this) {
+        built = mapper;
+        if (built == null) {
+          built = strict(JsonMapper.builder().disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS), extraModules);
+          mapper = built;
+        }
+      }
+    }
+    return built;
+  }
+
+  /** The mapper whose factory writes and reads a format's bodies; the JSON one for plain text. */
+  ObjectMapper mapper(WireFormat format) {
+    if (format != WireFormat.CBOR) {
+      return mapper();
+    }
+    ObjectMapper built = cborMapper;
+    if (built == null) {
+      synchronized (this) {
+        built = cborMapper;
+        if (built == null) {
+          built = strict(CBORMapper.builder(), extraModules);
+          cborMapper = built;
+        }
+      }
+    }
+    return built;
+  }
+
   @Override
   public String toString() {
-    return "Codec[json, strict]";
+    return "Codec[json+cbor, strict]";
   }
 }

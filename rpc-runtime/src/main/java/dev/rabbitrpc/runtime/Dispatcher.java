@@ -1,6 +1,5 @@
 package dev.rabbitrpc.runtime;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.lang.reflect.InvocationTargetException;
@@ -18,8 +17,10 @@ import org.slf4j.LoggerFactory;
  * Turns a request body into a call of the implementation and its outcome into a reply body,
  * independent of AMQP. Only methods declared on the exported interface are dispatchable.
  *
- * <p>The request's content type chooses the format (docs/PROTOCOL.md): JSON ({@link Envelope}),
- * or plain text ({@link PlainText}) for a request without one; the reply is in the request's format.
+ * <p>The request's content type chooses the format (docs/PROTOCOL.md, {@link WireFormat}): JSON or
+ * CBOR ({@link Envelope}), or plain text ({@link PlainText}) for a request without one; the reply is
+ * in the request's format. A content type this version does not read is answered {@code PROTOCOL}
+ * in JSON, naming it, without running anything.
  *
  * <p>Thread-safe: any number of workers may dispatch at once.
  */
@@ -46,7 +47,7 @@ final class Dispatcher {
 
   final ServiceDescriptor service;
   private final Object implementation;
-  private final ObjectMapper mapper;
+  private final Codec codec;
   private final int maxMessageSize;
   private final LongAdder expired = new LongAdder();
   private final LongAdder cancelled = new LongAdder();
@@ -56,16 +57,16 @@ final class Dispatcher {
   /** The method plain-text requests call, or null if this service cannot take them. */
   private final MethodDescriptor plainMethod;
 
-  Dispatcher(ServiceDescriptor service, Object implementation, ObjectMapper mapper, int maxMessageSize) {
-    this(service, implementation, mapper, maxMessageSize, List.of());
+  Dispatcher(ServiceDescriptor service, Object implementation, Codec codec, int maxMessageSize) {
+    this(service, implementation, codec, maxMessageSize, List.of());
   }
 
-  Dispatcher(ServiceDescriptor service, Object implementation, ObjectMapper mapper, int maxMessageSize,
+  Dispatcher(ServiceDescriptor service, Object implementation, Codec codec, int maxMessageSize,
       List<ServerInterceptor> interceptors) {
     this.interceptors = interceptors;
     this.service = service;
     this.implementation = implementation;
-    this.mapper = mapper;
+    this.codec = codec;
     this.maxMessageSize = maxMessageSize;
     this.plainMethod = PlainText.methodOf(service);
     for (MethodDescriptor method : service.methods()) {
@@ -76,16 +77,21 @@ final class Dispatcher {
   /**
    * Checks the headers, decodes, invokes and replies.
    *
-   * @param contentType the request's content type; null or empty means plain text
+   * @param contentType the request's content type; null or empty means plain text, see {@link WireFormat#of(String)}
    * @param headers the request's headers, may be null
    * @param redelivered the broker delivers this request again (a server died before acking it)
    * @param correlationId the request's correlation id, by which (with its cancel key) a caller may cancel it
    */
   void dispatch(String contentType, Map<String, Object> headers, byte[] body, boolean redelivered, String correlationId,
       ReplySink sink) {
-    boolean plain = PlainText.isPlain(contentType);
+    WireFormat format = WireFormat.of(contentType);
+    if (format == null) {
+      // Not run: the format decides what the body means. Answered in JSON, which every peer reads.
+      refuse(sink, WireFormat.JSON, Code.PROTOCOL, unsupported(contentType));
+      return;
+    }
     if (body.length > maxMessageSize) {
-      refuse(sink, plain, Code.RESOURCE_EXHAUSTED,
+      refuse(sink, format, Code.RESOURCE_EXHAUSTED,
           "the request has " + body.length + " bytes, more than the server's limit of " + maxMessageSize);
       return;
     }
@@ -95,10 +101,10 @@ final class Dispatcher {
     Envelope.Request request;
     try {
       checkHeaders(headers);
-      request = plain ? decodePlain(body) : Envelope.decodeRequest(mapper, service, body);
+      request = format == WireFormat.PLAIN ? decodePlain(body) : Envelope.decodeRequest(codec.mapper(format), service, body);
     } catch (RpcException e) {
       log.debug("rejected a request to {}: {} {}", service.queue, e.code(), e.getMessage());
-      refuse(sink, plain, e.code(), e.getMessage());
+      refuse(sink, format, e.code(), e.getMessage());
       return;
     }
     MethodDescriptor method = request.method();
@@ -108,20 +114,20 @@ final class Dispatcher {
     }
     if (redelivered && !method.idempotent) {
       // It may have run already on a server that died before acking: running it again could do it twice.
-      replyError(sink, plain, Code.UNAVAILABLE, null, "the request for " + method.wireName
+      replyError(sink, format, Code.UNAVAILABLE, null, "the request for " + method.wireName
           + " was redelivered after a server failure and may or may not have run; it is not run again"
           + " because the method is not @Idempotent");
       return;
     }
     if (deadline != null && deadline.isExpired()) {
-      replyExpired(sink, plain, method.wireName, deadline);
+      replyExpired(sink, format, method.wireName, deadline);
       return;
     }
     Cancellations.Running running =
         cancellations.start(correlationId, headers == null ? null : headers.get(Cancellations.HEADER_KEY));
     if (running == null) {
       cancelled.increment();
-      replyError(sink, plain, Code.CANCELLED, null, "the caller cancelled " + method.wireName + " before it ran");
+      replyError(sink, format, Code.CANCELLED, null, "the caller cancelled " + method.wireName + " before it ran");
       return;
     }
     CompletableFuture<Object> outcome;
@@ -135,7 +141,7 @@ final class Dispatcher {
     } finally {
       cancellations.finish(running);
     }
-    replyWhenDone(sink, plain, method, deadline, outcome);
+    replyWhenDone(sink, format, method, deadline, outcome);
   }
 
   /**
@@ -165,10 +171,10 @@ final class Dispatcher {
   }
 
   /** Replies with the outcome now if it is done (a sync method), else when it completes, within the deadline. */
-  private void replyWhenDone(ReplySink sink, boolean plain, MethodDescriptor method, Deadline deadline,
+  private void replyWhenDone(ReplySink sink, WireFormat format, MethodDescriptor method, Deadline deadline,
       CompletableFuture<Object> outcome) {
     if (outcome.isDone() && !outcome.isCompletedExceptionally()) {
-      replyResult(sink, plain, method, outcome.getNow(null));
+      replyResult(sink, format, method, outcome.getNow(null));
       return;
     }
     CompletableFuture<Object> bounded = outcome;
@@ -178,25 +184,31 @@ final class Dispatcher {
     }
     bounded.whenComplete((value, failure) -> {
       if (failure == null) {
-        replyResult(sink, plain, method, value);
+        replyResult(sink, format, method, value);
       } else {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (cause instanceof TimeoutException) {
-          replyError(sink, plain, Code.DEADLINE_EXCEEDED, null, method.wireName + " did not complete before the caller's deadline");
+          replyError(sink, format, Code.DEADLINE_EXCEEDED, null, method.wireName + " did not complete before the caller's deadline");
         } else {
-          replyFailure(sink, plain, method, cause);
+          replyFailure(sink, format, method, cause);
         }
       }
     });
   }
 
   /** A request refused before its method is known: answered, or dropped if it has nowhere to be answered. */
-  private void refuse(ReplySink sink, boolean plain, Code code, String message) {
+  private void refuse(ReplySink sink, WireFormat format, Code code, String message) {
     if (sink.expectsReply()) {
-      replyError(sink, plain, code, null, message);
+      replyError(sink, format, code, null, message);
     } else {
       sink.reject(code + ": " + message);
     }
+  }
+
+  /** The message of the reply to a request whose content type this version does not read. */
+  static String unsupported(String contentType) {
+    return "unsupported content_type " + WireFormat.describe(contentType) + "; this server reads "
+        + WireFormat.JSON + ", " + WireFormat.CBOR + " and plain text (no content_type)";
   }
 
   private Envelope.Request decodePlain(byte[] body) {
@@ -232,17 +244,18 @@ final class Dispatcher {
     return 0;
   }
 
-  private void replyResult(ReplySink sink, boolean plain, MethodDescriptor method, Object result) {
+  private void replyResult(ReplySink sink, WireFormat format, MethodDescriptor method, Object result) {
     byte[] encoded;
     try {
-      encoded = plain ? PlainText.encodeResult(method, result) : Envelope.encodeResult(method, result);
+      encoded = format == WireFormat.PLAIN ? PlainText.encodeResult(method, result)
+          : Envelope.encodeResult(codec.mapper(format), method, result);
     } catch (RpcException e) {
       log.warn("{}", e.getMessage());
-      replyError(sink, plain, e.code(), null, e.getMessage());
+      replyError(sink, format, e.code(), null, e.getMessage());
       return;
     }
     if (encoded.length > maxMessageSize) {
-      replyError(sink, plain, Code.RESOURCE_EXHAUSTED, null, "the result of " + method.wireName + " has " + encoded.length
+      replyError(sink, format, Code.RESOURCE_EXHAUSTED, null, "the result of " + method.wireName + " has " + encoded.length
           + " bytes, more than the server's limit of " + maxMessageSize);
       return;
     }
@@ -250,13 +263,13 @@ final class Dispatcher {
   }
 
   /** Answers a request whose deadline passed without running it; counted and logged at debug. */
-  private void replyExpired(ReplySink sink, boolean plain, String what, Deadline deadline) {
+  private void replyExpired(ReplySink sink, WireFormat format, String what, Deadline deadline) {
     expired.increment();
     long lateMillis = -deadline.remainingMillisCeil();
     log.debug("skipped {} on {}: its deadline had passed {} ms before its turn came", what, service.queue, lateMillis);
     // The caller has given up already and logs this reply as a late one, with this text: the
     // protocol vectors fix it (docs/protocol-vectors/deadline-exceeded.json); the lateness is logged here.
-    replyError(sink, plain, Code.DEADLINE_EXCEEDED, null, "the deadline passed before the server ran " + what);
+    replyError(sink, format, Code.DEADLINE_EXCEEDED, null, "the deadline passed before the server ran " + what);
   }
 
   long expiredRequests() {
@@ -268,10 +281,10 @@ final class Dispatcher {
   }
 
   /** A handler's exception: its own code if it threw an {@link RpcException}, else an application error. */
-  private void replyFailure(ReplySink sink, boolean plain, MethodDescriptor method, Throwable failure) {
+  private void replyFailure(ReplySink sink, WireFormat format, MethodDescriptor method, Throwable failure) {
     if (failure instanceof RpcException) {
       RpcException rpc = (RpcException) failure;
-      replyError(sink, plain, rpc.code(), rpc.remoteType(), rpc.getMessage());
+      replyError(sink, format, rpc.code(), rpc.remoteType(), rpc.getMessage());
       return;
     }
     if (isDeclared(method, failure)) {
@@ -279,7 +292,7 @@ final class Dispatcher {
     } else {
       log.warn(sink.expectsReply() ? "{} threw; the caller gets APPLICATION_ERROR" : "{} threw (a one-way request: nobody is told)", method.key, failure);
     }
-    replyError(sink, plain, Code.APPLICATION_ERROR, failure.getClass().getName(), failure.getMessage());
+    replyError(sink, format, Code.APPLICATION_ERROR, failure.getClass().getName(), failure.getMessage());
   }
 
   private static boolean isDeclared(MethodDescriptor method, Throwable failure) {
@@ -296,12 +309,13 @@ final class Dispatcher {
    * {@link Error} from a deserializer, say); the reply names the throwable's type, never its stack.
    */
   void replyUnexpected(String contentType, Throwable failure, ReplySink sink) {
-    replyError(sink, PlainText.isPlain(contentType), Code.INTERNAL, null,
+    replyError(sink, WireFormat.ofReplyTo(contentType), Code.INTERNAL, null,
         "the server failed to handle the request to " + service.type.getSimpleName() + ": " + failure);
   }
 
-  private void replyError(ReplySink sink, boolean plain, Code code, String type, String message) {
+  private void replyError(ReplySink sink, WireFormat format, Code code, String type, String message) {
     sink.reply(code.name(),
-        plain ? PlainText.encodeError(code, type, message) : Envelope.encodeError(mapper, code, type, message));
+        format == WireFormat.PLAIN ? PlainText.encodeError(code, type, message)
+            : Envelope.encodeError(codec.mapper(format), code, type, message));
   }
 }

@@ -19,14 +19,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The JSON bodies of wire protocol v1 (docs/PROTOCOL.md): encoding and decoding of requests
+ * The bodies of wire protocol v1 (docs/PROTOCOL.md): encoding and decoding of requests
  * {@code {"method":"fib","args":[30]}}, of successful replies (the bare result) and of error
- * replies {@code {"error":{"code":"…","type":"…","message":"…"}}}.
+ * replies {@code {"error":{"code":"…","type":"…","message":"…"}}}, in JSON or in CBOR: the same
+ * map in either, written and read with Jackson's streaming API through the given mapper's factory
+ * ({@link Codec#mapper(WireFormat)}; a {@code CBORFactory} is a {@code JsonFactory}).
  *
  * <p>Stateless and thread-safe.
  */
 final class Envelope {
-  static final String CONTENT_TYPE = "application/json";
   static final String HEADER_PROTOCOL = "rpc-protocol";
   static final String HEADER_DEADLINE = "rpc-deadline";
   static final String HEADER_STATUS = "rpc-status";
@@ -43,10 +44,11 @@ final class Envelope {
   static byte[] encodeRequest(ObjectMapper mapper, MethodDescriptor method, Object[] args) {
     try {
       return write(mapper, generator -> {
-        generator.writeStartObject();
-        generator.writeStringField("method", method.wireName);
-        generator.writeArrayFieldStart("args");
         int arity = method.arity();
+        generator.writeStartObject(null, 2); // sizes known: CBOR writes definite lengths; JSON ignores them
+        generator.writeStringField("method", method.wireName);
+        generator.writeFieldName("args");
+        generator.writeStartArray(null, arity);
         for (int i = 0; i < arity; i++) {
           method.argumentWriters[i].writeValue(generator, args[i]);
         }
@@ -92,9 +94,10 @@ final class Envelope {
     MethodDescriptor method = null;
     TokenBuffer earlyArgs = null;
     Object[] args = null;
+    String format = mapper.getFactory().getFormatName();
     try (JsonParser parser = mapper.createParser(body)) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
-        throw protocol("a request must be a JSON object {\"method\":…,\"args\":[…]}");
+        throw protocol(notARequest(format));
       }
       JsonToken token;
       while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
@@ -119,7 +122,7 @@ final class Envelope {
           }
         } else if ("args".equals(field)) {
           if (parser.currentToken() != JsonToken.START_ARRAY) {
-            throw protocol("\"args\" must be a JSON array");
+            throw protocol("\"args\" must be a " + format + " array");
           }
           if (method != null) {
             args = readArguments(parser, method);
@@ -133,7 +136,7 @@ final class Envelope {
         }
       }
       if (token != JsonToken.END_OBJECT) {
-        throw protocol("a request must be a JSON object {\"method\":…,\"args\":[…]}");
+        throw protocol(notARequest(format));
       }
       if (parser.nextToken() != null) {
         throw protocol("trailing data after the request object");
@@ -141,7 +144,7 @@ final class Envelope {
     } catch (StreamConstraintsException e) {
       throw tooLarge(e);
     } catch (StreamReadException e) {
-      throw protocol("malformed JSON: " + originalMessage(e));
+      throw protocol("malformed " + format + ": " + originalMessage(e));
     } catch (DatabindException e) {
       if (exceedsLimits(e)) {
         throw tooLarge(e);
@@ -162,6 +165,16 @@ final class Envelope {
       args = new Object[0];
     }
     return new Request(method, args);
+  }
+
+  /** Whether a mapper writes JSON, whose results keep the method's own writer and reader (the hot path). */
+  private static boolean isJson(ObjectMapper mapper) {
+    return !(mapper.getFactory() instanceof com.fasterxml.jackson.dataformat.cbor.CBORFactory);
+  }
+
+  private static String notARequest(String format) {
+    return "a request must be a " + format + (format.equals("JSON") ? " object" : " map")
+        + " {\"method\":…,\"args\":[…]}";
   }
 
   /** Reads {@code [a, b, …]}; the parser is on START_ARRAY and is left on END_ARRAY. */
@@ -193,7 +206,7 @@ final class Envelope {
     return args;
   }
 
-  /** The body of a successful reply: the result as JSON ({@code null} for void methods). */
+  /** The body of a successful reply in JSON: the result ({@code null} for void methods). */
   static byte[] encodeResult(MethodDescriptor method, Object result) {
     if (method.returnsVoid) {
       return NULL.clone();
@@ -206,11 +219,31 @@ final class Envelope {
     }
   }
 
+  /**
+   * The body of a successful reply in the mapper's format ({@code null} for void methods). The
+   * method's writer is the JSON mapper's; for CBOR it writes through the CBOR mapper's generator.
+   */
+  static byte[] encodeResult(ObjectMapper mapper, MethodDescriptor method, Object result) {
+    if (isJson(mapper)) {
+      return encodeResult(method, result);
+    }
+    try {
+      if (method.returnsVoid) {
+        return write(mapper, JsonGenerator::writeNull);
+      }
+      return write(mapper, generator -> method.resultWriter.writeValue(generator, result));
+    } catch (IOException e) {
+      throw new RpcException(Code.INTERNAL,
+          "cannot encode the result of " + method.wireName + ": " + originalMessage(e), e);
+    }
+  }
+
   static byte[] encodeError(ObjectMapper mapper, Code code, String type, String message) {
     try {
       return write(mapper, generator -> {
-        generator.writeStartObject();
-        generator.writeObjectFieldStart("error");
+        generator.writeStartObject(null, 1);
+        generator.writeFieldName("error");
+        generator.writeStartObject(null, type == null ? 2 : 3);
         generator.writeStringField("code", code.name());
         if (type != null) {
           generator.writeStringField("type", type);
@@ -224,13 +257,26 @@ final class Envelope {
     }
   }
 
-  /** Decodes the body of an {@code OK} reply into the method's result type. */
+  /** Decodes the body of a JSON {@code OK} reply into the method's result type. */
   static Object decodeResult(MethodDescriptor method, byte[] body) {
     if (method.returnsVoid) {
       return null;
     }
     try {
       return method.resultReader.readValue(body);
+    } catch (IOException e) {
+      throw new RpcException(Code.PROTOCOL,
+          method.key + ": the reply is not a valid " + method.resultType.toCanonical() + ": " + originalMessage(e), e);
+    }
+  }
+
+  /** Decodes the body of an {@code OK} reply, in the mapper's format, into the method's result type. */
+  static Object decodeResult(ObjectMapper mapper, MethodDescriptor method, byte[] body) {
+    if (isJson(mapper) || method.returnsVoid) {
+      return decodeResult(method, body);
+    }
+    try (JsonParser parser = mapper.createParser(body)) {
+      return method.resultReader.readValue(parser);
     } catch (IOException e) {
       throw new RpcException(Code.PROTOCOL,
           method.key + ": the reply is not a valid " + method.resultType.toCanonical() + ": " + originalMessage(e), e);

@@ -16,13 +16,21 @@ final class PendingCall extends CompletableFuture<Object> {
   final String queue;
   /** When the call ends at the latest: fixed when it was made, shared by all its attempts. */
   final Deadline deadline;
+  /** The format its request was sent in. */
+  final WireFormat format;
+  /**
+   * Its server answered that it does not read {@link #format} and did not run it (set before the
+   * call completes, by {@link ReplyRouter#onReply}): the call may be sent again in JSON.
+   */
+  volatile boolean formatRefused;
   /** When to ask the broker whether anything consumes {@link #queue}, if no reply came by then. */
   final long probeAtNanos;
   private final ReplyRouter router;
   private volatile ScheduledFuture<?> timeoutTask;
 
   PendingCall(String correlationId, MethodDescriptor method, CallChannel channel, String queue, Deadline deadline,
-      ReplyRouter router) {
+      WireFormat format, ReplyRouter router) {
+    this.format = format;
     this.correlationId = correlationId;
     this.method = method;
     this.channel = channel;

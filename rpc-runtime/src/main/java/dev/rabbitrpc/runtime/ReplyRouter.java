@@ -47,7 +47,7 @@ final class ReplyRouter {
 
   private record Expired(String method, long deadlineNanos) {}
   private final LongAdder returnedOneWay = new LongAdder();
-  /** Decodes error replies; its mapper is built on first use (see {@link Codec}). */
+  /** Decodes replies; its mappers are built on first use (see {@link Codec}). */
   private final Codec codec;
   private final Executor asyncExecutor;
   /** Exception types the application lets replies instantiate (RpcClient.Builder.remoteExceptions). */
@@ -77,13 +77,18 @@ final class ReplyRouter {
     return idPrefix + Long.toString(idCounter.incrementAndGet(), 36);
   }
 
-  PendingCall register(MethodDescriptor method, CallChannel channel, String queue, Deadline deadline) {
-    return register(newCorrelationId(), method, channel, queue, deadline);
+  PendingCall register(MethodDescriptor method, CallChannel channel, String queue, Deadline deadline,
+      WireFormat format) {
+    return register(newCorrelationId(), method, channel, queue, deadline, format);
   }
 
-  /** Registers an attempt under an id taken before with {@link #newCorrelationId()} (an intercepted one). */
-  PendingCall register(String id, MethodDescriptor method, CallChannel channel, String queue, Deadline deadline) {
-    PendingCall call = new PendingCall(id, method, channel, queue, deadline, this);
+  /**
+   * Registers an attempt under an id taken before with {@link #newCorrelationId()} (an intercepted
+   * one), whose request is sent in {@code format}.
+   */
+  PendingCall register(String id, MethodDescriptor method, CallChannel channel, String queue, Deadline deadline,
+      WireFormat format) {
+    PendingCall call = new PendingCall(id, method, channel, queue, deadline, format, this);
     pending.put(id, call);
     return call;
   }
@@ -123,8 +128,11 @@ final class ReplyRouter {
     pending.remove(call.correlationId, call);
   }
 
-  /** Called on the reply consumer's thread for each reply. */
-  void onReply(String correlationId, String status, byte[] body) {
+  /**
+   * Called on the reply consumer's thread for each reply. A JSON or CBOR reply is read in the format
+   * its content type names (a CBOR request's reply may be JSON: see {@link #refusesFormat}).
+   */
+  void onReply(String correlationId, String contentType, String status, byte[] body) {
     PendingCall call = correlationId == null ? null : pending.remove(correlationId);
     if (call == null) {
       droppedReplies.increment();
@@ -143,6 +151,10 @@ final class ReplyRouter {
       return;
     }
     call.forget();
+    WireFormat format = WireFormat.of(contentType) == WireFormat.CBOR ? WireFormat.CBOR : WireFormat.JSON;
+    if (refusesFormat(call, format, status)) {
+      call.formatRefused = true; // before it completes: CallEngine sends it again in JSON
+    }
     Object value;
     Throwable failure;
     try {
@@ -154,17 +166,28 @@ final class ReplyRouter {
         value = null;
         failure = PlainText.decodeFailure(call.method, status, body);
       } else if (Envelope.STATUS_OK.equals(status)) {
-        value = Envelope.decodeResult(call.method, body);
+        value = Envelope.decodeResult(codec.mapper(format), call.method, body);
         failure = null;
       } else {
         value = null;
-        failure = Envelope.decodeFailure(codec.mapper(), call.method, status, body, remoteExceptions);
+        failure = Envelope.decodeFailure(codec.mapper(format), call.method, status, body, remoteExceptions);
       }
     } catch (RuntimeException e) {
       value = null;
       failure = e;
     }
     complete(call, value, failure);
+  }
+
+  /**
+   * Whether a reply says that its server did not read the request because it does not speak the
+   * request's format (docs/PROTOCOL.md, "Negotiation"): a CBOR request answered {@code PROTOCOL}
+   * in another format. A server that reads CBOR answers every CBOR request in CBOR, whatever its
+   * outcome; one that does not (an older rabbit-rpc, a JSON-only peer) fails to read the body before
+   * running anything and answers {@code PROTOCOL} in JSON.
+   */
+  static boolean refusesFormat(PendingCall call, WireFormat replyFormat, String status) {
+    return call.format == WireFormat.CBOR && replyFormat != WireFormat.CBOR && Code.PROTOCOL.name().equals(status);
   }
 
   /** Fails one call by id, if it is still pending (e.g. its request came back unroutable). */

@@ -2,6 +2,7 @@ package dev.rabbitrpc.runtime;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.ConnectionFactory;
+import dev.rabbitrpc.api.Encoding;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.lang.reflect.Proxy;
@@ -43,6 +44,7 @@ public final class RpcClient implements AutoCloseable {
 
   private final Codec codec;
   private final Duration timeout;
+  private final Encoding encoding;
   private final int maxInFlight;
   private final int maxMessageSize;
   private final QueueSettings queueSettings;
@@ -62,6 +64,7 @@ public final class RpcClient implements AutoCloseable {
   private RpcClient(Builder builder, ConnectionFactory factory) {
     this.codec = builder.codec;
     this.timeout = builder.timeout;
+    this.encoding = builder.encoding == Encoding.DEFAULT ? Encoding.JSON : builder.encoding;
     this.maxInFlight = builder.maxInFlight;
     this.maxMessageSize = builder.maxMessageSize;
     this.queueSettings = new QueueSettings(builder.quorumQueues, builder.deadLetterExchange);
@@ -73,7 +76,7 @@ public final class RpcClient implements AutoCloseable {
         builder.timeout);
     this.probe = new ConsumerProbe(transport, router);
     this.engine = new CallEngine(codec, maxInFlight, maxMessageSize, router, transport, probe,
-        List.copyOf(builder.interceptors), builder.oneWayConfirms);
+        List.copyOf(builder.interceptors), builder.oneWayConfirms, WireFormat.forEncoding(encoding));
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
 
@@ -150,7 +153,7 @@ public final class RpcClient implements AutoCloseable {
       throw new IllegalArgumentException(
           implementation.getClass().getName() + " does not implement " + descriptor.type.getName());
     }
-    RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec.mapper(), maxMessageSize, serverInterceptors),
+    RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec, maxMessageSize, serverInterceptors),
         workers, prefetch, shutdownGrace, queueSettings);
     servers.add(server);
     try {
@@ -202,6 +205,11 @@ public final class RpcClient implements AutoCloseable {
   /** The client's default call timeout. */
   public Duration timeout() {
     return timeout;
+  }
+
+  /** The format proxies send in for services whose annotation chooses none ({@link Builder#encoding}). */
+  public Encoding encoding() {
+    return encoding;
   }
 
   /** Retries so far: attempts of {@code @Idempotent} calls that failed with UNAVAILABLE and were sent again. */
@@ -313,6 +321,7 @@ public final class RpcClient implements AutoCloseable {
     private ConnectionFactory connectionFactory;
     private Duration timeout = Duration.ofSeconds(30);
     private Codec codec = Codec.json();
+    private Encoding encoding = Encoding.JSON;
     private Executor executor;
     private int workers = Math.max(DEFAULT_WORKERS, 2 * Runtime.getRuntime().availableProcessors());
     /** 0: as many as the workers. */
@@ -357,9 +366,24 @@ public final class RpcClient implements AutoCloseable {
       return this;
     }
 
-    /** The JSON codec; default {@link Codec#json()}. */
+    /** The codec, for JSON and CBOR alike; default {@link Codec#json()}. */
     public Builder codec(Codec codec) {
       this.codec = Objects.requireNonNull(codec, "codec");
+      return this;
+    }
+
+    /**
+     * The format proxies send requests in, for services whose {@code @RpcService(encoding)} chooses
+     * none (the annotation wins when it does): {@link Encoding#JSON} (the default, and what
+     * {@link Encoding#DEFAULT} means here) or {@link Encoding#CBOR}, binary and without base64 for
+     * {@code byte[]}, for large payloads. A CBOR call whose server does not read CBOR (an older
+     * rabbit-rpc, a JSON-only peer) is sent again once in JSON, and that queue gets JSON from then
+     * on (docs/PROTOCOL.md, "Negotiation"). {@code @OneWay} requests, which no reply could
+     * negotiate, are always JSON; plain-text services stay plain text. Servers read every format
+     * whatever this says.
+     */
+    public Builder encoding(Encoding encoding) {
+      this.encoding = Objects.requireNonNull(encoding, "encoding");
       return this;
     }
 

@@ -360,8 +360,8 @@ public final class RpcServer implements AutoCloseable {
         this.deliveryTag = deliveryTag;
         this.replyTo = request.getReplyTo();
         this.correlationId = request.getCorrelationId();
-        // The reply is in the request's format: plain text (no content type) answers plain text.
-        this.contentType = PlainText.isPlain(request.getContentType()) ? null : dev.rabbitrpc.runtime.Envelope.CONTENT_TYPE;
+        // The reply is in the request's format (plain text answers plain text), JSON for one the server cannot read.
+        this.contentType = WireFormat.ofReplyTo(request.getContentType()).contentType;
       }
 
       @Override

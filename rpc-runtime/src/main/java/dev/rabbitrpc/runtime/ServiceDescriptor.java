@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.deser.AbstractDeserializer;
 import com.fasterxml.jackson.databind.deser.BeanDeserializerBase;
 import com.fasterxml.jackson.databind.deser.DefaultDeserializationContext;
 import com.fasterxml.jackson.databind.type.TypeFactory;
+import dev.rabbitrpc.api.Encoding;
 import dev.rabbitrpc.api.Idempotent;
 import dev.rabbitrpc.api.OneWay;
 import dev.rabbitrpc.api.RpcMethod;
@@ -48,16 +49,20 @@ import java.util.concurrent.Future;
 final class ServiceDescriptor {
   final Class<?> type;
   final String queue;
+  /** {@code @RpcService(encoding)}: the format proxies send in, or DEFAULT for the client's. */
+  final Encoding encoding;
   private final Map<Method, MethodDescriptor> byMethod;
   private final Map<String, MethodDescriptor> byWireName;
 
   private ServiceDescriptor(
       Class<?> type,
       String queue,
+      Encoding encoding,
       Map<Method, MethodDescriptor> byMethod,
       Map<String, MethodDescriptor> byWireName) {
     this.type = type;
     this.queue = queue;
+    this.encoding = encoding;
     this.byMethod = byMethod;
     this.byWireName = byWireName;
   }
@@ -65,7 +70,7 @@ final class ServiceDescriptor {
   /** The same service on another queue; the method descriptors are shared. */
   ServiceDescriptor withQueue(String otherQueue) {
     checkQueue(type, otherQueue);
-    return otherQueue.equals(queue) ? this : new ServiceDescriptor(type, otherQueue, byMethod, byWireName);
+    return otherQueue.equals(queue) ? this : new ServiceDescriptor(type, otherQueue, encoding, byMethod, byWireName);
   }
 
   private static void checkQueue(Class<?> type, String queue) {
@@ -113,6 +118,11 @@ final class ServiceDescriptor {
     String queue = service == null || service.queue().isEmpty() ? type.getName() : service.queue();
     checkQueue(type, queue);
     boolean plainText = service != null && service.plainText();
+    Encoding encoding = service == null ? Encoding.DEFAULT : service.encoding();
+    if (plainText && encoding != Encoding.DEFAULT) {
+      throw new IllegalArgumentException(type.getName() + ": @RpcService(plainText = true) sends plain text; it takes no"
+          + " encoding, but says encoding = " + encoding);
+    }
     long typeTimeout = timeoutNanos(type.getAnnotation(Timeout.class), defaultTimeout, type.getName());
 
     TypeChecker checker = new TypeChecker(codec.mapper());
@@ -137,7 +147,7 @@ final class ServiceDescriptor {
     if (byMethod.isEmpty()) {
       throw new IllegalArgumentException(type.getName() + " declares no remote methods");
     }
-    ServiceDescriptor parsed = new ServiceDescriptor(type, queue, Map.copyOf(byMethod), Map.copyOf(byWireName));
+    ServiceDescriptor parsed = new ServiceDescriptor(type, queue, encoding, Map.copyOf(byMethod), Map.copyOf(byWireName));
     if (plainText && PlainText.methodOf(parsed) == null) {
       MethodDescriptor first = parsed.methods().get(0);
       throw methodError(first.method, "@RpcService(plainText = true) needs exactly one method of one parameter, but "

@@ -64,8 +64,8 @@ class EnvelopeTest {
   @Test
   void encodesResultsAndVoid() {
     assertEquals("[{\"x\":0,\"y\":0}]",
-        new String(Envelope.encodeResult(types.forWireName("points"), List.of(new Point(0, 0))), StandardCharsets.UTF_8));
-    assertEquals("null", new String(Envelope.encodeResult(types.forWireName("nothing"), null), StandardCharsets.UTF_8));
+        new String(Envelope.encodeResult(mapper, types.forWireName("points"), List.of(new Point(0, 0))), StandardCharsets.UTF_8));
+    assertEquals("null", new String(Envelope.encodeResult(mapper, types.forWireName("nothing"), null), StandardCharsets.UTF_8));
   }
 
   @Test
@@ -166,8 +166,8 @@ class EnvelopeTest {
   @Test
   void failsAReplyThatDoesNotFitTheResultTypeWithProtocol() {
     RpcException e = assertThrows(RpcException.class,
-        () -> Envelope.decodeResult(types.forWireName("add"), utf8("\"five\"")));
+        () -> Envelope.decodeResult(mapper, types.forWireName("add"), utf8("\"five\"")));
     assertEquals(Code.PROTOCOL, e.code());
-    assertNull(Envelope.decodeResult(types.forWireName("nothing"), utf8("null")));
+    assertNull(Envelope.decodeResult(mapper, types.forWireName("nothing"), utf8("null")));
   }
 }

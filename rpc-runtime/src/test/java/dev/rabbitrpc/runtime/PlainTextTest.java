@@ -113,9 +113,9 @@ class PlainTextTest {
   /** The status the dispatcher answers {@code fib(10)} with, in JSON, under these headers. */
   private static String dispatch(Map<String, Object> headers) throws Exception {
     Dispatcher dispatcher = new Dispatcher(ServiceDescriptor.parse(Fibonacci.class, Codec.json(), Duration.ofSeconds(1)),
-        new FibonacciImpl(), Codec.json().mapper(), 1024);
+        new FibonacciImpl(), Codec.json(), 1024);
     CompletableFuture<String> status = new CompletableFuture<>();
-    dispatcher.dispatch(Envelope.CONTENT_TYPE, headers, utf8("{\"method\":\"fib\",\"args\":[10]}"), false, "fib-10",
+    dispatcher.dispatch(WireFormat.JSON.contentType, headers, utf8("{\"method\":\"fib\",\"args\":[10]}"), false, "fib-10",
         (code, body) -> status.complete(code));
     return status.get(10, TimeUnit.SECONDS);
   }

@@ -1,5 +1,6 @@
 package dev.rabbitrpc.runtime;
 
+import dev.rabbitrpc.api.Encoding;
 import dev.rabbitrpc.api.RpcService;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +46,18 @@ final class ProtocolFixtures {
     Book find(String isbn) throws BookNotFoundException;
 
     int divide(int dividend, int divisor);
+
+    /** The cover image of a book: bytes, a byte string in CBOR (base64 text in JSON). */
+    byte[] cover(String isbn) throws BookNotFoundException;
   }
+
+  /** {@link Fibonacci} called in CBOR. */
+  @RpcService(queue = "protocol-vectors.fibonacci", encoding = Encoding.CBOR)
+  interface CborFibonacci extends Fibonacci {}
+
+  /** {@link Catalog} called in CBOR. */
+  @RpcService(queue = "protocol-vectors.catalog", encoding = Encoding.CBOR)
+  interface CborCatalog extends Catalog {}
 
   /** A newer client of the catalog: it calls a method the server does not have. */
   @RpcService(queue = "protocol-vectors.catalog")
@@ -102,6 +114,16 @@ final class ProtocolFixtures {
     @Override
     public int divide(int dividend, int divisor) {
       return dividend / divisor;
+    }
+
+    @Override
+    public byte[] cover(String isbn) throws BookNotFoundException {
+      find(isbn);
+      byte[] image = new byte[16];
+      for (int i = 0; i < image.length; i++) {
+        image[i] = (byte) i;
+      }
+      return image;
     }
   }
 }

@@ -62,8 +62,17 @@ final class ProtocolVectors {
     return value == null || value.isNull() ? null : value.asText();
   }
 
+  /** The body's bytes: {@code body_hex} for a binary (CBOR) body, else the UTF-8 of {@code body}. */
   static byte[] body(JsonNode message) {
+    if (message.has("body_hex")) {
+      return java.util.HexFormat.of().parseHex(message.get("body_hex").asText());
+    }
     return message.get("body").asText().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** A body for messages: hex for a binary vector, else text. */
+  static String show(JsonNode message, byte[] body) {
+    return message.has("body_hex") ? java.util.HexFormat.of().formatHex(body) : new String(body, StandardCharsets.UTF_8);
   }
 
   /** Vector headers as amqp-client sends them: JSON integers as Integer when they fit, else Long. */

@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -38,7 +37,9 @@ class ProtocolVectorsTest {
     }
     for (String required : List.of("simple-call", "collections-and-records", "void", "declared-exception",
         "application-error", "unknown-method", "invalid-arguments", "deadline-exceeded", "plain-tutorial-call",
-        "plain-client-call", "plain-error", "unknown-status", "unknown-fields", "unsupported-version")) {
+        "plain-client-call", "plain-error", "unknown-status", "unknown-fields", "unsupported-version",
+        "cbor-simple-call", "cbor-bytes", "cbor-collections-and-records", "cbor-declared-exception",
+        "unsupported-content-type")) {
       assertTrue(names.contains(required), "missing vector " + required + " in " + names);
     }
   }
@@ -48,7 +49,7 @@ class ProtocolVectorsTest {
     return vectors().stream().filter(v -> hasRole(v, "server")).map(v -> DynamicTest.dynamicTest(
         v.get("name").asText(), () -> {
           JsonNode request = v.get("request");
-          Dispatcher dispatcher = new Dispatcher(serverDescriptor(v), implementation(v), Codec.json().mapper(), 1 << 20);
+          Dispatcher dispatcher = new Dispatcher(serverDescriptor(v), implementation(v), Codec.json(), 1 << 20);
           CompletableFuture<Object[]> reply = new CompletableFuture<>();
           dispatcher.dispatch(text(request.get("properties"), "content_type"), headers(request.get("headers")),
               body(request), false, text(request.get("properties"), "correlation_id"),
@@ -57,7 +58,7 @@ class ProtocolVectorsTest {
           JsonNode expected = v.get("reply");
           assertEquals(expected.get("headers").get(Envelope.HEADER_STATUS).asText(), sent[0], "rpc-status");
           byte[] body = (byte[]) sent[1];
-          assertArrayEquals(body(expected), body, () -> "body: " + new String(body, StandardCharsets.UTF_8));
+          assertArrayEquals(body(expected), body, () -> "body: " + ProtocolVectors.show(expected, body));
         }));
   }
 }

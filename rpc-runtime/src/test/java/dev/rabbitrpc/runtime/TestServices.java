@@ -210,6 +210,99 @@ final class TestServices {
     }
   }
 
+  /** A record with a binary field, for CBOR (byte string, not base64) and JSON alike. */
+  record Blob(String name, byte[] data, Optional<String> note, java.time.Instant at) {
+    @Override public boolean equals(Object other) {
+      return other instanceof Blob b && name.equals(b.name) && java.util.Arrays.equals(data, b.data)
+          && note.equals(b.note) && at.equals(b.at);
+    }
+
+    @Override public int hashCode() {
+      return java.util.Objects.hash(name, java.util.Arrays.hashCode(data), note, at);
+    }
+
+    @Override public String toString() {
+      return "Blob[" + name + ", " + data.length + " bytes, " + note + ", " + at + "]";
+    }
+  }
+
+  /** Binary payloads; the client chooses the encoding. */
+  interface Blobs {
+    /** The blob with its data reversed and its name upper-cased. */
+    Blob reverse(Blob blob);
+
+    /** {@code n} bytes 0, 1, 2, … (mod 256). */
+    byte[] bytes(int n);
+
+    CompletableFuture<Integer> lengthAsync(byte[] data);
+
+    double scale(double value, double factor);
+
+    /** Throws a declared exception for an empty name. */
+    Blob named(String name) throws NotFoundException;
+
+    /** Throws an undeclared one: APPLICATION_ERROR. */
+    Blob broken(String why);
+  }
+
+  /** The same service, asking for CBOR whatever the client's encoding is. */
+  @dev.rabbitrpc.api.RpcService(encoding = dev.rabbitrpc.api.Encoding.CBOR)
+  interface CborBlobs extends Blobs {}
+
+  /** The same service, asking for JSON whatever the client's encoding is. */
+  @dev.rabbitrpc.api.RpcService(encoding = dev.rabbitrpc.api.Encoding.JSON)
+  interface JsonBlobs extends Blobs {}
+
+  static class BlobsImpl implements Blobs {
+    final AtomicInteger calls = new AtomicInteger();
+
+    @Override public Blob reverse(Blob blob) {
+      calls.incrementAndGet();
+      byte[] reversed = new byte[blob.data().length];
+      for (int i = 0; i < reversed.length; i++) {
+        reversed[i] = blob.data()[reversed.length - 1 - i];
+      }
+      return new Blob(blob.name().toUpperCase(java.util.Locale.ROOT), reversed, blob.note(), blob.at());
+    }
+
+    @Override public byte[] bytes(int n) {
+      calls.incrementAndGet();
+      return counting(n);
+    }
+
+    @Override public CompletableFuture<Integer> lengthAsync(byte[] data) {
+      calls.incrementAndGet();
+      return CompletableFuture.completedFuture(data.length);
+    }
+
+    @Override public double scale(double value, double factor) {
+      calls.incrementAndGet();
+      return value * factor;
+    }
+
+    @Override public Blob named(String name) throws NotFoundException {
+      calls.incrementAndGet();
+      if (name.isEmpty()) {
+        throw new NotFoundException("no blob without a name");
+      }
+      return new Blob(name, new byte[0], Optional.empty(), java.time.Instant.EPOCH);
+    }
+
+    @Override public Blob broken(String why) {
+      calls.incrementAndGet();
+      throw new IllegalStateException(why);
+    }
+  }
+
+  /** {@code n} bytes 0, 1, 2, … (mod 256). */
+  static byte[] counting(int n) {
+    byte[] data = new byte[n];
+    for (int i = 0; i < n; i++) {
+      data[i] = (byte) i;
+    }
+    return data;
+  }
+
   /** Failure modes of handlers. */
   interface Failing {
     String find(String key) throws NotFoundException;

@@ -64,6 +64,7 @@ public class RabbitRpcAutoConfiguration {
         .timeout(properties.getTimeout())
         .maxInFlight(properties.getMaxInFlight())
         .quorumQueues(properties.isQuorumQueues())
+        .encoding(properties.getEncoding())
         .shutdownGrace(properties.getShutdownGrace());
     if (properties.getWorkers() != null) {
       builder.workers(properties.getWorkers());

@@ -1,5 +1,6 @@
 package dev.rabbitrpc.spring;
 
+import dev.rabbitrpc.api.Encoding;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -39,6 +40,12 @@ public class RabbitRpcProperties {
    * instead of classic durable queues. A queue that exists is served as it is.
    */
   private boolean quorumQueues;
+
+  /**
+   * The format proxies send requests in, for services whose @RpcService(encoding) chooses none:
+   * JSON (the default) or CBOR (binary; byte[] without base64). Servers read both whatever this says.
+   */
+  private Encoding encoding = Encoding.JSON;
 
   /**
    * How long stopping the application lets exported services finish the requests they hold, and
@@ -100,6 +107,16 @@ public class RabbitRpcProperties {
   /** @return whether new request queues are quorum queues */
   public boolean isQuorumQueues() {
     return quorumQueues;
+  }
+
+  /** @return the format proxies send requests in */
+  public Encoding getEncoding() {
+    return encoding;
+  }
+
+  /** @param encoding the format proxies send requests in */
+  public void setEncoding(Encoding encoding) {
+    this.encoding = encoding;
   }
 
   /** @param quorumQueues whether new request queues are quorum queues */

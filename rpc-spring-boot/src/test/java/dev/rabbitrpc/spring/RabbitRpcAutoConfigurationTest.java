@@ -57,6 +57,14 @@ class RabbitRpcAutoConfigurationTest {
   }
 
   @Test
+  void choosesTheEncodingFromTheProperties() {
+    runner.run(context ->
+        assertThat(context.getBean(RpcClient.class).encoding()).isEqualTo(dev.rabbitrpc.api.Encoding.JSON));
+    runner.withPropertyValues("rabbit-rpc.encoding=cbor").run(context ->
+        assertThat(context.getBean(RpcClient.class).encoding()).isEqualTo(dev.rabbitrpc.api.Encoding.CBOR));
+  }
+
+  @Test
   void failsToStartWithAnInvalidSetting() {
     runner.withPropertyValues("rabbit-rpc.prefetch=0").run(context ->
         assertThat(context).getFailure().rootCause().hasMessageContaining("prefetch must be between 1 and 65535"));

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Java and Python peers on the real broker, both ways, in the tutorial's plain text and in the
- * JSON protocol. The Python programs (interop/python) are written from the tutorial's description
+ * JSON and CBOR protocol, and a Java CBOR client falling back to JSON for a JSON-only Python server. The Python programs (interop/python) are written from the tutorial's description
  * and from docs/PROTOCOL.md alone.
  */
 class PythonInteropIT {
@@ -29,7 +29,7 @@ class PythonInteropIT {
 
   @BeforeAll
   static void setUp() throws Exception {
-    PythonPeer.requirePika();
+    PythonPeer.requirePikaAndCbor2();
     String uri = System.getenv("RPC_AMQP_URI");
     client = RpcClient.builder()
         .uri(uri == null || uri.isBlank() ? "amqp://guest:guest@localhost:5672" : uri)
@@ -104,6 +104,62 @@ class PythonInteropIT {
     } finally {
       deleteQueue(queue);
     }
+  }
+
+  @Test
+  void javaCborClientCallsThePythonServerInCborAndGetsItsErrorInCbor() throws Exception {
+    String queue = uniqueQueue("interop-cbor-server");
+    try (RpcClient cbor = cborClient();
+        PythonPeer python = PythonPeer.start("rpc_json.py", "serve", queue).awaitReady(WAIT_SECONDS)) {
+      FibonacciService fibonacci = cbor.proxy(FibonacciService.class, queue);
+      assertEquals(832040, fibonacci.fib(30), python::output);
+      RpcException e = assertThrows(RpcException.class, () -> fibonacci.fib(-1));
+      assertEquals(RpcException.Code.APPLICATION_ERROR, e.code());
+      assertEquals("ValueError", e.remoteType());
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  @Test
+  void pythonCborClientCallsTheJavaServer() throws Exception {
+    String queue = uniqueQueue("interop-cbor-client");
+    try (RpcServer server = client.export(FibonacciService.class, new FibonacciServiceImpl(), queue)) {
+      try (PythonPeer python = PythonPeer.start("rpc_json.py", "call", "--cbor", server.queue(), "fib", "30")) {
+        assertEquals(0, python.awaitExit(WAIT_SECONDS), python::output);
+        assertEquals("832040", python.output().strip());
+      }
+      try (PythonPeer python = PythonPeer.start("rpc_json.py", "call", "--cbor", server.queue(), "fib", "-1")) {
+        assertEquals(1, python.awaitExit(WAIT_SECONDS), python::output);
+        assertEquals("error: APPLICATION_ERROR: java.lang.IllegalArgumentException: n must be between 0 and 46, got -1",
+            python.output().strip());
+      }
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  /** A peer that predates CBOR answers a CBOR request PROTOCOL in JSON: the client sends it again in JSON. */
+  @Test
+  void javaCborClientFallsBackToJsonForAJsonOnlyPythonServer() throws Exception {
+    String queue = uniqueQueue("interop-json-only-server");
+    try (RpcClient cbor = cborClient();
+        PythonPeer python = PythonPeer.start("rpc_json.py", "serve", "--json-only", queue).awaitReady(WAIT_SECONDS)) {
+      FibonacciService fibonacci = cbor.proxy(FibonacciService.class, queue);
+      assertEquals(832040, fibonacci.fib(30), python::output);
+      assertEquals(55, fibonacci.fib(10), python::output);
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  private static RpcClient cborClient() {
+    String uri = System.getenv("RPC_AMQP_URI");
+    return RpcClient.builder()
+        .uri(uri == null || uri.isBlank() ? "amqp://guest:guest@localhost:5672" : uri)
+        .timeout(Duration.ofSeconds(20))
+        .encoding(dev.rabbitrpc.api.Encoding.CBOR)
+        .build();
   }
 
   /**

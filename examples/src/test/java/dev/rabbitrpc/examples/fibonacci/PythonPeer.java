@@ -45,26 +45,27 @@ final class PythonPeer implements AutoCloseable {
   }
 
   /**
-   * Makes sure {@code /usr/bin/python3} can import pika. Where it cannot, CI fails with the way to
-   * fix it; elsewhere the test is skipped with that reason.
+   * Makes sure {@code /usr/bin/python3} can import pika and cbor2 (the peer's CBOR, and the CBOR
+   * vectors). Where it cannot, CI fails with the way to fix it; elsewhere the test is skipped with
+   * that reason.
    */
-  static void requirePika() throws Exception {
+  static void requirePikaAndCbor2() throws Exception {
     String problem = null;
     if (!Files.isExecutable(Path.of(PYTHON))) {
       problem = PYTHON + " is missing";
     } else {
-      Process check = new ProcessBuilder(PYTHON, "-c", "import pika").redirectErrorStream(true).start();
+      Process check = new ProcessBuilder(PYTHON, "-c", "import pika, cbor2").redirectErrorStream(true).start();
       if (!check.waitFor(30, TimeUnit.SECONDS)) {
         check.destroyForcibly();
-        problem = PYTHON + " -c 'import pika' did not finish within 30 s";
+        problem = PYTHON + " -c 'import pika, cbor2' did not finish within 30 s";
       } else if (check.exitValue() != 0) {
-        problem = PYTHON + " cannot import pika";
+        problem = PYTHON + " cannot import pika and cbor2";
       }
     }
     if (problem == null) {
       return;
     }
-    String message = problem + "; install it with: apt-get install -y python3-pika (.ci/install-python-pika.sh does)";
+    String message = problem + "; install them with: apt-get install -y python3-pika python3-cbor2 (.ci/install-python-pika.sh does)";
     if ("true".equals(System.getenv("CI"))) {
       fail(message);
     }
