@@ -85,6 +85,7 @@ public final class EndToEndBenchmark {
   static final int TUTORIAL_PREFETCH = 100;
   static final String TUTORIAL = "tutorial (prefetch " + TUTORIAL_PREFETCH + ")";
   static final String TUTORIAL_PIPELINED = "raw pipelined -> tutorial";
+  static final String CBOR = "rabbit-rpc sync (CBOR)";
 
   /** How much to run. */
   enum Mode {
@@ -242,7 +243,11 @@ public final class EndToEndBenchmark {
             .workers(workers).prefetch(prefetch).connectionName("bench rabbit-rpc server").build();
         RpcServer rpcServer = rpcServers.export(EchoService.class, new EchoService.Impl(), echoQueue);
         RpcClient rpcClient = RpcClient.builder().connectionFactory(factory("bench-client-rpc-"))
-            .channels(channels).connectionName("bench rabbit-rpc client").build()) {
+            .channels(channels).connectionName("bench rabbit-rpc client").build();
+        // The binary content type, for the big payloads: byte[] as CBOR byte strings, no base64.
+        RpcClient cborClient = RpcClient.builder().connectionFactory(factory("bench-client-cbor-"))
+            .channels(channels).encoding(dev.rabbitrpc.api.Encoding.CBOR)
+            .connectionName("bench rabbit-rpc CBOR client").build()) {
       Channel jsonRpcChannel = servers.createChannel();
       jsonRpcChannel.queueDeclare(jsonRpcQueue, false, true, true, null); // exclusive: consumed on this connection
       JsonRpcServer jsonRpcServer = new JsonRpcServer(jsonRpcChannel, jsonRpcQueue, JsonRpcEcho.class,
@@ -260,6 +265,7 @@ public final class EndToEndBenchmark {
         report.append(header(servers, workers, prefetch, channels));
         out.print(report);
         EchoService proxy = rpcClient.proxy(EchoService.class, echoQueue);
+        EchoService cborProxy = cborClient.proxy(EchoService.class, echoQueue);
         String rawEcho = rawServer.queue();
         PeerSet peerSet = size -> {
           byte[] body = Peers.requestBody(mapper, Payload.ofSize(size));
@@ -272,6 +278,9 @@ public final class EndToEndBenchmark {
               Peers.jsonRpc(jsonRpcClients, jsonRpcQueue, "bench-client-jsonrpc-"),
               Peers.rabbitTemplate(springClient.template(), springServer.queue(), "bench-client-spring-"),
               Peers.rpcSync(proxy, "bench-client-rpc-")));
+          if (size >= 64 * KIB) {
+            sync.add(Peers.rpcSync(CBOR, cborProxy, "bench-client-cbor-"));
+          }
           if (size == 16) {
             // What rabbit-rpc's message properties alone cost (broker and amqp-client), with no library code.
             sync.add(Peers.raw("raw + rabbit-rpc properties", rawClients, rawEcho, body, body, "bench-client-raw-", true));
@@ -819,6 +828,8 @@ public final class EndToEndBenchmark {
         "x", "<=", 1.0);
     target(text, "sequential sync p50, 1 MiB, JSON, vs raw", figure("sequential 1 MiB rabbit-rpc sync p50 ratio"), "x",
         "<=", 2.5);
+    target(text, "sequential sync p50, 1 MiB, CBOR, vs raw", figure("sequential 1 MiB " + CBOR + " p50 ratio"), "x",
+        "<=", 1.5);
     target(text, "first call, ms over raw",
         (figure("first call rabbit-rpc") - figure("first call raw")) / 1e6, " ms", "<=", 100);
     target(text, "heap per call in flight, B", figure("heap per call rabbit-rpc"), " B", "<=", 1024);

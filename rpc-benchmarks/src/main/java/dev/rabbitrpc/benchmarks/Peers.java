@@ -212,10 +212,15 @@ final class Peers {
 
   /** rabbit-rpc's blocking proxy; one shared proxy, as users are told to share clients. */
   static SyncPeer rpcSync(EchoService proxy, String threadPrefix) {
+    return rpcSync("rabbit-rpc sync", proxy, threadPrefix);
+  }
+
+  /** As {@link #rpcSync(EchoService, String)}, named (e.g. for a client with another encoding). */
+  static SyncPeer rpcSync(String name, EchoService proxy, String threadPrefix) {
     return new SyncPeer() {
       @Override
       public String name() {
-        return "rabbit-rpc sync";
+        return name;
       }
 
       @Override

@@ -47,6 +47,9 @@ class EndToEndBenchmarkSmokeTest {
         assertTrue(report.contains("| sequential | " + payload + " | " + peer + " |"), peer + " " + payload + "\n" + report);
       }
     }
+    for (String payload : new String[] {"64 KiB", "1 MiB"}) {
+      assertTrue(report.contains("| sequential | " + payload + " | " + EndToEndBenchmark.CBOR + " |"), payload + "\n" + report);
+    }
     for (String peer : new String[] {"JsonRpcClient", "RabbitTemplate", "rabbit-rpc sync"}) {
       assertTrue(report.contains("| 4 threads | 16 B | " + peer + " |"), peer + " 4 threads\n" + report);
     }
