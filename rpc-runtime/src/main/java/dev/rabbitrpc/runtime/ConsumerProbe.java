@@ -97,7 +97,9 @@ final class ConsumerProbe {
       }
       long askedAt = System.nanoTime(); // the count describes the queue at this instant or later
       com.rabbitmq.client.AMQP.Queue.DeclareOk ok = channel.queueDeclarePassive(queue);
-      router.queueCounts.counted(queue, ok.getMessageCount(), ok.getConsumerCount(), askedAt);
+      // RabbitMQ counts the messages ready only; Qpid those delivered and unacknowledged too.
+      router.queueCounts.counted(queue, ok.getMessageCount(), ok.getConsumerCount(), askedAt,
+          transport.connectedToRabbitMq());
       return ok.getConsumerCount();
     } catch (IOException e) {
       // 404: the queue is gone, so nothing consumes it. The 404 closed the channel: aborting it now

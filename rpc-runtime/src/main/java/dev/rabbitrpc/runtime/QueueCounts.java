@@ -22,7 +22,10 @@ import java.util.function.Consumer;
  * request had been delivered to a server (the broker cannot have dropped it for its
  * {@code expiration} yet: that is no earlier than the deadline) — {@link DeadlineCause#TAKEN}.
  * Messages ready mean it was probably still queued — {@link DeadlineCause#QUEUED}; a count cannot
- * say which messages are ready, hence "probably", and "at most N − 1 ahead of it".
+ * say which messages are ready, hence "probably", and "at most N − 1 ahead of it". This holds for
+ * RabbitMQ, whose count is of messages ready only. Other brokers (Qpid) count the messages delivered
+ * and not yet acknowledged too, so their count cannot tell queued from taken: the message then gives
+ * the count as it is, and the cause is {@link DeadlineCause#UNKNOWN}.
  *
  * <p>Thread-safe.
  */
@@ -32,8 +35,11 @@ final class QueueCounts {
   /** Beyond this many queues, the counts are forgotten and start again (a client calls a few queues). */
   static final int MAX_QUEUES = 1024;
 
-  /** One answer of the broker: messages ready and consumers of a queue, asked at {@code countedAtNanos} or later. */
-  record Count(int messages, int consumers, long countedAtNanos) {}
+  /**
+   * One answer of the broker: messages and consumers of a queue, asked at {@code countedAtNanos} or
+   * later; {@code readyOnly} if the messages are those ready only (RabbitMQ), not those delivered too.
+   */
+  record Count(int messages, int consumers, long countedAtNanos, boolean readyOnly) {}
 
   private final Deadline.Ticker ticker;
   private final ConcurrentHashMap<String, Count> counts = new ConcurrentHashMap<>();
@@ -50,12 +56,15 @@ final class QueueCounts {
     this.recounter = recounter;
   }
 
-  /** The broker's answer for {@code queue}, to a question asked at {@code countedAtNanos} (before sending it). */
-  void counted(String queue, int messages, int consumers, long countedAtNanos) {
+  /**
+   * The broker's answer for {@code queue}, to a question asked at {@code countedAtNanos} (before
+   * sending it); {@code readyOnly} if the broker counts the messages ready only (RabbitMQ).
+   */
+  void counted(String queue, int messages, int consumers, long countedAtNanos, boolean readyOnly) {
     if (counts.size() >= MAX_QUEUES && !counts.containsKey(queue)) {
       counts.clear();
     }
-    counts.put(queue, new Count(messages, consumers, countedAtNanos));
+    counts.put(queue, new Count(messages, consumers, countedAtNanos, readyOnly));
   }
 
   /** The last count of {@code queue}, or null. */
@@ -102,6 +111,11 @@ final class QueueCounts {
     }
     String when = "counted " + TimeUnit.NANOSECONDS.toMillis(nowNanos - count.countedAtNanos)
         + " ms before the call expired, after its request was sent";
+    if (!count.readyOnly) {
+      return RpcException.deadlineExceeded(what + " (queue " + queue + " held " + messages(count.messages)
+          + ", delivered or not, and " + consumers(count.consumers) + "; " + when
+          + "; this broker's count cannot tell a queued request from a taken one)", DeadlineCause.UNKNOWN);
+    }
     if (count.messages > 0) {
       return RpcException.deadlineExceeded(what + ": probably still queued (" + messages(count.messages)
           + " ready in queue " + queue + ", so at most " + (count.messages - 1) + " ahead of it; "

@@ -38,7 +38,7 @@ class LateRepliesTest {
   @Test
   void anExpiredCallUsesTheLastCountTakenAfterItWasSent() {
     PendingCall call = pending();
-    router.queueCounts.counted("q", 0, 1, call.sentAtNanos);
+    router.queueCounts.counted("q", 0, 1, call.sentAtNanos, true);
     RpcException e = router.expire(call);
     assertEquals(DeadlineCause.TAKEN, e.deadlineCause());
     assertTrue(e.getMessage().startsWith("Svc.m: no reply within 10000 ms: taken by a server"), e.getMessage());

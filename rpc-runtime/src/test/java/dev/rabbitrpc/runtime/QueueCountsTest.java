@@ -27,7 +27,7 @@ class QueueCountsTest {
   @Test
   void messagesReadyAfterTheSendMeanProbablyStillQueued() {
     long sent = now.get();
-    counts.counted("q", 3, 1, sent + 400 * MS);
+    counts.counted("q", 3, 1, sent + 400 * MS, true);
     now.addAndGet(500 * MS);
     RpcException e = counts.exceeded("Svc.m: no reply within 500 ms", "q", sent);
     assertEquals(Code.DEADLINE_EXCEEDED, e.code());
@@ -39,7 +39,7 @@ class QueueCountsTest {
   @Test
   void nothingReadyAfterTheSendMeansTakenByAServer() {
     long sent = now.get();
-    counts.counted("q", 0, 2, sent + 1);
+    counts.counted("q", 0, 2, sent + 1, true);
     now.addAndGet(300 * MS);
     RpcException e = counts.exceeded("Svc.m: no reply within 300 ms", "q", sent);
     assertEquals(DeadlineCause.TAKEN, e.deadlineCause());
@@ -48,8 +48,20 @@ class QueueCountsTest {
   }
 
   @Test
+  void aCountOfDeliveredMessagesTooCannotTellQueuedFromTaken() {
+    long sent = now.get();
+    counts.counted("q", 1, 1, sent + 1, false); // Qpid: the one message may be the request a server holds
+    now.addAndGet(300 * MS);
+    RpcException e = counts.exceeded("Svc.m: no reply within 300 ms", "q", sent);
+    assertEquals(DeadlineCause.UNKNOWN, e.deadlineCause());
+    assertEquals("Svc.m: no reply within 300 ms (queue q held 1 message, delivered or not, and 1 consumer; counted"
+        + " 299 ms before the call expired, after its request was sent; this broker's count cannot tell a queued"
+        + " request from a taken one)", e.getMessage());
+  }
+
+  @Test
   void aCountFromBeforeTheSendSaysNothingAboutTheCall() {
-    counts.counted("q", 0, 1, now.get() - 1);
+    counts.counted("q", 0, 1, now.get() - 1, true);
     long sent = now.get();
     now.addAndGet(200 * MS);
     RpcException e = counts.exceeded("Svc.m: no reply within 200 ms", "q", sent);
@@ -75,7 +87,7 @@ class QueueCountsTest {
     counts.exceeded("m", "q", sent);
     assertEquals(2, recounts.size(), "not again within a second");
     now.addAndGet(MS);
-    counts.counted("q", 0, 1, now.get()); // fresh: no need to ask
+    counts.counted("q", 0, 1, now.get(), true); // fresh: no need to ask
     counts.exceeded("m", "q", sent);
     assertEquals(2, recounts.size(), "a fresh count is not asked again");
     now.addAndGet(QueueCounts.RECOUNT_AFTER_NANOS);
@@ -86,9 +98,9 @@ class QueueCountsTest {
   @Test
   void forgetsEveryCountBeyondTheLimitOfQueues() {
     for (int i = 0; i < QueueCounts.MAX_QUEUES; i++) {
-      counts.counted("q" + i, 0, 1, now.get());
+      counts.counted("q" + i, 0, 1, now.get(), true);
     }
-    counts.counted("one-more", 1, 1, now.get());
+    counts.counted("one-more", 1, 1, now.get(), true);
     assertNull(counts.latest("q0"));
     assertEquals(1, counts.latest("one-more").messages());
   }
