@@ -71,12 +71,20 @@ def parse_body(body, content_type):
 
 def check_server(vector):
     request, expected = vector["request"], vector["reply"]
-    status, content_type, body = rpc_json.dispatch(
+    status, content_type, body, headers = rpc_json.dispatch(
         SERVICES[vector["service"]], request["properties"].get("content_type"), request["headers"],
         body_of(request))
     problems = []
     if status != expected["headers"]["rpc-status"]:
         problems.append("rpc-status %s, expected %s" % (status, expected["headers"]["rpc-status"]))
+    if sorted(headers) != sorted(expected["headers"]):
+        problems.append("reply headers %s, expected %s" % (sorted(headers), sorted(expected["headers"])))
+    for name, value in expected["headers"].items():
+        if "reply.headers." + name in vector["varies"]:
+            if not (isinstance(headers.get(name), int) and headers.get(name) >= 0):
+                problems.append("header %s = %r, expected an integer >= 0" % (name, headers.get(name)))
+        elif headers.get(name) != value:
+            problems.append("header %s = %r, expected %r" % (name, headers.get(name), value))
     if content_type != expected["properties"].get("content_type"):
         problems.append("content_type %r, expected %r" % (content_type, expected["properties"].get("content_type")))
     free = [p[len("reply.body."):] for p in vector["free_text"] if p.startswith("reply.body.")]

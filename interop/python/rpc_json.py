@@ -36,11 +36,12 @@ DEFAULT_URI = "amqp://guest:guest@localhost:5672"
 class RpcError(Exception):
     """A failed call: a code from CODES, a message, and for APPLICATION_ERROR the remote type."""
 
-    def __init__(self, code, message, type=None):
+    def __init__(self, code, message, type=None, expired_ms=None):
         super().__init__("%s: %s%s" % (code, type + ": " if type else "", message))
         self.code = code
         self.message = message
         self.type = type
+        self.expired_ms = expired_ms  # a request not run because its deadline had passed this long before
 
 
 def to_json(value):
@@ -230,14 +231,22 @@ def _plain_request(service, body):
     return name, [value]
 
 
+def reply_headers(status, expired_ms=None):
+    """A reply's headers; rpc-expired-ms on a request skipped because its deadline had passed."""
+    headers = {"rpc-protocol": PROTOCOL_VERSION, "rpc-status": status}
+    if expired_ms is not None:
+        headers["rpc-expired-ms"] = expired_ms
+    return headers
+
+
 def dispatch(service, content_type, headers, body, now_ms=None):
-    """Answers one request: returns (rpc-status, content_type or None, body), in the request's format."""
+    """Answers one request: returns (rpc-status, content_type or None, body, reply headers), in the request's format."""
     fmt = content_format(content_type)
     plain = fmt is None
     if fmt == "unknown":  # not run; answered in JSON, which every peer reads
         return "PROTOCOL", CONTENT_TYPE, to_json({"error": {"code": "PROTOCOL", "message": (
             'unsupported content_type "%s"; this server reads application/json%s and plain text (no content_type)'
-            % (content_type, "" if cbor2 is None or JSON_ONLY else ", application/cbor"))}})
+            % (content_type, "" if cbor2 is None or JSON_ONLY else ", application/cbor"))}}), reply_headers("PROTOCOL")
     encode, reply_type = (to_cbor, CBOR_CONTENT_TYPE) if fmt == "cbor" else (to_json, CONTENT_TYPE)
     headers = headers or {}
     try:
@@ -250,7 +259,8 @@ def dispatch(service, content_type, headers, body, now_ms=None):
         name, args = _plain_request(service, body) if plain else decode_request(service, body, fmt == "cbor")
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         if deadline is not None and now_ms >= deadline:
-            raise RpcError("DEADLINE_EXCEEDED", "the deadline passed before the server ran %s" % name)
+            raise RpcError("DEADLINE_EXCEEDED", "the deadline passed before the server ran %s" % name,
+                           expired_ms=now_ms - deadline)
         try:
             result = service.methods[name][0](*args)
         except RpcError:
@@ -258,16 +268,16 @@ def dispatch(service, content_type, headers, body, now_ms=None):
         except Exception as e:  # the implementation failed: an application error, never a traceback
             raise RpcError("APPLICATION_ERROR", str(e), type(e).__name__)
         if plain:
-            return "OK", None, (b"" if result is None else result.encode("utf-8") if isinstance(result, str) else to_json(result))
-        return "OK", reply_type, encode(result)
+            return "OK", None, (b"" if result is None else result.encode("utf-8") if isinstance(result, str) else to_json(result)), reply_headers("OK")
+        return "OK", reply_type, encode(result), reply_headers("OK")
     except RpcError as e:
         if plain:
-            return e.code, None, ("%s: %s" % (e.code, (e.type + ": " if e.type else "") + e.message)).encode("utf-8")
+            return e.code, None, ("%s: %s" % (e.code, (e.type + ": " if e.type else "") + e.message)).encode("utf-8"), reply_headers(e.code, e.expired_ms)
         error = {"code": e.code}
         if e.type:
             error["type"] = e.type
         error["message"] = e.message
-        return e.code, reply_type, encode({"error": error})
+        return e.code, reply_type, encode({"error": error}), reply_headers(e.code, e.expired_ms)
 
 
 def serve(service, queue, uri=None, ready=None):
@@ -289,10 +299,9 @@ def serve(service, queue, uri=None, ready=None):
         if not properties.reply_to:
             ch.basic_reject(delivery_tag=method.delivery_tag, requeue=False)
             return
-        status, content_type, reply = dispatch(service, properties.content_type, properties.headers, body)
+        status, content_type, reply, headers = dispatch(service, properties.content_type, properties.headers, body)
         ch.basic_publish(exchange="", routing_key=properties.reply_to, body=reply, properties=pika.BasicProperties(
-            content_type=content_type, correlation_id=properties.correlation_id,
-            headers={"rpc-protocol": PROTOCOL_VERSION, "rpc-status": status}))
+            content_type=content_type, correlation_id=properties.correlation_id, headers=headers))
         ch.basic_ack(delivery_tag=method.delivery_tag)
 
     channel.basic_consume(queue=queue, on_message_callback=on_request)

@@ -6,7 +6,9 @@ import java.util.Objects;
  * The one error type of rabbit-rpc: a {@link Code} saying what went wrong, and a message.
  *
  * <p>Compare {@link #code()}, not messages. For {@link Code#APPLICATION_ERROR} the remote
- * exception's class name is in {@link #remoteType()}; a remote stack trace is never carried.
+ * exception's class name is in {@link #remoteType()}; a remote stack trace is never carried. For
+ * {@link Code#DEADLINE_EXCEEDED}, {@link #deadlineCause()} says where the time went, as far as it
+ * could be known cheaply when the deadline passed.
  *
  * <p>Instances are immutable and thread-safe.
  */
@@ -42,8 +44,43 @@ public class RpcException extends RuntimeException {
     PERMISSION_DENIED
   }
 
+  /**
+   * Where the time of a call that ended with {@link Code#DEADLINE_EXCEEDED} went, as far as the
+   * client knew when its deadline passed; see {@link RpcException#deadlineCause()}. The caller is
+   * never kept waiting past its deadline to find out: the client uses what it knew at that instant
+   * (the message says how old that knowledge is), and what it learns later (a late reply, a server
+   * that skipped the request) is counted and logged as a late reply instead. Values may be added;
+   * treat an unknown one as {@link #UNKNOWN}.
+   */
+  public enum DeadlineCause {
+    /**
+     * Probably still waiting in its queue: the broker's last count of the queue, taken after the
+     * request was sent, had messages ready in it. Only probably: a count does not say which
+     * messages, so the request may have been delivered while others sent after it wait. Servers
+     * are too slow or too few for the queue.
+     */
+    QUEUED,
+    /**
+     * A server had taken the request and did not answer in time: the broker's last count of the
+     * queue, taken after the request was sent, had no message ready in it, or the server itself
+     * answered {@code DEADLINE_EXCEEDED} after taking it. The handler is slow or stuck.
+     */
+    TAKEN,
+    /**
+     * A server took the request when its deadline had already passed and did not run it (its reply
+     * says so, docs/PROTOCOL.md {@code rpc-expired-ms}); it sat in the queue, or in the server's
+     * prefetch, too long.
+     */
+    SKIPPED_EXPIRED,
+    /** The request was never sent: the deadline passed before, e.g. while connecting. */
+    NOT_SENT,
+    /** Nothing is known about where the time went (e.g. the queue was not counted since the request was sent). */
+    UNKNOWN
+  }
+
   private final Code code;
   private final String remoteType;
+  private final DeadlineCause deadlineCause;
 
   /** An error with a code and a message. */
   public RpcException(Code code, String message) {
@@ -60,9 +97,32 @@ public class RpcException extends RuntimeException {
    * local cause (may be null).
    */
   public RpcException(Code code, String message, String remoteType, Throwable cause) {
+    this(code, message, remoteType, cause, null);
+  }
+
+  private RpcException(Code code, String message, String remoteType, Throwable cause, DeadlineCause deadlineCause) {
     super(message, cause);
     this.code = Objects.requireNonNull(code, "code");
     this.remoteType = remoteType;
+    this.deadlineCause = deadlineCause;
+  }
+
+  /**
+   * A {@link Code#DEADLINE_EXCEEDED} error that says where the call's time went.
+   *
+   * @param message human-readable, saying what is known and how old that knowledge is
+   * @param deadlineCause where the time went; null means {@link DeadlineCause#UNKNOWN}
+   */
+  public static RpcException deadlineExceeded(String message, DeadlineCause deadlineCause) {
+    return new RpcException(Code.DEADLINE_EXCEEDED, message, null, null, deadlineCause);
+  }
+
+  /**
+   * The same error with another message (e.g. prefixed with the method), keeping its code, remote
+   * type, cause and deadline cause.
+   */
+  public RpcException withMessage(String message) {
+    return new RpcException(code, message, remoteType, getCause(), deadlineCause);
   }
 
   /** What went wrong. */
@@ -73,6 +133,18 @@ public class RpcException extends RuntimeException {
   /** The class name of the exception the server's implementation threw, or null. */
   public String remoteType() {
     return remoteType;
+  }
+
+  /**
+   * For {@link Code#DEADLINE_EXCEEDED}, where the call's time went: never null, {@link
+   * DeadlineCause#UNKNOWN} when not known. Null for every other code. Few values, so it suits a
+   * metric tag; the message has the details (counts, milliseconds).
+   */
+  public DeadlineCause deadlineCause() {
+    if (code != Code.DEADLINE_EXCEEDED) {
+      return null;
+    }
+    return deadlineCause == null ? DeadlineCause.UNKNOWN : deadlineCause;
   }
 
   @Override

@@ -309,8 +309,8 @@ final class AmqpTransport {
       RpcException failure = (RpcException) e.getCause();
       throw new RpcException(failure.code(), failure.getMessage(), failure);
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new RpcException(Code.DEADLINE_EXCEEDED,
-          "the deadline passed while connecting to " + brokerDescription + " (still trying)");
+      throw RpcException.deadlineExceeded("the deadline passed while connecting to " + brokerDescription
+          + " (still trying)", RpcException.DeadlineCause.NOT_SENT);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new RpcException(Code.CANCELLED, "interrupted while connecting to " + brokerDescription, e);

@@ -86,7 +86,25 @@ final class CallChannel {
       return;
     }
     Object status = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS);
+    if (status != null && Code.DEADLINE_EXCEEDED.name().equals(status.toString())) {
+      // Only on this status: did the server skip the request as expired, and by how much (rpc-expired-ms)?
+      router.onReply(properties.getCorrelationId(), properties.getContentType(), status.toString(), body,
+          expiredMillisOf(headers));
+      return;
+    }
     router.onReply(properties.getCorrelationId(), properties.getContentType(), status == null ? null : status.toString(), body);
+  }
+
+  /**
+   * A reply's {@code rpc-expired-ms}: a whole number of milliseconds ≥ 0 of any integer type (or a
+   * double with a whole value), else -1 (absent, or unreadable: then it says nothing).
+   */
+  private static long expiredMillisOf(java.util.Map<String, Object> headers) {
+    Object value = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_EXPIRED);
+    if (value instanceof Number && dev.rabbitrpc.runtime.Envelope.isIntegral((Number) value) && ((Number) value).longValue() >= 0) {
+      return ((Number) value).longValue();
+    }
+    return -1;
   }
 
   /**

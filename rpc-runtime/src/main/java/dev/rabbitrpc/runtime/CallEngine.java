@@ -206,7 +206,8 @@ final class CallEngine {
       throw new RpcException(Code.CANCELLED, method.key + ": the client is closed");
     }
     if (deadline.isExpired()) {
-      throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed before the call was sent");
+      throw RpcException.deadlineExceeded(method.key + ": the deadline passed before the call was sent",
+          RpcException.DeadlineCause.NOT_SENT);
     }
     if (router.pendingCount() >= maxInFlight) {
       throw new RpcException(Code.RESOURCE_EXHAUSTED,
@@ -225,7 +226,7 @@ final class CallEngine {
       transport.checkNotBlocked();
       channel = transport.callChannel(deadline); // connects first if needed, never past the deadline
     } catch (RpcException e) {
-      throw new RpcException(e.code(), method.key + ": " + e.getMessage(), e.getCause());
+      throw e.withMessage(method.key + ": " + e.getMessage());
     }
     PendingCall call = correlationId == null
         ? router.register(method, channel, service.queue, deadline, format)
@@ -236,7 +237,8 @@ final class CallEngine {
     try {
       long remainingMillis = deadline.remainingMillisCeil();
       if (remainingMillis <= 0) {
-        throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed while connecting");
+        throw RpcException.deadlineExceeded(method.key + ": the deadline passed while connecting",
+            RpcException.DeadlineCause.NOT_SENT);
       }
       probe.ensureStarted();
       AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
@@ -352,7 +354,8 @@ final class CallEngine {
         throw new RpcException(Code.CANCELLED, method.key + ": the client is closed");
       }
       if (deadline.isExpired()) {
-        throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed before the call was sent");
+        throw RpcException.deadlineExceeded(method.key + ": the deadline passed before the call was sent",
+            RpcException.DeadlineCause.NOT_SENT);
       }
       byte[] body = Envelope.encodeRequest(codec.mapper(), method, args);
       if (body.length > maxMessageSize) {
@@ -370,11 +373,12 @@ final class CallEngine {
           plain = transport.callChannel(deadline);
         }
       } catch (RpcException e) {
-        throw new RpcException(e.code(), method.key + ": " + e.getMessage(), e.getCause());
+        throw e.withMessage(method.key + ": " + e.getMessage());
       }
       long remainingMillis = deadline.remainingMillisCeil();
       if (remainingMillis <= 0) {
-        throw new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": the deadline passed while connecting");
+        throw RpcException.deadlineExceeded(method.key + ": the deadline passed while connecting",
+            RpcException.DeadlineCause.NOT_SENT);
       }
       AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
           // Always JSON, whatever the encoding: no reply could tell that the server does not read CBOR.
@@ -442,13 +446,14 @@ final class CallEngine {
       throw e.getCause();
     } catch (TimeoutException e) {
       PendingCall pending = sent.get();
-      if (pending != null) {
-        router.expire(pending); // the interceptors see the deadline as the attempt's outcome
-      }
+      // The interceptors see the deadline as the attempt's outcome; no attempt: it was never sent.
+      RpcException exceeded = pending != null ? router.expire(pending) : RpcException.deadlineExceeded(
+          method.key + ": no reply within " + deadline.budgetMillis() + " ms (the request was not sent yet)",
+          RpcException.DeadlineCause.NOT_SENT);
       if (outcome.isDone()) {
         return outcome(outcome, method);
       }
-      throw ReplyRouter.deadlineExceeded(method, deadline);
+      throw exceeded;
     } catch (InterruptedException e) {
       PendingCall pending = sent.get();
       if (pending != null) {
@@ -601,9 +606,13 @@ final class CallEngine {
     private void expire() {
       PendingCall current = attempt;
       if (current != null && !current.isDone()) {
-        router.expire(current); // completes this call through the attempt's whenComplete
+        // Completes this call through the attempt's whenComplete, or below if that goes through an executor.
+        end(null, router.expire(current));
+        return;
       }
-      end(null, ReplyRouter.deadlineExceeded(method, deadline));
+      end(null, current != null ? ReplyRouter.deadlineExceeded(method, deadline) : RpcException.deadlineExceeded(
+          method.key + ": no reply within " + deadline.budgetMillis() + " ms (not sent: the connection was not ready)",
+          RpcException.DeadlineCause.NOT_SENT));
     }
 
     void end(Object value, Throwable failure) {

@@ -23,6 +23,10 @@ import org.slf4j.LoggerFactory;
  * queues to probe, and the probe runs on its own thread with its own channel, so a slow broker
  * never delays deadlines. Detection takes between the probe delay and that plus one sweep and one
  * broker round trip.
+ *
+ * <p>Every answer also records the queue's messages ready and consumers in the router's {@link
+ * QueueCounts}, which the messages of expiring calls draw on; a call that expires when that count is
+ * old asks for a recount ({@link #recount}), rate-limited there, run on the same thread.
  */
 final class ConsumerProbe {
   private static final Logger log = LoggerFactory.getLogger(ConsumerProbe.class);
@@ -40,6 +44,16 @@ final class ConsumerProbe {
   ConsumerProbe(AmqpTransport transport, ReplyRouter router) {
     this.transport = transport;
     this.router = router;
+    router.queueCounts.recounter(this::recount);
+  }
+
+  /** Counts {@code queue} once more on the probe's thread, for the calls that expire next; never waited for. */
+  private void recount(String queue) {
+    try {
+      prober.execute(() -> consumerCount(queue));
+    } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+      // the client is closing: nobody will read the count
+    }
   }
 
   /** Starts sweeping on the first call; idempotent and cheap. */
@@ -81,7 +95,12 @@ final class ConsumerProbe {
         }
         channel = transport.openChannel();
       }
-      return channel.queueDeclarePassive(queue).getConsumerCount();
+      long askedAt = System.nanoTime(); // the count describes the queue at this instant or later
+      com.rabbitmq.client.AMQP.Queue.DeclareOk ok = channel.queueDeclarePassive(queue);
+      // RabbitMQ counts the messages ready only; Qpid those delivered and unacknowledged too.
+      router.queueCounts.counted(queue, ok.getMessageCount(), ok.getConsumerCount(), askedAt,
+          transport.connectedToRabbitMq());
+      return ok.getConsumerCount();
     } catch (IOException e) {
       // 404: the queue is gone, so nothing consumes it. The 404 closed the channel: aborting it now
       // also makes amqp-client forget it, which would otherwise reopen it on every connection recovery.

@@ -32,6 +32,14 @@ final class Dispatcher {
     void reply(String status, byte[] body);
 
     /**
+     * The reply to a request not run because its deadline had passed {@code expiredMillis} before
+     * its turn came: as {@link #reply}, and a sink that can says so on the wire ({@code rpc-expired-ms}).
+     */
+    default void replyExpired(String status, byte[] body, long expiredMillis) {
+      reply(status, body);
+    }
+
+    /**
      * False for a request without {@code reply_to}: only a {@code @OneWay} method may run then,
      * and its outcome goes to {@link #reply} to be settled, not sent.
      */
@@ -267,9 +275,10 @@ final class Dispatcher {
     expired.increment();
     long lateMillis = -deadline.remainingMillisCeil();
     log.debug("skipped {} on {}: its deadline had passed {} ms before its turn came", what, service.queue, lateMillis);
-    // The caller has given up already and logs this reply as a late one, with this text: the
-    // protocol vectors fix it (docs/protocol-vectors/deadline-exceeded.json); the lateness is logged here.
-    replyError(sink, format, Code.DEADLINE_EXCEEDED, null, "the deadline passed before the server ran " + what);
+    // The caller has given up already and records this reply as a late one, skipped as expired
+    // (rpc-expired-ms); the protocol vectors fix the text (docs/protocol-vectors/deadline-exceeded.json).
+    sink.replyExpired(Code.DEADLINE_EXCEEDED.name(), errorBody(format, Code.DEADLINE_EXCEEDED, null,
+        "the deadline passed before the server ran " + what), Math.max(0, lateMillis));
   }
 
   long expiredRequests() {
@@ -314,8 +323,12 @@ final class Dispatcher {
   }
 
   private void replyError(ReplySink sink, WireFormat format, Code code, String type, String message) {
-    sink.reply(code.name(),
-        format == WireFormat.PLAIN ? PlainText.encodeError(code, type, message)
-            : Envelope.encodeError(codec.mapper(format), code, type, message));
+    sink.reply(code.name(), errorBody(format, code, type, message));
+  }
+
+  /** An error reply's body, in the request's format (plain text, JSON or CBOR). */
+  private byte[] errorBody(WireFormat format, Code code, String type, String message) {
+    return format == WireFormat.PLAIN ? PlainText.encodeError(code, type, message)
+        : Envelope.encodeError(codec.mapper(format), code, type, message);
   }
 }

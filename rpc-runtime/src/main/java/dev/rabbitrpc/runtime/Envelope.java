@@ -31,6 +31,8 @@ final class Envelope {
   static final String HEADER_PROTOCOL = "rpc-protocol";
   static final String HEADER_DEADLINE = "rpc-deadline";
   static final String HEADER_STATUS = "rpc-status";
+  /** On a DEADLINE_EXCEEDED reply: the request was not run, its deadline had passed this many ms before. */
+  static final String HEADER_EXPIRED = "rpc-expired-ms";
   static final int PROTOCOL_VERSION = 1;
   static final String STATUS_OK = "OK";
 

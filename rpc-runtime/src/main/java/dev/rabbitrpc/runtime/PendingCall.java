@@ -23,6 +23,11 @@ final class PendingCall extends CompletableFuture<Object> {
    * call completes, by {@link ReplyRouter#onReply}): the call may be sent again in JSON.
    */
   volatile boolean formatRefused;
+  /**
+   * When the request was sent ({@link System#nanoTime()}; in fact registered, just before it is
+   * published): what a count of its queue taken later can say about it, and how long a late reply took.
+   */
+  final long sentAtNanos;
   /** When to ask the broker whether anything consumes {@link #queue}, if no reply came by then. */
   final long probeAtNanos;
   private final ReplyRouter router;
@@ -36,7 +41,8 @@ final class PendingCall extends CompletableFuture<Object> {
     this.channel = channel;
     this.queue = queue;
     this.deadline = deadline;
-    this.probeAtNanos = System.nanoTime() + Math.min(ConsumerProbe.PROBE_AFTER_NANOS, deadline.remainingNanos() / 4);
+    this.sentAtNanos = System.nanoTime();
+    this.probeAtNanos = sentAtNanos + Math.min(ConsumerProbe.PROBE_AFTER_NANOS, deadline.remainingNanos() / 4);
     this.router = router;
   }
 

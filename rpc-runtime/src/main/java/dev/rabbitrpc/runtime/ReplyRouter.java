@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * The calls of one client that wait for replies, by correlation id. Replies complete them;
  * returns, lost channels and connections fail them; deadlines expire them. Every way out removes
  * the entry, so the map never grows beyond the calls in flight. Replies with unknown ids (late,
- * duplicate, foreign) are dropped and counted.
+ * duplicate, foreign) are dropped and counted; late ones are logged with their cause and the last
+ * few kept ({@link #recentLateReplies()}). A call that expires says where its time went, from what
+ * {@link #queueCounts} knew then.
  *
  * <p>Thread-safe.
  */
@@ -45,7 +47,15 @@ final class ReplyRouter {
   };
   static final int REMEMBERED_EXPIRED = 1024;
 
-  private record Expired(String method, long deadlineNanos) {}
+  private record Expired(String method, long deadlineNanos, long sentAtNanos) {}
+
+  /** The last late replies, oldest first, at most {@link #REMEMBERED_LATE}. Guarded by itself. */
+  private final java.util.ArrayDeque<RpcClient.LateReply> recentLate = new java.util.ArrayDeque<>();
+  static final int REMEMBERED_LATE = 32;
+  /** Late replies from servers that skipped the request because it had expired when they took it. */
+  private final LongAdder skippedLateReplies = new LongAdder();
+  /** What the broker last said about each queue, for the messages of calls that expire. */
+  final QueueCounts queueCounts = new QueueCounts(Deadline.SYSTEM_TICKER);
   private final LongAdder returnedOneWay = new LongAdder();
   /** Decodes replies; its mappers are built on first use (see {@link Codec}). */
   private final Codec codec;
@@ -108,16 +118,23 @@ final class ReplyRouter {
     return timer.schedule(task, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
   }
 
-  /** Ends a call whose deadline passed, unless a reply ended it first. */
-  void expire(PendingCall call) {
+  /**
+   * Ends a call whose deadline passed, unless a reply ended it first, with a {@code
+   * DEADLINE_EXCEEDED} that says where the time went as far as {@link #queueCounts} knows now
+   * (never waiting to learn more); returns that failure.
+   */
+  RpcException expire(PendingCall call) {
     boolean wasPending = pending.remove(call.correlationId, call);
     call.forget();
     if (wasPending) {
       rememberExpired(call);
     }
+    RpcException failure = queueCounts.exceeded(
+        call.method.key + ": no reply within " + call.deadline.budgetMillis() + " ms", call.queue, call.sentAtNanos);
     // Even if a reply is being completed right now: whichever completes first wins, and the
     // future is done when this returns for a sync call (no executor), which its caller relies on.
-    complete(call, null, deadlineExceeded(call.method, call.deadline));
+    complete(call, null, failure);
+    return failure;
   }
 
   static RpcException deadlineExceeded(MethodDescriptor method, Deadline deadline) {
@@ -128,11 +145,19 @@ final class ReplyRouter {
     pending.remove(call.correlationId, call);
   }
 
+  /** Called on the reply consumer's thread for each reply; see {@link #onReply(String, String, String, byte[], long)}. */
+  void onReply(String correlationId, String contentType, String status, byte[] body) {
+    onReply(correlationId, contentType, status, body, -1);
+  }
+
   /**
    * Called on the reply consumer's thread for each reply. A JSON or CBOR reply is read in the format
    * its content type names (a CBOR request's reply may be JSON: see {@link #refusesFormat}).
+   *
+   * @param expiredMillis the reply's {@code rpc-expired-ms}: the server did not run the request
+   *     because its deadline had passed that long before (its clock); -1 if absent
    */
-  void onReply(String correlationId, String contentType, String status, byte[] body) {
+  void onReply(String correlationId, String contentType, String status, byte[] body, long expiredMillis) {
     PendingCall call = correlationId == null ? null : pending.remove(correlationId);
     if (call == null) {
       droppedReplies.increment();
@@ -143,10 +168,7 @@ final class ReplyRouter {
       if (late == null) {
         log.debug("dropped a reply with unknown correlation id {} (duplicate or foreign)", correlationId);
       } else {
-        lateReplies.increment();
-        log.debug("dropped a late reply for {} (correlation id {}): {} ms after its deadline, status {}{}", late.method,
-            correlationId, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - late.deadlineNanos), status,
-            Envelope.STATUS_OK.equals(status) ? "" : ": " + new String(body, java.nio.charset.StandardCharsets.UTF_8));
+        lateReply(late, correlationId, status, body, expiredMillis);
       }
       return;
     }
@@ -176,6 +198,9 @@ final class ReplyRouter {
       value = null;
       failure = e;
     }
+    if (failure instanceof RpcException && ((RpcException) failure).code() == Code.DEADLINE_EXCEEDED) {
+      failure = serverDeadline(call, (RpcException) failure, expiredMillis);
+    }
     complete(call, value, failure);
   }
 
@@ -188,6 +213,65 @@ final class ReplyRouter {
    */
   static boolean refusesFormat(PendingCall call, WireFormat replyFormat, String status) {
     return call.format == WireFormat.CBOR && replyFormat != WireFormat.CBOR && Code.PROTOCOL.name().equals(status);
+  }
+
+  /**
+   * A {@code DEADLINE_EXCEEDED} a server answered while the call still waited (its clock is ahead
+   * of this one's, or its handler did not finish in time): a server took the request, and either
+   * skipped it as expired ({@code rpc-expired-ms}) or ran out of time running it.
+   */
+  private static RpcException serverDeadline(PendingCall call, RpcException failure, long expiredMillis) {
+    if (expiredMillis < 0) {
+      return RpcException.deadlineExceeded(failure.getMessage(), RpcException.DeadlineCause.TAKEN);
+    }
+    return RpcException.deadlineExceeded(call.method.key + ": " + skipped(
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - call.sentAtNanos), expiredMillis),
+        RpcException.DeadlineCause.SKIPPED_EXPIRED);
+  }
+
+  private static String skipped(long queuedMillis, long expiredMillis) {
+    return "the server skipped it: it arrived already expired after " + queuedMillis + " ms in the queue (its deadline"
+        + " had passed " + expiredMillis + " ms before, by the server's clock)";
+  }
+
+  /** A reply for a call that had expired: counted, logged at debug with its cause, and kept among the last few. */
+  private void lateReply(Expired late, String correlationId, String status, byte[] body, long expiredMillis) {
+    lateReplies.increment();
+    long now = System.nanoTime();
+    long lateMillis = TimeUnit.NANOSECONDS.toMillis(now - late.deadlineNanos);
+    RpcClient.LateReply record;
+    if (expiredMillis >= 0) {
+      skippedLateReplies.increment();
+      long queuedMillis = TimeUnit.NANOSECONDS.toMillis(now - late.sentAtNanos);
+      record = new RpcClient.LateReply(late.method, correlationId, RpcException.DeadlineCause.SKIPPED_EXPIRED, status,
+          lateMillis, queuedMillis);
+      log.debug("late reply for {} (correlation id {}): {}; reply arrived {} ms late", late.method, correlationId,
+          skipped(queuedMillis, expiredMillis), lateMillis);
+    } else {
+      record = new RpcClient.LateReply(late.method, correlationId, RpcException.DeadlineCause.TAKEN, status,
+          lateMillis, -1);
+      log.debug("late reply for {} (correlation id {}): reply arrived {} ms late, status {}{}", late.method,
+          correlationId, lateMillis, status,
+          Envelope.STATUS_OK.equals(status) ? "" : ": " + new String(body, java.nio.charset.StandardCharsets.UTF_8));
+    }
+    synchronized (recentLate) {
+      if (recentLate.size() == REMEMBERED_LATE) {
+        recentLate.removeFirst();
+      }
+      recentLate.addLast(record);
+    }
+  }
+
+  /** The last late replies (at most {@link #REMEMBERED_LATE}), oldest first. */
+  java.util.List<RpcClient.LateReply> recentLateReplies() {
+    synchronized (recentLate) {
+      return java.util.List.copyOf(recentLate);
+    }
+  }
+
+  /** Late replies whose server skipped the request as expired (a subset of {@link #lateReplies()}). */
+  long skippedLateReplies() {
+    return skippedLateReplies.sum();
   }
 
   /** Fails one call by id, if it is still pending (e.g. its request came back unroutable). */
@@ -276,7 +360,8 @@ final class ReplyRouter {
 
   private void rememberExpired(PendingCall call) {
     synchronized (expired) {
-      expired.put(call.correlationId, new Expired(call.method.key, System.nanoTime() + call.deadline.remainingNanos()));
+      expired.put(call.correlationId,
+          new Expired(call.method.key, System.nanoTime() + call.deadline.remainingNanos(), call.sentAtNanos));
     }
   }
 

@@ -172,11 +172,44 @@ public final class RpcClient implements AutoCloseable {
 
   /**
    * Replies that came after their call's deadline (counted in {@link #droppedReplies()} too), each
-   * logged at DEBUG with its method, how late it was and, if the server skipped the request, why.
+   * logged at DEBUG with its method, how late it was and, if the server skipped the request, why
+   * ({@link #recentLateReplies()} keeps the last ones).
    */
   public long lateReplies() {
     return router.lateReplies();
   }
+
+  /**
+   * Late replies from a server that took the request after its deadline and did not run it
+   * ({@link RpcException.DeadlineCause#SKIPPED_EXPIRED}): a subset of {@link #lateReplies()}. Many of
+   * them mean requests wait in the queue (or in a server's prefetch) longer than their deadlines.
+   */
+  public long skippedLateReplies() {
+    return router.skippedLateReplies();
+  }
+
+  /** The last late replies, at most 32, oldest first: an immutable snapshot, for diagnosis and tests. */
+  public List<LateReply> recentLateReplies() {
+    return router.recentLateReplies();
+  }
+
+  /**
+   * A reply that arrived after its call had failed with {@code DEADLINE_EXCEEDED}; the caller never
+   * saw it. Logged at DEBUG as it arrives; see {@link RpcClient#recentLateReplies()}.
+   *
+   * @param method the method, as {@code Interface.method}
+   * @param correlationId the request's correlation id
+   * @param cause {@link RpcException.DeadlineCause#SKIPPED_EXPIRED} if the server did not run the
+   *     request because its deadline had passed when the server took it (the reply carried {@code
+   *     rpc-expired-ms}); {@link RpcException.DeadlineCause#TAKEN} if a server took it and answered late
+   * @param status the reply's {@code rpc-status}
+   * @param lateMillis how long after the call's deadline the reply arrived
+   * @param queuedMillis for {@code SKIPPED_EXPIRED}, how long the request took from being sent to the
+   *     server's answer, measured by this client's clock: its time in the queue (or the server's
+   *     prefetch), plus the reply's trip; -1 otherwise
+   */
+  public record LateReply(String method, String correlationId, RpcException.DeadlineCause cause, String status,
+      long lateMillis, long queuedMillis) {}
 
   /** Replies dropped because no call waited for them (late after a deadline, duplicate, or foreign). */
   public long droppedReplies() {

@@ -385,6 +385,17 @@ public final class RpcServer implements AutoCloseable {
        */
       @Override
       public void reply(String status, byte[] replyBody) {
+        send(status, replyBody, -1);
+      }
+
+      /** With {@code rpc-expired-ms}: the request was not run, its deadline had passed (docs/PROTOCOL.md §3). */
+      @Override
+      public void replyExpired(String status, byte[] replyBody, long expiredMillis) {
+        send(status, replyBody, expiredMillis);
+      }
+
+      /** @param expiredMillis for a request skipped as expired, by how much; else -1 */
+      private void send(String status, byte[] replyBody, long expiredMillis) {
         if (!sent.compareAndSet(false, true)) {
           return;
         }
@@ -400,7 +411,10 @@ public final class RpcServer implements AutoCloseable {
         AMQP.BasicProperties reply = new AMQP.BasicProperties.Builder()
             .contentType(contentType)
             .correlationId(correlationId)
-            .headers(status.equals(dev.rabbitrpc.runtime.Envelope.STATUS_OK) ? OK_HEADERS : Map.of(
+            .headers(status.equals(dev.rabbitrpc.runtime.Envelope.STATUS_OK) ? OK_HEADERS : expiredMillis >= 0 ? Map.of(
+                dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
+                dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, status,
+                dev.rabbitrpc.runtime.Envelope.HEADER_EXPIRED, expiredMillis) : Map.of(
                 dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
                 dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, status))
             .build();

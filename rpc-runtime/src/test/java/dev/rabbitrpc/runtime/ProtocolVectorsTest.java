@@ -52,11 +52,25 @@ class ProtocolVectorsTest {
           Dispatcher dispatcher = new Dispatcher(serverDescriptor(v), implementation(v), Codec.json(), 1 << 20);
           CompletableFuture<Object[]> reply = new CompletableFuture<>();
           dispatcher.dispatch(text(request.get("properties"), "content_type"), headers(request.get("headers")),
-              body(request), false, text(request.get("properties"), "correlation_id"),
-              (status, body) -> reply.complete(new Object[] {status, body}));
+              body(request), false, text(request.get("properties"), "correlation_id"), new Dispatcher.ReplySink() {
+                @Override
+                public void reply(String status, byte[] body) {
+                  reply.complete(new Object[] {status, body, null});
+                }
+
+                @Override
+                public void replyExpired(String status, byte[] body, long expiredMillis) {
+                  reply.complete(new Object[] {status, body, expiredMillis});
+                }
+              });
           Object[] sent = reply.get(20, TimeUnit.SECONDS);
           JsonNode expected = v.get("reply");
           assertEquals(expected.get("headers").get(Envelope.HEADER_STATUS).asText(), sent[0], "rpc-status");
+          // rpc-expired-ms exactly when the vector's reply has it; its value varies with the clock.
+          assertEquals(expected.get("headers").has(Envelope.HEADER_EXPIRED), sent[2] != null, "rpc-expired-ms");
+          if (sent[2] != null) {
+            assertTrue((Long) sent[2] >= 0, "rpc-expired-ms " + sent[2]);
+          }
           byte[] body = (byte[]) sent[1];
           assertArrayEquals(body(expected), body, () -> "body: " + ProtocolVectors.show(expected, body));
         }));
