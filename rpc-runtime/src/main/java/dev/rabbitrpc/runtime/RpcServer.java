@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RpcServer implements AutoCloseable {
   /**
-   * Where a server is in its life. {@code STARTING} until its workers consume; {@code SERVING};
+   * Where a server is in its life. {@code STARTING} until it consumes; {@code SERVING};
    * {@code RECOVERING} after it lost its consumers or connection, until it consumes again;
    * {@code CLOSING} while {@link #close()} lets the requests it holds finish; {@code CLOSED}.
    */
