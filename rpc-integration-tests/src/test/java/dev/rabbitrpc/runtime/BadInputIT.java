@@ -34,6 +34,7 @@ class BadInputIT {
   private String queue;
   private RawPeer peer;
   private Types types;
+  private RpcServer server;
 
   BadInputIT(RpcBroker broker) {
     this.broker = new TestBroker(broker);
@@ -43,7 +44,7 @@ class BadInputIT {
   void exportService() throws Exception {
     queue = TestBroker.uniqueQueue("bad-input");
     RpcClient client = broker.client();
-    client.export(Types.class, implementation, queue);
+    server = client.export(Types.class, implementation, queue);
     types = client.proxy(Types.class, queue);
     peer = new RawPeer(broker.rawConnection());
   }
@@ -89,6 +90,32 @@ class BadInputIT {
     assertEquals(code, reply.status(), reply.body());
     assertTrue(reply.body().startsWith("{\"error\":{\"code\":\"" + code + "\""), reply.body());
     assertTrue(!reply.body().contains("\tat ") && !reply.body().contains("Exception:"), "no stack trace: " + reply.body());
+    // Counted by reason, before the reply was sent (visible to this thread once the counter says so).
+    RpcServer.Rejection why = code.equals("UNKNOWN_METHOD") ? RpcServer.Rejection.UNKNOWN_METHOD
+        : RpcServer.Rejection.UNREADABLE;
+    TestBroker.await(Duration.ofSeconds(10), "the rejection counted as " + why,
+        () -> server.rejectedRequests(why) == 1);
+    for (RpcServer.Rejection other : RpcServer.Rejection.values()) {
+      if (other != why) {
+        assertEquals(0, server.rejectedRequests(other), other.name());
+      }
+    }
+  }
+
+  @Test
+  void countsARequestLargerThanTheServersLimitAsTooLarge() throws Exception {
+    String small = TestBroker.uniqueQueue("bad-input-small");
+    RpcServer limited = broker.client(b -> b.maxMessageSize(1024)).export(Types.class, implementation, small);
+    try {
+      peer.sendJson(small, "{\"method\":\"echo\",\"args\":[\"" + "x".repeat(2048) + "\"]}");
+      RawPeer.Reply reply = peer.reply();
+      assertEquals("RESOURCE_EXHAUSTED", reply.status(), reply.body());
+      TestBroker.await(Duration.ofSeconds(10), "the rejection counted as too large",
+          () -> limited.rejectedRequests(RpcServer.Rejection.TOO_LARGE) == 1);
+      assertEquals(0, limited.rejectedRequests(RpcServer.Rejection.UNREADABLE));
+    } finally {
+      broker.deleteQueue(small);
+    }
   }
 
   @Test

@@ -43,5 +43,10 @@ public final class RpcServerMetrics implements MeterBinder {
     FunctionCounter.builder("rabbit.rpc.server.requests.cancelled", server, RpcServer::cancelledRequests)
         .description("requests answered CANCELLED without running: their caller had cancelled them")
         .tags(tags).register(registry);
+    for (RpcServer.Rejection why : RpcServer.Rejection.values()) {
+      FunctionCounter.builder("rabbit.rpc.server.requests.rejected", server, s -> s.rejectedRequests(why))
+          .description("requests refused before any method ran: too large, unknown method, or unreadable")
+          .tags(tags).tag("reason", why.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
+    }
   }
 }

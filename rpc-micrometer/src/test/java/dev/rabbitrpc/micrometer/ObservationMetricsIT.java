@@ -132,6 +132,10 @@ class ObservationMetricsIT {
     Greeter.await(Duration.ofSeconds(10), "the late reply to be counted", () -> meters
         .get("rabbit.rpc.client.replies.dropped").tag("client", "hasty").functionCounter().count() == 1);
     assertEquals(0, meters.get("rabbit.rpc.server.requests.cancelled").functionCounter().count());
+    for (String reason : new String[] {"too_large", "unknown_method", "unreadable"}) {
+      assertEquals(0, meters.get("rabbit.rpc.server.requests.rejected").tag("messaging.destination.name", queue)
+          .tag("reason", reason).functionCounter().count(), reason);
+    }
     assertEquals(0, meters.get("rabbit.rpc.client.pending").tag("client", "hasty").gauge().value());
   }
 }

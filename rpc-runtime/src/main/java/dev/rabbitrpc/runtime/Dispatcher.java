@@ -59,6 +59,10 @@ final class Dispatcher {
   private final int maxMessageSize;
   private final LongAdder expired = new LongAdder();
   private final LongAdder cancelled = new LongAdder();
+  /** Requests refused before any method ran, by reason (see {@link RpcServer#rejectedRequests}). */
+  private final LongAdder tooLarge = new LongAdder();
+  private final LongAdder unknownMethod = new LongAdder();
+  private final LongAdder unreadable = new LongAdder();
   final Cancellations cancellations = new Cancellations();
   /** In registration order (ServerInterceptor, "Order"). */
   private final List<ServerInterceptor> interceptors;
@@ -95,10 +99,12 @@ final class Dispatcher {
     WireFormat format = WireFormat.of(contentType);
     if (format == null) {
       // Not run: the format decides what the body means. Answered in JSON, which every peer reads.
+      unreadable.increment();
       refuse(sink, WireFormat.JSON, Code.PROTOCOL, unsupported(contentType));
       return;
     }
     if (body.length > maxMessageSize) {
+      tooLarge.increment();
       refuse(sink, format, Code.RESOURCE_EXHAUSTED,
           "the request has " + body.length + " bytes, more than the server's limit of " + maxMessageSize);
       return;
@@ -112,6 +118,7 @@ final class Dispatcher {
       request = format == WireFormat.PLAIN ? decodePlain(body) : Envelope.decodeRequest(codec.mapper(format), service, body);
     } catch (RpcException e) {
       log.debug("rejected a request to {}: {} {}", service.queue, e.code(), e.getMessage());
+      (e.code() == Code.UNKNOWN_METHOD ? unknownMethod : unreadable).increment();
       refuse(sink, format, e.code(), e.getMessage());
       return;
     }
@@ -287,6 +294,18 @@ final class Dispatcher {
 
   long cancelledRequests() {
     return cancelled.sum();
+  }
+
+  long tooLargeRequests() {
+    return tooLarge.sum();
+  }
+
+  long unknownMethodRequests() {
+    return unknownMethod.sum();
+  }
+
+  long unreadableRequests() {
+    return unreadable.sum();
   }
 
   /** A handler's exception: its own code if it threw an {@link RpcException}, else an application error. */

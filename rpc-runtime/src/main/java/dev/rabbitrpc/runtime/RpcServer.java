@@ -159,6 +159,36 @@ public final class RpcServer implements AutoCloseable {
     return dispatcher.cancelledRequests();
   }
 
+  /** Why a request was refused before any method ran; see {@link #rejectedRequests(Rejection)}. */
+  public enum Rejection {
+    /** Its body was larger than {@link RpcClient.Builder#maxMessageSize(int)}: {@code RESOURCE_EXHAUSTED}. */
+    TOO_LARGE,
+    /** It named a method the service does not have: {@code UNKNOWN_METHOD}. */
+    UNKNOWN_METHOD,
+    /**
+     * It could not be read: an unsupported content type, a protocol version or header this server
+     * does not speak, a malformed body or arguments of the wrong type ({@code PROTOCOL},
+     * {@code INVALID_ARGUMENT}).
+     */
+    UNREADABLE
+  }
+
+  /**
+   * Requests refused for {@code why} before any method ran (answered with an error, or rejected if
+   * they had no {@code reply_to}); expired and cancelled requests are counted apart
+   * ({@link #expiredRequests()}, {@link #cancelledRequests()}). Thread-safe, a sum of counters.
+   */
+  public long rejectedRequests(Rejection why) {
+    switch (why) {
+      case TOO_LARGE:
+        return dispatcher.tooLargeRequests();
+      case UNKNOWN_METHOD:
+        return dispatcher.unknownMethodRequests();
+      default:
+        return dispatcher.unreadableRequests();
+    }
+  }
+
   /** The cancel notices this server has received and remembers (tests observe it). */
   Cancellations cancellations() {
     return dispatcher.cancellations;
