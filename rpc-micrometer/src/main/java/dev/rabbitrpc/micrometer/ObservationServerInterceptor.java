@@ -15,7 +15,7 @@ import java.util.concurrent.CompletionStage;
  * (for an async method, when its future completes).
  *
  * <p>The reply carries the application headers the observation's handlers put on it when it
- * started ({@link RpcServerContext#withReplyHeader}): with {@link TraceContextReplyHandler}
+ * started ({@link RpcServerContext#putReplyHeader}): with {@link TraceContextReplyHandler}
  * registered, the server span's {@code traceparent} and {@code tracestate}.
  *
  * <p>Thread-safe.

@@ -8,7 +8,7 @@ import io.micrometer.observation.transport.RequestReplyReceiverContext;
  * The context of a {@link RabbitRpcObservation#SERVER} observation: the request, and once it has
  * ended its outcome. A tracing handler reads the caller's trace context from the request's
  * application headers ({@link ServerCall#headers()}), so the server's span is the child of the
- * client's. A handler may put headers on the reply ({@link #withReplyHeader}), as
+ * client's. A handler may put headers on the reply ({@link #putReplyHeader}), as
  * {@link TraceContextReplyHandler} puts the server span's trace context.
  *
  * <p>Not thread-safe: the observation's handlers use it as Micrometer says (start on the worker
@@ -25,7 +25,7 @@ public final class RpcServerContext extends RequestReplyReceiverContext<ServerCa
 
   /**
    * The request observed: the call the server's chain goes on with, carrying the reply headers
-   * set by {@link #withReplyHeader}.
+   * set by {@link #putReplyHeader}.
    */
   public ServerCall call() {
     return getCarrier();
@@ -38,7 +38,7 @@ public final class RpcServerContext extends RequestReplyReceiverContext<ServerCa
    *
    * @throws IllegalArgumentException for an empty, reserved ({@code rpc-}) or too long name, or a null value
    */
-  public void withReplyHeader(String name, String value) {
+  public void putReplyHeader(String name, String value) {
     setCarrier(getCarrier().withReplyHeader(name, value));
   }
 

@@ -14,7 +14,7 @@ import java.util.Objects;
  * observation starts, the span a tracing handler (micrometer-tracing's
  * {@code PropagatingReceiverTracingObservationHandler}) made for it is written with the tracer's
  * {@link Propagator}, and its {@code traceparent} and {@code tracestate} (if any) become
- * application headers of the reply ({@link RpcServerContext#withReplyHeader}). A client reads them
+ * application headers of the reply ({@link RpcServerContext#putReplyHeader}). A client reads them
  * from the reply ({@link RpcClientContext#replyHeaders()}, {@code ClientCall.replyHeaders()}):
  * which span answered, in which trace. Nothing else the propagator writes (baggage, say) is put on
  * the reply.
@@ -55,7 +55,7 @@ public final class TraceContextReplyHandler implements ObservationHandler<RpcSer
     for (String name : new String[] {TRACEPARENT, TRACESTATE}) {
       String value = written.get(name);
       if (value != null && !value.isEmpty()) {
-        context.withReplyHeader(name, value);
+        context.putReplyHeader(name, value);
       }
     }
   }
