@@ -14,6 +14,10 @@ import java.util.concurrent.CompletionStage;
  * calls it makes are its children. The observation stops when the handler's outcome is known
  * (for an async method, when its future completes).
  *
+ * <p>The reply carries the application headers the observation's handlers put on it when it
+ * started ({@link RpcServerContext#putReplyHeader}): with {@link TraceContextReplyHandler}
+ * registered, the server span's {@code traceparent} and {@code tracestate}.
+ *
  * <p>Thread-safe.
  */
 public final class ObservationServerInterceptor implements ServerInterceptor {
@@ -40,6 +44,7 @@ public final class ObservationServerInterceptor implements ServerInterceptor {
     Observation observation = RabbitRpcObservation.SERVER
         .observation(convention, DefaultRpcServerObservationConvention.INSTANCE, () -> context, registry)
         .start();
-    return Observed.proceed(observation, context, context::statusCode, () -> chain.proceed(call));
+    // The call as the handlers left it when the observation started: with their reply headers, if any.
+    return Observed.proceed(observation, context, context::statusCode, () -> chain.proceed(context.call()));
   }
 }

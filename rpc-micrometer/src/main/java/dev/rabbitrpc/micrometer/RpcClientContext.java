@@ -31,6 +31,15 @@ public final class RpcClientContext extends RequestReplySenderContext<Map<String
     return call;
   }
 
+  /**
+   * The application headers of the attempt's reply ({@link ClientCall#replyHeaders()}): set when
+   * the observation stops, empty before, or if no reply came. With {@link TraceContextReplyHandler}
+   * on the server, they hold the server span's {@code traceparent} (and {@code tracestate}, if any).
+   */
+  public Map<String, String> replyHeaders() {
+    return call.replyHeaders();
+  }
+
   /** {@code OK} or the code's name once the attempt has ended, else null. */
   public String statusCode() {
     return statusCode;

@@ -4,12 +4,16 @@ import dev.rabbitrpc.api.Idempotent;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import org.slf4j.MDC;
 
 /** The service the tests call, its implementation, and the one bounded wait they share. */
 interface Greeter {
   String greet(String name);
+
+  /** Answers from another thread than the worker's. */
+  CompletableFuture<String> greetLater(String name);
 
   /** Refuses every name with INVALID_ARGUMENT. */
   String refuse(String name);
@@ -26,6 +30,10 @@ interface Greeter {
   final class Impl implements Greeter {
     @Override public String greet(String name) {
       return "hello " + name;
+    }
+
+    @Override public CompletableFuture<String> greetLater(String name) {
+      return CompletableFuture.supplyAsync(() -> "later " + name);
     }
 
     @Override public String refuse(String name) {

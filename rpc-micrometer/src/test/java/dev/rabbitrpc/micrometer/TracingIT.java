@@ -9,6 +9,7 @@ import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.test.RpcBroker;
 import dev.rabbitrpc.test.RpcBrokerTest;
+import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
@@ -19,9 +20,15 @@ import io.micrometer.tracing.otel.bridge.OtelCurrentTraceContext;
 import io.micrometer.tracing.otel.bridge.OtelPropagator;
 import io.micrometer.tracing.otel.bridge.OtelTracer;
 import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
@@ -31,6 +38,7 @@ import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -48,6 +56,8 @@ class TracingIT {
   private final ObservationRegistry observations = ObservationRegistry.create();
   /** The application headers each request reached the server with, by correlation id. */
   private final Map<String, Map<String, String>> received = new ConcurrentHashMap<>();
+  /** The application headers of each attempt's reply, as its client observation had them when it stopped, by correlation id. */
+  private final Map<String, Map<String, String>> replied = new ConcurrentHashMap<>();
 
   TracingIT(RpcBroker broker) {
     this.broker = broker;
@@ -63,6 +73,19 @@ class TracingIT {
         new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
         new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
         new DefaultTracingObservationHandler(tracer)));
+    // After the tracing handlers, which make the server's span it writes onto the reply.
+    observations.observationConfig().observationHandler(new TraceContextReplyHandler(propagator));
+    observations.observationConfig().observationHandler(new ObservationHandler<RpcClientContext>() {
+      @Override
+      public void onStop(RpcClientContext context) {
+        replied.put(context.call().correlationId(), context.replyHeaders());
+      }
+
+      @Override
+      public boolean supportsContext(Observation.Context context) {
+        return context instanceof RpcClientContext;
+      }
+    });
   }
 
   @AfterEach
@@ -146,5 +169,70 @@ class TracingIT {
     SpanData client = only(spans.getFinishedSpanItems(), SpanKind.CLIENT);
     String correlationId = client.getAttributes().get(AttributeKey.stringKey("messaging.message.conversation_id"));
     assertEquals(correlationId + "|" + Greeter.class.getName() + "/mdc|" + client.getTraceId(), mdc);
+  }
+
+  /** The reply of the call {@code client} observed carried {@code server}'s W3C trace context: the caller's trace. */
+  private void assertTheReplyCarriesTheServerSpan(SpanData client, SpanData server) {
+    assertEquals(client.getTraceId(), server.getTraceId(), "one trace");
+    String correlationId = client.getAttributes().get(AttributeKey.stringKey("messaging.message.conversation_id"));
+    Map<String, String> reply = replied.get(correlationId);
+    assertNotNull(reply, () -> "no reply seen for " + correlationId + ": " + replied);
+    String traceparent = reply.get("traceparent");
+    assertNotNull(traceparent, () -> "reply headers: " + reply);
+    assertTrue(traceparent.matches("00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}"), traceparent);
+    assertTrue(traceparent.startsWith("00-" + client.getTraceId() + "-" + server.getSpanId() + "-"),
+        () -> traceparent + ": the client's trace id, the server span's id " + server.getSpanId());
+    assertEquals(Map.of("traceparent", traceparent), reply,
+        "only the W3C trace context (no tracestate here: the server span has none), no baggage, none of the protocol's");
+  }
+
+  @Test
+  void theReplyCarriesTheServerSpansTracestateWhenItHasOne() {
+    Greeter greeter = tracedGreeter();
+    // The caller's own caller sent trace state: the client's span inherits it, the server's from the request.
+    SpanContext upstream = SpanContext.createFromRemoteParent("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331",
+        TraceFlags.getSampled(), TraceState.builder().put("vendor", "v1").build());
+    Scope scope = Context.root().with(Span.wrap(upstream)).makeCurrent();
+    try {
+      greeter.greet("c");
+    } finally {
+      scope.close();
+    }
+
+    List<SpanData> all = spans.getFinishedSpanItems();
+    SpanData client = only(all, SpanKind.CLIENT);
+    SpanData server = only(all, SpanKind.SERVER);
+    assertEquals(upstream.getTraceId(), client.getTraceId());
+    String correlationId = client.getAttributes().get(AttributeKey.stringKey("messaging.message.conversation_id"));
+    Map<String, String> reply = replied.get(correlationId);
+    assertNotNull(reply, () -> "no reply seen for " + correlationId + ": " + replied);
+    assertTrue(reply.getOrDefault("traceparent", "").startsWith("00-" + upstream.getTraceId() + "-" + server.getSpanId() + "-"),
+        () -> "reply headers: " + reply);
+    assertEquals("vendor=v1", reply.get("tracestate"), () -> "reply headers: " + reply);
+  }
+
+  @Test
+  void theReplyCarriesTheServerSpansTraceparentInTheClientsTrace() {
+    tracedGreeter().greet("a");
+
+    List<SpanData> all = spans.getFinishedSpanItems();
+    assertTheReplyCarriesTheServerSpan(only(all, SpanKind.CLIENT), only(all, SpanKind.SERVER));
+  }
+
+  @Test
+  void theReplyOfACompletableFutureCallCarriesTheServerSpansTraceparent() throws Exception {
+    assertEquals("later b", tracedGreeter().greetLater("b").get(10, TimeUnit.SECONDS));
+
+    List<SpanData> all = spans.getFinishedSpanItems();
+    assertTheReplyCarriesTheServerSpan(only(all, SpanKind.CLIENT), only(all, SpanKind.SERVER));
+  }
+
+  @Test
+  void anErrorReplyCarriesTheServerSpansTraceparentToo() {
+    Greeter greeter = tracedGreeter();
+    assertThrows(RpcException.class, () -> greeter.refuse("a"));
+
+    List<SpanData> all = spans.getFinishedSpanItems();
+    assertTheReplyCarriesTheServerSpan(only(all, SpanKind.CLIENT), only(all, SpanKind.SERVER));
   }
 }

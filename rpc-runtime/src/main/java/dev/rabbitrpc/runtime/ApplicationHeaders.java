@@ -7,10 +7,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The application's headers on a request (docs/PROTOCOL.md, "Application headers"): AMQP headers
+ * The application's headers on a request or a reply (docs/PROTOCOL.md, "Headers"): AMQP headers
  * whose names do not start with {@value #RESERVED_PREFIX}, with string values. Interceptors set
- * them on the client ({@link ClientCall#withHeader}) and read them on the server
- * ({@link ServerCall#headers()}).
+ * them on requests on the client ({@link ClientCall#withHeader}) and read them on the server
+ * ({@link ServerCall#headers()}); on replies, the server's set them ({@link ServerCall#withReplyHeader})
+ * and the client's read them ({@link ClientCall#replyHeaders()}).
  */
 final class ApplicationHeaders {
   /** Names the protocol keeps for itself. */
@@ -36,7 +37,7 @@ final class ApplicationHeaders {
     }
   }
 
-  /** The application headers of a request as it arrived: string values only, protocol headers left out. */
+  /** The application headers of a request or reply as it arrived: string values only, protocol headers left out. */
   static Map<String, String> of(Map<String, Object> amqpHeaders) {
     if (amqpHeaders == null || amqpHeaders.isEmpty()) {
       return Map.of();

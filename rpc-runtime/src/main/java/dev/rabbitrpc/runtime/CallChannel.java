@@ -89,10 +89,11 @@ final class CallChannel {
     if (status != null && Code.DEADLINE_EXCEEDED.name().equals(status.toString())) {
       // Only on this status: did the server skip the request as expired, and by how much (rpc-expired-ms)?
       router.onReply(properties.getCorrelationId(), properties.getContentType(), status.toString(), body,
-          expiredMillisOf(headers));
+          expiredMillisOf(headers), headers);
       return;
     }
-    router.onReply(properties.getCorrelationId(), properties.getContentType(), status == null ? null : status.toString(), body);
+    router.onReply(properties.getCorrelationId(), properties.getContentType(), status == null ? null : status.toString(), body,
+        -1, headers);
   }
 
   /**

@@ -429,7 +429,10 @@ final class CallEngine {
     ClientInterceptor.Chain send = attempt -> {
       try {
         return send(attempt.correlationId(), attempt.service, attempt.method, attempt.arguments,
-            attempt.deadline, attempt.headers(), sent);
+            attempt.deadline, attempt.headers(), registered -> {
+              registered.replyHeaders = attempt.reply; // before it is published: its reply finds them
+              sent.accept(registered);
+            });
       } catch (RpcException e) {
         return CompletableFuture.failedFuture(e);
       }

@@ -39,25 +39,47 @@ final class Chains {
     }
   }
 
+  /**
+   * A server chain also remembers the last call passed on through any of its links: the reply
+   * carries that call's reply headers ({@link ServerCall#withReplyHeader}). Links run on the
+   * worker's thread (ServerInterceptor, "Threads"), which reads it once the chain has returned.
+   */
   static final class Server implements ServerInterceptor.Chain {
     private final List<ServerInterceptor> interceptors;
     private final int index;
     private final ServerInterceptor.Chain terminal;
+    /** The chain's first link, which holds {@link #lastCall}. */
+    private final Server head;
+    private ServerCall lastCall;
 
-    Server(List<ServerInterceptor> interceptors, int index, ServerInterceptor.Chain terminal) {
+    Server(List<ServerInterceptor> interceptors, ServerInterceptor.Chain terminal) {
       this.interceptors = interceptors;
-      this.index = index;
+      this.index = 0;
       this.terminal = terminal;
+      this.head = this;
+    }
+
+    private Server(Server head, int index) {
+      this.interceptors = head.interceptors;
+      this.index = index;
+      this.terminal = head.terminal;
+      this.head = head;
+    }
+
+    /** The last call passed on through this chain, or null if it was never proceeded. */
+    ServerCall lastCall() {
+      return head.lastCall;
     }
 
     @Override
     public CompletionStage<Object> proceed(ServerCall call) {
+      head.lastCall = call;
       if (index == interceptors.size()) {
         return terminal.proceed(call);
       }
       ServerInterceptor interceptor = interceptors.get(index);
       try {
-        return nonNull(interceptor.intercept(call, new Server(interceptors, index + 1, terminal)), interceptor);
+        return nonNull(interceptor.intercept(call, new Server(head, index + 1)), interceptor);
       } catch (RuntimeException | Error e) {
         return CompletableFuture.failedFuture(e);
       }

@@ -8,23 +8,33 @@ import java.util.Map;
 /**
  * One attempt of a call, as a {@link ClientInterceptor} sees it: beside the service, method and
  * arguments ({@link RpcCall}), the time left of the call's one deadline, the attempt's number and
- * correlation id, and the application headers it will carry.
+ * correlation id, the application headers it will carry, and once its reply has come the
+ * application headers of the reply ({@link #replyHeaders()}).
  *
- * <p>Immutable and thread-safe; {@link #withHeader} returns a copy.
+ * <p>Immutable and thread-safe, but for {@link #replyHeaders()}, which the attempt's reply sets
+ * once; {@link #withHeader} returns a copy, which shares the attempt's reply headers.
  */
 public final class ClientCall extends RpcCall {
   final Deadline deadline;
   private final int attempt;
   private final String correlationId;
   private final Map<String, String> headers;
+  /** The attempt's reply headers: one for the attempt, shared by every copy of its call. */
+  final ReplyHeaders reply;
 
   ClientCall(ServiceDescriptor service, MethodDescriptor method, Object[] arguments, Deadline deadline, int attempt,
       String correlationId, Map<String, String> headers) {
+    this(service, method, arguments, deadline, attempt, correlationId, headers, new ReplyHeaders());
+  }
+
+  private ClientCall(ServiceDescriptor service, MethodDescriptor method, Object[] arguments, Deadline deadline,
+      int attempt, String correlationId, Map<String, String> headers, ReplyHeaders reply) {
     super(service, method, arguments);
     this.deadline = deadline;
     this.attempt = attempt;
     this.correlationId = correlationId;
     this.headers = headers;
+    this.reply = reply;
   }
 
   /** The attempt's correlation id: each attempt (each retry) has its own. */
@@ -57,11 +67,34 @@ public final class ClientCall extends RpcCall {
     ApplicationHeaders.check(name, value);
     Map<String, String> more = new LinkedHashMap<>(headers);
     more.put(name, value);
-    return new ClientCall(service, method, arguments, deadline, attempt, correlationId, Collections.unmodifiableMap(more));
+    return new ClientCall(service, method, arguments, deadline, attempt, correlationId, Collections.unmodifiableMap(more),
+        reply);
+  }
+
+  /**
+   * The application headers of the attempt's reply (read-only): the string headers whose names do
+   * not start with {@code rpc-} that the server's interceptors set ({@link ServerCall#withReplyHeader}).
+   * Set before the attempt's outcome stage completes, so an interceptor reads them from it:
+   *
+   * <pre>{@code
+   * (call, chain) -> chain.proceed(call).whenComplete((result, failure) -> log(call.replyHeaders()))
+   * }</pre>
+   *
+   * <p>Empty until then, and for an attempt that got no reply (it timed out, was not sent, was
+   * {@code @OneWay}, or its reply had no application headers). A failed attempt whose reply came
+   * (an error reply) has them as a successful one does.
+   */
+  public Map<String, String> replyHeaders() {
+    return reply.headers;
   }
 
   @Override
   public String toString() {
     return "ClientCall[" + method.key + " on " + service.queue + ", attempt " + attempt + "]";
+  }
+
+  /** The slot an attempt's reply fills (by {@link ReplyRouter#onReply}, before the attempt completes). */
+  static final class ReplyHeaders {
+    volatile Map<String, String> headers = Map.of();
   }
 }

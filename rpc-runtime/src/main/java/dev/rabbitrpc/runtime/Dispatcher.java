@@ -32,6 +32,15 @@ final class Dispatcher {
     void reply(String status, byte[] body);
 
     /**
+     * A reply with application headers the server's interceptors set ({@link ServerCall#withReplyHeader}):
+     * as {@link #reply(String, byte[])}, and a sink that can puts them on the wire. Never called
+     * with an empty map: a reply without them goes to {@link #reply(String, byte[])}.
+     */
+    default void reply(String status, byte[] body, Map<String, String> replyHeaders) {
+      reply(status, body);
+    }
+
+    /**
      * The reply to a request not run because its deadline had passed {@code expiredMillis} before
      * its turn came: as {@link #reply}, and a sink that can says so on the wire ({@code rpc-expired-ms}).
      */
@@ -146,17 +155,46 @@ final class Dispatcher {
       return;
     }
     CompletableFuture<Object> outcome;
+    Map<String, String> replyHeaders = Map.of();
     try {
-      outcome = interceptors.isEmpty()
-          ? invoke(method, request.args(), deadline)
-          : new Chains.Server(interceptors, 0, call -> invoke(call.method, call.arguments, call.deadline))
-              .proceed(new ServerCall(service, method, request.args(), ApplicationHeaders.of(headers), correlationId,
-                  deadline))
-              .toCompletableFuture();
+      if (interceptors.isEmpty()) {
+        outcome = invoke(method, request.args(), deadline);
+      } else {
+        Chains.Server chain = new Chains.Server(interceptors, call -> invoke(call.method, call.arguments, call.deadline));
+        outcome = chain.proceed(new ServerCall(service, method, request.args(), ApplicationHeaders.of(headers),
+            correlationId, deadline, Map.of())).toCompletableFuture();
+        replyHeaders = chain.lastCall().replyHeaders();
+      }
     } finally {
       cancellations.finish(running);
     }
-    replyWhenDone(sink, format, method, deadline, outcome);
+    replyWhenDone(withReplyHeaders(sink, replyHeaders), format, method, deadline, outcome);
+  }
+
+  /**
+   * The sink whose every reply carries {@code replyHeaders}: the sink itself if there are none (no
+   * interceptor set any: nothing allocated), else one that hands them to {@link ReplySink#reply(String, byte[], Map)}.
+   */
+  private static ReplySink withReplyHeaders(ReplySink sink, Map<String, String> replyHeaders) {
+    if (replyHeaders.isEmpty()) {
+      return sink;
+    }
+    return new ReplySink() {
+      @Override
+      public void reply(String status, byte[] body) {
+        sink.reply(status, body, replyHeaders);
+      }
+
+      @Override
+      public boolean expectsReply() {
+        return sink.expectsReply();
+      }
+
+      @Override
+      public void reject(String why) {
+        sink.reject(why);
+      }
+    };
   }
 
   /**

@@ -30,6 +30,12 @@ final class PendingCall extends CompletableFuture<Object> {
   final long sentAtNanos;
   /** When to ask the broker whether anything consumes {@link #queue}, if no reply came by then. */
   final long probeAtNanos;
+  /**
+   * Where the application headers of its reply go, for the interceptors of its attempt
+   * ({@link ClientCall#replyHeaders()}); null when there are none to read them (then they are not
+   * even parsed). Set before the request is published.
+   */
+  volatile ClientCall.ReplyHeaders replyHeaders;
   private final ReplyRouter router;
   private volatile ScheduledFuture<?> timeoutTask;
 

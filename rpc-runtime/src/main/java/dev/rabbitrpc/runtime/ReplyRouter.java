@@ -2,6 +2,7 @@ package dev.rabbitrpc.runtime;
 
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -145,9 +146,14 @@ final class ReplyRouter {
     pending.remove(call.correlationId, call);
   }
 
-  /** Called on the reply consumer's thread for each reply; see {@link #onReply(String, String, String, byte[], long)}. */
+  /** Called on the reply consumer's thread for each reply; see {@link #onReply(String, String, String, byte[], long, Map)}. */
   void onReply(String correlationId, String contentType, String status, byte[] body) {
-    onReply(correlationId, contentType, status, body, -1);
+    onReply(correlationId, contentType, status, body, -1, null);
+  }
+
+  /** As {@link #onReply(String, String, String, byte[], long, Map)}, for a reply without application headers. */
+  void onReply(String correlationId, String contentType, String status, byte[] body, long expiredMillis) {
+    onReply(correlationId, contentType, status, body, expiredMillis, null);
   }
 
   /**
@@ -156,8 +162,11 @@ final class ReplyRouter {
    *
    * @param expiredMillis the reply's {@code rpc-expired-ms}: the server did not run the request
    *     because its deadline had passed that long before (its clock); -1 if absent
+   * @param headers the reply's AMQP headers, may be null: its application headers go to the
+   *     attempt's interceptors ({@link ClientCall#replyHeaders()}), before the call completes
    */
-  void onReply(String correlationId, String contentType, String status, byte[] body, long expiredMillis) {
+  void onReply(String correlationId, String contentType, String status, byte[] body, long expiredMillis,
+      Map<String, Object> headers) {
     PendingCall call = correlationId == null ? null : pending.remove(correlationId);
     if (call == null) {
       droppedReplies.increment();
@@ -173,6 +182,10 @@ final class ReplyRouter {
       return;
     }
     call.forget();
+    ClientCall.ReplyHeaders replyHeaders = call.replyHeaders;
+    if (replyHeaders != null) {
+      replyHeaders.headers = ApplicationHeaders.of(headers);
+    }
     WireFormat format = WireFormat.of(contentType) == WireFormat.CBOR ? WireFormat.CBOR : WireFormat.JSON;
     if (refusesFormat(call, format, status)) {
       call.formatRefused = true; // before it completes: CallEngine sends it again in JSON

@@ -415,17 +415,26 @@ public final class RpcServer implements AutoCloseable {
        */
       @Override
       public void reply(String status, byte[] replyBody) {
-        send(status, replyBody, -1);
+        send(status, replyBody, -1, Map.of());
+      }
+
+      /** With the application headers the server's interceptors set, beside the protocol's. */
+      @Override
+      public void reply(String status, byte[] replyBody, Map<String, String> replyHeaders) {
+        send(status, replyBody, -1, replyHeaders);
       }
 
       /** With {@code rpc-expired-ms}: the request was not run, its deadline had passed (docs/PROTOCOL.md §3). */
       @Override
       public void replyExpired(String status, byte[] replyBody, long expiredMillis) {
-        send(status, replyBody, expiredMillis);
+        send(status, replyBody, expiredMillis, Map.of());
       }
 
-      /** @param expiredMillis for a request skipped as expired, by how much; else -1 */
-      private void send(String status, byte[] replyBody, long expiredMillis) {
+      /**
+       * @param expiredMillis for a request skipped as expired, by how much; else -1
+       * @param replyHeaders application headers for the reply (names outside {@code rpc-}, checked when set)
+       */
+      private void send(String status, byte[] replyBody, long expiredMillis, Map<String, String> replyHeaders) {
         if (!sent.compareAndSet(false, true)) {
           return;
         }
@@ -441,18 +450,36 @@ public final class RpcServer implements AutoCloseable {
         AMQP.BasicProperties reply = new AMQP.BasicProperties.Builder()
             .contentType(contentType)
             .correlationId(correlationId)
-            .headers(status.equals(dev.rabbitrpc.runtime.Envelope.STATUS_OK) ? OK_HEADERS : expiredMillis >= 0 ? Map.of(
-                dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
-                dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, status,
-                dev.rabbitrpc.runtime.Envelope.HEADER_EXPIRED, expiredMillis) : Map.of(
-                dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
-                dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, status))
+            .headers(replyHeaders(status, expiredMillis, replyHeaders))
             .build();
         // Never mandatory: RabbitMQ 3.10 returns replies to direct reply-to addresses as NO_ROUTE.
         settle(() -> {
           channel.basicPublish("", replyTo, false, reply, replyBody);
           channel.basicAck(deliveryTag, false);
         });
+      }
+
+      /**
+       * The reply's headers: the protocol's ({@code rpc-protocol}, {@code rpc-status}, and
+       * {@code rpc-expired-ms} for a request skipped as expired), and any application headers
+       * beside them. The protocol's always win; a reply without application headers (the common
+       * case) shares {@code OK_HEADERS} or gets a small immutable map, as before.
+       */
+      private static Map<String, Object> replyHeaders(String status, long expiredMillis,
+          Map<String, String> applicationHeaders) {
+        Map<String, Object> protocol = status.equals(dev.rabbitrpc.runtime.Envelope.STATUS_OK) ? OK_HEADERS
+            : expiredMillis >= 0 ? Map.of(
+                dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
+                dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, status,
+                dev.rabbitrpc.runtime.Envelope.HEADER_EXPIRED, expiredMillis) : Map.of(
+                dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
+                dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, status);
+        if (applicationHeaders.isEmpty()) {
+          return protocol;
+        }
+        Map<String, Object> all = new java.util.HashMap<>(applicationHeaders);
+        all.putAll(protocol); // after: a protocol header is never an application's to set
+        return all;
       }
 
       /** Handling threw before the reply was sent: answer INTERNAL, or at least settle the request. */

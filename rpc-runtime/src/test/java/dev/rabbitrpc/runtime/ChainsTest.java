@@ -60,4 +60,73 @@ class ChainsTest {
         com.rabbitmq.client.impl.LongStringHelper.asLongString("acme"), "count", 3));
     assertEquals(Map.of("tenant", "acme"), headers);
   }
+
+  private final ServerCall request = new ServerCall(types, types.forWireName("add"), new Object[] {1, 2}, Map.of(),
+      "id-1", null, Map.of());
+
+  @Test
+  void replyHeadersAreCopiedNotSharedAndProtocolNamesAreRefused() {
+    ServerCall tagged = request.withReplyHeader("served-by", "s1");
+    assertEquals(Map.of(), request.replyHeaders());
+    assertEquals(Map.of("served-by", "s1"), tagged.replyHeaders());
+    assertThrows(UnsupportedOperationException.class, () -> tagged.replyHeaders().put("x", "y"));
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> request.withReplyHeader("RPC-Status", "OK"));
+    assertEquals("header names starting with \"rpc-\" belong to the protocol: RPC-Status", refused.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> request.withReplyHeader("served-by", null));
+  }
+
+  @Test
+  void aServerChainRemembersTheLastCallPassedOnEvenWhenAnInnerInterceptorAnswersItself() {
+    ServerInterceptor outer = (c, chain) -> chain.proceed(c.withReplyHeader("served-by", "s1"));
+    ServerInterceptor refusing = (c, chain) -> {
+      c.withReplyHeader("never-passed-on", "x");
+      throw new RpcException(Code.UNAUTHENTICATED, "no");
+    };
+    Chains.Server chain = new Chains.Server(List.of(outer, refusing), c -> CompletableFuture.completedFuture(3));
+    CompletableFuture<Object> outcome = chain.proceed(request).toCompletableFuture();
+
+    assertTrue(outcome.isCompletedExceptionally());
+    assertEquals(Map.of("served-by", "s1"), chain.lastCall().replyHeaders());
+  }
+
+  @Test
+  void theDispatcherHandsTheReplyHeadersToTheSinkAndNothingWithoutThem() throws Exception {
+    ServerInterceptor tagging = (c, chain) -> chain.proceed(c.withReplyHeader("served-by", "s1"));
+    assertEquals(Map.of("served-by", "s1"), replyHeadersOf(List.of(tagging)));
+    assertEquals(null, replyHeadersOf(List.of((c, chain) -> chain.proceed(c))), "the two-argument reply");
+    assertEquals(null, replyHeadersOf(List.of()), "the two-argument reply");
+  }
+
+  /** The reply headers the sink got for {@code add(1, 2)} through {@code interceptors}; null if it got the reply without. */
+  private Map<String, String> replyHeadersOf(List<ServerInterceptor> interceptors) throws Exception {
+    Dispatcher dispatcher = new Dispatcher(types, new TestServices.TypesImpl(), Codec.json(), 1024, interceptors);
+    CompletableFuture<Map<String, String>> replied = new CompletableFuture<>();
+    dispatcher.dispatch(WireFormat.JSON.contentType, Map.of("rpc-protocol", 1),
+        "{\"method\":\"add\",\"args\":[1,2]}".getBytes(java.nio.charset.StandardCharsets.UTF_8), false, "id-1",
+        new Dispatcher.ReplySink() {
+          @Override
+          public void reply(String status, byte[] body) {
+            assertEquals("OK", status);
+            replied.complete(null);
+          }
+
+          @Override
+          public void reply(String status, byte[] body, Map<String, String> replyHeaders) {
+            assertEquals("OK", status);
+            replied.complete(replyHeaders);
+          }
+        });
+    return replied.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void anAttemptsReplyHeadersAreSharedByEveryCopyOfItsCall() {
+    ClientCall tagged = call.withHeader("tenant", "acme");
+    assertEquals(Map.of(), tagged.replyHeaders());
+    call.reply.headers = Map.of("served-by", "s1");
+    assertEquals(Map.of("served-by", "s1"), tagged.replyHeaders());
+    assertEquals(Map.of(), new ClientCall(types, types.forWireName("add"), new Object[] {1, 2},
+        Deadline.after(1, TimeUnit.SECONDS), 2, "id-2", Map.of()).replyHeaders(), "another attempt has its own");
+  }
 }
