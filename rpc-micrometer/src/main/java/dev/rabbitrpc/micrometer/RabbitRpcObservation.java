@@ -31,16 +31,6 @@ public enum RabbitRpcObservation implements ObservationDocumentation {
     public Class<? extends ObservationConvention<? extends Observation.Context>> getDefaultConvention() {
       return DefaultRpcClientObservationConvention.class;
     }
-
-    @Override
-    public KeyName[] getLowCardinalityKeyNames() {
-      return LowCardinalityKeys.values();
-    }
-
-    @Override
-    public KeyName[] getHighCardinalityKeyNames() {
-      return HighCardinalityKeys.values();
-    }
   },
 
   /** One request on the server, from the interceptors to the handler's outcome. */
@@ -54,17 +44,18 @@ public enum RabbitRpcObservation implements ObservationDocumentation {
     public Class<? extends ObservationConvention<? extends Observation.Context>> getDefaultConvention() {
       return DefaultRpcServerObservationConvention.class;
     }
-
-    @Override
-    public KeyName[] getLowCardinalityKeyNames() {
-      return LowCardinalityKeys.values();
-    }
-
-    @Override
-    public KeyName[] getHighCardinalityKeyNames() {
-      return HighCardinalityKeys.values();
-    }
   };
+
+  /** Both observations have the same keys. */
+  @Override
+  public KeyName[] getLowCardinalityKeyNames() {
+    return LowCardinalityKeys.values();
+  }
+
+  @Override
+  public KeyName[] getHighCardinalityKeyNames() {
+    return HighCardinalityKeys.values();
+  }
 
   /** Keys with few values: they tag the timers. */
   public enum LowCardinalityKeys implements KeyName {
