@@ -37,6 +37,17 @@ final class ApplicationHeaders {
     }
   }
 
+  /**
+   * {@code headers} with {@code name} set to {@code value}, checked as {@link #check} does: a new
+   * read-only map, for the immutable call values ({@link ClientCall#withHeader}, {@link ServerCall#withReplyHeader}).
+   */
+  static Map<String, String> with(Map<String, String> headers, String name, String value) {
+    check(name, value);
+    Map<String, String> more = new LinkedHashMap<>(headers);
+    more.put(name, value);
+    return Collections.unmodifiableMap(more);
+  }
+
   /** The application headers of a request or reply as it arrived: string values only, protocol headers left out. */
   static Map<String, String> of(Map<String, Object> amqpHeaders) {
     if (amqpHeaders == null || amqpHeaders.isEmpty()) {

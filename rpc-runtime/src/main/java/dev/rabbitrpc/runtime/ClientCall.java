@@ -1,8 +1,6 @@
 package dev.rabbitrpc.runtime;
 
 import java.time.Duration;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -64,11 +62,8 @@ public final class ClientCall extends RpcCall {
    * @throws IllegalArgumentException for an empty, reserved or too long name, or a null value
    */
   public ClientCall withHeader(String name, String value) {
-    ApplicationHeaders.check(name, value);
-    Map<String, String> more = new LinkedHashMap<>(headers);
-    more.put(name, value);
-    return new ClientCall(service, method, arguments, deadline, attempt, correlationId, Collections.unmodifiableMap(more),
-        reply);
+    return new ClientCall(service, method, arguments, deadline, attempt, correlationId,
+        ApplicationHeaders.with(headers, name, value), reply);
   }
 
   /**

@@ -1,8 +1,6 @@
 package dev.rabbitrpc.runtime;
 
 import java.time.Duration;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -65,11 +63,8 @@ public final class ServerCall extends RpcCall {
    * @throws IllegalArgumentException for an empty, reserved or too long name, or a null value
    */
   public ServerCall withReplyHeader(String name, String value) {
-    ApplicationHeaders.check(name, value);
-    Map<String, String> more = new LinkedHashMap<>(replyHeaders);
-    more.put(name, value);
     return new ServerCall(service, method, arguments, headers, correlationId, deadline,
-        Collections.unmodifiableMap(more));
+        ApplicationHeaders.with(replyHeaders, name, value));
   }
 
   @Override
