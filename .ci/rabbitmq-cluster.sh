@@ -10,7 +10,7 @@
 #   .ci/rabbitmq-cluster.sh pause N     kill -STOP hareN's Erlang VM; resume N sends -CONT
 #   .ci/rabbitmq-cluster.sh pid N       print hareN's OS pid
 #   .ci/rabbitmq-cluster.sh status      each node's state and hare1's cluster_status
-#   .ci/rabbitmq-cluster.sh heal        resume and start every node that is not running; await all 3
+#   .ci/rabbitmq-cluster.sh heal        resume and start every node that is not running; await them all
 #   .ci/rabbitmq-cluster.sh addresses   print localhost:5681,localhost:5682,localhost:5683
 #   .ci/rabbitmq-cluster.sh leader Q    print N of the node of quorum queue Q's leader
 #   .ci/rabbitmq-cluster.sh online Q    print how many of quorum queue Q's members are online
@@ -21,24 +21,39 @@
 # /etc/rabbitmq (which binds 5672) is not read. Data lives in RPC_CLUSTER_DIR (default
 # /tmp/rabbit-rpc-cluster), owned by the rabbitmq user because the server runs as that user.
 # The nodes share the default node's Erlang cookie (HOME=/var/lib/rabbitmq), so rabbitmqctl works.
+#
+# A developer (or a second checkout) can run a cluster of its own beside CI's: RPC_CLUSTER_NAME
+# (node name prefix, default hare), RPC_CLUSTER_PORT (AMQP port of node 0, default 5680: node N
+# listens on PORT+N, its Erlang distribution on PORT+20000+N), RPC_CLUSTER_SIZE (1 to 9 nodes,
+# default 3; 1 is a lone node) and RPC_CLUSTER_DIR (default /tmp/rabbit-rpc-cluster, or
+# /tmp/rabbit-rpc-NAME for another name). Give each cluster its own values of all four.
 set -euo pipefail
 
-NODES=(1 2 3)
-BASE="${RPC_CLUSTER_DIR:-/tmp/rabbit-rpc-cluster}"
+NAME="${RPC_CLUSTER_NAME:-hare}"
+PORT_BASE="${RPC_CLUSTER_PORT:-5680}"
+SIZE="${RPC_CLUSTER_SIZE:-3}"
+[[ "$NAME" =~ ^[a-z][a-z0-9]*$ ]] || { echo "RPC_CLUSTER_NAME must be lower-case letters and digits" >&2; exit 2; }
+[[ "$SIZE" =~ ^[1-9]$ ]] || { echo "RPC_CLUSTER_SIZE must be 1 to 9" >&2; exit 2; }
+NODES=($(seq 1 "$SIZE"))
+if [ "$NAME" = hare ]; then
+  BASE="${RPC_CLUSTER_DIR:-/tmp/rabbit-rpc-cluster}"
+else
+  BASE="${RPC_CLUSTER_DIR:-/tmp/rabbit-rpc-$NAME}"
+fi
 RABBIT_HOME=/var/lib/rabbitmq
 SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
 STARTUP_SECONDS="${RPC_CLUSTER_STARTUP_SECONDS:-120}"
 
-node() { echo "hare$1@localhost"; }
-amqp_port() { echo $((5680 + $1)); }
-dist_port() { echo $((25680 + $1)); }
+node() { echo "$NAME$1@localhost"; }
+amqp_port() { echo $((PORT_BASE + $1)); }
+dist_port() { echo $((PORT_BASE + 20000 + $1)); }
 dir() { echo "$BASE/hare$1"; }
 
 check_n() {
-  case "${1:-}" in
-    1|2|3) ;;
-    *) echo "usage: $0 $2 1|2|3" >&2; exit 2 ;;
-  esac
+  if ! [[ "${1:-}" =~ ^[1-9]$ ]] || [ "$1" -gt "$SIZE" ]; then
+    echo "usage: $0 $2 N (1 to $SIZE)" >&2
+    exit 2
+  fi
 }
 
 ctl() { # ctl N args...: rabbitmqctl on hareN, bounded
@@ -84,7 +99,7 @@ start_vm() {
     RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins" \
     RABBITMQ_MNESIA_BASE="$d/mnesia" \
     RABBITMQ_LOG_BASE="$d/log" \
-    RABBITMQ_PID_FILE="$d/hare$n.pid" \
+    RABBITMQ_PID_FILE="$d/$NAME$n.pid" \
     ERL_EPMD_ADDRESS=127.0.0.1 \
     ERL_FLAGS="-kernel inet_dist_use_interface {127,0,0,1}" \
     "$SERVER" -detached >>"$d/log/startup.log" 2>&1
@@ -131,7 +146,7 @@ up() {
   for n in "${NODES[@]}"; do
     await_node "$n"
   done
-  for n in 2 3; do
+  for n in "${NODES[@]:1}"; do
     ctl "$n" stop_app
     ctl "$n" join_cluster "$(node 1)"
     ctl "$n" start_app
@@ -139,8 +154,8 @@ up() {
   done
   local running
   running=$(ctl 1 eval 'length(rabbit_nodes:all_running()).' | tr -dc '0-9')
-  if [ "$running" != "3" ]; then
-    echo "cluster has $running running nodes, expected 3" >&2
+  if [ "$running" != "$SIZE" ]; then
+    echo "cluster has $running running nodes, expected $SIZE" >&2
     ctl 1 cluster_status >&2 || true
     return 1
   fi
@@ -198,7 +213,7 @@ any_running() {
       return 0
     fi
   done
-  echo "no hare node is running" >&2
+  echo "no $NAME node is running" >&2
   return 1
 }
 
@@ -245,13 +260,13 @@ case "${1:-}" in
   status) status ;;
   heal) heal ;;
   leader) [ -n "${2:-}" ] || { echo "usage: $0 leader QUEUE" >&2; exit 2; }
-    queue_column "$2" leader | sed -n 's/^hare\([0-9]\)@localhost$/\1/p' ;;
+    queue_column "$2" leader | sed -n "s/^$NAME\\([0-9]\\)@localhost\$/\\1/p" ;;
   online) [ -n "${2:-}" ] || { echo "usage: $0 online QUEUE" >&2; exit 2; }
     queue_column "$2" online | grep -o '@localhost' | wc -l ;;
   connection) [ -n "${2:-}" ] || { echo "usage: $0 connection NAME" >&2; exit 2; }
     n=$(any_running)
     ctl "$n" list_connections --no-table-headers port client_properties \
-      | { grep -F "{\"connection_name\",\"$2\"}" || true; } | awk -F '\t' '{ print $1 - 5680 }' ;;
+      | { grep -F "{\"connection_name\",\"$2\"}" || true; } | awk -F '\t' -v base="$PORT_BASE" '{ print $1 - base }' ;;
   addresses) addresses ;;
-  *) sed -n '2,18p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,24p' "$0" >&2; exit 2 ;;
 esac
