@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * JMH benchmarks of the client's in-process hot path, without a broker: finding a method's
  * descriptor, encoding a request, decoding a reply (and, for the server side, decoding a request).
  * Run with {@code -prof gc} for the bytes allocated per operation. It lives in the runtime's package
- * (in this module) to reach the package-private {@link Envelope} and descriptors.
+ * (in this module) to reach the package-private {@link WireBody} and descriptors.
  *
  * <p>JMH creates one instance per trial and calls it from its benchmark thread; not for use outside JMH.
  */
@@ -61,8 +61,8 @@ public class HotPathBenchmark {
         ? new Item("x".repeat(size), new byte[0], List.of())
         : new Item("t".repeat(size / 4), new byte[size / 2], List.of("item-00000000000", "item-00000000001"));
     args = new Object[] {item};
-    requestBody = Envelope.encodeRequest(codec.mapper(), method, args);
-    replyBody = Envelope.encodeResult(method, item);
+    requestBody = WireBody.encodeRequest(codec.mapper(), method, args);
+    replyBody = WireBody.encodeResult(method, item);
   }
 
   /** The proxy's first step: the cached descriptor of the invoked method. */
@@ -74,18 +74,18 @@ public class HotPathBenchmark {
   /** The request body a call sends. */
   @Benchmark
   public byte[] encodeRequest() {
-    return Envelope.encodeRequest(Codec.json().mapper(), method, args);
+    return WireBody.encodeRequest(Codec.json().mapper(), method, args);
   }
 
   /** The result of an {@code OK} reply, bound to the method's return type. */
   @Benchmark
   public Object decodeReply() {
-    return Envelope.decodeResult(method, replyBody);
+    return WireBody.decodeResult(method, replyBody);
   }
 
   /** The server's side: a request body back to its method and arguments. */
   @Benchmark
   public Object decodeRequest() {
-    return Envelope.decodeRequest(Codec.json().mapper(), service, requestBody);
+    return WireBody.decodeRequest(Codec.json().mapper(), service, requestBody);
   }
 }

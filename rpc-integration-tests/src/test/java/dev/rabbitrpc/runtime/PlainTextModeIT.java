@@ -79,7 +79,7 @@ class PlainTextModeIT {
     try (RpcServer server = client.export(Catalog.class, new CatalogImpl(), queue); Channel channel = raw.createChannel()) {
       Reply reply = tutorialCall(channel, server.queue(), "30");
       assertNull(reply.properties.getContentType(), "a plain reply has no content type");
-      assertEquals("PROTOCOL", reply.properties.getHeaders().get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS).toString());
+      assertEquals("PROTOCOL", reply.properties.getHeaders().get(dev.rabbitrpc.runtime.WireHeaders.STATUS).toString());
       assertTrue(reply.text().startsWith("PROTOCOL: a plain-text request"), reply.text());
 
       assertEquals(5, client.proxy(Catalog.class, queue).divide(10, 2), "the server still answers JSON calls");
@@ -95,7 +95,7 @@ class PlainTextModeIT {
         Channel channel = raw.createChannel()) {
       Reply reply = tutorialCall(channel, server.queue(), "héllo \"world\"");
       assertEquals("HÉLLO \"WORLD\"", reply.text(), "neither quoted nor escaped: plain text both ways");
-      assertEquals("OK", reply.properties.getHeaders().get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS).toString());
+      assertEquals("OK", reply.properties.getHeaders().get(dev.rabbitrpc.runtime.WireHeaders.STATUS).toString());
     } finally {
       broker.deleteQueue(queue);
     }

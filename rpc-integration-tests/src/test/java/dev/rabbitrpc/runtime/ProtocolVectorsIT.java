@@ -194,10 +194,10 @@ class ProtocolVectorsIT {
     assertOnlyProperties(actual, "content_type", "correlation_id", "reply_to", "expiration", "headers");
     assertHeaders(expected.get("headers"), withoutCancelKey(actual.getHeaders()), List.of("rpc-deadline"), v,
         "request.headers.");
-    if (actual.getHeaders() != null && actual.getHeaders().containsKey(dev.rabbitrpc.runtime.Envelope.HEADER_DEADLINE)) {
+    if (actual.getHeaders() != null && actual.getHeaders().containsKey(dev.rabbitrpc.runtime.WireHeaders.DEADLINE)) {
       // AMQP field types: rpc-protocol a 32-bit int, rpc-deadline a 64-bit long (docs/PROTOCOL.md, "Headers").
-      assertInstanceOf(Long.class, actual.getHeaders().get(dev.rabbitrpc.runtime.Envelope.HEADER_DEADLINE), "rpc-deadline type");
-      assertInstanceOf(Integer.class, actual.getHeaders().get(dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL), "rpc-protocol type");
+      assertInstanceOf(Long.class, actual.getHeaders().get(dev.rabbitrpc.runtime.WireHeaders.DEADLINE), "rpc-deadline type");
+      assertInstanceOf(Integer.class, actual.getHeaders().get(dev.rabbitrpc.runtime.WireHeaders.PROTOCOL), "rpc-protocol type");
     }
     assertArrayEquals(body(expected), body, () -> "request body: " + ProtocolVectors.show(expected, body));
   }
@@ -299,7 +299,7 @@ class ProtocolVectorsIT {
     if (free.isEmpty()) {
       assertBody(message, actual);
     } else if (free.contains("reply.body")) {
-      String status = message.get("headers").get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS).asText();
+      String status = message.get("headers").get(dev.rabbitrpc.runtime.WireHeaders.STATUS).asText();
       assertTrue(text.startsWith(status + ": "), "plain error body " + text);
     } else {
       // A binary body is CBOR (docs/protocol-vectors/README.md): compared as the same tree.

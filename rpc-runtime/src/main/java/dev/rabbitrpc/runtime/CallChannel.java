@@ -77,35 +77,16 @@ final class CallChannel {
 
   private static void route(ReplyRouter router, AMQP.BasicProperties properties, byte[] body) {
     Map<String, Object> headers = properties.getHeaders();
-    Object version = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL);
-    if (!dev.rabbitrpc.runtime.Envelope.isReadableVersion(version)) {
+    RpcException unreadable = WireHeaders.replyVersionError(headers);
+    if (unreadable != null) {
       // A reply in a version this client cannot read: fail the call rather than guess (docs/PROTOCOL.md, "Versioning").
-      router.fail(properties.getCorrelationId(), new RpcException(Code.PROTOCOL, "the reply has "
-          + dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL + " " + version + "; this client speaks version "
-          + dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION));
+      router.fail(properties.getCorrelationId(), unreadable);
       return;
     }
-    Object status = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_STATUS);
-    if (status != null && Code.DEADLINE_EXCEEDED.name().equals(status.toString())) {
-      // Only on this status: did the server skip the request as expired, and by how much (rpc-expired-ms)?
-      router.onReply(properties.getCorrelationId(), properties.getContentType(), status.toString(), body,
-          expiredMillisOf(headers), headers);
-      return;
-    }
-    router.onReply(properties.getCorrelationId(), properties.getContentType(), status == null ? null : status.toString(), body,
-        -1, headers);
-  }
-
-  /**
-   * A reply's {@code rpc-expired-ms}: a whole number of milliseconds ≥ 0 of any integer type (or a
-   * double with a whole value), else -1 (absent, or unreadable: then it says nothing).
-   */
-  private static long expiredMillisOf(java.util.Map<String, Object> headers) {
-    Object value = headers == null ? null : headers.get(dev.rabbitrpc.runtime.Envelope.HEADER_EXPIRED);
-    if (value instanceof Number && dev.rabbitrpc.runtime.Envelope.isIntegral((Number) value) && ((Number) value).longValue() >= 0) {
-      return ((Number) value).longValue();
-    }
-    return -1;
+    String status = WireHeaders.statusOf(headers);
+    // Only on this status can the server have skipped the request as expired, and said by how much.
+    long expiredMillis = Code.DEADLINE_EXCEEDED.name().equals(status) ? WireHeaders.expiredMillisOf(headers) : -1;
+    router.onReply(properties.getCorrelationId(), properties.getContentType(), status, body, expiredMillis, headers);
   }
 
   /**
@@ -147,10 +128,8 @@ final class CallChannel {
    * throws). Only a request carrying the same {@code key} is affected (docs/PROTOCOL.md §7).
    */
   void publishCancel(String queue, String correlationId, String key) {
-    AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
-        .headers(Map.of(Cancellations.HEADER_CANCEL, correlationId, Cancellations.HEADER_KEY, key))
-        .expiration(rabbitMq ? Long.toString(TimeUnit.NANOSECONDS.toMillis(Cancellations.REMEMBER_NANOS)) : null)
-        .build();
+    AMQP.BasicProperties properties = WireHeaders.cancelNotice(correlationId, key,
+        rabbitMq ? TimeUnit.NANOSECONDS.toMillis(Cancellations.REMEMBER_NANOS) : -1);
     try {
       synchronized (this) {
         channel.basicPublish(Cancellations.EXCHANGE, queue, false, properties, EMPTY);

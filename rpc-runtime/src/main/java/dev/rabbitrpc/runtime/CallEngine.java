@@ -38,6 +38,9 @@ final class CallEngine {
   private final int maxInFlight;
   private final int maxMessageSize;
   private final ReplyRouter router;
+  private final Completions completions;
+  /** Retry back-off and the deadlines of one-way async calls. */
+  private final ClientTimer scheduler;
   private final AmqpTransport transport;
   private final ConsumerProbe probe;
   /** In registration order: the first sees each attempt first (ClientInterceptor, "Order"). */
@@ -55,8 +58,11 @@ final class CallEngine {
   /** Queues whose server answered that it does not read CBOR: sent JSON from then on. */
   private final Set<String> jsonOnlyQueues = ConcurrentHashMap.newKeySet();
 
-  CallEngine(Codec codec, int maxInFlight, int maxMessageSize, ReplyRouter router, AmqpTransport transport,
-      ConsumerProbe probe, List<ClientInterceptor> interceptors, boolean oneWayConfirms, WireFormat defaultFormat) {
+  CallEngine(Codec codec, int maxInFlight, int maxMessageSize, ReplyRouter router, Completions completions,
+      ClientTimer timer, AmqpTransport transport, ConsumerProbe probe, List<ClientInterceptor> interceptors,
+      boolean oneWayConfirms, WireFormat defaultFormat) {
+    this.completions = completions;
+    this.scheduler = timer;
     this.oneWayConfirms = oneWayConfirms;
     this.defaultFormat = defaultFormat;
     this.codec = codec;
@@ -216,7 +222,7 @@ final class CallEngine {
     WireFormat format = formatFor(service, method);
     byte[] body = format == WireFormat.PLAIN
         ? PlainText.encodeArgument(method, args[0])
-        : Envelope.encodeRequest(codec.mapper(format), method, args);
+        : WireBody.encodeRequest(codec.mapper(format), method, args);
     if (body.length > maxMessageSize) {
       throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
           + " bytes, more than the limit of " + maxMessageSize + " (RpcClient.Builder.maxMessageSize)");
@@ -241,15 +247,9 @@ final class CallEngine {
             RpcException.DeadlineCause.NOT_SENT);
       }
       probe.ensureStarted();
-      AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
-          .contentType(format.contentType) // no content type is what makes a request plain
-          .correlationId(call.correlationId)
-          .replyTo(channel.replyTo)
-          .headers(requestHeaders(deadline, call.correlationId, applicationHeaders))
-          // RabbitMQ drops a request still queued at its deadline; the server checks the header too.
-          .expiration(transport.connectedToRabbitMq()
-              ? Long.toString(Math.min(remainingMillis, MAX_EXPIRATION_MILLIS)) : null)
-          .build();
+      // RabbitMQ drops a request still queued at its deadline; the server checks the header too.
+      AMQP.BasicProperties properties = WireHeaders.request(format, call.correlationId, channel.replyTo, deadline,
+          expirationMillis(remainingMillis), applicationHeaders);
       transport.checkNotBlocked();
       channel.publish(service.queue, properties, body);
     } catch (IOException | RuntimeException e) {
@@ -311,13 +311,13 @@ final class CallEngine {
     }
     if (method.async) {
       CompletableFuture<Object> result = new CompletableFuture<>();
-      java.util.concurrent.ScheduledFuture<?> timer = sent.isDone() ? null : router.schedule(() -> router.complete(
+      java.util.concurrent.ScheduledFuture<?> timer = sent.isDone() ? null : scheduler.schedule(() -> completions.complete(
           result, method, null, noConfirmInTime(method, deadline)), deadline.remainingNanos());
       sent.whenComplete((value, failure) -> {
         if (timer != null) {
           timer.cancel(false);
         }
-        router.complete(result, method, null, failure == null ? null : unwrap(failure));
+        completions.complete(result, method, null, failure == null ? null : unwrap(failure));
       });
       return result;
     }
@@ -357,7 +357,7 @@ final class CallEngine {
         throw RpcException.deadlineExceeded(method.key + ": the deadline passed before the call was sent",
             RpcException.DeadlineCause.NOT_SENT);
       }
-      byte[] body = Envelope.encodeRequest(codec.mapper(), method, args);
+      byte[] body = WireBody.encodeRequest(codec.mapper(), method, args);
       if (body.length > maxMessageSize) {
         throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
             + " bytes, more than the limit of " + maxMessageSize + " (RpcClient.Builder.maxMessageSize)");
@@ -380,14 +380,8 @@ final class CallEngine {
         throw RpcException.deadlineExceeded(method.key + ": the deadline passed while connecting",
             RpcException.DeadlineCause.NOT_SENT);
       }
-      AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
-          // Always JSON, whatever the encoding: no reply could tell that the server does not read CBOR.
-          .contentType(WireFormat.JSON.contentType)
-          .correlationId(id) // for logs: no reply will carry it back
-          .headers(requestHeaders(deadline, null, applicationHeaders))
-          .expiration(transport.connectedToRabbitMq()
-              ? Long.toString(Math.min(remainingMillis, MAX_EXPIRATION_MILLIS)) : null)
-          .build();
+      AMQP.BasicProperties properties = WireHeaders.oneWayRequest(id, deadline, expirationMillis(remainingMillis),
+          applicationHeaders);
       try {
         if (confirming != null) {
           return confirming.publish(service.queue, properties, body);
@@ -403,22 +397,9 @@ final class CallEngine {
     }
   }
 
-  /** The request's headers: the protocol's, then the application's (interceptors'). */
-  /** @param correlationId of a call that may be cancelled (it gets a cancel key), or null for a one-way request */
-  private static Map<String, Object> requestHeaders(Deadline deadline, String correlationId,
-      Map<String, String> applicationHeaders) {
-    Map<String, Object> protocol = correlationId == null
-        ? Map.of(Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION, Envelope.HEADER_DEADLINE, deadline.toEpochMillis())
-        : Map.of(
-            Envelope.HEADER_PROTOCOL, Envelope.PROTOCOL_VERSION,
-            Envelope.HEADER_DEADLINE, deadline.toEpochMillis(),
-            Cancellations.HEADER_KEY, Cancellations.keyFor(correlationId)); // only this call's notice cancels it
-    if (applicationHeaders.isEmpty()) {
-      return protocol;
-    }
-    Map<String, Object> all = new java.util.HashMap<>(applicationHeaders);
-    all.putAll(protocol);
-    return all;
+  /** A request's {@code expiration}: its time left, within RabbitMQ's limit; -1 (none) on another broker. */
+  private long expirationMillis(long remainingMillis) {
+    return transport.connectedToRabbitMq() ? Math.min(remainingMillis, MAX_EXPIRATION_MILLIS) : -1;
   }
 
   /**
@@ -525,7 +506,7 @@ final class CallEngine {
         return this;
       }
       try {
-        timer = router.schedule(this::expire, deadline.remainingNanos());
+        timer = scheduler.schedule(this::expire, deadline.remainingNanos());
       } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
         end(null, new RpcException(Code.CANCELLED, method.key + ": the client is closed"));
         return this;
@@ -580,7 +561,7 @@ final class CallEngine {
         attempts++;
         waiting.add(this);
         try {
-          router.schedule(this::attemptNow, 0); // not run: sent again at once, in JSON
+          scheduler.schedule(this::attemptNow, 0); // not run: sent again at once, in JSON
         } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
           end(null, new RpcException(Code.CANCELLED, method.key + ": the client was closed"));
         }
@@ -594,7 +575,7 @@ final class CallEngine {
       waiting.add(this);
       retries.increment();
       try {
-        router.schedule(this::attemptNow, backoff);
+        scheduler.schedule(this::attemptNow, backoff);
       } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
         end(null, new RpcException(Code.CANCELLED, method.key + ": the client was closed"));
       }
@@ -620,7 +601,7 @@ final class CallEngine {
 
     void end(Object value, Throwable failure) {
       if (!isDone()) {
-        router.complete(this, method, value, failure);
+        completions.complete(this, method, value, failure);
       }
     }
 

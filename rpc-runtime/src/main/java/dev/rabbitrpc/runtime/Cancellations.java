@@ -27,7 +27,7 @@ import java.util.function.LongSupplier;
  *       when its turn comes later.
  * </ul>
  *
- * <p>A notice is effective only for the request whose {@value #HEADER_KEY} header carries the same
+ * <p>A notice is effective only for the request whose {@value WireHeaders#CANCEL_KEY} header carries the same
  * key. The key is a keyed hash of the correlation id under a secret of the client's process, so
  * that only the client and the server consuming the request know it before the cancel: an
  * eavesdropper on the notices (anyone on the vhost may bind a queue to the exchange) can neither
@@ -44,10 +44,6 @@ final class Cancellations {
   /** A new name: the exchange of earlier versions, {@code rabbit-rpc.cancel}, is a fanout, and a type cannot change. */
   static final String EXCHANGE = "rabbit-rpc.cancel-by-queue";
   static final String EXCHANGE_TYPE = "direct";
-  /** On a notice: the correlation id of the call given up. */
-  static final String HEADER_CANCEL = "rpc-cancel";
-  /** On a request and on its notice: the call's cancel key. */
-  static final String HEADER_KEY = "rpc-cancel-key";
   /** A correlation id is an AMQP short string. */
   static final int MAX_ID_BYTES = 255;
   /** Keys are 128 bits in lowercase hex. */
@@ -149,8 +145,8 @@ final class Cancellations {
   /** A message arrived on the server's cancel queue, with these headers (may be null). */
   void onNotice(Map<String, Object> headers) {
     notices.increment();
-    String id = headers == null ? null : correlationIdOf(headers.get(HEADER_CANCEL));
-    String key = headers == null ? null : keyOf(headers.get(HEADER_KEY));
+    String id = correlationIdOf(WireHeaders.cancelledIdOf(headers));
+    String key = keyOf(WireHeaders.cancelKeyOf(headers));
     if (id == null || key == null) {
       return; // not a notice this version can apply: it matches no request
     }
@@ -174,7 +170,7 @@ final class Cancellations {
    * Registers the calling thread as running the request, or returns null if a notice for it came
    * first (and forgets that notice).
    *
-   * @param key the request's {@value #HEADER_KEY} header as it arrived; a request without a
+   * @param key the request's {@value WireHeaders#CANCEL_KEY} header as it arrived; a request without a
    *     well-formed key cannot be cancelled
    */
   Running start(String correlationId, Object key) {

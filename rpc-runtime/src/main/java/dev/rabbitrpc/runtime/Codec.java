@@ -114,7 +114,7 @@ public final class Codec {
 
   /**
    * The JSON mapper, built once on first use (building it loads hundreds of Jackson classes); its
-   * types, readers and writers serve CBOR too (Envelope reads and writes both).
+   * types, readers and writers serve CBOR too (WireBody reads and writes both).
    */
   ObjectMapper mapper() {
     ObjectMapper built = mapper;

@@ -35,15 +35,17 @@ final class ConsumerProbe {
 
   private final AmqpTransport transport;
   private final ReplyRouter router;
+  private final ClientTimer timer;
   private final ExecutorService prober = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
       new LinkedBlockingQueue<>(), Threads.daemon("rpc-consumer-probe"));
   private final AtomicBoolean probing = new AtomicBoolean();
   private final AtomicBoolean started = new AtomicBoolean();
   private Channel channel;
 
-  ConsumerProbe(AmqpTransport transport, ReplyRouter router) {
+  ConsumerProbe(AmqpTransport transport, ReplyRouter router, ClientTimer timer) {
     this.transport = transport;
     this.router = router;
+    this.timer = timer;
     router.queueCounts.recounter(this::recount);
   }
 
@@ -59,7 +61,7 @@ final class ConsumerProbe {
   /** Starts sweeping on the first call; idempotent and cheap. */
   void ensureStarted() {
     if (!started.get() && started.compareAndSet(false, true)) {
-      router.every(this::sweep, SWEEP_NANOS);
+      timer.every(this::sweep, SWEEP_NANOS);
     }
   }
 

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * independent of AMQP. Only methods declared on the exported interface are dispatchable.
  *
  * <p>The request's content type chooses the format (docs/PROTOCOL.md, {@link WireFormat}): JSON or
- * CBOR ({@link Envelope}), or plain text ({@link PlainText}) for a request without one; the reply is
+ * CBOR ({@link WireBody}), or plain text ({@link PlainText}) for a request without one; the reply is
  * in the request's format. A content type this version does not read is answered {@code PROTOCOL}
  * in JSON, naming it, without running anything.
  *
@@ -118,13 +118,13 @@ final class Dispatcher {
           "the request has " + body.length + " bytes, more than the server's limit of " + maxMessageSize);
       return;
     }
-    long deadlineMillis = deadlineOf(headers);
+    long deadlineMillis = WireHeaders.deadlineOf(headers);
     // Saturated: rpc-deadline = Long.MAX_VALUE is merely far away, never an overflow into the past.
     Deadline deadline = deadlineMillis == 0 ? null : Deadline.fromEpochMillis(deadlineMillis);
-    Envelope.Request request;
+    WireBody.Request request;
     try {
-      checkHeaders(headers);
-      request = format == WireFormat.PLAIN ? decodePlain(body) : Envelope.decodeRequest(codec.mapper(format), service, body);
+      WireHeaders.checkRequest(headers);
+      request = format == WireFormat.PLAIN ? decodePlain(body) : WireBody.decodeRequest(codec.mapper(format), service, body);
     } catch (RpcException e) {
       log.debug("rejected a request to {}: {} {}", service.queue, e.code(), e.getMessage());
       (e.code() == Code.UNKNOWN_METHOD ? unknownMethod : unreadable).increment();
@@ -148,7 +148,7 @@ final class Dispatcher {
       return;
     }
     Cancellations.Running running =
-        cancellations.start(correlationId, headers == null ? null : headers.get(Cancellations.HEADER_KEY));
+        cancellations.start(correlationId, WireHeaders.cancelKeyOf(headers));
     if (running == null) {
       cancelled.increment();
       replyError(sink, format, Code.CANCELLED, null, "the caller cancelled " + method.wireName + " before it ran");
@@ -264,44 +264,18 @@ final class Dispatcher {
         + WireFormat.JSON + ", " + WireFormat.CBOR + " and plain text (no content_type)";
   }
 
-  private Envelope.Request decodePlain(byte[] body) {
+  private WireBody.Request decodePlain(byte[] body) {
     if (plainMethod == null) {
       throw new RpcException(Code.PROTOCOL, PlainText.unsupported(service));
     }
-    return new Envelope.Request(plainMethod, new Object[] {PlainText.decodeArgument(plainMethod, body)});
-  }
-
-  /**
-   * A request without {@code rpc-protocol} (the tutorial's) is taken as version 1; any other version
-   * is refused, as is a deadline that is not a positive integer (docs/PROTOCOL.md, "Headers").
-   */
-  private static void checkHeaders(Map<String, Object> headers) {
-    Object version = headers == null ? null : headers.get(Envelope.HEADER_PROTOCOL);
-    if (!Envelope.isReadableVersion(version)) {
-      throw new RpcException(Code.PROTOCOL, "unsupported " + Envelope.HEADER_PROTOCOL + " " + version
-          + "; this server speaks version " + Envelope.PROTOCOL_VERSION);
-    }
-    Object deadline = headers == null ? null : headers.get(Envelope.HEADER_DEADLINE);
-    if (deadline != null && deadlineOf(headers) == 0) {
-      throw new RpcException(Code.PROTOCOL, Envelope.HEADER_DEADLINE
-          + " must be a positive integer (epoch milliseconds), got " + deadline);
-    }
-  }
-
-  /** The caller's absolute deadline in epoch ms; 0 if the request has none, or none this side can read. */
-  private static long deadlineOf(Map<String, Object> headers) {
-    Object deadline = headers == null ? null : headers.get(Envelope.HEADER_DEADLINE);
-    if (deadline instanceof Number && Envelope.isIntegral((Number) deadline) && ((Number) deadline).longValue() > 0) {
-      return ((Number) deadline).longValue();
-    }
-    return 0;
+    return new WireBody.Request(plainMethod, new Object[] {PlainText.decodeArgument(plainMethod, body)});
   }
 
   private void replyResult(ReplySink sink, WireFormat format, MethodDescriptor method, Object result) {
     byte[] encoded;
     try {
       encoded = format == WireFormat.PLAIN ? PlainText.encodeResult(method, result)
-          : Envelope.encodeResult(codec.mapper(format), method, result);
+          : WireBody.encodeResult(codec.mapper(format), method, result);
     } catch (RpcException e) {
       log.warn("{}", e.getMessage());
       replyError(sink, format, e.code(), null, e.getMessage());
@@ -312,7 +286,7 @@ final class Dispatcher {
           + " bytes, more than the server's limit of " + maxMessageSize);
       return;
     }
-    sink.reply(Envelope.STATUS_OK, encoded);
+    sink.reply(WireHeaders.STATUS_OK, encoded);
   }
 
   /** Answers a request whose deadline passed without running it; counted and logged at debug. */
@@ -386,6 +360,6 @@ final class Dispatcher {
   /** An error reply's body, in the request's format (plain text, JSON or CBOR). */
   private byte[] errorBody(WireFormat format, Code code, String type, String message) {
     return format == WireFormat.PLAIN ? PlainText.encodeError(code, type, message)
-        : Envelope.encodeError(codec.mapper(format), code, type, message);
+        : WireBody.encodeError(codec.mapper(format), code, type, message);
   }
 }

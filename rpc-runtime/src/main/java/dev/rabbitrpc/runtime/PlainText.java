@@ -57,7 +57,7 @@ final class PlainText {
       return encode(method.parameterTypes[0].getRawClass(), argument, method.argumentWriters[0]);
     } catch (JsonProcessingException e) {
       throw new RpcException(Code.INVALID_ARGUMENT,
-          "cannot encode the argument of " + method.key + ": " + Envelope.originalMessage(e), e);
+          "cannot encode the argument of " + method.key + ": " + WireBody.originalMessage(e), e);
     }
   }
 
@@ -68,8 +68,8 @@ final class PlainText {
     } catch (CharacterCodingException e) {
       throw new RpcException(Code.INVALID_ARGUMENT, "the plain-text argument of " + method.wireName + " is not UTF-8");
     } catch (IOException e) {
-      if (Envelope.exceedsLimits(e)) {
-        throw Envelope.tooLarge(e); // as in JSON mode: too deep or too long is RESOURCE_EXHAUSTED
+      if (WireBody.exceedsLimits(e)) {
+        throw WireBody.tooLarge(e); // as in JSON mode: too deep or too long is RESOURCE_EXHAUSTED
       }
       // Jackson's wording speaks of JSON tokens, which a plain-text peer never sent: quote the text instead.
       String text = new String(body, StandardCharsets.UTF_8);
@@ -88,7 +88,7 @@ final class PlainText {
       return encode(method.resultType.getRawClass(), result, method.resultWriter);
     } catch (JsonProcessingException e) {
       throw new RpcException(Code.INTERNAL,
-          "cannot encode the result of " + method.wireName + ": " + Envelope.originalMessage(e), e);
+          "cannot encode the result of " + method.wireName + ": " + WireBody.originalMessage(e), e);
     }
   }
 
@@ -103,7 +103,7 @@ final class PlainText {
       throw new RpcException(Code.PROTOCOL, method.key + ": the plain-text reply is not UTF-8", e);
     } catch (IOException e) {
       throw new RpcException(Code.PROTOCOL, method.key + ": the plain-text reply is not a valid "
-          + method.resultType.toCanonical() + ": " + Envelope.originalMessage(e), e);
+          + method.resultType.toCanonical() + ": " + WireBody.originalMessage(e), e);
     }
   }
 
@@ -122,7 +122,7 @@ final class PlainText {
    * {@code OK}. Its message is the reply's text; a remote type is not carried in plain mode.
    */
   static RpcException decodeFailure(MethodDescriptor method, String status, byte[] body) {
-    Code code = Envelope.codeOf(status);
+    Code code = WireBody.codeOf(status);
     String text = new String(body, StandardCharsets.UTF_8);
     return new RpcException(code, method.key + ": " + text
         + (code == Code.INTERNAL && !Code.INTERNAL.name().equals(status) ? " (remote status " + status + ")" : ""));

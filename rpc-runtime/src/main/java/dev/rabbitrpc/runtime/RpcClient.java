@@ -52,6 +52,8 @@ public final class RpcClient implements AutoCloseable {
   private final int prefetch;
   private final Duration shutdownGrace;
   private final ReplyRouter router;
+  private final ClientTimer timer;
+  private final LateReplies late;
   private final AmqpTransport transport;
   private final ConsumerProbe probe;
   private final CallEngine engine;
@@ -71,11 +73,15 @@ public final class RpcClient implements AutoCloseable {
     this.workers = builder.workers;
     this.prefetch = builder.prefetch == 0 ? builder.workers : builder.prefetch;
     this.shutdownGrace = builder.shutdownGrace;
-    this.router = new ReplyRouter(codec, builder.executor, builder.remoteExceptions);
+    this.timer = new ClientTimer();
+    this.late = new LateReplies();
+    Completions completions = new Completions(builder.executor);
+    this.router = new ReplyRouter(new ReplyDecoder(codec, builder.remoteExceptions), late, completions, timer,
+        new QueueCounts(Deadline.SYSTEM_TICKER));
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
         builder.timeout);
-    this.probe = new ConsumerProbe(transport, router);
-    this.engine = new CallEngine(codec, maxInFlight, maxMessageSize, router, transport, probe,
+    this.probe = new ConsumerProbe(transport, router, timer);
+    this.engine = new CallEngine(codec, maxInFlight, maxMessageSize, router, completions, timer, transport, probe,
         List.copyOf(builder.interceptors), builder.oneWayConfirms, WireFormat.forEncoding(encoding));
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
@@ -176,7 +182,7 @@ public final class RpcClient implements AutoCloseable {
    * ({@link #recentLateReplies()} keeps the last ones).
    */
   public long lateReplies() {
-    return router.lateReplies();
+    return late.count();
   }
 
   /**
@@ -185,12 +191,12 @@ public final class RpcClient implements AutoCloseable {
    * them mean requests wait in the queue (or in a server's prefetch) longer than their deadlines.
    */
   public long skippedLateReplies() {
-    return router.skippedLateReplies();
+    return late.skipped();
   }
 
   /** The last late replies, at most 32, oldest first: an immutable snapshot, for diagnosis and tests. */
   public List<LateReply> recentLateReplies() {
-    return router.recentLateReplies();
+    return late.recent();
   }
 
   /**
@@ -299,7 +305,7 @@ public final class RpcClient implements AutoCloseable {
           try {
             transport.close();
           } finally {
-            router.shutdown();
+            timer.shutdown();
             engine.failWaiting(); // a retry scheduled while closing was dropped with the timer
           }
         }

@@ -64,9 +64,6 @@ public final class RpcServer implements AutoCloseable {
   public enum State { STARTING, SERVING, RECOVERING, CLOSING, CLOSED }
 
   private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
-  private static final Map<String, Object> OK_HEADERS = Map.of(
-      dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
-      dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, dev.rabbitrpc.runtime.Envelope.STATUS_OK);
   private static final long FIRST_RETRY_MILLIS = 100;
   private static final long MAX_RETRY_MILLIS = 5_000;
   /** Passive, then active declarations when others declare the queue differently in between. */
@@ -439,7 +436,7 @@ public final class RpcServer implements AutoCloseable {
           return;
         }
         if (!expectsReply()) {
-          if (!status.equals(dev.rabbitrpc.runtime.Envelope.STATUS_OK)) {
+          if (!status.equals(WireHeaders.STATUS_OK)) {
             failedOneWay.increment();
             log.warn("a one-way request on {} (correlation id {}) failed with {}: {}", queue(), correlationId, status,
                 new String(replyBody, java.nio.charset.StandardCharsets.UTF_8));
@@ -447,39 +444,12 @@ public final class RpcServer implements AutoCloseable {
           settle(() -> channel.basicAck(deliveryTag, false));
           return;
         }
-        AMQP.BasicProperties reply = new AMQP.BasicProperties.Builder()
-            .contentType(contentType)
-            .correlationId(correlationId)
-            .headers(replyHeaders(status, expiredMillis, replyHeaders))
-            .build();
+        AMQP.BasicProperties reply = WireHeaders.reply(contentType, correlationId, status, expiredMillis, replyHeaders);
         // Never mandatory: RabbitMQ 3.10 returns replies to direct reply-to addresses as NO_ROUTE.
         settle(() -> {
           channel.basicPublish("", replyTo, false, reply, replyBody);
           channel.basicAck(deliveryTag, false);
         });
-      }
-
-      /**
-       * The reply's headers: the protocol's ({@code rpc-protocol}, {@code rpc-status}, and
-       * {@code rpc-expired-ms} for a request skipped as expired), and any application headers
-       * beside them. The protocol's always win; a reply without application headers (the common
-       * case) shares {@code OK_HEADERS} or gets a small immutable map, as before.
-       */
-      private static Map<String, Object> replyHeaders(String status, long expiredMillis,
-          Map<String, String> applicationHeaders) {
-        Map<String, Object> protocol = status.equals(dev.rabbitrpc.runtime.Envelope.STATUS_OK) ? OK_HEADERS
-            : expiredMillis >= 0 ? Map.of(
-                dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
-                dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, status,
-                dev.rabbitrpc.runtime.Envelope.HEADER_EXPIRED, expiredMillis) : Map.of(
-                dev.rabbitrpc.runtime.Envelope.HEADER_PROTOCOL, dev.rabbitrpc.runtime.Envelope.PROTOCOL_VERSION,
-                dev.rabbitrpc.runtime.Envelope.HEADER_STATUS, status);
-        if (applicationHeaders.isEmpty()) {
-          return protocol;
-        }
-        Map<String, Object> all = new java.util.HashMap<>(applicationHeaders);
-        all.putAll(protocol); // after: a protocol header is never an application's to set
-        return all;
       }
 
       /** Handling threw before the reply was sent: answer INTERNAL, or at least settle the request. */

@@ -26,8 +26,8 @@ class CancellationsTest {
 
   private static Map<String, Object> notice(Object id, Object key) {
     Map<String, Object> headers = new HashMap<>();
-    headers.put(Cancellations.HEADER_CANCEL, id);
-    headers.put(Cancellations.HEADER_KEY, key);
+    headers.put(WireHeaders.CANCEL, id);
+    headers.put(WireHeaders.CANCEL_KEY, key);
     return headers;
   }
 

@@ -45,7 +45,7 @@ class CborTest {
   private static final ObjectMapper JSON = CODEC.mapper(WireFormat.JSON);
   /** A lenient, unconfigured mapper: what another team's CBOR encoder would send. */
   private static final ObjectMapper ANY_CBOR = new CBORMapper();
-  private static final Map<String, Object> HEADERS = Map.of(Envelope.HEADER_PROTOCOL, 1);
+  private static final Map<String, Object> HEADERS = Map.of(WireHeaders.PROTOCOL, 1);
 
   private final ServiceDescriptor blobs = ServiceDescriptor.parse(Blobs.class, CODEC, Duration.ofSeconds(5));
   private final BlobsImpl implementation = new BlobsImpl();
@@ -62,11 +62,11 @@ class CborTest {
   /** A call as the client makes it: encoded in {@code format}, dispatched, and its reply decoded. */
   private Object call(WireFormat format, String method, Object... args) throws Throwable {
     MethodDescriptor descriptor = blobs.forWireName(method);
-    Sent sent = dispatch(dispatcher, format.contentType, Envelope.encodeRequest(CODEC.mapper(format), descriptor, args));
-    if (Envelope.STATUS_OK.equals(sent.status())) {
-      return Envelope.decodeResult(CODEC.mapper(format), descriptor, sent.body());
+    Sent sent = dispatch(dispatcher, format.contentType, WireBody.encodeRequest(CODEC.mapper(format), descriptor, args));
+    if (WireHeaders.STATUS_OK.equals(sent.status())) {
+      return WireBody.decodeResult(CODEC.mapper(format), descriptor, sent.body());
     }
-    throw Envelope.decodeFailure(CODEC.mapper(format), descriptor, sent.status(), sent.body());
+    throw WireBody.decodeFailure(CODEC.mapper(format), descriptor, sent.status(), sent.body());
   }
 
   @Test
@@ -101,9 +101,9 @@ class CborTest {
       Object[] results = new Object[2];
       int i = 0;
       for (WireFormat format : new WireFormat[] {WireFormat.JSON, WireFormat.CBOR}) {
-        Sent sent = dispatch(server, format.contentType, Envelope.encodeRequest(CODEC.mapper(format), method, c.getValue()));
-        assertEquals(Envelope.STATUS_OK, sent.status(), c.getKey() + " in " + format);
-        results[i++] = Envelope.decodeResult(CODEC.mapper(format), method, sent.body());
+        Sent sent = dispatch(server, format.contentType, WireBody.encodeRequest(CODEC.mapper(format), method, c.getValue()));
+        assertEquals(WireHeaders.STATUS_OK, sent.status(), c.getKey() + " in " + format);
+        results[i++] = WireBody.decodeResult(CODEC.mapper(format), method, sent.body());
       }
       assertEquals(results[0], results[1], c.getKey() + ": CBOR gives what JSON gives");
     }
@@ -113,7 +113,7 @@ class CborTest {
   void writesByteArraysAsByteStringsNotBase64() throws Exception {
     byte[] data = TestServices.counting(1 << 20);
     Blob blob = new Blob("big", data, Optional.empty(), Instant.EPOCH);
-    byte[] body = Envelope.encodeRequest(CBOR, blobs.forWireName("reverse"), new Object[] {blob});
+    byte[] body = WireBody.encodeRequest(CBOR, blobs.forWireName("reverse"), new Object[] {blob});
 
     // Major type 2 (byte string), length in the next 4 bytes (0x5a), then the raw bytes themselves.
     byte[] header = {0x5a, 0x00, 0x10, 0x00, 0x00};
@@ -126,7 +126,7 @@ class CborTest {
         .getBytes(StandardCharsets.US_ASCII)), "no base64 text of the data");
 
     // The same record in JSON: base64, as PROTOCOL.md's JSON table says.
-    String json = new String(Envelope.encodeRequest(JSON, blobs.forWireName("reverse"), new Object[] {blob}),
+    String json = new String(WireBody.encodeRequest(JSON, blobs.forWireName("reverse"), new Object[] {blob}),
         StandardCharsets.UTF_8);
     assertTrue(json.contains(Base64.getEncoder().encodeToString(data)));
   }
@@ -141,7 +141,7 @@ class CborTest {
 
   @Test
   void writesTheRequestAsTheSameMapAsJsonWithDefiniteLengths() throws Exception {
-    byte[] body = Envelope.encodeRequest(CBOR, blobs.forWireName("scale"), new Object[] {2.5, 3.0});
+    byte[] body = WireBody.encodeRequest(CBOR, blobs.forWireName("scale"), new Object[] {2.5, 3.0});
     // {"method":"scale","args":[2.5,3.0]}: a map of 2, text keys, an array of 2 float64s.
     assertEquals("a2666d6574686f64657363616c65646172677382fb4004000000000000fb4008000000000000", hex(body));
     JsonNode tree = ANY_CBOR.readTree(body);
@@ -150,8 +150,8 @@ class CborTest {
 
   @Test
   void writesErrorsAsTheSameMapAsJson() throws Exception {
-    byte[] body = Envelope.encodeError(CBOR, Code.APPLICATION_ERROR, "java.lang.IllegalStateException", "no");
-    assertEquals(JSON.readTree(Envelope.encodeError(JSON, Code.APPLICATION_ERROR, "java.lang.IllegalStateException", "no")),
+    byte[] body = WireBody.encodeError(CBOR, Code.APPLICATION_ERROR, "java.lang.IllegalStateException", "no");
+    assertEquals(JSON.readTree(WireBody.encodeError(JSON, Code.APPLICATION_ERROR, "java.lang.IllegalStateException", "no")),
         ANY_CBOR.readTree(body));
     assertTrue(hex(body).startsWith("a1" + "656572726f72" + "a3"), "a map of 1, \"error\", then a map of 3: " + hex(body));
   }
@@ -195,7 +195,7 @@ class CborTest {
     byte[] cbor = ANY_CBOR.writeValueAsBytes(new ObjectMapper().readTree(json));
     Sent fromJson = dispatch(dispatcher, WireFormat.JSON.contentType, json.getBytes(StandardCharsets.UTF_8));
     Sent fromCbor = dispatch(dispatcher, WireFormat.CBOR.contentType, cbor);
-    assertFalse(Envelope.STATUS_OK.equals(fromJson.status()), json + " is refused");
+    assertFalse(WireHeaders.STATUS_OK.equals(fromJson.status()), json + " is refused");
     assertEquals(fromJson.status(), fromCbor.status(), json);
     assertEquals(JSON.readTree(fromJson.body()).toString()
             .replace("JSON object", "CBOR map").replace("JSON array", "CBOR array"),
@@ -214,7 +214,7 @@ class CborTest {
       assertEquals(notFinite, call(WireFormat.CBOR, "scale", notFinite, 1.0));
       assertEquals(notFinite, call(WireFormat.JSON, "scale", notFinite, 1.0));
     }
-    byte[] body = Envelope.encodeRequest(CBOR, blobs.forWireName("scale"), new Object[] {Double.NaN, 1.0});
+    byte[] body = WireBody.encodeRequest(CBOR, blobs.forWireName("scale"), new Object[] {Double.NaN, 1.0});
     assertTrue(hex(body).contains("fb7ff8000000000000"), "a float64 NaN, not a string: " + hex(body));
   }
 
@@ -223,8 +223,8 @@ class CborTest {
     // Writers send a byte string; a reader takes base64 text too, as Jackson reads JSON's.
     byte[] text = ANY_CBOR.writeValueAsBytes(Map.of("method", "lengthAsync", "args", List.of("AAAA")));
     Sent sent = dispatch(dispatcher, WireFormat.CBOR.contentType, text);
-    assertEquals(Envelope.STATUS_OK, sent.status());
-    assertEquals(3, Envelope.decodeResult(CBOR, blobs.forWireName("lengthAsync"), sent.body()));
+    assertEquals(WireHeaders.STATUS_OK, sent.status());
+    assertEquals(3, WireBody.decodeResult(CBOR, blobs.forWireName("lengthAsync"), sent.body()));
     byte[] request = ANY_CBOR.writeValueAsBytes(Map.of("method", "bytes", "args", List.of(1)));
     byte[] trailing = java.util.Arrays.copyOf(request, request.length + 1);
     trailing[request.length] = 0x01;
@@ -283,7 +283,7 @@ class CborTest {
   void aJsonOnlyServerAnswersACborRequestProtocolInJsonWithoutRunningIt() throws Exception {
     Blob blob = new Blob("x", new byte[] {1, 2}, Optional.empty(), Instant.EPOCH);
     for (Object[] request : new Object[][] {{"reverse", blob}, {"bytes", 3}, {"named", ""}}) {
-      byte[] cbor = Envelope.encodeRequest(CBOR, blobs.forWireName((String) request[0]),
+      byte[] cbor = WireBody.encodeRequest(CBOR, blobs.forWireName((String) request[0]),
           java.util.Arrays.copyOfRange(request, 1, request.length));
       Sent sent = dispatch(dispatcher, WireFormat.JSON.contentType, cbor); // as the old server read it
       assertEquals(Code.PROTOCOL.name(), sent.status());
@@ -296,12 +296,12 @@ class CborTest {
   void aReplyRefusesTheFormatOnlyWhenACborRequestIsAnsweredProtocolInAnotherFormat() {
     PendingCall cbor = pending(WireFormat.CBOR, null);
     PendingCall json = pending(WireFormat.JSON, null);
-    assertTrue(ReplyRouter.refusesFormat(cbor, WireFormat.JSON, "PROTOCOL"));
-    assertFalse(ReplyRouter.refusesFormat(cbor, WireFormat.CBOR, "PROTOCOL"), "a CBOR server's own PROTOCOL error");
-    assertFalse(ReplyRouter.refusesFormat(cbor, WireFormat.JSON, "INVALID_ARGUMENT"));
-    assertFalse(ReplyRouter.refusesFormat(cbor, WireFormat.JSON, "OK"));
-    assertFalse(ReplyRouter.refusesFormat(cbor, WireFormat.JSON, null));
-    assertFalse(ReplyRouter.refusesFormat(json, WireFormat.JSON, "PROTOCOL"), "JSON is never refused: one fallback at most");
+    assertTrue(ReplyDecoder.refusesFormat(cbor, WireFormat.JSON, "PROTOCOL"));
+    assertFalse(ReplyDecoder.refusesFormat(cbor, WireFormat.CBOR, "PROTOCOL"), "a CBOR server's own PROTOCOL error");
+    assertFalse(ReplyDecoder.refusesFormat(cbor, WireFormat.JSON, "INVALID_ARGUMENT"));
+    assertFalse(ReplyDecoder.refusesFormat(cbor, WireFormat.JSON, "OK"));
+    assertFalse(ReplyDecoder.refusesFormat(cbor, WireFormat.JSON, null));
+    assertFalse(ReplyDecoder.refusesFormat(json, WireFormat.JSON, "PROTOCOL"), "JSON is never refused: one fallback at most");
   }
 
   @Test
@@ -311,7 +311,7 @@ class CborTest {
       MethodDescriptor method = blobs.forWireName("bytes");
       PendingCall call = router.register(method, null, "q", Deadline.after(5, TimeUnit.SECONDS), WireFormat.CBOR);
       router.onReply(call.correlationId, "application/json", "PROTOCOL",
-          Envelope.encodeError(JSON, Code.PROTOCOL, null, "malformed JSON: Invalid UTF-8 start byte 0xa2"));
+          WireBody.encodeError(JSON, Code.PROTOCOL, null, "malformed JSON: Invalid UTF-8 start byte 0xa2"));
       assertTrue(call.formatRefused);
       RpcException failure = assertInstanceOf(RpcException.class,
           assertThrows(java.util.concurrent.ExecutionException.class, () -> call.get(1, TimeUnit.SECONDS)).getCause());
@@ -322,7 +322,7 @@ class CborTest {
       assertArrayEquals(new byte[] {7}, (byte[]) answered.get(1, TimeUnit.SECONDS));
       assertFalse(answered.formatRefused);
     } finally {
-      router.shutdown();
+      router.timer.shutdown();
     }
   }
 

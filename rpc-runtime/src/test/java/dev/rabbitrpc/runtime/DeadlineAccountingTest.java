@@ -99,7 +99,7 @@ class DeadlineAccountingTest {
       long expiration = Long.parseLong(properties.getExpiration());
       assertTrue(expiration <= TIMEOUT_MS - CONNECT_DELAY_MS,
           "expiration " + expiration + " ms after at least " + CONNECT_DELAY_MS + " ms of connecting");
-      long header = ((Number) properties.getHeaders().get(Envelope.HEADER_DEADLINE)).longValue();
+      long header = ((Number) properties.getHeaders().get(WireHeaders.DEADLINE)).longValue();
       assertTrue(header <= waitingSinceMillis + TIMEOUT_MS + 2,
           "rpc-deadline " + (header - waitingSinceMillis) + " ms after the call waited; the timeout is " + TIMEOUT_MS);
       client.close();

@@ -28,7 +28,7 @@ class LateRepliesTest {
 
   @AfterEach
   void shutdown() {
-    router.shutdown();
+    router.timer.shutdown();
   }
 
   private PendingCall pending() {
@@ -53,9 +53,9 @@ class LateRepliesTest {
     PendingCall call = pending();
     router.expire(call);
     router.onReply(call.correlationId, "application/json", "OK", "\"v\"".getBytes(StandardCharsets.UTF_8));
-    assertEquals(1, router.lateReplies());
-    assertEquals(0, router.skippedLateReplies());
-    List<RpcClient.LateReply> late = router.recentLateReplies();
+    assertEquals(1, router.late.count());
+    assertEquals(0, router.late.skipped());
+    List<RpcClient.LateReply> late = router.late.recent();
     assertEquals(1, late.size());
     assertEquals("Svc.m", late.get(0).method());
     assertEquals(call.correlationId, late.get(0).correlationId());
@@ -69,9 +69,9 @@ class LateRepliesTest {
     PendingCall call = pending();
     router.expire(call);
     router.onReply(call.correlationId, "application/json", "DEADLINE_EXCEEDED", SKIPPED, 40);
-    assertEquals(1, router.lateReplies());
-    assertEquals(1, router.skippedLateReplies());
-    RpcClient.LateReply late = router.recentLateReplies().get(0);
+    assertEquals(1, router.late.count());
+    assertEquals(1, router.late.skipped());
+    RpcClient.LateReply late = router.late.recent().get(0);
     assertEquals(DeadlineCause.SKIPPED_EXPIRED, late.cause());
     assertEquals("DEADLINE_EXCEEDED", late.status());
     assertTrue(late.queuedMillis() >= 0, "queued " + late.queuedMillis());
@@ -86,7 +86,7 @@ class LateRepliesTest {
     assertEquals(DeadlineCause.SKIPPED_EXPIRED, e.deadlineCause());
     assertTrue(e.getMessage().matches("Svc\\.m: the server skipped it: it arrived already expired after \\d+ ms in the"
         + " queue \\(its deadline had passed 12 ms before, by the server's clock\\)"), e.getMessage());
-    assertEquals(0, router.lateReplies(), "not late: the call was waiting");
+    assertEquals(0, router.late.count(), "not late: the call was waiting");
   }
 
   @Test
@@ -102,12 +102,12 @@ class LateRepliesTest {
 
   @Test
   void keepsOnlyTheLastLateReplies() {
-    for (int i = 0; i < ReplyRouter.REMEMBERED_LATE + 5; i++) {
+    for (int i = 0; i < LateReplies.REMEMBERED_LATE + 5; i++) {
       PendingCall call = pending();
       router.expire(call);
       router.onReply(call.correlationId, "application/json", "OK", "\"v\"".getBytes(StandardCharsets.UTF_8));
     }
-    assertEquals(ReplyRouter.REMEMBERED_LATE + 5, router.lateReplies());
-    assertEquals(ReplyRouter.REMEMBERED_LATE, router.recentLateReplies().size());
+    assertEquals(LateReplies.REMEMBERED_LATE + 5, router.late.count());
+    assertEquals(LateReplies.REMEMBERED_LATE, router.late.recent().size());
   }
 }

@@ -65,9 +65,9 @@ class ProtocolVectorsTest {
               });
           Object[] sent = reply.get(20, TimeUnit.SECONDS);
           JsonNode expected = v.get("reply");
-          assertEquals(expected.get("headers").get(Envelope.HEADER_STATUS).asText(), sent[0], "rpc-status");
+          assertEquals(expected.get("headers").get(WireHeaders.STATUS).asText(), sent[0], "rpc-status");
           // rpc-expired-ms exactly when the vector's reply has it; its value varies with the clock.
-          assertEquals(expected.get("headers").has(Envelope.HEADER_EXPIRED), sent[2] != null, "rpc-expired-ms");
+          assertEquals(expected.get("headers").has(WireHeaders.EXPIRED), sent[2] != null, "rpc-expired-ms");
           if (sent[2] != null) {
             assertTrue((Long) sent[2] >= 0, "rpc-expired-ms " + sent[2]);
           }

@@ -21,7 +21,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Request and reply bodies of protocol v1, byte for byte. */
-class EnvelopeTest {
+class WireBodyTest {
   private final ObjectMapper mapper = Codec.json().mapper();
   private final ServiceDescriptor types = ServiceDescriptor.parse(Types.class, Codec.json(), Duration.ofSeconds(1));
   private final ServiceDescriptor failing = ServiceDescriptor.parse(Failing.class, Codec.json(), Duration.ofSeconds(1));
@@ -32,15 +32,15 @@ class EnvelopeTest {
 
   @Test
   void encodesARequestAsMethodAndArgs() {
-    byte[] body = Envelope.encodeRequest(mapper, types.forWireName("move"), new Object[] {new Point(1, 2), 3});
+    byte[] body = WireBody.encodeRequest(mapper, types.forWireName("move"), new Object[] {new Point(1, 2), 3});
     assertEquals("{\"method\":\"move\",\"args\":[{\"x\":1,\"y\":2},3]}", new String(body, StandardCharsets.UTF_8));
     assertEquals("{\"method\":\"nothing\",\"args\":[]}",
-        new String(Envelope.encodeRequest(mapper, types.forWireName("nothing"), new Object[0]), StandardCharsets.UTF_8));
+        new String(WireBody.encodeRequest(mapper, types.forWireName("nothing"), new Object[0]), StandardCharsets.UTF_8));
   }
 
   @Test
   void decodesARequestIntoTypedArguments() {
-    Envelope.Request request = Envelope.decodeRequest(mapper, types,
+    WireBody.Request request = WireBody.decodeRequest(mapper, types,
         utf8("{\"method\":\"index\",\"args\":[[{\"x\":1,\"y\":2}]]}"));
     assertEquals(types.forWireName("index"), request.method());
     assertEquals(List.of(new Point(1, 2)), request.args()[0]);
@@ -49,14 +49,14 @@ class EnvelopeTest {
 
   @Test
   void decodesArgsThatComeBeforeTheMethodName() {
-    Envelope.Request request = Envelope.decodeRequest(mapper, types, utf8("{\"args\":[2,3],\"method\":\"add\"}"));
+    WireBody.Request request = WireBody.decodeRequest(mapper, types, utf8("{\"args\":[2,3],\"method\":\"add\"}"));
     assertArrayEquals(new Object[] {2, 3}, request.args());
   }
 
   @Test
   void namesTheArgumentThatDoesNotFit() {
     RpcException e = assertThrows(RpcException.class,
-        () -> Envelope.decodeRequest(mapper, types, utf8("{\"method\":\"add\",\"args\":[1,\"2\"]}")));
+        () -> WireBody.decodeRequest(mapper, types, utf8("{\"method\":\"add\",\"args\":[1,\"2\"]}")));
     assertEquals(Code.INVALID_ARGUMENT, e.code());
     assertEquals(true, e.getMessage().startsWith("argument #2 of add is not a valid int"), e.getMessage());
   }
@@ -64,23 +64,23 @@ class EnvelopeTest {
   @Test
   void encodesResultsAndVoid() {
     assertEquals("[{\"x\":0,\"y\":0}]",
-        new String(Envelope.encodeResult(mapper, types.forWireName("points"), List.of(new Point(0, 0))), StandardCharsets.UTF_8));
-    assertEquals("null", new String(Envelope.encodeResult(mapper, types.forWireName("nothing"), null), StandardCharsets.UTF_8));
+        new String(WireBody.encodeResult(mapper, types.forWireName("points"), List.of(new Point(0, 0))), StandardCharsets.UTF_8));
+    assertEquals("null", new String(WireBody.encodeResult(mapper, types.forWireName("nothing"), null), StandardCharsets.UTF_8));
   }
 
   @Test
   void encodesErrorsWithCodeTypeAndMessage() {
     assertEquals("{\"error\":{\"code\":\"APPLICATION_ERROR\",\"type\":\"java.lang.IllegalStateException\",\"message\":\"boom\"}}",
-        new String(Envelope.encodeError(mapper, Code.APPLICATION_ERROR, "java.lang.IllegalStateException", "boom"),
+        new String(WireBody.encodeError(mapper, Code.APPLICATION_ERROR, "java.lang.IllegalStateException", "boom"),
             StandardCharsets.UTF_8));
     assertEquals("{\"error\":{\"code\":\"UNKNOWN_METHOD\",\"message\":\"\"}}",
-        new String(Envelope.encodeError(mapper, Code.UNKNOWN_METHOD, null, null), StandardCharsets.UTF_8));
+        new String(WireBody.encodeError(mapper, Code.UNKNOWN_METHOD, null, null), StandardCharsets.UTF_8));
   }
 
   @Test
   void turnsADeclaredRemoteExceptionIntoItsLocalType() {
-    Throwable failure = Envelope.decodeFailure(mapper, failing.forWireName("find"), "APPLICATION_ERROR",
-        Envelope.encodeError(mapper, Code.APPLICATION_ERROR, NotFoundException.class.getName(), "gone"));
+    Throwable failure = WireBody.decodeFailure(mapper, failing.forWireName("find"), "APPLICATION_ERROR",
+        WireBody.encodeError(mapper, Code.APPLICATION_ERROR, NotFoundException.class.getName(), "gone"));
     assertInstanceOf(NotFoundException.class, failure);
     assertEquals("gone", failure.getMessage());
   }
@@ -92,8 +92,8 @@ class EnvelopeTest {
   @Test
   void turnsARegisteredSubclassOfADeclaredExceptionIntoThatSubclass() {
     ServiceDescriptor files = ServiceDescriptor.parse(Files.class, Codec.json(), Duration.ofSeconds(1));
-    Throwable failure = Envelope.decodeFailure(mapper, files.forWireName("read"), "APPLICATION_ERROR",
-        Envelope.encodeError(mapper, Code.APPLICATION_ERROR, FileNotFoundException.class.getName(), "/x"),
+    Throwable failure = WireBody.decodeFailure(mapper, files.forWireName("read"), "APPLICATION_ERROR",
+        WireBody.encodeError(mapper, Code.APPLICATION_ERROR, FileNotFoundException.class.getName(), "/x"),
         java.util.Set.of(FileNotFoundException.class));
     assertInstanceOf(FileNotFoundException.class, failure);
     assertEquals("/x", failure.getMessage());
@@ -102,8 +102,8 @@ class EnvelopeTest {
   @Test
   void turnsAnUnregisteredSubclassOfADeclaredExceptionIntoTheDeclaredTypeWithoutConstructingIt() {
     ServiceDescriptor files = ServiceDescriptor.parse(Files.class, Codec.json(), Duration.ofSeconds(1));
-    Throwable failure = Envelope.decodeFailure(mapper, files.forWireName("read"), "APPLICATION_ERROR",
-        Envelope.encodeError(mapper, Code.APPLICATION_ERROR, FileNotFoundException.class.getName(), "/x"));
+    Throwable failure = WireBody.decodeFailure(mapper, files.forWireName("read"), "APPLICATION_ERROR",
+        WireBody.encodeError(mapper, Code.APPLICATION_ERROR, FileNotFoundException.class.getName(), "/x"));
     assertEquals(IOException.class, failure.getClass());
     assertEquals("/x", failure.getMessage());
     assertEquals(FileNotFoundException.class.getName(),
@@ -129,8 +129,8 @@ class EnvelopeTest {
   void neverConstructsAnUndeclaredUnregisteredClassNamedByTheServer() {
     ServiceDescriptor anything = ServiceDescriptor.parse(Anything.class, Codec.json(), Duration.ofSeconds(1));
     int before = Tripwire.CONSTRUCTED.get();
-    Throwable failure = Envelope.decodeFailure(mapper, anything.forWireName("run"), "APPLICATION_ERROR",
-        Envelope.encodeError(mapper, Code.APPLICATION_ERROR, Tripwire.class.getName(), "boom"));
+    Throwable failure = WireBody.decodeFailure(mapper, anything.forWireName("run"), "APPLICATION_ERROR",
+        WireBody.encodeError(mapper, Code.APPLICATION_ERROR, Tripwire.class.getName(), "boom"));
     assertEquals(before, Tripwire.CONSTRUCTED.get(), "the server's class name was instantiated");
     assertEquals(Exception.class, failure.getClass());
     assertEquals("boom", failure.getMessage());
@@ -138,9 +138,9 @@ class EnvelopeTest {
 
   @Test
   void keepsAnUndeclaredRemoteExceptionAsApplicationError() {
-    RpcException failure = assertInstanceOf(RpcException.class, Envelope.decodeFailure(mapper,
+    RpcException failure = assertInstanceOf(RpcException.class, WireBody.decodeFailure(mapper,
         failing.forWireName("find"), "APPLICATION_ERROR",
-        Envelope.encodeError(mapper, Code.APPLICATION_ERROR, "java.lang.ClassNotFoundException", "nope")));
+        WireBody.encodeError(mapper, Code.APPLICATION_ERROR, "java.lang.ClassNotFoundException", "nope")));
     assertEquals(Code.APPLICATION_ERROR, failure.code());
     assertEquals("java.lang.ClassNotFoundException", failure.remoteType());
   }
@@ -148,26 +148,26 @@ class EnvelopeTest {
   @Test
   void mapsAnUnknownStatusToInternalAndAMissingOneToProtocol() {
     RpcException unknown = assertInstanceOf(RpcException.class,
-        Envelope.decodeFailure(mapper, types.forWireName("add"), "SHINY_NEW_CODE", utf8("{\"error\":{\"message\":\"m\"}}")));
+        WireBody.decodeFailure(mapper, types.forWireName("add"), "SHINY_NEW_CODE", utf8("{\"error\":{\"message\":\"m\"}}")));
     assertEquals(Code.INTERNAL, unknown.code());
     assertEquals("Types.add: m (remote status SHINY_NEW_CODE)", unknown.getMessage());
     RpcException missing = assertInstanceOf(RpcException.class,
-        Envelope.decodeFailure(mapper, types.forWireName("add"), null, utf8("5")));
+        WireBody.decodeFailure(mapper, types.forWireName("add"), null, utf8("5")));
     assertEquals(Code.PROTOCOL, missing.code());
   }
 
   @Test
   void survivesAnUnreadableErrorBody() {
     RpcException failure = assertInstanceOf(RpcException.class,
-        Envelope.decodeFailure(mapper, types.forWireName("add"), "INTERNAL", utf8("{{{")));
+        WireBody.decodeFailure(mapper, types.forWireName("add"), "INTERNAL", utf8("{{{")));
     assertEquals(Code.INTERNAL, failure.code());
   }
 
   @Test
   void failsAReplyThatDoesNotFitTheResultTypeWithProtocol() {
     RpcException e = assertThrows(RpcException.class,
-        () -> Envelope.decodeResult(mapper, types.forWireName("add"), utf8("\"five\"")));
+        () -> WireBody.decodeResult(mapper, types.forWireName("add"), utf8("\"five\"")));
     assertEquals(Code.PROTOCOL, e.code());
-    assertNull(Envelope.decodeResult(mapper, types.forWireName("nothing"), utf8("null")));
+    assertNull(WireBody.decodeResult(mapper, types.forWireName("nothing"), utf8("null")));
   }
 }

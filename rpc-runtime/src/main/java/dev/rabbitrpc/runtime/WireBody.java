@@ -27,18 +27,10 @@ import java.io.UncheckedIOException;
  *
  * <p>Stateless and thread-safe.
  */
-final class Envelope {
-  static final String HEADER_PROTOCOL = "rpc-protocol";
-  static final String HEADER_DEADLINE = "rpc-deadline";
-  static final String HEADER_STATUS = "rpc-status";
-  /** On a DEADLINE_EXCEEDED reply: the request was not run, its deadline had passed this many ms before. */
-  static final String HEADER_EXPIRED = "rpc-expired-ms";
-  static final int PROTOCOL_VERSION = 1;
-  static final String STATUS_OK = "OK";
-
+final class WireBody {
   private static final byte[] NULL = {'n', 'u', 'l', 'l'};
 
-  private Envelope() {}
+  private WireBody() {}
 
   /** A decoded request: the method it names and its arguments, bound to the declared types. */
   record Request(MethodDescriptor method, Object[] args) {}
@@ -301,7 +293,7 @@ final class Envelope {
   static Throwable decodeFailure(ObjectMapper mapper, MethodDescriptor method, String status, byte[] body,
       java.util.Set<Class<? extends Throwable>> registered) {
     if (status == null) {
-      return new RpcException(Code.PROTOCOL, method.key + ": the reply has no " + HEADER_STATUS + " header");
+      return new RpcException(Code.PROTOCOL, method.key + ": the reply has no " + WireHeaders.STATUS + " header");
     }
     Code code = codeOf(status);
     String type = null;
@@ -351,24 +343,6 @@ final class Envelope {
       }
     }
     return failure;
-  }
-
-  /**
-   * Whether a message's {@code rpc-protocol} header is one this side reads: absent (the tutorial's
-   * programs send none) or 1.
-   */
-  static boolean isReadableVersion(Object version) {
-    return version == null
-        || version instanceof Number && isIntegral((Number) version) && ((Number) version).longValue() == PROTOCOL_VERSION;
-  }
-
-  /** Whether a header value is a whole number (AMQP peers may send any integer width, or a whole double). */
-  static boolean isIntegral(Number value) {
-    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
-      return true;
-    }
-    double d = value.doubleValue();
-    return !Double.isInfinite(d) && d == Math.rint(d) && Math.abs(d) < 0x1p53;
   }
 
   /** The code an {@code rpc-status} names; {@code INTERNAL} for a code this version does not know. */

@@ -1,0 +1,40 @@
+package dev.rabbitrpc.runtime;
+
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client's one timer thread ({@code rpc-deadlines}): deadlines of async calls, retry back-off,
+ * the consumer probe's sweep. Tasks on it never do I/O or run user code: a call completes through
+ * {@link Completions}.
+ *
+ * <p>Thread-safe.
+ */
+final class ClientTimer {
+  private final ScheduledThreadPoolExecutor timer;
+
+  ClientTimer() {
+    this.timer = new ScheduledThreadPoolExecutor(1, Threads.daemon("rpc-deadlines"));
+    // A completed call cancels its timer task; without this the task would stay queued until its deadline.
+    this.timer.setRemoveOnCancelPolicy(true);
+  }
+
+  /**
+   * Runs {@code task} after {@code delayNanos} (a deadline, a retry).
+   *
+   * @throws java.util.concurrent.RejectedExecutionException once the timer is shut down
+   */
+  ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
+    return timer.schedule(task, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+  }
+
+  /** Runs {@code task} every {@code periodNanos} until the timer shuts down. */
+  void every(Runnable task, long periodNanos) {
+    timer.scheduleWithFixedDelay(task, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+  }
+
+  void shutdown() {
+    timer.shutdownNow();
+  }
+}

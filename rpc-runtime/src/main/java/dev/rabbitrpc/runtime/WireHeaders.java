@@ -1,0 +1,212 @@
+package dev.rabbitrpc.runtime;
+
+import com.rabbitmq.client.AMQP;
+import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.api.RpcException.Code;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The AMQP properties and headers of wire protocol v1 (docs/PROTOCOL.md, "Headers"), built and
+ * read here and nowhere else: a request's ({@link #request}, {@link #oneWayRequest}), a reply's
+ * ({@link #reply}), a cancel notice's ({@link #cancelNotice}), and what each side reads from what
+ * arrives ({@link #checkRequest}, {@link #deadlineOf}, {@link #replyVersionError}, {@link #statusOf},
+ * {@link #expiredMillisOf}). Application headers (an interceptor's, e.g. trace context) travel
+ * beside the protocol's, which always win ({@link ApplicationHeaders}). {@link WireBody} is the
+ * body's home.
+ *
+ * <p>Stateless and thread-safe.
+ */
+final class WireHeaders {
+  static final String PROTOCOL = "rpc-protocol";
+  static final String DEADLINE = "rpc-deadline";
+  static final String STATUS = "rpc-status";
+  /** On a DEADLINE_EXCEEDED reply: the request was not run, its deadline had passed this many ms before. */
+  static final String EXPIRED = "rpc-expired-ms";
+  /** On a cancel notice: the correlation id of the call given up. */
+  static final String CANCEL = "rpc-cancel";
+  /** On a request and its cancel notice: only a notice with the request's key cancels it. */
+  static final String CANCEL_KEY = "rpc-cancel-key";
+  static final int PROTOCOL_VERSION = 1;
+  static final String STATUS_OK = "OK";
+
+  /** Shared by every successful reply without application headers (the common case): no map per reply. */
+  private static final Map<String, Object> OK_HEADERS = Map.of(PROTOCOL, PROTOCOL_VERSION, STATUS, STATUS_OK);
+
+  private WireHeaders() {}
+
+  // ---- requests (client side)
+
+  /**
+   * A request that waits for its reply.
+   *
+   * @param format the body's format; {@link WireFormat#PLAIN} sends no content type, which is what makes a request plain
+   * @param expirationMillis the per-message TTL ({@code expiration}): RabbitMQ drops a request still
+   *     queued at its deadline; -1 for none (a broker that is not RabbitMQ)
+   */
+  static AMQP.BasicProperties request(WireFormat format, String correlationId, String replyTo, Deadline deadline,
+      long expirationMillis, Map<String, String> applicationHeaders) {
+    return new AMQP.BasicProperties.Builder()
+        .contentType(format.contentType)
+        .correlationId(correlationId)
+        .replyTo(replyTo)
+        .headers(withApplication(Map.of(
+            PROTOCOL, PROTOCOL_VERSION,
+            DEADLINE, deadline.toEpochMillis(),
+            CANCEL_KEY, Cancellations.keyFor(correlationId)), applicationHeaders))
+        .expiration(expiration(expirationMillis))
+        .build();
+  }
+
+  /**
+   * A {@code @OneWay} request: no {@code reply_to}, no cancel key; always JSON, whatever the
+   * client's encoding, since no reply could tell that the server does not read CBOR.
+   *
+   * @param correlationId for logs only: no reply will carry it back
+   */
+  static AMQP.BasicProperties oneWayRequest(String correlationId, Deadline deadline, long expirationMillis,
+      Map<String, String> applicationHeaders) {
+    return new AMQP.BasicProperties.Builder()
+        .contentType(WireFormat.JSON.contentType)
+        .correlationId(correlationId)
+        .headers(withApplication(Map.of(PROTOCOL, PROTOCOL_VERSION, DEADLINE, deadline.toEpochMillis()),
+            applicationHeaders))
+        .expiration(expiration(expirationMillis))
+        .build();
+  }
+
+  /** The notice that tells the servers of a queue that the caller gave up on a call (docs/PROTOCOL.md §7). */
+  static AMQP.BasicProperties cancelNotice(String correlationId, String key, long expirationMillis) {
+    return new AMQP.BasicProperties.Builder()
+        .headers(Map.of(CANCEL, correlationId, CANCEL_KEY, key))
+        .expiration(expiration(expirationMillis))
+        .build();
+  }
+
+  private static String expiration(long millis) {
+    return millis < 0 ? null : Long.toString(millis);
+  }
+
+  // ---- requests (server side)
+
+  /**
+   * Refuses a request in a version this server cannot read (a request without {@code rpc-protocol},
+   * the tutorial's, is taken as version 1) or with a deadline that is not a positive integer.
+   *
+   * @param headers the request's headers, may be null
+   * @throws RpcException {@code PROTOCOL}
+   */
+  static void checkRequest(Map<String, Object> headers) {
+    Object version = headers == null ? null : headers.get(PROTOCOL);
+    if (!isReadableVersion(version)) {
+      throw new RpcException(Code.PROTOCOL, "unsupported " + PROTOCOL + " " + version
+          + "; this server speaks version " + PROTOCOL_VERSION);
+    }
+    Object deadline = headers == null ? null : headers.get(DEADLINE);
+    if (deadline != null && deadlineOf(headers) == 0) {
+      throw new RpcException(Code.PROTOCOL, DEADLINE + " must be a positive integer (epoch milliseconds), got "
+          + deadline);
+    }
+  }
+
+  /** The caller's absolute deadline in epoch ms; 0 if the request has none, or none this side can read. */
+  static long deadlineOf(Map<String, Object> headers) {
+    Object deadline = headers == null ? null : headers.get(DEADLINE);
+    if (deadline instanceof Number && isIntegral((Number) deadline) && ((Number) deadline).longValue() > 0) {
+      return ((Number) deadline).longValue();
+    }
+    return 0;
+  }
+
+  /** A request's or a notice's {@code rpc-cancel-key} as it arrived (any type), or null. */
+  static Object cancelKeyOf(Map<String, Object> headers) {
+    return headers == null ? null : headers.get(CANCEL_KEY);
+  }
+
+  /** A notice's {@code rpc-cancel} as it arrived (any type), or null. */
+  static Object cancelledIdOf(Map<String, Object> headers) {
+    return headers == null ? null : headers.get(CANCEL);
+  }
+
+  // ---- replies (server side)
+
+  /**
+   * A reply: in the request's content type, to its correlation id, with {@code rpc-protocol},
+   * {@code rpc-status}, {@code rpc-expired-ms} for a request skipped as expired, and any
+   * application headers beside them.
+   *
+   * @param expiredMillis for a request skipped as expired, by how much; else -1
+   */
+  static AMQP.BasicProperties reply(String contentType, String correlationId, String status, long expiredMillis,
+      Map<String, String> applicationHeaders) {
+    Map<String, Object> protocol = status.equals(STATUS_OK) ? OK_HEADERS
+        : expiredMillis >= 0 ? Map.of(PROTOCOL, PROTOCOL_VERSION, STATUS, status, EXPIRED, expiredMillis)
+        : Map.of(PROTOCOL, PROTOCOL_VERSION, STATUS, status);
+    return new AMQP.BasicProperties.Builder()
+        .contentType(contentType)
+        .correlationId(correlationId)
+        .headers(withApplication(protocol, applicationHeaders))
+        .build();
+  }
+
+  // ---- replies (client side)
+
+  /** Why a reply cannot be read at all ({@code PROTOCOL}: a version this client does not speak), or null. */
+  static RpcException replyVersionError(Map<String, Object> headers) {
+    Object version = headers == null ? null : headers.get(PROTOCOL);
+    if (isReadableVersion(version)) {
+      return null;
+    }
+    return new RpcException(Code.PROTOCOL, "the reply has " + PROTOCOL + " " + version
+        + "; this client speaks version " + PROTOCOL_VERSION);
+  }
+
+  /** A reply's {@code rpc-status}, or null (a plain-text reply has none). */
+  static String statusOf(Map<String, Object> headers) {
+    Object status = headers == null ? null : headers.get(STATUS);
+    return status == null ? null : status.toString();
+  }
+
+  /**
+   * A reply's {@code rpc-expired-ms}: a whole number of milliseconds ≥ 0 of any integer type (or a
+   * double with a whole value), else -1 (absent, or unreadable: then it says nothing).
+   */
+  static long expiredMillisOf(Map<String, Object> headers) {
+    Object value = headers == null ? null : headers.get(EXPIRED);
+    if (value instanceof Number && isIntegral((Number) value) && ((Number) value).longValue() >= 0) {
+      return ((Number) value).longValue();
+    }
+    return -1;
+  }
+
+  // ---- shared
+
+  /**
+   * Whether a message's {@code rpc-protocol} header is one this side reads: absent (the tutorial's
+   * programs send none) or 1.
+   */
+  static boolean isReadableVersion(Object version) {
+    return version == null
+        || version instanceof Number && isIntegral((Number) version) && ((Number) version).longValue() == PROTOCOL_VERSION;
+  }
+
+  /** Whether a header value is a whole number (AMQP peers may send any integer width, or a whole double). */
+  static boolean isIntegral(Number value) {
+    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      return true;
+    }
+    double d = value.doubleValue();
+    return !Double.isInfinite(d) && d == Math.rint(d) && Math.abs(d) < 0x1p53;
+  }
+
+  /** The protocol's headers, then the application's beside them; the protocol's always win. */
+  private static Map<String, Object> withApplication(Map<String, Object> protocol,
+      Map<String, String> applicationHeaders) {
+    if (applicationHeaders.isEmpty()) {
+      return protocol;
+    }
+    Map<String, Object> all = new HashMap<>(applicationHeaders);
+    all.putAll(protocol); // after: a protocol header is never an application's to set
+    return all;
+  }
+}
