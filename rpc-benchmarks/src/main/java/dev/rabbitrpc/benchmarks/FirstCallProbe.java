@@ -15,6 +15,8 @@ import java.nio.charset.StandardCharsets;
  */
 public final class FirstCallProbe {
   static final String RESULT_PREFIX = "first-call-nanos=";
+  /** A second line, for profiling by hand: where the first call's time went, phase by phase, in ms. */
+  static final String PHASES_PREFIX = "first-call-phases=";
 
   private FirstCallProbe() {}
 
@@ -28,16 +30,31 @@ public final class FirstCallProbe {
       factory.setUri(uri);
       try (Connection connection = factory.newConnection("bench first call raw");
           RawClient client = new RawClient(connection, args[2])) {
+        long connected = System.nanoTime();
         byte[] reply = client.call("0123456789abcdef".getBytes(StandardCharsets.US_ASCII),
             EndToEndBenchmark.CALL_TIMEOUT_MILLIS);
         report(start, reply.length == 16);
+        phases("connect", connected - start, "call", System.nanoTime() - connected);
       }
     } else {
       try (RpcClient client = RpcClient.builder().uri(uri).connectionName("bench first call").build()) {
+        long built = System.nanoTime();
         Payload payload = Payload.ofSize(16);
-        report(start, client.proxy(EchoService.class, args[2]).echo(payload).equals(payload));
+        EchoService proxy = client.proxy(EchoService.class, args[2]); // starts connecting, then parses
+        long proxied = System.nanoTime();
+        report(start, proxy.echo(payload).equals(payload));
+        phases("build", built - start, "proxy", proxied - built, "call", System.nanoTime() - proxied);
       }
     }
+  }
+
+  private static void phases(Object... namesAndNanos) {
+    StringBuilder line = new StringBuilder(PHASES_PREFIX);
+    for (int i = 0; i < namesAndNanos.length; i += 2) {
+      line.append(i == 0 ? "" : " ").append(namesAndNanos[i]).append(':')
+          .append(String.format(java.util.Locale.ROOT, "%.1f", (Long) namesAndNanos[i + 1] / 1e6));
+    }
+    System.out.println(line);
   }
 
   private static void report(long start, boolean replyOk) {
