@@ -220,14 +220,7 @@ class PythonInteropIT {
     return new PrintStream(bytes, true, StandardCharsets.UTF_8);
   }
 
-  /** The servers' queues outlive them (they are durable, or the tutorial's); a test's unique queue must not. */
   private static void deleteQueue(String queue) throws Exception {
-    com.rabbitmq.client.ConnectionFactory factory = new com.rabbitmq.client.ConnectionFactory();
-    String uri = System.getenv("RPC_AMQP_URI");
-    factory.setUri(uri == null || uri.isBlank() ? "amqp://guest:guest@localhost:5672" : uri);
-    try (com.rabbitmq.client.Connection connection = factory.newConnection("interop-cleanup");
-        com.rabbitmq.client.Channel channel = connection.createChannel()) {
-      channel.queueDelete(queue);
-    }
+    PythonPeer.deleteQueue(queue);
   }
 }

@@ -50,22 +50,34 @@ final class PythonPeer implements AutoCloseable {
    * that reason.
    */
   static void requirePikaAndCbor2() throws Exception {
+    require("pika", "cbor2");
+  }
+
+  /** As {@link #requirePikaAndCbor2()}, for the tests whose peers need pika alone. */
+  static void requirePika() throws Exception {
+    require("pika");
+  }
+
+  private static void require(String... modules) throws Exception {
+    String names = String.join(" and ", modules);
     String problem = null;
     if (!Files.isExecutable(Path.of(PYTHON))) {
       problem = PYTHON + " is missing";
     } else {
-      Process check = new ProcessBuilder(PYTHON, "-c", "import pika, cbor2").redirectErrorStream(true).start();
+      String imports = "import " + String.join(", ", modules);
+      Process check = new ProcessBuilder(PYTHON, "-c", imports).redirectErrorStream(true).start();
       if (!check.waitFor(30, TimeUnit.SECONDS)) {
         check.destroyForcibly();
-        problem = PYTHON + " -c 'import pika, cbor2' did not finish within 30 s";
+        problem = PYTHON + " -c '" + imports + "' did not finish within 30 s";
       } else if (check.exitValue() != 0) {
-        problem = PYTHON + " cannot import pika and cbor2";
+        problem = PYTHON + " cannot import " + names;
       }
     }
     if (problem == null) {
       return;
     }
-    String message = problem + "; install them with: apt-get install -y python3-pika python3-cbor2 (.ci/install-python-pika.sh does)";
+    String packages = String.join(" ", java.util.Arrays.stream(modules).map(module -> "python3-" + module).toList());
+    String message = problem + "; install with: apt-get install -y " + packages + " (.ci/install-python-pika.sh does)";
     if ("true".equals(System.getenv("CI"))) {
       fail(message);
     }
@@ -119,6 +131,17 @@ final class PythonPeer implements AutoCloseable {
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The servers' queues outlive them (they are durable, or the tutorial's); a test's unique queue must not. */
+  static void deleteQueue(String queue) throws Exception {
+    com.rabbitmq.client.ConnectionFactory factory = new com.rabbitmq.client.ConnectionFactory();
+    String uri = System.getenv("RPC_AMQP_URI");
+    factory.setUri(uri == null || uri.isBlank() ? "amqp://guest:guest@localhost:5672" : uri);
+    try (com.rabbitmq.client.Connection connection = factory.newConnection("interop-cleanup");
+        com.rabbitmq.client.Channel channel = connection.createChannel()) {
+      channel.queueDelete(queue);
     }
   }
 }
