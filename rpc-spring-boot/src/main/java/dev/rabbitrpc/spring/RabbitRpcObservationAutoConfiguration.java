@@ -8,10 +8,12 @@ import dev.rabbitrpc.micrometer.RpcClientObservationConvention;
 import dev.rabbitrpc.micrometer.RpcMeterObservationHandler;
 import dev.rabbitrpc.micrometer.RpcServerMetrics;
 import dev.rabbitrpc.micrometer.RpcServerObservationConvention;
+import dev.rabbitrpc.micrometer.TraceContextReplyHandler;
 import dev.rabbitrpc.runtime.RpcClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.tracing.propagation.Propagator;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -36,6 +38,12 @@ import org.springframework.core.annotation.Order;
  * default convention; without one, the registry's global conventions apply, else the defaults. Each
  * interceptor bean backs off when the application defines one of the same class.
  *
+ * <p>With a micrometer-tracing {@link Propagator} bean as well (Boot's tracing auto-configuration makes
+ * one, e.g. with micrometer-tracing's OpenTelemetry bridge): a {@link TraceContextReplyHandler} on it,
+ * so that every reply carries the server span's {@code traceparent} (and {@code tracestate}). Boot
+ * registers handler beans that are not tracing or meter handlers after those groups, so it runs after
+ * the tracing handlers that make the span it writes. It backs off when the application defines one.
+ *
  * <p>With a {@link MeterRegistry} bean as well: an {@link RpcMeterObservationHandler} (in-flight gauges
  * and the retry counter; Boot's observation auto-configuration registers handler beans on its
  * registry, beside its timers' {@code DefaultMeterObservationHandler}). With a {@link MeterRegistry}
@@ -52,6 +60,13 @@ import org.springframework.core.annotation.Order;
     "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
     "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration",
     "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+    // The tracer's Propagator, Boot 4's and Boot 3's, for TraceContextReplyHandler.
+    "org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration",
+    "org.springframework.boot.micrometer.tracing.opentelemetry.autoconfigure.OpenTelemetryTracingAutoConfiguration",
+    "org.springframework.boot.micrometer.tracing.brave.autoconfigure.BraveAutoConfiguration",
+    "org.springframework.boot.actuate.autoconfigure.tracing.MicrometerTracingAutoConfiguration",
+    "org.springframework.boot.actuate.autoconfigure.tracing.OpenTelemetryAutoConfiguration",
+    "org.springframework.boot.actuate.autoconfigure.tracing.BraveAutoConfiguration",
     "org.springframework.boot.actuate.autoconfigure.observation.ObservationAutoConfiguration", // Boot 3
     "org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration",
     "org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration",
@@ -107,6 +122,21 @@ public class RabbitRpcObservationAutoConfiguration {
     @ConditionalOnMissingBean
     RpcMeterObservationHandler rabbitRpcMeterObservationHandler(MeterRegistry meters) {
       return new RpcMeterObservationHandler(meters);
+    }
+  }
+
+  /**
+   * Trace context on replies, with the context's tracer {@link Propagator} (micrometer-tracing is an
+   * optional dependency of rpc-micrometer: named by class name, so nothing here loads without it).
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "io.micrometer.tracing.propagation.Propagator")
+  @ConditionalOnBean(type = {"io.micrometer.observation.ObservationRegistry", "io.micrometer.tracing.propagation.Propagator"})
+  static class TraceContextConfiguration {
+    @Bean
+    @ConditionalOnMissingBean
+    TraceContextReplyHandler rabbitRpcTraceContextReplyHandler(Propagator propagator) {
+      return new TraceContextReplyHandler(propagator);
     }
   }
 

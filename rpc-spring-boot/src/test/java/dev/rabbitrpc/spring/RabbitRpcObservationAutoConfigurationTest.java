@@ -11,12 +11,14 @@ import dev.rabbitrpc.micrometer.ObservationClientInterceptor;
 import dev.rabbitrpc.micrometer.ObservationServerInterceptor;
 import dev.rabbitrpc.micrometer.RpcClientContext;
 import dev.rabbitrpc.micrometer.RpcMeterObservationHandler;
+import dev.rabbitrpc.micrometer.TraceContextReplyHandler;
 import dev.rabbitrpc.runtime.ClientInterceptor;
 import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.spring.TestServices.Greeter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.tracing.propagation.Propagator;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.util.List;
@@ -48,6 +50,11 @@ class RabbitRpcObservationAutoConfigurationTest {
   private static final AutoConfigurations OBSERVATIONS = AutoConfigurations.of(ObservationAutoConfiguration.class);
   private static final AutoConfigurations METRICS = AutoConfigurations.of(MetricsAutoConfiguration.class,
       SimpleMetricsExportAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class);
+  /** Boot's OpenTelemetry tracing: the SDK, micrometer-tracing's bridge (its Tracer and Propagator), the tracing handlers. */
+  private static final AutoConfigurations TRACING = AutoConfigurations.of(
+      org.springframework.boot.opentelemetry.autoconfigure.OpenTelemetrySdkAutoConfiguration.class,
+      org.springframework.boot.micrometer.tracing.opentelemetry.autoconfigure.OpenTelemetryTracingAutoConfiguration.class,
+      org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration.class);
   private static final String GREET = Greeter.class.getName() + "/greet";
 
   /** Every context connects (if it does) to a port nothing listens on, never to a broker. */
@@ -110,6 +117,55 @@ class RabbitRpcObservationAutoConfigurationTest {
       assertThat(context.getBean(OrderedInterceptors.class).seen).containsExactly("outside: no observation",
           "first: no observation", "second: no observation", "refusing: no observation");
     });
+  }
+
+  @Test
+  void withATracersPropagatorThereIsATraceContextReplyHandler() {
+    runner.withConfiguration(OBSERVATIONS).withConfiguration(TRACING).run(context -> {
+      assertThat(context).hasSingleBean(Propagator.class).hasSingleBean(TraceContextReplyHandler.class)
+          .hasBean("rabbitRpcTraceContextReplyHandler");
+    });
+  }
+
+  @Test
+  void withoutAPropagatorThereIsNoTraceContextReplyHandler() {
+    runner.withConfiguration(OBSERVATIONS).withConfiguration(METRICS).run(context -> {
+      assertThat(context).doesNotHaveBean(Propagator.class).doesNotHaveBean(TraceContextReplyHandler.class)
+          .hasSingleBean(ObservationClientInterceptor.class);
+    });
+  }
+
+  @Test
+  void withoutMicrometerTracingOnTheClassPathTheContextStartsWithoutIt() {
+    runner.withConfiguration(OBSERVATIONS).withClassLoader(new FilteredClassLoader("io.micrometer.tracing"))
+        .run(context -> {
+          assertThat(context).hasNotFailed().doesNotHaveBean("rabbitRpcTraceContextReplyHandler")
+              .hasSingleBean(ObservationClientInterceptor.class);
+        });
+  }
+
+  @Test
+  void theApplicationsOwnTraceContextReplyHandlerReplacesOurs() {
+    runner.withConfiguration(OBSERVATIONS).withConfiguration(TRACING).withUserConfiguration(OwnReplyHandler.class)
+        .run(context -> {
+          assertThat(context).hasSingleBean(TraceContextReplyHandler.class).hasBean("ownReplyHandler")
+              .doesNotHaveBean("rabbitRpcTraceContextReplyHandler");
+        });
+  }
+
+  @Test
+  void theSwitchTurnsTheTraceContextReplyHandlerOffToo() {
+    runner.withConfiguration(OBSERVATIONS).withConfiguration(TRACING)
+        .withPropertyValues("rabbit-rpc.observations.enabled=false")
+        .run(context -> assertThat(context).hasSingleBean(Propagator.class).doesNotHaveBean(TraceContextReplyHandler.class));
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class OwnReplyHandler {
+    @Bean
+    TraceContextReplyHandler ownReplyHandler(Propagator propagator) {
+      return new TraceContextReplyHandler(propagator);
+    }
   }
 
   @Test
