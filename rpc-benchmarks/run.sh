@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs every benchmark: the end-to-end harness, then the JMH hot-path benchmarks with
-# the allocation profiler. See docs/BENCHMARKS.md.
+# Builds and runs every benchmark: the end-to-end harness, then the JMH hot-path and interceptor-chain
+# benchmarks with the allocation profiler. See docs/BENCHMARKS.md.
 #
 #   bash rpc-benchmarks/run.sh            # full run: 5x the calls of --quick, several minutes
 #   bash rpc-benchmarks/run.sh --quick    # under 2 minutes end to end, plus a short JMH pass
@@ -23,4 +23,4 @@ mvn -B -q package -pl rpc-benchmarks -am -DskipTests
 jar=rpc-benchmarks/target/rabbit-rpc-benchmarks.jar
 echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 java -jar "$jar" "${mode[@]}" --out rpc-benchmarks/target/end-to-end.md
-java -cp "$jar" org.openjdk.jmh.Main HotPathBenchmark "${jmh[@]}" | tee rpc-benchmarks/target/jmh.txt
+java -cp "$jar" org.openjdk.jmh.Main 'HotPathBenchmark|ChainBenchmark' "${jmh[@]}" | tee rpc-benchmarks/target/jmh.txt

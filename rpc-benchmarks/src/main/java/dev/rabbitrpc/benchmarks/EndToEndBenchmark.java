@@ -51,6 +51,8 @@ import java.util.function.IntSupplier;
  *   <li>amqp-client's {@code JsonRpcClient} proxy against its {@code JsonRpcServer};
  *   <li>Spring AMQP's {@code RabbitTemplate} against a Spring listener container ({@link SpringRpc});
  *   <li>rabbit-rpc's blocking proxy and its {@code CompletableFuture} proxy, pipelined, against {@link RpcServer};
+ *   <li>at 16 B, rabbit-rpc's blocking proxy with rpc-micrometer's observations on client and server, with
+ *       timers and with timers and OpenTelemetry spans ({@link ObservedPeers}): the cost of observation;
  * </ul>
  *
  * <p>at 1 and 32 calling threads and with 256 calls in flight, for payloads of 16 B, 1 KiB, 64 KiB and
@@ -221,6 +223,8 @@ public final class EndToEndBenchmark {
     String echoQueue = "rabbit-rpc-bench.echo-" + suffix;
     String parkedQueue = "rabbit-rpc-bench.parked-" + suffix;
     String tutorialQueue = "rabbit-rpc-bench.tutorial-" + suffix;
+    String meteredQueue = "rabbit-rpc-bench.metered-" + suffix;
+    String tracedQueue = "rabbit-rpc-bench.traced-" + suffix;
     // rabbit-rpc's defaults unless overridden (-Dbench.workers, -Dbench.prefetch, -Dbench.channels);
     // the raw echo always holds as many unacknowledged requests as rabbit-rpc's server does. The
     // defaults as RpcClient.Builder has them: workers max(8, 2 x processors), prefetch = workers.
@@ -247,7 +251,9 @@ public final class EndToEndBenchmark {
         // The binary content type, for the big payloads: byte[] as CBOR byte strings, no base64.
         RpcClient cborClient = RpcClient.builder().connectionFactory(factory("bench-client-cbor-"))
             .channels(channels).encoding(dev.rabbitrpc.api.Encoding.CBOR)
-            .connectionName("bench rabbit-rpc CBOR client").build()) {
+            .connectionName("bench rabbit-rpc CBOR client").build();
+        // rabbit-rpc with rpc-micrometer's observations on (timers; timers and spans), each with a server of its own.
+        ObservedPeers observed = new ObservedPeers()) {
       Channel jsonRpcChannel = servers.createChannel();
       jsonRpcChannel.queueDeclare(jsonRpcQueue, false, true, true, null); // exclusive: consumed on this connection
       JsonRpcServer jsonRpcServer = new JsonRpcServer(jsonRpcChannel, jsonRpcQueue, JsonRpcEcho.class,
@@ -266,6 +272,12 @@ public final class EndToEndBenchmark {
         out.print(report);
         EchoService proxy = rpcClient.proxy(EchoService.class, echoQueue);
         EchoService cborProxy = cborClient.proxy(EchoService.class, echoQueue);
+        EchoService meteredProxy = observed.start(ObservedPeers.METERED, RpcClient.builder()
+            .connectionFactory(factory("bench-server-metered-")).workers(workers).prefetch(prefetch), RpcClient.builder()
+            .connectionFactory(factory("bench-client-metered-")).channels(channels), meteredQueue);
+        EchoService tracedProxy = observed.start(ObservedPeers.TRACED, RpcClient.builder()
+            .connectionFactory(factory("bench-server-traced-")).workers(workers).prefetch(prefetch), RpcClient.builder()
+            .connectionFactory(factory("bench-client-traced-")).channels(channels), tracedQueue);
         String rawEcho = rawServer.queue();
         PeerSet peerSet = size -> {
           byte[] body = Peers.requestBody(mapper, Payload.ofSize(size));
@@ -284,6 +296,9 @@ public final class EndToEndBenchmark {
           if (size == 16) {
             // What rabbit-rpc's message properties alone cost (broker and amqp-client), with no library code.
             sync.add(Peers.raw("raw + rabbit-rpc properties", rawClients, rawEcho, body, body, "bench-client-raw-", true));
+            // What observation costs: the same calls with rpc-micrometer's interceptors on client and server.
+            sync.add(Peers.rpcSync(ObservedPeers.METERED, meteredProxy, "bench-client-metered-"));
+            sync.add(Peers.rpcSync(ObservedPeers.TRACED, tracedProxy, "bench-client-traced-"));
           }
           return sync;
         };
@@ -837,7 +852,33 @@ public final class EndToEndBenchmark {
         figure("sequential 16 B raw alloc"), figure("sequential 16 B rabbit-rpc sync alloc")));
     text.append(String.format(Locale.ROOT, "- client CPU per call, 16 B sequential: raw %.1f µs, rabbit-rpc %.1f µs%n",
         figure("sequential 16 B raw cpu") / 1e3, figure("sequential 16 B rabbit-rpc sync cpu") / 1e3));
+    text.append(observationCost());
     return text.toString();
+  }
+
+  /**
+   * What observation adds to rabbit-rpc, at 16 B, from the same run's rows: sequential p50 and
+   * 32-thread calls/s of the observed peers against rabbit-rpc's without interceptors, and the
+   * client's allocation and CPU per call (sequential) of all three.
+   */
+  private String observationCost() {
+    StringBuilder text = new StringBuilder("- cost of observation, 16 B, against rabbit-rpc sync without interceptors:\n");
+    String many = mode.threads[mode.threads.length - 1] + " threads";
+    for (String peer : new String[] {ObservedPeers.METERED, ObservedPeers.TRACED}) {
+      text.append(String.format(Locale.ROOT,
+          "  - %s: sequential p50 %+.1f %%, %s calls/s %+.1f %%, client allocation %.0f B/call (%+.0f B), client CPU %.1f µs/call (%+.1f µs)%n",
+          peer, percent(figure("sequential 16 B " + peer + " p50"), figure("sequential 16 B rabbit-rpc sync p50")), many,
+          percent(figure(many + " 16 B " + peer + " calls/s"), figure(many + " 16 B rabbit-rpc sync calls/s")),
+          figure("sequential 16 B " + peer + " alloc"),
+          figure("sequential 16 B " + peer + " alloc") - figure("sequential 16 B rabbit-rpc sync alloc"),
+          figure("sequential 16 B " + peer + " cpu") / 1e3,
+          (figure("sequential 16 B " + peer + " cpu") - figure("sequential 16 B rabbit-rpc sync cpu")) / 1e3));
+    }
+    return text.toString();
+  }
+
+  private static double percent(double value, double reference) {
+    return (value / reference - 1) * 100;
   }
 
   private double figure(String key) {

@@ -53,6 +53,14 @@ class EndToEndBenchmarkSmokeTest {
     for (String peer : new String[] {"JsonRpcClient", "RabbitTemplate", "rabbit-rpc sync"}) {
       assertTrue(report.contains("| 4 threads | 16 B | " + peer + " |"), peer + " 4 threads\n" + report);
     }
+    // The observed peers, at 16 B, sequentially and on many threads, and what they cost against the plain one.
+    for (String peer : new String[] {ObservedPeers.METERED, ObservedPeers.TRACED}) {
+      assertTrue(report.contains("| sequential | 16 B | " + peer + " |"), peer + "\n" + report);
+      assertTrue(report.contains("| 4 threads | 16 B | " + peer + " |"), peer + " 4 threads\n" + report);
+      assertTrue(report.matches("(?s).*\n  - " + Pattern.quote(peer) + ": sequential p50 [-+][\\d.]+ %, 4 threads calls/s "
+          + "[-+][\\d.]+ %, client allocation \\d+ B/call \\([-+]\\d+ B\\), client CPU [\\d.]+ µs/call .*"),
+          peer + " cost\n" + report);
+    }
     assertTrue(report.matches("(?s).*RabbitTemplate client: spring-rabbit \\d+\\.\\d+\\.\\d+,.*"),
         "spring-rabbit version named\n" + report);
     assertTrue(report.contains("| 256 in flight | 16 B | rabbit-rpc async |"), report);
