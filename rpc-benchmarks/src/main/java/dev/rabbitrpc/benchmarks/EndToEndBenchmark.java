@@ -52,7 +52,8 @@ import java.util.function.IntSupplier;
  *   <li>Spring AMQP's {@code RabbitTemplate} against a Spring listener container ({@link SpringRpc});
  *   <li>rabbit-rpc's blocking proxy and its {@code CompletableFuture} proxy, pipelined, against {@link RpcServer};
  *   <li>at 16 B, rabbit-rpc's blocking proxy with rpc-micrometer's observations on client and server, with
- *       timers and with timers and OpenTelemetry spans ({@link ObservedPeers}): the cost of observation;
+ *       timers and (with {@code --traced}) with timers and OpenTelemetry spans ({@link ObservedPeers}): the cost
+ *       of observation;
  * </ul>
  *
  * <p>at 1 and 32 calling threads and with 256 calls in flight, for payloads of 16 B, 1 KiB, 64 KiB and
@@ -65,11 +66,12 @@ import java.util.function.IntSupplier;
  *
  * <pre>
  * java -jar rpc-benchmarks/target/rabbit-rpc-benchmarks.jar [--quick | --smoke] [--uri amqp://…] [--out report.md]
- *     [--charts DIR] [--payloads 16,1024,65536,1048576] [--no-probes]
+ *     [--charts DIR] [--payloads 16,1024,65536,1048576] [--no-probes] [--traced]
  * </pre>
  *
  * <p>{@code --payloads} and {@code --no-probes} (no first-call and heap probes) narrow a run down for
- * profiling.
+ * profiling; {@code --traced} adds the observed peer with OpenTelemetry spans too (left out by
+ * default, to keep a run's length).
  *
  * <p>The broker is {@code --uri}, else {@code RPC_AMQP_URI}, else {@code amqp://guest:guest@localhost:5672}.
  * {@code --smoke} makes a handful of calls of each kind and checks nothing about time: it proves the
@@ -126,6 +128,8 @@ public final class EndToEndBenchmark {
   private final Mode mode;
   private final int[] payloads;
   private final boolean probes;
+  /** Whether the observed + traced peer runs too ({@code --traced}). */
+  private final boolean traced;
   private final String uri;
   private final PrintStream out;
   private final ObjectMapper mapper = JsonMapper.builder().build();
@@ -138,9 +142,10 @@ public final class EndToEndBenchmark {
   private String broker = "broker unknown";
   private final Progress progress;
 
-  private EndToEndBenchmark(Mode mode, String uri, PrintStream out, int[] payloads, boolean probes,
+  private EndToEndBenchmark(Mode mode, String uri, PrintStream out, int[] payloads, boolean probes, boolean traced,
       PrintStream progress) {
     this.mode = mode;
+    this.traced = traced;
     this.payloads = payloads;
     this.probes = probes;
     this.uri = uri;
@@ -166,6 +171,7 @@ public final class EndToEndBenchmark {
     Path charts = null;
     int[] payloads = {16, KIB, 64 * KIB, KIB * KIB};
     boolean probes = true;
+    boolean traced = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> mode = Mode.QUICK;
@@ -175,9 +181,10 @@ public final class EndToEndBenchmark {
         case "--charts" -> charts = Path.of(value(args, ++i));
         case "--payloads" -> payloads = Arrays.stream(value(args, ++i).split(",")).mapToInt(Integer::parseInt).toArray();
         case "--no-probes" -> probes = false;
+        case "--traced" -> traced = true;
         default -> {
           System.err.println("usage: [--quick | --smoke] [--uri amqp://…] [--out report.md] [--charts DIR]"
-              + " [--payloads 16,1024,…] [--no-probes]; unknown: " + args[i]);
+              + " [--payloads 16,1024,…] [--no-probes] [--traced]; unknown: " + args[i]);
           return 2;
         }
       }
@@ -189,7 +196,7 @@ public final class EndToEndBenchmark {
       Path beside = report == null ? null : report.toAbsolutePath().getParent();
       charts = beside == null ? Path.of("rpc-benchmarks", "target", "charts") : beside.resolve("charts");
     }
-    EndToEndBenchmark benchmark = new EndToEndBenchmark(mode, uri, out, payloads, probes, progress);
+    EndToEndBenchmark benchmark = new EndToEndBenchmark(mode, uri, out, payloads, probes, traced, progress);
     benchmark.runAll(report, charts);
     return 0;
   }
@@ -275,7 +282,7 @@ public final class EndToEndBenchmark {
         EchoService meteredProxy = observed.start(ObservedPeers.METERED, RpcClient.builder()
             .connectionFactory(factory("bench-server-metered-")).workers(workers).prefetch(prefetch), RpcClient.builder()
             .connectionFactory(factory("bench-client-metered-")).channels(channels), meteredQueue);
-        EchoService tracedProxy = observed.start(ObservedPeers.TRACED, RpcClient.builder()
+        EchoService tracedProxy = !traced ? null : observed.start(ObservedPeers.TRACED, RpcClient.builder()
             .connectionFactory(factory("bench-server-traced-")).workers(workers).prefetch(prefetch), RpcClient.builder()
             .connectionFactory(factory("bench-client-traced-")).channels(channels), tracedQueue);
         String rawEcho = rawServer.queue();
@@ -298,7 +305,9 @@ public final class EndToEndBenchmark {
             sync.add(Peers.raw("raw + rabbit-rpc properties", rawClients, rawEcho, body, body, "bench-client-raw-", true));
             // What observation costs: the same calls with rpc-micrometer's interceptors on client and server.
             sync.add(Peers.rpcSync(ObservedPeers.METERED, meteredProxy, "bench-client-metered-"));
-            sync.add(Peers.rpcSync(ObservedPeers.TRACED, tracedProxy, "bench-client-traced-"));
+            if (traced) {
+              sync.add(Peers.rpcSync(ObservedPeers.TRACED, tracedProxy, "bench-client-traced-"));
+            }
           }
           return sync;
         };
@@ -864,7 +873,8 @@ public final class EndToEndBenchmark {
   private String observationCost() {
     StringBuilder text = new StringBuilder("- cost of observation, 16 B, against rabbit-rpc sync without interceptors:\n");
     String many = mode.threads[mode.threads.length - 1] + " threads";
-    for (String peer : new String[] {ObservedPeers.METERED, ObservedPeers.TRACED}) {
+    for (String peer : traced ? new String[] {ObservedPeers.METERED, ObservedPeers.TRACED}
+        : new String[] {ObservedPeers.METERED}) {
       text.append(String.format(Locale.ROOT,
           "  - %s: sequential p50 %+.1f %%, %s calls/s %+.1f %%, client allocation %.0f B/call (%+.0f B), client CPU %.1f µs/call (%+.1f µs)%n",
           peer, percent(figure("sequential 16 B " + peer + " p50"), figure("sequential 16 B rabbit-rpc sync p50")), many,

@@ -18,10 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the harness in {@code --smoke} mode against the real broker: a handful of calls of every
- * peer, scenario and payload, the first-call probes and the heap probe. It checks that every part
- * ran and produced a figure, that the charts were written and that progress was printed, never how
- * fast: timing belongs to real runs (docs/BENCHMARKS.md). The broker is {@code RPC_AMQP_URI}, else
- * RabbitMQ on localhost.
+ * peer (the observed + traced one too: {@code --traced}), scenario and payload, the first-call
+ * probes and the heap probe. It checks that every part ran and produced a figure, that the charts
+ * were written and that progress was printed, never how fast: timing belongs to real runs
+ * (docs/BENCHMARKS.md). The broker is {@code RPC_AMQP_URI}, else RabbitMQ on localhost.
  */
 class EndToEndBenchmarkSmokeTest {
   private static final Pattern PROGRESS = Pattern.compile("(?m)^\\[progress (\\d+)/(\\d+)] (.+) \\(elapsed \\d.*\\)$");
@@ -35,7 +35,7 @@ class EndToEndBenchmarkSmokeTest {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     ByteArrayOutputStream progressBuffer = new ByteArrayOutputStream();
     long start = System.nanoTime();
-    int exit = EndToEndBenchmark.run(new String[] {"--smoke", "--charts", charts.toString()},
+    int exit = EndToEndBenchmark.run(new String[] {"--smoke", "--traced", "--charts", charts.toString()},
         new PrintStream(buffer, true, StandardCharsets.UTF_8), new PrintStream(progressBuffer, true, StandardCharsets.UTF_8));
     String report = buffer.toString(StandardCharsets.UTF_8);
     String progress = progressBuffer.toString(StandardCharsets.UTF_8);
