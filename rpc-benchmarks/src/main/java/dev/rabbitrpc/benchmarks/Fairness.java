@@ -4,17 +4,13 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.rabbitrpc.runtime.RpcClient;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +31,6 @@ final class Fairness {
   /** One in this many calls is slow. */
   static final int SLOW_EVERY = 100;
   private static final long READY_SECONDS = 60;
-  private static final long EXIT_SECONDS = 30;
 
   /** A pair of server processes: {@code kind} and arguments as {@link FairnessServerMain} takes them. */
   record Servers(String name, String kind, List<String> settings) {}
@@ -80,7 +75,7 @@ final class Fairness {
     try (Channel admin = connection.createChannel()) {
       admin.queueDeclare(queue, true, false, false, null);
     }
-    List<Process> servers = new ArrayList<>();
+    List<ChildJvm> servers = new ArrayList<>();
     try {
       for (String id : List.of("A", "B")) {
         servers.add(start(pair, queue, id));
@@ -92,8 +87,8 @@ final class Fairness {
         return measured.result(pair.name());
       }
     } finally {
-      for (Process server : servers) {
-        stop(server);
+      for (ChildJvm server : servers) {
+        server.stop();
       }
       try (Channel admin = connection.createChannel()) {
         admin.queueDelete(queue);
@@ -101,52 +96,10 @@ final class Fairness {
     }
   }
 
-  private Process start(Servers pair, String queue, String id) throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> command = new ArrayList<>(List.of(java.toString(), "-cp", System.getProperty("java.class.path"),
-        FairnessServerMain.class.getName(), pair.kind(), uri, queue, id));
-    command.addAll(pair.settings());
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    CompletableFuture<Void> ready = new CompletableFuture<>();
-    List<String> output = new ArrayList<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
-          StandardCharsets.UTF_8))) {
-        for (String line; (line = lines.readLine()) != null; ) {
-          if (line.equals(FairnessServerMain.READY)) {
-            ready.complete(null);
-          } else if (!ready.isDone()) {
-            synchronized (output) {
-              output.add(line);
-            }
-          }
-        }
-        ready.completeExceptionally(new IllegalStateException("fairness server " + id + " exited: " + output));
-      } catch (java.io.IOException e) {
-        ready.completeExceptionally(e);
-      }
-    }, "bench-fairness-server-output-" + id);
-    reader.setDaemon(true);
-    reader.start();
-    try {
-      ready.get(READY_SECONDS, TimeUnit.SECONDS);
-    } catch (TimeoutException e) {
-      process.destroyForcibly();
-      throw new TimeoutException("fairness server " + id + " not ready within " + READY_SECONDS + " s: " + output);
-    }
-    return process;
-  }
-
-  private static void stop(Process server) throws InterruptedException {
-    try {
-      server.getOutputStream().close(); // the server's signal to stop
-    } catch (java.io.IOException e) {
-      // already gone
-    }
-    if (!server.waitFor(EXIT_SECONDS, TimeUnit.SECONDS)) {
-      server.destroyForcibly();
-      server.waitFor(EXIT_SECONDS, TimeUnit.SECONDS);
-    }
+  private ChildJvm start(Servers pair, String queue, String id) throws Exception {
+    List<String> args = new ArrayList<>(List.of(pair.kind(), uri, queue, id));
+    args.addAll(pair.settings());
+    return ChildJvm.start("fairness server " + id, FairnessServerMain.class, List.of(), args);
   }
 
   /** Makes calls on behalf of caller thread {@code t}; returns the id of the server that ran it. */

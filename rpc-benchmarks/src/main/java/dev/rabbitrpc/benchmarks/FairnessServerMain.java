@@ -12,18 +12,19 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A server process of the fairness scenario ({@link Fairness}), spawned by the harness: it serves
- * the queue until its standard input closes (the parent ends it so), then exits.
+ * A server process of the fairness scenario ({@link Fairness}) and of the scaling scenarios
+ * ({@link Scaling}), spawned by the harness ({@link ChildJvm}): it serves the queue until its
+ * standard input closes (the parent ends it so), then exits.
  *
  * <p>Arguments: {@code kind uri queue id [workers prefetch]}. {@code rabbit-rpc}: an
  * {@link RpcServer} of {@link FairService} at rabbit-rpc's defaults, or with the given workers and
  * prefetch. {@code tutorial}: RabbitMQ tutorial 6's server written by hand: one channel, the given
  * prefetch, the handler and its reply in the consumer callback; a request body {@code slow} takes
- * {@link FairService#SLOW_MILLIS} ms, the reply body is the server's id. It prints {@link #READY}
- * once it consumes.
+ * {@link FairService#SLOW_MILLIS} ms, the reply body is the server's id. {@code scaling}: an
+ * {@link RpcServer} of {@link ScalingService} with arguments {@code workers prefetch slowdown}. It
+ * prints {@link ChildJvm#READY} once it consumes.
  */
 public final class FairnessServerMain {
-  static final String READY = "fairness-server-ready";
   static final byte[] SLOW = "slow".getBytes(StandardCharsets.US_ASCII);
 
   private FairnessServerMain() {}
@@ -34,14 +35,23 @@ public final class FairnessServerMain {
     String uri = args[1];
     String queue = args[2];
     String id = args[3];
-    if (kind.equals("rabbit-rpc")) {
+    if (kind.equals("scaling")) {
+      RpcClient.Builder builder = RpcClient.builder().uri(uri).connectionName("bench scaling " + id)
+          .workers(Integer.parseInt(args[4])).prefetch(Integer.parseInt(args[5]));
+      try (RpcClient client = builder.build()) {
+        RpcServer server = client.export(ScalingService.class, new ScalingService.Impl(id, Integer.parseInt(args[6])),
+            queue);
+        ChildJvm.readyUntilStopped();
+        server.close();
+      }
+    } else if (kind.equals("rabbit-rpc")) {
       RpcClient.Builder builder = RpcClient.builder().uri(uri).connectionName("bench fairness " + id);
       if (args.length > 5) {
         builder.workers(Integer.parseInt(args[4])).prefetch(Integer.parseInt(args[5]));
       }
       try (RpcClient client = builder.build()) {
         RpcServer server = client.export(FairService.class, new FairService.Impl(id), queue);
-        ready();
+        ChildJvm.readyUntilStopped();
         server.close();
       }
     } else {
@@ -63,17 +73,8 @@ public final class FairnessServerMain {
             channel.basicAck(envelope.getDeliveryTag(), false);
           }
         });
-        ready();
+        ChildJvm.readyUntilStopped();
       }
-    }
-  }
-
-  /** Says it serves, then waits until the parent closes standard input. */
-  private static void ready() throws IOException {
-    System.out.println(READY);
-    System.out.flush();
-    while (System.in.read() >= 0) {
-      // the parent never writes; end of input is the signal to stop
     }
   }
 }

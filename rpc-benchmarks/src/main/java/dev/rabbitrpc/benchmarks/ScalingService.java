@@ -1,0 +1,37 @@
+package dev.rabbitrpc.benchmarks;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The service of the scaling scenarios ({@link Scaling}): a call asks for {@code millis} ms of
+ * handler time (0: instant), which its server multiplies by its own slowdown (1, or e.g. 10 for
+ * the slow server of the fair-dispatch scenario), waits out as an I/O-bound handler would, and
+ * answers with the server's id, so that the harness sees which server ran each call.
+ */
+public interface ScalingService {
+  /** Waits {@code millis} x the server's slowdown, then returns the id of the server that ran the call. */
+  CompletableFuture<String> work(int millis);
+
+  /** The implementation the scaling servers export; thread-safe. */
+  final class Impl implements ScalingService {
+    private final String id;
+    private final int slowdown;
+
+    Impl(String id, int slowdown) {
+      this.id = id;
+      this.slowdown = slowdown;
+    }
+
+    @Override
+    public CompletableFuture<String> work(int millis) {
+      if (millis > 0) {
+        try {
+          Thread.sleep((long) millis * slowdown);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return CompletableFuture.completedFuture(id);
+    }
+  }
+}
