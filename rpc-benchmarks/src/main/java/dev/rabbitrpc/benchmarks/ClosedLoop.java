@@ -46,6 +46,18 @@ final class ClosedLoop {
 
   private final Map<String, long[]> latencies = new TreeMap<>();
   private final Map<String, Integer> counts = new TreeMap<>();
+  private final Runnable atWindowStart;
+  private final Runnable atWindowEnd;
+
+  ClosedLoop() {
+    this(() -> { }, () -> { });
+  }
+
+  /** A loop that runs {@code atWindowStart} and {@code atWindowEnd} on its thread as the measured window opens and closes. */
+  ClosedLoop(Runnable atWindowStart, Runnable atWindowEnd) {
+    this.atWindowStart = atWindowStart;
+    this.atWindowEnd = atWindowEnd;
+  }
 
   /** Runs the load: {@code call} starts one call, whose future completes with the id of the server that ran it. */
   Result run(Supplier<CompletableFuture<String>> call, int inFlight, Duration warmUp, Duration window)
@@ -54,7 +66,12 @@ final class ClosedLoop {
     AtomicReference<Throwable> failure = new AtomicReference<>();
     long measureFrom = System.nanoTime() + warmUp.toNanos();
     long end = measureFrom + window.toNanos();
+    boolean opened = false;
     while (System.nanoTime() - end < 0 && failure.get() == null) {
+      if (!opened && System.nanoTime() - measureFrom >= 0) {
+        opened = true;
+        atWindowStart.run();
+      }
       if (!permits.tryAcquire(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
         throw new TimeoutException("no call completed within " + CALL_TIMEOUT_SECONDS + " s");
       }
@@ -69,6 +86,10 @@ final class ClosedLoop {
         permits.release();
       });
     }
+    if (!opened) {
+      atWindowStart.run();
+    }
+    atWindowEnd.run();
     if (!permits.tryAcquire(inFlight, CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
       throw new TimeoutException("calls still in flight " + CALL_TIMEOUT_SECONDS + " s after the window");
     }

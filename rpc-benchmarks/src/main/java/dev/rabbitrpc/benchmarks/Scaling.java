@@ -277,15 +277,16 @@ public final class Scaling {
   /** The same servers with an instant handler and many calls in flight: what this machine and broker push. */
   private void ceiling(ScalingService service) throws Exception {
     progress.step("scaling: ceiling, " + servers.size() + " server JVMs, instant handler");
-    Cpu cpu = Cpu.start(brokerCpu);
-    ClosedLoop.Result result = new ClosedLoop().run(() -> service.work(0), mode.ceilingInFlight, mode.warmUp,
-        mode.window);
+    Cpu cpu = new Cpu(brokerCpu);
+    ClosedLoop.Result result = cpu.loop().run(() -> service.work(0), mode.ceilingInFlight, mode.warmUp, mode.window);
     double idealMax = servers.size() * WORKERS * 1000.0 / HANDLER_MILLIS;
     print("");
     print(String.format(Locale.ROOT, "Ceiling: the same %d servers with an instant handler and %d calls in flight: "
-            + "**%.0f calls/s** (p50 %s ms, p99 %s ms; %s). The %d-server ideal above is %.0f%% of it.",
+            + "**%.0f calls/s** (p50 %s ms, p99 %s ms; CPU %s, broker %s µs per call). The %d-server ideal above "
+            + "is %.0f%% of it.",
         servers.size(), mode.ceilingInFlight, result.callsPerSecond(), ms(result.stats().p50Nanos()),
-        ms(result.stats().p99Nanos()), cpu.stop(), servers.size(), 100 * idealMax / result.callsPerSecond()));
+        ms(result.stats().p99Nanos()), cpu, micros(cpu.brokerMicrosPerCall(result.callsPerSecond())), servers.size(),
+        100 * idealMax / result.callsPerSecond()));
   }
 
   /** Fair dispatch: 2 of the servers as they are and a third whose handler is {@link #SLOWDOWN} times slower. */
@@ -339,8 +340,18 @@ public final class Scaling {
         + " | of which not heartbeats | B per call | frames per call |");
     print("|---|---|---|---|---|---|---|---|---|---|");
     Broker broker = node == null ? null : new Broker(node, vhost());
-    Broker.Counts baseline = broker == null ? null : broker.counts();
+    Broker.Counts baseline = null;
+    String noBroker = "no --node, and the broker is not on localhost:5672";
+    if (broker != null) {
+      try {
+        baseline = broker.counts();
+      } catch (IOException | IllegalStateException | TimeoutException e) {
+        noBroker = "rabbitmqctl did not answer: " + e.getMessage(); // not installed, or not allowed: the rest still runs
+        broker = null;
+      }
+    }
     List<String> created = new ArrayList<>();
+    List<String> idleMethods = new ArrayList<>();
     List<String> onBroker = new ArrayList<>();
     double one = Double.NaN;
     for (int n : mode.clients) {
@@ -382,6 +393,7 @@ public final class Scaling {
             (idle.frames() - idle.heartbeats()) * perMinute, (double) load.bytes() / requests,
             (double) load.frames() / requests));
         created.add(created(n, proxies));
+        idleMethods.add("| " + n + " | " + methods(idle) + " |");
         if (counts != null) {
           onBroker.add(counts.perClient(n, baseline));
         }
@@ -395,6 +407,12 @@ public final class Scaling {
       }
     }
     print("");
+    print("The frames other than heartbeats in the idle windows, all clients together (to the broker / from it):");
+    print("");
+    print("| clients | methods |");
+    print("|---|---|");
+    idleMethods.forEach(this::print);
+    print("");
     print("What each client asked the broker for over its whole life (connect, " + ScalingClientMain.FIRST_CALLS
         + " first calls, idle, load), read from the AMQP frames on its connection (mean per client, [min-max]):");
     print("");
@@ -404,7 +422,7 @@ public final class Scaling {
     created.forEach(this::print);
     print("");
     if (broker == null) {
-      print("The broker's own counts: not taken (no --node, and the broker is not on localhost:5672).");
+      print("The broker's own counts: not taken (" + noBroker.strip() + ").");
     } else {
       print("The broker's own counts while the clients idled (rabbitmqctl" + (node.isEmpty() ? "" : " -n " + node)
           + ", vhost " + vhost() + "), minus those before any client started, per client:");
@@ -452,6 +470,12 @@ public final class Scaling {
     return sum;
   }
 
+  private static String methods(CountingProxy.Snapshot window) {
+    String to = window.toBroker().methods().toString();
+    String from = window.fromBroker().methods().toString();
+    return to.equals("{}") && from.equals("{}") ? "none" : to + " / " + from;
+  }
+
   private static String created(int n, List<CountingProxy> proxies) {
     StringBuilder row = new StringBuilder("| ").append(n).append(" |");
     for (String method : List.of("channel.open", "basic.consume", "queue.declare (creates)", "queue.declare (passive)",
@@ -477,21 +501,22 @@ public final class Scaling {
     print("Per queue: its own server connection and client connection in this JVM, " + mode.inFlightPerQueue
         + " calls in flight. raw = RawClient (16 B body) against a tutorial-style echo (prefetch "
         + EndToEndBenchmark.TUTORIAL_PREFETCH + "); rabbit-rpc = an RpcServer at its defaults and an RpcClient's async"
-        + " proxy. CPU: cores busy on average over the run (warm-up included).");
+        + " proxy. CPU: cores busy on average over the measured window (of the JVM: clients and servers together).");
     print("");
-    print("| peer | queues | calls/s | vs 1 queue | per queue | p50 ms | p99 ms | CPU |");
-    print("|---|---|---|---|---|---|---|---|");
+    print("| peer | queues | calls/s | vs 1 queue | per queue | p50 ms | p99 ms | CPU | broker µs per call |");
+    print("|---|---|---|---|---|---|---|---|---|");
     for (String peer : List.of("raw", "rabbit-rpc")) {
       double one = Double.NaN;
       for (int n : mode.queues) {
         progress.step("scaling: " + peer + ", " + n + " queue" + (n == 1 ? "" : "s"));
-        Cpu cpu = Cpu.start(brokerCpu);
-        ClosedLoop.Result result = peer.equals("raw") ? rawQueues(factory, n) : rpcQueues(n);
+        Cpu cpu = new Cpu(brokerCpu);
+        ClosedLoop.Result result = peer.equals("raw") ? rawQueues(factory, n, cpu) : rpcQueues(n, cpu);
         double rate = result.callsPerSecond();
         one = Double.isNaN(one) ? rate : one;
         Stats stats = result.stats();
-        print(String.format(Locale.ROOT, "| %s | %d | %.0f | %.2fx | %.0f | %s | %s | %s |", peer, n, rate, rate / one,
-            rate / n, ms(stats.p50Nanos()), ms(stats.p99Nanos()), cpu.stop()));
+        print(String.format(Locale.ROOT, "| %s | %d | %.0f | %.2fx | %.0f | %s | %s | %s | %s |", peer, n, rate,
+            rate / one, rate / n, ms(stats.p50Nanos()), ms(stats.p99Nanos()), cpu,
+            micros(cpu.brokerMicrosPerCall(rate))));
       }
     }
     print("");
@@ -499,14 +524,15 @@ public final class Scaling {
   }
 
   /** A loop per queue, all at once; their results merged (the window is the same for all). */
-  private ClosedLoop.Result parallel(int n, java.util.function.IntFunction<java.util.function.Supplier<
+  private ClosedLoop.Result parallel(int n, Cpu cpu, java.util.function.IntFunction<java.util.function.Supplier<
       CompletableFuture<String>>> calls) throws Exception {
     ExecutorService loops = Executors.newFixedThreadPool(n);
     try {
       List<Future<ClosedLoop.Result>> futures = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         java.util.function.Supplier<CompletableFuture<String>> call = calls.apply(i);
-        futures.add(loops.submit(() -> new ClosedLoop().run(call, mode.inFlightPerQueue, mode.warmUp, mode.window)));
+        ClosedLoop loop = i == 0 ? cpu.loop() : new ClosedLoop(); // the loops' windows coincide
+        futures.add(loops.submit(() -> loop.run(call, mode.inFlightPerQueue, mode.warmUp, mode.window)));
       }
       Map<String, long[]> merged = new TreeMap<>();
       for (Future<ClosedLoop.Result> future : futures) {
@@ -519,7 +545,7 @@ public final class Scaling {
     }
   }
 
-  private ClosedLoop.Result rawQueues(ConnectionFactory factory, int n) throws Exception {
+  private ClosedLoop.Result rawQueues(ConnectionFactory factory, int n, Cpu cpu) throws Exception {
     List<Connection> connections = new ArrayList<>();
     try {
       List<RawClient> clients = new ArrayList<>();
@@ -533,7 +559,7 @@ public final class Scaling {
         clients.add(new RawClient(clientConnection, server.queue()));
       }
       byte[] body = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
-      return parallel(n, i -> () -> {
+      return parallel(n, cpu, i -> () -> {
         try {
           return clients.get(i).send(body).thenApply(reply -> "Q" + i);
         } catch (IOException e) {
@@ -547,7 +573,7 @@ public final class Scaling {
     }
   }
 
-  private ClosedLoop.Result rpcQueues(int n) throws Exception {
+  private ClosedLoop.Result rpcQueues(int n, Cpu cpu) throws Exception {
     List<RpcClient> clients = new ArrayList<>();
     List<RpcServer> exported = new ArrayList<>();
     try {
@@ -561,7 +587,7 @@ public final class Scaling {
         clients.add(client);
         proxies.add(client.proxy(ScalingService.class, name));
       }
-      return parallel(n, i -> () -> proxies.get(i).work(0));
+      return parallel(n, cpu, i -> () -> proxies.get(i).work(0));
     } finally {
       for (RpcServer server : exported) {
         server.closeAndDeleteCreatedQueue(); // durable, so it would outlive the run
@@ -591,6 +617,10 @@ public final class Scaling {
     return String.format(Locale.ROOT, "%.2f", nanos / 1e6);
   }
 
+  private static String micros(double value) {
+    return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%.0f", value);
+  }
+
   private static String seconds(Duration duration) {
     return String.format(Locale.ROOT, "%.1f", duration.toMillis() / 1000.0);
   }
@@ -604,20 +634,50 @@ public final class Scaling {
     report.append(line).append('\n');
   }
 
-  /** CPU of this JVM and of the local broker over a stretch of wall time, in cores busy. */
-  private record Cpu(BrokerCpu broker, long wallStart, long processStart, long brokerStart) {
+  /**
+   * CPU of this JVM and of the local broker over a loop's measured window, in cores busy: started
+   * and stopped by the loop itself as the window opens and closes. Not thread-safe.
+   */
+  private static final class Cpu {
     private static final double TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux
+    private final BrokerCpu broker;
+    private long wallStart;
+    private long processStart;
+    private long brokerStart;
+    private double jvmCores = Double.NaN;
+    private double brokerCores = Double.NaN;
 
-    static Cpu start(BrokerCpu broker) {
-      return new Cpu(broker, System.nanoTime(), processCpu(), broker == null ? -1 : broker.ticks());
+    Cpu(BrokerCpu broker) {
+      this.broker = broker;
     }
 
-    String stop() {
+    /** A loop whose window this measures. */
+    ClosedLoop loop() {
+      return new ClosedLoop(this::start, this::stop);
+    }
+
+    private void start() {
+      wallStart = System.nanoTime();
+      processStart = processCpu();
+      brokerStart = broker == null ? -1 : broker.ticks();
+    }
+
+    private void stop() {
       double wall = (System.nanoTime() - wallStart) / 1e9;
-      String jvm = String.format(Locale.ROOT, "this JVM %.2f", (processCpu() - processStart) / 1e9 / wall);
+      jvmCores = (processCpu() - processStart) / 1e9 / wall;
       long ticks = broker == null ? -1 : broker.ticks();
-      return ticks < 0 || brokerStart < 0 ? jvm + " cores"
-          : jvm + String.format(Locale.ROOT, ", broker %.2f cores", (ticks - brokerStart) / TICKS_PER_SECOND / wall);
+      brokerCores = ticks < 0 || brokerStart < 0 ? Double.NaN : (ticks - brokerStart) / TICKS_PER_SECOND / wall;
+    }
+
+    /** The broker's CPU per call at {@code callsPerSecond}, µs, or NaN if not readable. */
+    double brokerMicrosPerCall(double callsPerSecond) {
+      return brokerCores / callsPerSecond * 1e6;
+    }
+
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "this JVM %.2f", jvmCores)
+          + (Double.isNaN(brokerCores) ? " cores" : String.format(Locale.ROOT, ", broker %.2f cores", brokerCores));
     }
 
     private static long processCpu() {
