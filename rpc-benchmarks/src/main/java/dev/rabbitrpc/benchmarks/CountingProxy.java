@@ -25,7 +25,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class CountingProxy implements AutoCloseable {
   /** AMQP methods by class and method id (AMQP 0-9-1), the ones the counts name. */
   private static final Map<Integer, String> METHODS = Map.ofEntries(
-      Map.entry(method(20, 10), "channel.open"), Map.entry(method(20, 40), "channel.close"),
+      Map.entry(method(20, 10), "channel.open"), Map.entry(method(20, 11), "channel.open-ok"),
+      Map.entry(method(20, 40), "channel.close"), Map.entry(method(20, 41), "channel.close-ok"),
+      Map.entry(method(40, 11), "exchange.declare-ok"), Map.entry(method(50, 11), "queue.declare-ok"),
+      Map.entry(method(60, 21), "basic.consume-ok"),
       Map.entry(method(40, 10), "exchange.declare"), Map.entry(method(50, 20), "queue.bind"),
       Map.entry(method(60, 10), "basic.qos"), Map.entry(method(60, 20), "basic.consume"),
       Map.entry(method(60, 30), "basic.cancel"), Map.entry(method(60, 40), "basic.publish"),

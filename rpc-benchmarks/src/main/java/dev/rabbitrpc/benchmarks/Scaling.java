@@ -75,9 +75,9 @@ public final class Scaling {
 
   /** How much to run. */
   enum Mode {
-    SMOKE(new int[] {1, 2}, new int[] {1, 2}, new int[] {1, 2}, ms(200), ms(500), ms(1_000), 16, 64, 8),
+    SMOKE(new int[] {1, 2}, new int[] {1, 2}, new int[] {1, 2}, ms(200), ms(500), ms(1_000), 16, 64, 8, 64),
     FULL(new int[] {1, 2, 4}, new int[] {1, 4, 16}, new int[] {1, 2, 4}, ms(3_000), ms(10_000), ms(30_000), 32, 256,
-        128);
+        128, 640);
 
     final int[] servers;
     final int[] clients;
@@ -91,9 +91,11 @@ public final class Scaling {
     final int ceilingInFlight;
     /** Calls in flight per queue in the queues part. */
     final int inFlightPerQueue;
+    /** Calls in flight, in all, of the client-process part's backlog: enough for calls to wait over half a second. */
+    final int backlogInFlight;
 
     Mode(int[] servers, int[] clients, int[] queues, Duration warmUp, Duration window, Duration idle, int inFlight,
-        int ceilingInFlight, int inFlightPerQueue) {
+        int ceilingInFlight, int inFlightPerQueue, int backlogInFlight) {
       this.servers = servers;
       this.clients = clients;
       this.queues = queues;
@@ -103,15 +105,19 @@ public final class Scaling {
       this.inFlight = inFlight;
       this.ceilingInFlight = ceilingInFlight;
       this.inFlightPerQueue = inFlightPerQueue;
+      this.backlogInFlight = backlogInFlight;
     }
 
     private static Duration ms(long millis) {
       return Duration.ofMillis(millis);
     }
 
-    /** Progress steps of a run: each server count, the ceiling, the slow server, idle and load per client count, each queue count twice. */
+    /**
+     * Progress steps of a run: each server count, the ceiling, the slow server, idle, load and backlog
+     * per client count, each queue count twice.
+     */
     int steps() {
-      return servers.length + 2 + 2 * clients.length + 2 * queues.length;
+      return servers.length + 2 + 3 * clients.length + 2 * queues.length;
     }
   }
 
@@ -352,6 +358,7 @@ public final class Scaling {
     }
     List<String> created = new ArrayList<>();
     List<String> idleMethods = new ArrayList<>();
+    List<String> backlogRows = new ArrayList<>();
     List<String> onBroker = new ArrayList<>();
     double one = Double.NaN;
     for (int n : mode.clients) {
@@ -372,18 +379,8 @@ public final class Scaling {
 
         progress.step("scaling: " + n + " client JVM" + (n == 1 ? "" : "s") + " load");
         CountingProxy.Snapshot loadFrom = total(proxies);
-        int each = Math.max(1, mode.inFlight / n);
-        for (ChildJvm client : clients) {
-          client.send("load " + each + " " + mode.warmUp.toMillis() + " " + mode.window.toMillis() + " " + HANDLER_MILLIS);
-        }
-        Map<String, long[]> byServer = new TreeMap<>();
-        for (ChildJvm client : clients) {
-          ClosedLoop.Result part = ScalingClientMain.parse(client.awaitLine(ScalingClientMain.RESULT, RESULT_SECONDS,
-              TimeUnit.SECONDS));
-          part.latenciesByServer().forEach((server, values) -> byServer.merge(server, values, Scaling::concat));
-        }
+        ClosedLoop.Result result = load(clients, mode.inFlight, mode.warmUp);
         CountingProxy.Snapshot load = total(proxies).minus(loadFrom);
-        ClosedLoop.Result result = new ClosedLoop.Result(mode.window, byServer);
         long requests = Math.max(1, load.toBroker().method("basic.publish"));
         double rate = result.callsPerSecond();
         one = Double.isNaN(one) ? rate : one;
@@ -392,6 +389,20 @@ public final class Scaling {
             rate / one, ms(stats.p50Nanos()), ms(stats.p99Nanos()), idle.bytes() * perMinute, idle.frames() * perMinute,
             (idle.frames() - idle.heartbeats()) * perMinute, (double) load.bytes() / requests,
             (double) load.frames() / requests));
+
+        // A backlog: calls wait in the queue for over half a second, so every client's consumer probe asks.
+        progress.step("scaling: " + n + " client JVM" + (n == 1 ? "" : "s") + " backlog");
+        CountingProxy.Snapshot backlogFrom = total(proxies);
+        long backlogStart = System.nanoTime();
+        ClosedLoop.Result backlog = load(clients, mode.backlogInFlight, mode.warmUp);
+        double backlogSeconds = (System.nanoTime() - backlogStart) / 1e9;
+        CountingProxy.Snapshot during = total(proxies).minus(backlogFrom);
+        long probes = during.toBroker().method("queue.declare (passive)");
+        Stats backlogStats = backlog.stats();
+        backlogRows.add(String.format(Locale.ROOT, "| %d | %d | %.0f | %s | %s | %.1f | %.1f | %.2f |", n,
+            mode.backlogInFlight, backlog.callsPerSecond(), ms(backlogStats.p50Nanos()), ms(backlogStats.p99Nanos()),
+            probes / backlogSeconds, probes / backlogSeconds / n,
+            (double) probes / Math.max(1, during.toBroker().method("basic.publish"))));
         created.add(created(n, proxies));
         idleMethods.add("| " + n + " | " + methods(idle) + " |");
         if (counts != null) {
@@ -407,6 +418,14 @@ public final class Scaling {
       }
     }
     print("");
+    print("Under a backlog: " + mode.backlogInFlight + " calls in flight in all, so that calls wait in the queue over"
+        + " the consumer probe's 0.5 s; passive queue.declare frames on the client connections over the whole step"
+        + " (warm-up, window, drain):");
+    print("");
+    print("| clients | in flight | calls/s | p50 ms | p99 ms | passive declares/s, all clients | per client | per call |");
+    print("|---|---|---|---|---|---|---|---|");
+    backlogRows.forEach(this::print);
+    print("");
     print("The frames other than heartbeats in the idle windows, all clients together (to the broker / from it):");
     print("");
     print("| clients | methods |");
@@ -414,7 +433,7 @@ public final class Scaling {
     idleMethods.forEach(this::print);
     print("");
     print("What each client asked the broker for over its whole life (connect, " + ScalingClientMain.FIRST_CALLS
-        + " first calls, idle, load), read from the AMQP frames on its connection (mean per client, [min-max]):");
+        + " first calls, idle, load, backlog), read from the AMQP frames on its connection (mean per client, [min-max]):");
     print("");
     print("| clients | channel.open | basic.consume | queue.declare (creates) | queue.declare (passive) | exchange.declare"
         + " | queue.bind |");
@@ -431,6 +450,21 @@ public final class Scaling {
       print("|---|---|---|---|---|");
       onBroker.forEach(this::print);
     }
+  }
+
+  /** Runs a load on every client at once, {@code inFlight} spread evenly over them; their results merged. */
+  private ClosedLoop.Result load(List<ChildJvm> clients, int inFlight, Duration warmUp) throws Exception {
+    int each = Math.max(1, inFlight / clients.size());
+    for (ChildJvm client : clients) {
+      client.send("load " + each + " " + warmUp.toMillis() + " " + mode.window.toMillis() + " " + HANDLER_MILLIS);
+    }
+    Map<String, long[]> byServer = new TreeMap<>();
+    for (ChildJvm client : clients) {
+      ClosedLoop.Result part = ScalingClientMain.parse(client.awaitLine(ScalingClientMain.RESULT, RESULT_SECONDS,
+          TimeUnit.SECONDS));
+      part.latenciesByServer().forEach((server, values) -> byServer.merge(server, values, Scaling::concat));
+    }
+    return new ClosedLoop.Result(mode.window, byServer);
   }
 
   private void startClients(int n, List<CountingProxy> proxies, List<ChildJvm> clients) throws Exception {

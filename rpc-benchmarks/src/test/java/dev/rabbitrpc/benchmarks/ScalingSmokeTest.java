@@ -52,6 +52,7 @@ class ScalingSmokeTest {
     // 2. Client processes: throughput, idle and per-call traffic, what each asked the broker for.
     for (String clients : new String[] {"1", "2"}) {
       assertRow(report, "\\| " + clients + " \\| N \\| Nx \\| N \\| N \\| N \\| N \\| N \\| N \\| N \\|");
+      assertRow(report, "\\| " + clients + " \\| 64 \\| N \\| N \\| N \\| N \\| N \\| N \\|");
       assertRow(report, "\\| " + clients + " \\|( N \\[\\d+-\\d+] \\|){6}");
     }
     assertTrue(report.contains("The broker's own counts"), report);
