@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,7 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
  * (docs/BENCHMARKS.md). The broker is {@code RPC_AMQP_URI}, else RabbitMQ on localhost.
  */
 class EndToEndBenchmarkSmokeTest {
-  private static final Pattern PROGRESS = Pattern.compile("(?m)^\\[progress (\\d+)/(\\d+)] (.+) \\(elapsed \\d.*\\)$");
 
   @TempDir
   Path charts;
@@ -82,16 +80,7 @@ class EndToEndBenchmarkSmokeTest {
     }
 
     // A line per step, counted up to the total planned at the start, on the progress stream only.
-    Matcher lines = PROGRESS.matcher(progress);
-    int steps = 0;
-    int total = -1;
-    while (lines.find()) {
-      steps++;
-      assertEquals(steps, Integer.parseInt(lines.group(1)), progress);
-      total = total < 0 ? Integer.parseInt(lines.group(2)) : total;
-      assertEquals(total, Integer.parseInt(lines.group(2)), "the total planned up front holds\n" + progress);
-    }
-    assertEquals(total, steps, "as many steps as planned\n" + progress);
+    ProgressLines.assertCountUpToPlan(progress);
     for (String step : List.of("] sequential 16 B raw warm-up ", "] sequential 1 MiB rabbit-rpc sync round 1/5 ",
         "] 4 threads 16 B RabbitTemplate round 5/5 ", "] 256 in flight 16 B rabbit-rpc async round 3/5 ",
         "] fairness " + EndToEndBenchmark.FAIR_RPC_2_WORKERS + " (elapsed", "] first call rabbit-rpc, new JVM 1/1 ", "] heap per call in flight raw, 1000 calls ")) {

@@ -9,7 +9,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -22,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  * belongs to real runs (docs/SCALING.md).
  */
 class ScalingSmokeTest {
-  private static final Pattern PROGRESS = Pattern.compile("(?m)^\\[progress (\\d+)/(\\d+)] (.+) \\(elapsed \\d.*\\)$");
   private static final String NUMBER = "[\\d.]+";
 
   @TempDir
@@ -63,16 +61,7 @@ class ScalingSmokeTest {
       }
     }
 
-    Matcher lines = PROGRESS.matcher(progress);
-    int steps = 0;
-    int total = -1;
-    while (lines.find()) {
-      steps++;
-      assertEquals(steps, Integer.parseInt(lines.group(1)), progress);
-      total = total < 0 ? Integer.parseInt(lines.group(2)) : total;
-      assertEquals(total, Integer.parseInt(lines.group(2)), "the total planned up front holds\n" + progress);
-    }
-    assertEquals(total, steps, "as many steps as planned\n" + progress);
+    ProgressLines.assertCountUpToPlan(progress);
     assertFalse(report.contains("[progress"), "progress stays off the report\n" + report);
     System.out.println(report);
   }
