@@ -7,6 +7,7 @@ import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.runtime.RpcServer;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -28,6 +29,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
 
 /**
  * How rabbit-rpc scales, measured on the machine it runs on (docs/SCALING.md): one command, three
@@ -342,9 +345,6 @@ public final class Scaling {
         + " so the offered load is the same in every row. Each client's connection goes through a byte- and"
         + " frame-counting TCP proxy in this JVM.");
     print("");
-    print("| clients | calls/s | vs 1 client | p50 ms | p99 ms | idle B/min per client | idle frames/min per client"
-        + " | of which not heartbeats | B per call | frames per call |");
-    print("|---|---|---|---|---|---|---|---|---|---|");
     Broker broker = node == null ? null : new Broker(node, vhost());
     Broker.Counts baseline = null;
     String noBroker = "no --node, and the broker is not on localhost:5672";
@@ -356,67 +356,14 @@ public final class Scaling {
         broker = null;
       }
     }
-    List<String> created = new ArrayList<>();
-    List<String> idleMethods = new ArrayList<>();
-    List<String> backlogRows = new ArrayList<>();
-    List<String> onBroker = new ArrayList<>();
-    double one = Double.NaN;
+    ClientRows rows = new ClientRows();
     for (int n : mode.clients) {
-      List<CountingProxy> proxies = new ArrayList<>();
-      List<ChildJvm> clients = new ArrayList<>();
-      try {
-        startClients(n, proxies, clients);
-        progress.step("scaling: " + n + " client JVM" + (n == 1 ? "" : "s") + " idle " + seconds(mode.idle) + " s");
-        CountingProxy.Snapshot idleFrom = total(proxies);
-        long idleStart = System.nanoTime();
-        Broker.Counts counts = broker == null ? null : broker.counts();
-        long rest = mode.idle.toNanos() - (System.nanoTime() - idleStart);
-        if (rest > 0) {
-          TimeUnit.NANOSECONDS.sleep(rest); // the idle window: nothing to wait for but time itself
-        }
-        CountingProxy.Snapshot idle = total(proxies).minus(idleFrom);
-        double perMinute = 60e9 / (System.nanoTime() - idleStart) / n;
-
-        progress.step("scaling: " + n + " client JVM" + (n == 1 ? "" : "s") + " load");
-        CountingProxy.Snapshot loadFrom = total(proxies);
-        ClosedLoop.Result result = load(clients, mode.inFlight, mode.warmUp);
-        CountingProxy.Snapshot load = total(proxies).minus(loadFrom);
-        long requests = Math.max(1, load.toBroker().method("basic.publish"));
-        double rate = result.callsPerSecond();
-        one = Double.isNaN(one) ? rate : one;
-        Stats stats = result.stats();
-        print(String.format(Locale.ROOT, "| %d | %.0f | %.2fx | %s | %s | %.0f | %.1f | %.1f | %.0f | %.2f |", n, rate,
-            rate / one, ms(stats.p50Nanos()), ms(stats.p99Nanos()), idle.bytes() * perMinute, idle.frames() * perMinute,
-            (idle.frames() - idle.heartbeats()) * perMinute, (double) load.bytes() / requests,
-            (double) load.frames() / requests));
-
-        // A backlog: calls wait in the queue for over half a second, so every client's consumer probe asks.
-        progress.step("scaling: " + n + " client JVM" + (n == 1 ? "" : "s") + " backlog");
-        CountingProxy.Snapshot backlogFrom = total(proxies);
-        long backlogStart = System.nanoTime();
-        ClosedLoop.Result backlog = load(clients, mode.backlogInFlight, mode.warmUp);
-        double backlogSeconds = (System.nanoTime() - backlogStart) / 1e9;
-        CountingProxy.Snapshot during = total(proxies).minus(backlogFrom);
-        long probes = during.toBroker().method("queue.declare (passive)");
-        Stats backlogStats = backlog.stats();
-        backlogRows.add(String.format(Locale.ROOT, "| %d | %d | %.0f | %s | %s | %.1f | %.1f | %.2f |", n,
-            mode.backlogInFlight, backlog.callsPerSecond(), ms(backlogStats.p50Nanos()), ms(backlogStats.p99Nanos()),
-            probes / backlogSeconds, probes / backlogSeconds / n,
-            (double) probes / Math.max(1, during.toBroker().method("basic.publish"))));
-        created.add(created(n, proxies));
-        idleMethods.add("| " + n + " | " + methods(idle) + " |");
-        if (counts != null) {
-          onBroker.add(counts.perClient(n, baseline));
-        }
-      } finally {
-        for (ChildJvm client : clients) {
-          client.stop();
-        }
-        for (CountingProxy proxy : proxies) {
-          proxy.close();
-        }
-      }
+      clients(n, broker, baseline, rows);
     }
+    print("| clients | calls/s | vs 1 client | p50 ms | p99 ms | idle B/min per client | idle frames/min per client"
+        + " | of which not heartbeats | B per call | frames per call |");
+    print("|---|---|---|---|---|---|---|---|---|---|");
+    rows.load.forEach(this::print);
     print("");
     print("Under a backlog: " + mode.backlogInFlight + " calls in flight in all, so that calls wait in the queue over"
         + " the consumer probe's 0.5 s; passive queue.declare frames on the client connections over the whole step"
@@ -424,13 +371,13 @@ public final class Scaling {
     print("");
     print("| clients | in flight | calls/s | p50 ms | p99 ms | passive declares/s, all clients | per client | per call |");
     print("|---|---|---|---|---|---|---|---|");
-    backlogRows.forEach(this::print);
+    rows.backlog.forEach(this::print);
     print("");
     print("The frames other than heartbeats in the idle windows, all clients together (to the broker / from it):");
     print("");
     print("| clients | methods |");
     print("|---|---|");
-    idleMethods.forEach(this::print);
+    rows.idleMethods.forEach(this::print);
     print("");
     print("What each client asked the broker for over its whole life (connect, " + ScalingClientMain.FIRST_CALLS
         + " first calls, idle, load, backlog), read from the AMQP frames on its connection (mean per client, [min-max]):");
@@ -438,7 +385,7 @@ public final class Scaling {
     print("| clients | channel.open | basic.consume | queue.declare (creates) | queue.declare (passive) | exchange.declare"
         + " | queue.bind |");
     print("|---|---|---|---|---|---|---|");
-    created.forEach(this::print);
+    rows.created.forEach(this::print);
     print("");
     if (broker == null) {
       print("The broker's own counts: not taken (" + noBroker.strip() + ").");
@@ -448,7 +395,75 @@ public final class Scaling {
       print("");
       print("| clients | queues | consumers | channels | connections |");
       print("|---|---|---|---|---|");
-      onBroker.forEach(this::print);
+      rows.onBroker.forEach(this::print);
+    }
+  }
+
+  /** The rows of the client-process part, filled one client count at a time. Not thread-safe. */
+  private static final class ClientRows {
+    final List<String> load = new ArrayList<>();
+    final List<String> backlog = new ArrayList<>();
+    final List<String> idleMethods = new ArrayList<>();
+    final List<String> created = new ArrayList<>();
+    final List<String> onBroker = new ArrayList<>();
+    double one = Double.NaN;
+  }
+
+  /** {@code n} client JVMs: idle, load, backlog; their rows into {@code rows}. */
+  private void clients(int n, Broker broker, Broker.Counts baseline, ClientRows rows) throws Exception {
+    List<CountingProxy> proxies = new ArrayList<>();
+    List<ChildJvm> clients = new ArrayList<>();
+    try {
+      startClients(n, proxies, clients);
+      progress.step("scaling: " + n + " client JVM" + (n == 1 ? "" : "s") + " idle " + seconds(mode.idle) + " s");
+      CountingProxy.Snapshot idleFrom = total(proxies);
+      long idleStart = System.nanoTime();
+      Broker.Counts counts = broker == null ? null : broker.counts();
+      long rest = mode.idle.toNanos() - (System.nanoTime() - idleStart);
+      if (rest > 0) {
+        TimeUnit.NANOSECONDS.sleep(rest); // the idle window: nothing to wait for but time itself
+      }
+      CountingProxy.Snapshot idle = total(proxies).minus(idleFrom);
+      double perMinute = 60e9 / (System.nanoTime() - idleStart) / n;
+
+      progress.step("scaling: " + n + " client JVM" + (n == 1 ? "" : "s") + " load");
+      CountingProxy.Snapshot loadFrom = total(proxies);
+      ClosedLoop.Result result = load(clients, mode.inFlight, mode.warmUp);
+      CountingProxy.Snapshot load = total(proxies).minus(loadFrom);
+      long requests = Math.max(1, load.toBroker().method("basic.publish"));
+      double rate = result.callsPerSecond();
+      rows.one = Double.isNaN(rows.one) ? rate : rows.one;
+      Stats stats = result.stats();
+      rows.load.add(String.format(Locale.ROOT, "| %d | %.0f | %.2fx | %s | %s | %.0f | %.1f | %.1f | %.0f | %.2f |", n,
+          rate, rate / rows.one, ms(stats.p50Nanos()), ms(stats.p99Nanos()), idle.bytes() * perMinute,
+          idle.frames() * perMinute, (idle.frames() - idle.heartbeats()) * perMinute, (double) load.bytes() / requests,
+          (double) load.frames() / requests));
+
+      // A backlog: calls wait in the queue for over half a second, so every client's consumer probe asks.
+      progress.step("scaling: " + n + " client JVM" + (n == 1 ? "" : "s") + " backlog");
+      CountingProxy.Snapshot backlogFrom = total(proxies);
+      long backlogStart = System.nanoTime();
+      ClosedLoop.Result backlog = load(clients, mode.backlogInFlight, mode.warmUp);
+      double backlogSeconds = (System.nanoTime() - backlogStart) / 1e9;
+      CountingProxy.Snapshot during = total(proxies).minus(backlogFrom);
+      long probes = during.toBroker().method("queue.declare (passive)");
+      Stats backlogStats = backlog.stats();
+      rows.backlog.add(String.format(Locale.ROOT, "| %d | %d | %.0f | %s | %s | %.1f | %.1f | %.2f |", n,
+          mode.backlogInFlight, backlog.callsPerSecond(), ms(backlogStats.p50Nanos()), ms(backlogStats.p99Nanos()),
+          probes / backlogSeconds, probes / backlogSeconds / n,
+          (double) probes / Math.max(1, during.toBroker().method("basic.publish"))));
+      rows.created.add(created(n, proxies));
+      rows.idleMethods.add("| " + n + " | " + methods(idle) + " |");
+      if (counts != null) {
+        rows.onBroker.add(counts.perClient(n, baseline));
+      }
+    } finally {
+      for (ChildJvm client : clients) {
+        client.stop();
+      }
+      for (CountingProxy proxy : proxies) {
+        proxy.close();
+      }
     }
   }
 
@@ -558,13 +573,13 @@ public final class Scaling {
   }
 
   /** A loop per queue, all at once; their results merged (the window is the same for all). */
-  private ClosedLoop.Result parallel(int n, Cpu cpu, java.util.function.IntFunction<java.util.function.Supplier<
-      CompletableFuture<String>>> calls) throws Exception {
+  private ClosedLoop.Result parallel(int n, Cpu cpu, IntFunction<Supplier<CompletableFuture<String>>> calls)
+      throws Exception {
     ExecutorService loops = Executors.newFixedThreadPool(n);
     try {
       List<Future<ClosedLoop.Result>> futures = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        java.util.function.Supplier<CompletableFuture<String>> call = calls.apply(i);
+        Supplier<CompletableFuture<String>> call = calls.apply(i);
         ClosedLoop loop = i == 0 ? cpu.loop() : new ClosedLoop(); // the loops' windows coincide
         futures.add(loops.submit(() -> loop.run(call, mode.inFlightPerQueue, mode.warmUp, mode.window)));
       }
@@ -750,7 +765,7 @@ public final class Scaling {
         try {
           return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
+          throw new UncheckedIOException(e);
         }
       });
       if (!process.waitFor(60, TimeUnit.SECONDS)) {

@@ -5,8 +5,10 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.StringJoiner;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -71,12 +73,12 @@ public final class ScalingClientMain {
   /** The harness's side: a {@link #format}ted line back into a result. */
   static ClosedLoop.Result parse(String line) {
     String[] words = line.substring(RESULT.length()).split(" ");
-    Map<String, long[]> byServer = new java.util.TreeMap<>();
+    Map<String, long[]> byServer = new TreeMap<>();
     for (int i = 1; i < words.length; i++) {
       int eq = words[i].indexOf('=');
       String values = words[i].substring(eq + 1);
       byServer.put(words[i].substring(0, eq), values.isEmpty() ? new long[0]
-          : java.util.Arrays.stream(values.split(",")).mapToLong(v -> Long.parseLong(v) * 1000).toArray());
+          : Arrays.stream(values.split(",")).mapToLong(v -> Long.parseLong(v) * 1000).toArray());
     }
     return new ClosedLoop.Result(Duration.ofNanos(Long.parseLong(words[0])), byServer);
   }
