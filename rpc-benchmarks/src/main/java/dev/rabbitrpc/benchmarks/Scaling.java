@@ -257,9 +257,16 @@ public final class Scaling {
     double two = Double.NaN;
     try (RpcClient client = RpcClient.builder().uri(uri).connectionName("bench scaling caller").build()) {
       ScalingService service = client.proxy(ScalingService.class, queue);
+      boolean compiled = false;
       for (int n : mode.servers) {
         while (servers.size() < n) {
           servers.add(startServer(1));
+        }
+        if (!compiled) {
+          // Instant calls first, many at once, so that this JVM's and the first server's code is compiled
+          // before the first row: otherwise the 1-server row also measures the JIT, and every ratio to it is off.
+          new ClosedLoop().run(() -> service.work(0), mode.ceilingInFlight, mode.warmUp, Duration.ZERO);
+          compiled = true;
         }
         progress.step("scaling: " + n + " server JVM" + (n == 1 ? "" : "s") + ", handler " + HANDLER_MILLIS + " ms");
         ClosedLoop.Result result = new ClosedLoop().run(() -> service.work(HANDLER_MILLIS), mode.inFlight,
