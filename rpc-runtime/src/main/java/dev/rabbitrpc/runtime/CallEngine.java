@@ -22,6 +22,11 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code @Idempotent} calls on {@code UNAVAILABLE} within the call's one {@link Deadline}.
  * {@link RpcClient} configures it and owns its parts (router, transport, probe).
  *
+ * <p>It chooses each call's queue first: for a sharded service the shard its {@code @ShardKey}
+ * hashes to, else the next in turn ({@link ServiceDescriptor#route}); the call then runs with that
+ * shard's descriptor, so every step below sees the shard queue. A retry of a call without a key
+ * takes the next shard.
+ *
  * <p>It chooses each request's format: plain text for a plain-text service, else the service's
  * {@code @RpcService(encoding)}, else the client's; CBOR falls back to JSON, once per call and for
  * good per queue, when the queue's server answers that it does not read CBOR
