@@ -3,14 +3,12 @@ package dev.rabbitrpc.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rabbitrpc.api.RpcService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,13 +45,7 @@ class ClusterShardsIT {
 
   @BeforeEach
   void findTheCluster() throws Exception {
-    assumeTrue("true".equals(System.getProperty("rpc.it.cluster")),
-        "the cluster suite runs in the it-cluster execution of rpc-integration-tests only");
-    Optional<ClusterControl> found = ClusterControl.fromEnvironment();
-    assertTrue(found.isPresent() || !"true".equals(System.getenv("CI")),
-        "CI=true but " + ClusterControl.ADDRESSES_ENV + " is not set: .ci/run starts the cluster and sets it");
-    assumeTrue(found.isPresent(), "no RabbitMQ cluster: " + ClusterControl.ADDRESSES_ENV + " is not set");
-    cluster = found.get();
+    cluster = ClusterControl.forClusterSuite();
     cluster.heal();
   }
 

@@ -217,6 +217,36 @@ class ShardedServiceIT {
   }
 
   @Test
+  void servesEveryShardAgainAfterLosingItsConnectionWithRecoveryOff() throws Exception {
+    com.rabbitmq.client.ConnectionFactory direct = RpcClient.Builder.factoryFor(broker.uri());
+    try (TcpProxy proxy = new TcpProxy(direct.getHost(), direct.getPort())) {
+      com.rabbitmq.client.ConnectionFactory factory =
+          RpcClient.Builder.factoryFor("amqp://guest:guest@127.0.0.1:" + proxy.port());
+      factory.setAutomaticRecoveryEnabled(false);
+      RpcServer server = broker.client(b -> b.connectionFactory(factory).workers(4))
+          .export(Accounts.class, new AccountsImpl(), queue);
+      Accounts accounts = broker.client(b -> b.timeout(Duration.ofSeconds(2))).proxy(Accounts.class, queue);
+      assertEquals("echo:before", accounts.echo("before"));
+
+      proxy.cut(); // every shard's intake and the control channel are gone, and amqp-client will not recover them
+
+      TestBroker.await(Duration.ofSeconds(20), "every shard consumed again", () -> {
+        for (int i = 0; i < SHARDS; i++) {
+          if (broker.consumerCount(shardQueue(i)) != 1) {
+            return false;
+          }
+        }
+        return true;
+      });
+      TestBroker.await(Duration.ofSeconds(10), "the server to say it serves", () -> server.state() == RpcServer.State.SERVING);
+      for (int shard = 0; shard < SHARDS; shard++) {
+        String key = keyOn(shard, 2);
+        assertEquals(key + "+1", TestBroker.callUntilAnswered(() -> accounts.credit(key, 1)));
+      }
+    }
+  }
+
+  @Test
   @RequiresRabbitMq("the broker cancels the consumers of a deleted queue (basic.cancel); Qpid drops them silently")
   void deletingOneShardQueueUnderLoadFailsOnlyThatShardsCallsAndOnlyWithTypedErrors() throws Exception {
     RpcServer server = recordingServerClient("all").export(Accounts.class, new AccountsImpl(), queue);

@@ -653,7 +653,9 @@ public final class RpcServer implements AutoCloseable {
           return; // a whole recovery took over, or serves the shard already
         }
         try {
-          if (lostIntake == null) {
+          // The control channel gone too (a connection lost that amqp-client does not recover):
+          // the cancel queue went with it, so everything is served again, on a new connection.
+          if (lostIntake == null || control == null || !control.isOpen()) {
             retireAll();
             serve();
             recoveringAll = false;
@@ -837,7 +839,8 @@ public final class RpcServer implements AutoCloseable {
     if (e instanceof RpcException) {
       return (RpcException) e;
     }
-    String where = "cannot serve queue " + queue() + " on " + transport.brokerDescription + ": ";
+    String where = "cannot serve queue" + (served.size() == 1 ? " " : "s ") + String.join(", ", queues()) + " on "
+        + transport.brokerDescription + ": ";
     Method refusal = refusal(e);
     if (refusal instanceof AMQP.Channel.Close) {
       AMQP.Channel.Close close = (AMQP.Channel.Close) refusal;
