@@ -8,13 +8,18 @@ A vector with body_hex has a binary (CBOR) body: its bodies are compared as deco
 since CBOR may write one value several ways (definite or indefinite lengths) and only the Java
 dispatcher is held to the exact bytes. CBOR vectors need cbor2 (Debian's python3-cbor2).
 
+The shard-key vectors (shard-keys/*.json) check that the peer puts a @ShardKey call on the same
+shard queue as Java: canonical text, CRC-32 modulo the shard count, queue names.
+
 Usage: check_vectors.py [VECTOR_DIR]   (standard library and cbor2; exits 1 if any check fails)
 """
 import base64
 import copy
+import enum
 import json
 import os
 import sys
+import uuid
 
 import rpc_json
 
@@ -144,10 +149,46 @@ def check_client(vector):
     return problems
 
 
+def check_shard_keys(vector):
+    """The shard-keys vectors (docs/protocol-vectors/shard-keys): canonical text, CRC-32, shard per count, queue names."""
+    problems = []
+    for case in vector["cases"]:
+        key = case["key"]
+        if case["type"] == "UUID":
+            key = uuid.UUID(key)
+        elif case["type"] == "enum":
+            key = enum.Enum("Key", [key])[key]
+        text = rpc_json.shard_key_text(key)
+        if text != case["canonical"]:
+            problems.append("key %r: canonical %r, expected %r" % (case["key"], text, case["canonical"]))
+        for count, shard in case["shards"].items():
+            got = rpc_json.shard_of(key, int(count))
+            if got != shard:
+                problems.append("key %r, %s shards: shard %d, expected %d" % (case["key"], count, got, shard))
+    for names in vector["queue_names"]:
+        got = [rpc_json.shard_queue(names["queue"], i) for i in range(names["shards"])]
+        if got != names["queues"]:
+            problems.append("queues %r, expected %r" % (got, names["queues"]))
+    return problems
+
+
 def main(argv):
     directory = argv[0] if argv else os.path.join(HERE, "..", "..", "docs", "protocol-vectors")
     files = sorted(f for f in os.listdir(directory) if f.endswith(".json"))
     passed = failed = 0
+    shard_dir = os.path.join(directory, "shard-keys")
+    for name in sorted(os.listdir(shard_dir)) if os.path.isdir(shard_dir) else []:
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(shard_dir, name), encoding="utf-8") as f:
+            vector = json.load(f)
+        problems = check_shard_keys(vector)
+        if problems:
+            failed += 1
+            print("FAIL %s (shard keys): %s" % (vector["name"], "; ".join(problems)))
+        else:
+            passed += 1
+            print("ok   %s (shard keys, %d keys)" % (vector["name"], len(vector["cases"])))
     for name in files:
         with open(os.path.join(directory, name), encoding="utf-8") as f:
             vector = json.load(f)

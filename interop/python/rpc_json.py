@@ -9,6 +9,7 @@ that predate CBOR do (docs/PROTOCOL.md, "Negotiation").
 Usage:
   rpc_json.py call [--cbor] QUEUE METHOD [ARG_JSON ...]   print the result as JSON (exit 0), or the error (exit 1)
   rpc_json.py serve [--json-only] QUEUE                   serve a Fibonacci service (fib(n)) until killed
+  rpc_json.py shard QUEUE SHARDS KEY_JSON                 print the queue a call with that @ShardKey goes to
 
 The broker is $RPC_AMQP_URI, default amqp://guest:guest@localhost:5672.
 """
@@ -18,6 +19,8 @@ import os
 import sys
 import time
 import uuid
+import zlib
+import enum
 
 try:
     import cbor2
@@ -42,6 +45,32 @@ class RpcError(Exception):
         self.message = message
         self.type = type
         self.expired_ms = expired_ms  # a request not run because its deadline had passed this long before
+
+
+def shard_key_text(key):
+    """A shard key's canonical text (docs/PROTOCOL.md, "Sharded services"): a str as it is, an int in
+    decimal, a UUID in lower case, an enum member by its name."""
+    if isinstance(key, bool):
+        raise TypeError("not a shard key: %r" % (key,))
+    if isinstance(key, str):
+        return key
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, uuid.UUID):
+        return str(key)
+    if isinstance(key, enum.Enum):
+        return key.name
+    raise TypeError("not a shard key: %r" % (key,))
+
+
+def shard_of(key, shards):
+    """The shard of a key among `shards`: CRC-32 (zlib's) of its canonical text's UTF-8 bytes, mod the count."""
+    return zlib.crc32(shard_key_text(key).encode("utf-8", "replace")) % shards
+
+
+def shard_queue(queue, shard):
+    """The queue of shard `shard` of a service on `queue`; a service of one shard uses `queue` itself."""
+    return "%s.%d" % (queue, shard)
 
 
 def to_json(value):
@@ -337,6 +366,10 @@ def main(argv):
             return 1
         finally:
             client.close()
+    if len(argv) == 4 and argv[0] == "shard":
+        shards = int(argv[2])
+        print(shard_queue(argv[1], shard_of(json.loads(argv[3]), shards)) if shards > 1 else argv[1], flush=True)
+        return 0
     if len(argv) == 3 and argv[0] == "serve" and argv[1] == "--json-only":
         JSON_ONLY = True
         argv = [argv[0]] + argv[2:]

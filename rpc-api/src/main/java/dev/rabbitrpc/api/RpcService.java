@@ -9,7 +9,8 @@ import java.lang.annotation.Target;
 /**
  * Marks an interface as an RPC service and names the queue its requests travel on.
  *
- * <p>Without this annotation the request queue is the interface's fully-qualified name.
+ * <p>Without this annotation the request queue is the interface's fully-qualified name. A service
+ * may be spread over several queues ({@link #shards()}).
  *
  * <pre>{@code
  * @RpcService(queue = "rpc_queue")
@@ -39,4 +40,15 @@ public @interface RpcService {
    * Servers need no such setting: they answer each request in the format it came in.
    */
   Encoding encoding() default Encoding.DEFAULT;
+
+  /**
+   * How many request queues the service is spread over, 1 to 64. With 1 (the default) its requests
+   * travel on {@link #queue()} itself; with N they travel on {@code queue.0} to {@code queue.N-1},
+   * one queue each, so that a service can outgrow what one queue (one broker process) carries.
+   * A proxy sends each call to one shard: the one its {@link ShardKey} argument hashes to, else
+   * the next in turn (round-robin, per client). A server consumes every shard unless told to
+   * serve a subset ({@code RpcClient.exportShards}). See docs/PROTOCOL.md, "Sharded services".
+   * Changing the count moves keys to other shards: clients and servers must agree on it.
+   */
+  int shards() default 1;
 }

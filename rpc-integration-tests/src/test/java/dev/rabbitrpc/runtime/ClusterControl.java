@@ -44,6 +44,23 @@ final class ClusterControl {
     return Optional.of(new ClusterControl(List.of(listed.split(",")), script));
   }
 
+  /**
+   * The cluster for a test of the {@code it-cluster} execution: skipped (with the reason) outside
+   * that execution or without {@code RPC_CLUSTER_ADDRESSES}, failed instead when {@code CI=true}
+   * ({@code .ci/run} starts the cluster there: a skip would hide that it is not).
+   */
+  static ClusterControl forClusterSuite() {
+    org.junit.jupiter.api.Assumptions.assumeTrue("true".equals(System.getProperty("rpc.it.cluster")),
+        "the cluster suite runs in the it-cluster execution of rpc-integration-tests only");
+    Optional<ClusterControl> found = fromEnvironment();
+    org.junit.jupiter.api.Assertions.assertTrue(found.isPresent() || !"true".equals(System.getenv("CI")),
+        "CI=true but " + ADDRESSES_ENV + " is not set: .ci/run starts the cluster and sets it");
+    org.junit.jupiter.api.Assumptions.assumeTrue(found.isPresent(), "no RabbitMQ cluster: " + ADDRESSES_ENV
+        + " is not set (start one with `bash .ci/rabbitmq-cluster.sh up` and export " + ADDRESSES_ENV
+        + "=$(bash .ci/rabbitmq-cluster.sh addresses); .ci/run does both)");
+    return found.get();
+  }
+
   int nodes() {
     return addresses.size();
   }

@@ -3,7 +3,6 @@ package dev.rabbitrpc.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.rabbitmq.client.ConnectionFactory;
 import java.io.IOException;
@@ -13,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,16 +51,7 @@ class ClusterFaultIT {
 
   @BeforeEach
   void findTheCluster() throws Exception {
-    assumeTrue("true".equals(System.getProperty("rpc.it.cluster")),
-        "the cluster suite runs in the it-cluster execution of rpc-integration-tests only");
-    Optional<ClusterControl> found = ClusterControl.fromEnvironment();
-    // In CI the cluster must be there (.ci/run starts it): a skip would hide that it is not.
-    assertTrue(found.isPresent() || !"true".equals(System.getenv("CI")),
-        "CI=true but " + ClusterControl.ADDRESSES_ENV + " is not set: .ci/run starts the cluster and sets it");
-    assumeTrue(found.isPresent(), "no RabbitMQ cluster: " + ClusterControl.ADDRESSES_ENV + " is not set (start one with"
-        + " `bash .ci/rabbitmq-cluster.sh up` and export " + ClusterControl.ADDRESSES_ENV
-        + "=$(bash .ci/rabbitmq-cluster.sh addresses); .ci/run does both)");
-    cluster = found.get();
+    cluster = ClusterControl.forClusterSuite();
     cluster.heal(); // every node running
   }
 

@@ -22,6 +22,11 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code @Idempotent} calls on {@code UNAVAILABLE} within the call's one {@link Deadline}.
  * {@link RpcClient} configures it and owns its parts (router, transport, probe).
  *
+ * <p>It chooses each call's queue first: for a sharded service the shard its {@code @ShardKey}
+ * hashes to, else the next in turn ({@link ServiceDescriptor#route}); the call then runs with that
+ * shard's descriptor, so every step below sees the shard queue. A retry of a call without a key
+ * takes the next shard.
+ *
  * <p>It chooses each request's format: plain text for a plain-text service, else the service's
  * {@code @RpcService(encoding)}, else the client's; CBOR falls back to JSON, once per call and for
  * good per queue, when the queue's server answers that it does not read CBOR
@@ -118,9 +123,18 @@ final class CallEngine {
    * future. {@code @Idempotent} calls are retried on {@code UNAVAILABLE} with backoff, within the
    * same deadline.
    */
-  Object call(ServiceDescriptor service, MethodDescriptor method, Object[] args) throws Throwable {
+  Object call(ServiceDescriptor whole, MethodDescriptor method, Object[] args) throws Throwable {
     // One deadline per call, fixed now; a call made inside a handler inherits what is left of its caller's.
     Deadline deadline = Deadline.after(method.timeoutNanos, TimeUnit.NANOSECONDS).minimum(CallContext.inherited());
+    ServiceDescriptor service; // the shard whose queue the call goes to: downstream, its queue is the call's
+    try {
+      service = whole.route(method, args);
+    } catch (RpcException nullKey) {
+      if (method.async) {
+        return CompletableFuture.failedFuture(nullKey);
+      }
+      throw nullKey;
+    }
     if (method.oneWay) {
       return oneWay(service, method, args, deadline);
     }
@@ -156,6 +170,7 @@ final class CallEngine {
           throw e;
         }
         retries.increment();
+        service = retryShard(service, method, args);
         try {
           TimeUnit.NANOSECONDS.sleep(backoff);
         } catch (InterruptedException interrupted) {
@@ -179,6 +194,14 @@ final class CallEngine {
     long backoff = Math.min(base, TimeUnit.SECONDS.toNanos(1));
     backoff = backoff / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
     return backoff < deadline.remainingNanos() ? backoff : -1;
+  }
+
+  /**
+   * The shard a retry goes to: a keyed call stays on its key's shard (equal keys, same shard, even
+   * if it has no server now); a round-robin call takes the next shard, which may have one.
+   */
+  private static ServiceDescriptor retryShard(ServiceDescriptor shard, MethodDescriptor method, Object[] args) {
+    return shard.shards == 1 || method.shardKey >= 0 ? shard : shard.route(method, args);
   }
 
   private CompletableFuture<Object> sendOrFail(ServiceDescriptor service, MethodDescriptor method, Object[] args,
@@ -483,7 +506,8 @@ final class CallEngine {
    * reply); cancelling it cancels the attempt in flight; closing the client fails it.
    */
   private final class AsyncCall extends CompletableFuture<Object> {
-    private final ServiceDescriptor service;
+    /** The call's shard; a round-robin call's retry may take another ({@link #retryShard}). */
+    private volatile ServiceDescriptor service;
     private final MethodDescriptor method;
     private final Object[] args;
     private final Deadline deadline;
@@ -574,6 +598,7 @@ final class CallEngine {
       }
       waiting.add(this);
       retries.increment();
+      service = retryShard(service, method, args);
       try {
         scheduler.schedule(this::attemptNow, backoff);
       } catch (java.util.concurrent.RejectedExecutionException clientClosed) {

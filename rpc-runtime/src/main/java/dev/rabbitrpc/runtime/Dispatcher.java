@@ -105,6 +105,16 @@ final class Dispatcher {
    */
   void dispatch(String contentType, Map<String, Object> headers, byte[] body, boolean redelivered, String correlationId,
       ReplySink sink) {
+    dispatch(service, contentType, headers, body, redelivered, correlationId, sink);
+  }
+
+  /**
+   * Like {@link #dispatch(String, Map, byte[], boolean, String, ReplySink)}, for a request taken from
+   * the queue of shard {@code served} of the service: a {@link ServerInterceptor} sees that queue
+   * as the call's {@link RpcCall#queue()}.
+   */
+  void dispatch(ServiceDescriptor served, String contentType, Map<String, Object> headers, byte[] body,
+      boolean redelivered, String correlationId, ReplySink sink) {
     WireFormat format = WireFormat.of(contentType);
     if (format == null) {
       // Not run: the format decides what the body means. Answered in JSON, which every peer reads.
@@ -161,7 +171,7 @@ final class Dispatcher {
         outcome = invoke(method, request.args(), deadline);
       } else {
         Chains.Server chain = new Chains.Server(interceptors, call -> invoke(call.method, call.arguments, call.deadline));
-        outcome = chain.proceed(new ServerCall(service, method, request.args(), ApplicationHeaders.of(headers),
+        outcome = chain.proceed(new ServerCall(served, method, request.args(), ApplicationHeaders.of(headers),
             correlationId, deadline, Map.of())).toCompletableFuture();
         replyHeaders = chain.lastCall().replyHeaders();
       }

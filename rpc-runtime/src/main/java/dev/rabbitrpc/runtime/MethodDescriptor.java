@@ -39,6 +39,8 @@ final class MethodDescriptor {
   final boolean plainText;
   /** {@code @OneWay}: sent without reply_to; nothing is answered. */
   final boolean oneWay;
+  /** The index of the {@code @ShardKey} parameter, or -1: calls of a sharded service then go round-robin. */
+  final int shardKey;
 
   MethodDescriptor(
       Method method,
@@ -55,7 +57,8 @@ final class MethodDescriptor {
       boolean idempotent,
       List<Class<? extends Throwable>> declaredExceptions,
       boolean plainText,
-      boolean oneWay) {
+      boolean oneWay,
+      int shardKey) {
     this.method = method;
     this.wireName = wireName;
     this.key = method.getDeclaringClass().getSimpleName() + "." + method.getName();
@@ -72,6 +75,7 @@ final class MethodDescriptor {
     this.declaredExceptions = declaredExceptions;
     this.plainText = plainText;
     this.oneWay = oneWay;
+    this.shardKey = shardKey;
   }
 
   int arity() {

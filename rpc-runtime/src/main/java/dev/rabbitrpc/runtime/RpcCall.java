@@ -38,7 +38,11 @@ public abstract sealed class RpcCall permits ClientCall, ServerCall {
     return method.wireName;
   }
 
-  /** The request queue. */
+  /**
+   * The request queue: the queue this request travels on. For a sharded service
+   * ({@code @RpcService(shards = N)}) that is the call's shard queue ({@code orders.2}), chosen by
+   * its {@code @ShardKey} or round-robin, on the client as on the server.
+   */
   public final String queue() {
     return service.queue;
   }

@@ -128,9 +128,9 @@ public final class RpcClient implements AutoCloseable {
   }
 
   /**
-   * Serves {@code implementation} on the service's queue until the returned server is closed. A
-   * queue that exists is served as it is; one that does not is declared durable (classic, or quorum
-   * with {@link Builder#quorumQueues(boolean)}).
+   * Serves {@code implementation} on the service's queue until the returned server is closed; a
+   * sharded service on every one of its shard queues. A queue that exists is served as it is; one
+   * that does not is declared durable (classic, or quorum with {@link Builder#quorumQueues(boolean)}).
    *
    * @throws IllegalArgumentException if {@code service} is not a valid service interface
    * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached; {@code INTERNAL} if
@@ -153,14 +153,71 @@ public final class RpcClient implements AutoCloseable {
     return export(describe(service).withQueue(Objects.requireNonNull(queue, "queue")), implementation);
   }
 
+  /**
+   * Serves {@code implementation} on some of the shards of a sharded service
+   * ({@code @RpcService(shards = N)}): the queues {@code queue.i} of the shards given, 0 to N-1, so
+   * that servers can be placed per shard; servers on subsets that together cover every shard serve
+   * the whole service. {@link #export(Class, Object)} serves every shard.
+   *
+   * @throws IllegalArgumentException if {@code service} is not a valid service interface, or
+   *     {@code shards} is empty, repeats a shard or names one the service does not have
+   * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached; {@code INTERNAL} if
+   *     it refuses a queue
+   */
+  public <T> RpcServer exportShards(Class<T> service, T implementation, int... shards) {
+    ServiceDescriptor descriptor = describe(service);
+    return export(descriptor, implementation, checkShards(descriptor, shards));
+  }
+
+  /**
+   * Serves {@code implementation} on some of the shards of a sharded service whose queues are
+   * named after {@code queue} instead of the queue its {@code @RpcService} names; see
+   * {@link #exportShards(Class, Object, int...)} and {@link #proxy(Class, String)}.
+   *
+   * @throws IllegalArgumentException as {@link #exportShards(Class, Object, int...)}, or if the
+   *     queue name is empty or too long
+   * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached; {@code INTERNAL} if
+   *     it refuses a queue
+   */
+  public <T> RpcServer exportShards(Class<T> service, T implementation, String queue, int... shards) {
+    ServiceDescriptor descriptor = describe(service).withQueue(Objects.requireNonNull(queue, "queue"));
+    return export(descriptor, implementation, checkShards(descriptor, shards));
+  }
+
+  /** The shards to serve, ascending; each one the service has, once. */
+  private static int[] checkShards(ServiceDescriptor descriptor, int[] shards) {
+    Objects.requireNonNull(shards, "shards");
+    if (shards.length == 0) {
+      throw new IllegalArgumentException(descriptor.type.getName() + ": give at least one shard to serve");
+    }
+    int[] sorted = shards.clone();
+    java.util.Arrays.sort(sorted);
+    for (int i = 0; i < sorted.length; i++) {
+      if (sorted[i] < 0 || sorted[i] >= descriptor.shards) {
+        throw new IllegalArgumentException(descriptor.type.getName() + " has " + descriptor.shards + " shard"
+            + (descriptor.shards == 1 ? " (0)" : "s (0 to " + (descriptor.shards - 1) + ")") + ", not shard " + sorted[i]);
+      }
+      if (i > 0 && sorted[i] == sorted[i - 1]) {
+        throw new IllegalArgumentException(descriptor.type.getName() + ": shard " + sorted[i] + " is given twice");
+      }
+    }
+    return sorted;
+  }
+
   private RpcServer export(ServiceDescriptor descriptor, Object implementation) {
+    int[] every = new int[descriptor.shards];
+    java.util.Arrays.setAll(every, i -> i);
+    return export(descriptor, implementation, every);
+  }
+
+  private RpcServer export(ServiceDescriptor descriptor, Object implementation, int[] shards) {
     Objects.requireNonNull(implementation, "implementation");
     if (!descriptor.type.isInstance(implementation)) {
       throw new IllegalArgumentException(
           implementation.getClass().getName() + " does not implement " + descriptor.type.getName());
     }
     RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec, maxMessageSize, serverInterceptors),
-        workers, prefetch, shutdownGrace, queueSettings);
+        shards, workers, prefetch, shutdownGrace, queueSettings);
     servers.add(server);
     try {
       server.start(transport);

@@ -47,6 +47,12 @@ import org.slf4j.LoggerFactory;
  * sent; a failure is logged and counted, {@link #failedOneWayRequests()}); any other is rejected
  * without requeue (dead-lettered if the queue has a dead-letter exchange).
  *
+ * <p>A sharded service ({@code @RpcService(shards = N)}) is served on each of its shard queues by
+ * default, or on a subset ({@link RpcClient#exportShards}); each shard has its own intake channel
+ * and consumer, the prefetch split between them (see {@link #queues()}), and is declared, served
+ * and recovered on its own: a shard whose queue is deleted is declared and consumed again while
+ * the others keep serving.
+ *
  * <p>The queue is served as it is if it exists (declared by an operator, another program or
  * another server); otherwise the server declares it durable (docs/PROTOCOL.md, "Request queues"). If the
  * broker cancels the server's consumers (the queue was deleted) or its connection is lost and
@@ -83,10 +89,14 @@ public final class RpcServer implements AutoCloseable {
   private final java.util.concurrent.atomic.LongAdder failedOneWay = new java.util.concurrent.atomic.LongAdder();
   /** Notified when a request is settled or the intake stops consuming; close() waits on it. */
   private final Object drained = new Object();
-  /** Intakes whose channels are open: the one consuming and those retired by a recovery but still finishing requests. */
+  /** Intakes whose channels are open: those consuming and those retired by a recovery but still finishing requests. */
   private final List<Intake> open = new CopyOnWriteArrayList<>();
-  /** The intake consuming now (one, or none while recovering). Guarded by this. */
+  /** The intakes consuming now, at most one per served shard (fewer while recovering). Guarded by this. */
   private final List<Intake> consuming = new ArrayList<>();
+  /** The shards this server serves: every shard of the service, or the subset it was exported for. */
+  private final List<ServiceDescriptor> served;
+  /** Whether a recovery of the whole server (every shard, the control channel) is under way. Guarded by this. */
+  private boolean recoveringAll;
   private final CountDownLatch closeSignal = new CountDownLatch(1);
   private final AtomicBoolean finishing = new AtomicBoolean();
   private AmqpTransport transport;
@@ -95,13 +105,19 @@ public final class RpcServer implements AutoCloseable {
   private volatile State state = State.STARTING;
   private volatile boolean closed;
   private volatile boolean rejectToDeadLetter = true;
-  /** Whether the queue did not exist and this server declared it, the last time it declared. */
-  private volatile boolean createdQueue;
+  /** The queues that did not exist and this server declared, the last time it declared each. */
+  private final java.util.Set<String> createdQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  RpcServer(RpcClient client, Dispatcher dispatcher, int workers, int prefetch, Duration shutdownGrace,
+  /** @param shards the shards to serve, valid and distinct (RpcClient checks them) */
+  RpcServer(RpcClient client, Dispatcher dispatcher, int[] shards, int workers, int prefetch, Duration shutdownGrace,
       QueueSettings queueSettings) {
     this.client = client;
     this.dispatcher = dispatcher;
+    List<ServiceDescriptor> shardViews = new ArrayList<>();
+    for (int shard : shards) {
+      shardViews.add(dispatcher.service.shard(shard));
+    }
+    this.served = List.copyOf(shardViews);
     this.workers = workers;
     this.prefetch = prefetch;
     this.shutdownGrace = shutdownGrace;
@@ -125,9 +141,33 @@ public final class RpcServer implements AutoCloseable {
     return RpcClient.defaultClient().export(service, implementation);
   }
 
-  /** The queue this server consumes. */
+  /**
+   * The service's queue: the one this server consumes, or for a sharded service the name its shard
+   * queues are named after ({@code orders} for {@code orders.0} to {@code orders.3}); a proxy made
+   * with {@code client.proxy(Svc.class, server.queue())} calls this service.
+   */
   public String queue() {
-    return dispatcher.service.queue;
+    return dispatcher.service.serviceQueue;
+  }
+
+  /**
+   * The queues this server consumes, in shard order: {@link #queue()} alone for a service of one
+   * shard; else the queues of the shards it serves. Each has its own consumer, whose prefetch is its
+   * share of {@link RpcClient.Builder#prefetch(int)}: the total split evenly, the first shards
+   * taking one more where it does not divide, and at least one each. So a server never holds more
+   * requests than its prefetch, unless it serves more shards than that (then one per shard).
+   */
+  public List<String> queues() {
+    List<String> queues = new ArrayList<>(served.size());
+    for (ServiceDescriptor shard : served) {
+      queues.add(shard.queue);
+    }
+    return queues;
+  }
+
+  /** The prefetch of the consumer of the {@code index}-th served shard: its share of the server's total. */
+  static int prefetchShare(int total, int shards, int index) {
+    return Math.max(1, total / shards + (index < total % shards ? 1 : 0));
   }
 
   /** Where the server is in its life; thread-safe, a read of a volatile field. */
@@ -209,12 +249,22 @@ public final class RpcServer implements AutoCloseable {
     }
   }
 
-  /** Declares the queue (or finds it), listens for cancels and starts consuming; under this lock. */
+  /** Declares the queues (or finds them), listens for cancels and starts consuming each; under this lock. */
   private void serve() throws IOException {
     control = transport.openChannel();
-    declareQueue();
+    for (ServiceDescriptor shard : served) {
+      declareQueue(shard.queue);
+    }
     listenForCancels();
-    Intake intake = new Intake(transport.openChannel());
+    for (int i = 0; i < served.size(); i++) {
+      consume(i);
+    }
+  }
+
+  /** Starts consuming the {@code index}-th served shard on a channel of its own; under this lock. */
+  private void consume(int index) throws IOException {
+    Intake intake = new Intake(transport.openChannel(), served.get(index),
+        prefetchShare(prefetch, served.size(), index));
     open.add(intake);
     consuming.add(intake);
     intake.start();
@@ -227,14 +277,13 @@ public final class RpcServer implements AutoCloseable {
    * find no queue both declare it, alike; if another program declared it differently in between
    * (406), its queue is served.
    */
-  private void declareQueue() throws IOException {
-    String queue = queue();
+  private void declareQueue(String queue) throws IOException {
     for (int attempt = 1; ; attempt++) {
       Channel passive = transport.openChannel();
       try {
         passive.queueDeclarePassive(queue);
         closeQuietly(passive);
-        createdQueue = false;
+        createdQueues.remove(queue);
         return;
       } catch (IOException e) {
         closeQuietly(passive); // closed by the 404: forgotten, else amqp-client would recover it
@@ -244,9 +293,9 @@ public final class RpcServer implements AutoCloseable {
       }
       Channel active = transport.openChannel();
       try {
-        active.queueDeclare(queue, true, false, false, queueSettings.arguments());
+        active.queueDeclare(queue, true, false, false, queueSettings.arguments(dispatcher.service.shards > 1));
         closeQuietly(active);
-        createdQueue = true;
+        createdQueues.add(queue);
         return;
       } catch (IOException e) {
         closeQuietly(active);
@@ -258,13 +307,15 @@ public final class RpcServer implements AutoCloseable {
   }
 
   /**
-   * Receives the cancel notices for this server's queue on an exclusive queue, bound to the cancel
-   * exchange with the queue's name (docs/PROTOCOL.md §7).
+   * Receives the cancel notices for this server's queues on an exclusive queue, bound to the cancel
+   * exchange with each queue's name (docs/PROTOCOL.md §7).
    */
   private void listenForCancels() throws IOException {
     control.exchangeDeclare(Cancellations.EXCHANGE, Cancellations.EXCHANGE_TYPE, false, false, null);
     String cancels = control.queueDeclare("", false, true, true, null).getQueue();
-    control.queueBind(cancels, Cancellations.EXCHANGE, queue());
+    for (ServiceDescriptor shard : served) {
+      control.queueBind(cancels, Cancellations.EXCHANGE, shard.queue);
+    }
     control.basicConsume(cancels, true, new DefaultConsumer(control) {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
@@ -280,6 +331,10 @@ public final class RpcServer implements AutoCloseable {
    */
   private final class Intake extends DefaultConsumer {
     private final Channel channel;
+    /** The shard whose queue this intake consumes. */
+    private final ServiceDescriptor shard;
+    /** Its share of the server's prefetch. */
+    private final int prefetch;
     private volatile String consumerTag;
     /** Requests delivered and not yet settled; guarded by this. */
     private int held;
@@ -288,15 +343,22 @@ public final class RpcServer implements AutoCloseable {
     /** Until the broker confirms the cancel (or the consumer or channel is gone), deliveries may still arrive. */
     private volatile boolean receiving;
 
-    Intake(Channel channel) {
+    Intake(Channel channel, ServiceDescriptor shard, int prefetch) {
       super(channel);
       this.channel = channel;
+      this.shard = shard;
+      this.prefetch = prefetch;
     }
 
     void start() throws IOException {
-      channel.basicQos(prefetch);
+      channel.basicQos(prefetch); // per consumer: RabbitMQ's global (per-channel) QoS is not used
       receiving = true;
       consumerTag = channel.basicConsume(queue(), false, this);
+    }
+
+    /** The queue this intake consumes. */
+    String queue() {
+      return shard.queue;
     }
 
     /** On amqp-client's consumer thread: hands the request to a worker, so the next one is read at once. */
@@ -321,7 +383,7 @@ public final class RpcServer implements AutoCloseable {
       try {
         // Also while closing: a request delivered before the cancel runs within the grace, not requeued.
         reply = new Reply(deliveryTag, properties);
-        dispatcher.dispatch(properties.getContentType(), properties.getHeaders(), body, envelope.isRedeliver(),
+        dispatcher.dispatch(shard, properties.getContentType(), properties.getHeaders(), body, envelope.isRedeliver(),
             properties.getCorrelationId(), reply);
       } catch (Throwable e) {
         // The worker's boundary. Thrown on, anything (a StackOverflowError in a deserializer, say)
@@ -539,34 +601,43 @@ public final class RpcServer implements AutoCloseable {
   }
 
   /**
-   * The intake lost its consumer or channel: unless closing, serve again on fresh channels, on a
-   * thread of its own, with back-off. Once per loss.
+   * The intake lost its consumer or channel: unless closing, serve its shard again on a fresh
+   * channel (the other shards keep serving), on a thread of its own, with back-off. Once per loss.
    */
   private void lost(Intake intake, String why) {
     synchronized (this) {
-      if (closed || state == State.RECOVERING || !consuming.contains(intake)) {
+      if (closed || recoveringAll || !consuming.remove(intake)) {
         return;
       }
       state = State.RECOVERING;
     }
-    log.warn("{}; {} serves again as soon as it can", why, this);
-    Threads.daemon("rabbit-rpc-server-recovery").newThread(this::recover).start();
+    log.warn("{}; {} serves {} again as soon as it can", why, this, intake.queue());
+    Threads.daemon("rabbit-rpc-server-recovery").newThread(() -> recover(intake)).start();
   }
 
   private final Runnable abandoned = this::connectionAbandoned;
 
+  /** The connection is gone for good: every shard and the control channel are served again, on a new one. */
   private void connectionAbandoned() {
-    Intake any;
     synchronized (this) {
-      any = consuming.isEmpty() ? null : consuming.get(0);
+      if (closed || recoveringAll) {
+        return;
+      }
+      recoveringAll = true;
+      state = State.RECOVERING;
     }
-    if (any != null) {
-      lost(any, "the recovery of the connection of " + queue() + " was abandoned");
-    }
+    log.warn("the recovery of the connection of {} was abandoned; it serves again as soon as it can", this);
+    Threads.daemon("rabbit-rpc-server-recovery").newThread(() -> recover(null)).start();
   }
 
-  /** Retries serving, 100 ms doubling to 5 s, jittered, until it serves or the server closes. */
-  private void recover() {
+  /**
+   * Retries serving, 100 ms doubling to 5 s, jittered, until it serves or the server closes: the
+   * lost intake's shard, or with null everything (retiring every intake and the control channel).
+   */
+  private void recover(Intake lostIntake) {
+    if (lostIntake != null) {
+      lostIntake.retire(); // stops what is left of it; its requests still finish on its channel
+    }
     long delay = FIRST_RETRY_MILLIS;
     for (int attempt = 1; ; attempt++) {
       try {
@@ -578,24 +649,46 @@ public final class RpcServer implements AutoCloseable {
         return; // only a daemon thread of this server's own
       }
       synchronized (this) {
-        if (closed) {
-          return;
+        if (closed || lostIntake != null && (recoveringAll || isConsuming(lostIntake.shard))) {
+          return; // a whole recovery took over, or serves the shard already
         }
-        retireAll();
         try {
-          serve();
-          state = State.SERVING;
-          log.info("{} serves again (attempt {})", this, attempt);
+          // The control channel gone too (a connection lost that amqp-client does not recover):
+          // the cancel queue went with it, so everything is served again, on a new connection.
+          if (lostIntake == null || control == null || !control.isOpen()) {
+            retireAll();
+            serve();
+            recoveringAll = false;
+          } else {
+            declareQueue(lostIntake.queue());
+            consume(served.indexOf(lostIntake.shard));
+          }
+          if (consuming.size() == served.size()) {
+            state = State.SERVING;
+          }
+          log.info("{} serves {} again (attempt {})", this, lostIntake == null ? "its queues" : lostIntake.queue(),
+              attempt);
           return;
         } catch (IOException | RuntimeException e) {
-          log.warn("{} cannot serve yet (attempt {}): {}", this, attempt, describe(e));
+          log.warn("{} cannot serve {} yet (attempt {}): {}", this,
+              lostIntake == null ? "its queues" : lostIntake.queue(), attempt, describe(e));
         }
       }
       delay = Math.min(delay * 2, MAX_RETRY_MILLIS);
     }
   }
 
-  /** Retires the consuming intake and closes the control channel; under this lock. */
+  /** Whether an intake consumes this shard now; under this lock. */
+  private boolean isConsuming(ServiceDescriptor shard) {
+    for (Intake intake : consuming) {
+      if (intake.shard == shard) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Retires the consuming intakes and closes the control channel; under this lock. */
   private void retireAll() {
     for (Intake intake : consuming) {
       intake.retire();
@@ -622,25 +715,29 @@ public final class RpcServer implements AutoCloseable {
    * Like {@link #close()}, then deletes the queue if this server declared it (it did not exist when
    * the server started) and nothing else uses it: {@code queue.delete} with if-unused and if-empty,
    * so a queue that another server consumes, or that holds requests, stays. For programs that
-   * should leave the broker as they found it, such as the tutorial's server.
+   * should leave the broker as they found it, such as the tutorial's server. A sharded server does
+   * so for each of its queues.
    *
-   * @return whether the queue was deleted
+   * @return whether every queue this server declared was deleted (false if it declared none)
    */
   public boolean closeAndDeleteCreatedQueue() {
     close();
-    if (!createdQueue) {
+    if (createdQueues.isEmpty()) {
       return false;
     }
-    try {
-      Channel channel = transport.openChannel();
-      channel.queueDelete(queue(), true, true);
-      closeQuietly(channel);
-      return true;
-    } catch (IOException | RuntimeException e) {
-      // 406: another consumer or messages; 404: already gone; or the client is closed
-      log.debug("kept queue {}: {}", queue(), describe(e));
-      return false;
+    boolean all = true;
+    for (String queue : List.copyOf(createdQueues)) {
+      try {
+        Channel channel = transport.openChannel();
+        channel.queueDelete(queue, true, true);
+        closeQuietly(channel);
+      } catch (IOException | RuntimeException e) {
+        // 406: another consumer or messages; 404: already gone; or the client is closed
+        log.debug("kept queue {}: {}", queue, describe(e));
+        all = false;
+      }
     }
+    return all;
   }
 
   /** Stops consuming, without waiting; the first step of {@link #close()}. Idempotent. */
@@ -742,7 +839,8 @@ public final class RpcServer implements AutoCloseable {
     if (e instanceof RpcException) {
       return (RpcException) e;
     }
-    String where = "cannot serve queue " + queue() + " on " + transport.brokerDescription + ": ";
+    String where = "cannot serve queue" + (served.size() == 1 ? " " : "s ") + String.join(", ", queues()) + " on "
+        + transport.brokerDescription + ": ";
     Method refusal = refusal(e);
     if (refusal instanceof AMQP.Channel.Close) {
       AMQP.Channel.Close close = (AMQP.Channel.Close) refusal;
@@ -784,7 +882,8 @@ public final class RpcServer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "RpcServer[" + dispatcher.service.type.getSimpleName() + " on queue " + queue()
+    return "RpcServer[" + dispatcher.service.type.getSimpleName() + " on queue"
+        + (served.size() == 1 ? " " + served.get(0).queue : "s " + String.join(",", queues()))
         + ", broker=" + client.brokerDescription() + (closed ? ", closed]" : "]");
   }
 }

@@ -17,6 +17,7 @@ import dev.rabbitrpc.api.Idempotent;
 import dev.rabbitrpc.api.OneWay;
 import dev.rabbitrpc.api.RpcMethod;
 import dev.rabbitrpc.api.RpcService;
+import dev.rabbitrpc.api.ShardKey;
 import dev.rabbitrpc.api.Timeout;
 import java.lang.reflect.GenericArrayType;
 import java.lang.reflect.Method;
@@ -36,47 +37,129 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A service interface parsed and validated once: its queue and one {@link MethodDescriptor} per
  * remote method, found by {@link Method} (client side) or by wire name (server side).
  *
+ * <p>A sharded service ({@code @RpcService(shards = N)}, N > 1) has one descriptor for the whole
+ * service, whose {@link #queue} is the base name, and one view per shard ({@link #shard(int)}),
+ * whose {@link #queue} is that shard's queue ({@code base.i}); the views share the methods. A call
+ * is made with the view {@link #route} chooses, so that everything downstream (the request's
+ * routing key, {@link RpcCall#queue()}, the consumer probe, queue counts, cancel notices, CBOR
+ * fallback) sees the queue the request really travels on. An unsharded service is its own only
+ * shard.
+ *
  * <p>Every problem is reported at parse time as an {@link IllegalArgumentException} whose message
  * ends with {@code "\n    for method Service.method"}.
  *
- * <p>Immutable and thread-safe.
+ * <p>Immutable and thread-safe, but for the round-robin turn of a sharded service (an atomic counter).
  */
 final class ServiceDescriptor {
   final Class<?> type;
+  /** The queue requests travel on: the service's, or for a shard view its shard's; the base name for a sharded whole. */
   final String queue;
+  /** The service's queue name ({@code @RpcService(queue)} or the override), of which shard queues are named. */
+  final String serviceQueue;
+  /** {@code @RpcService(shards)}: 1 for a service on one queue. */
+  final int shards;
+  /** This view's shard, or -1 for a sharded service as a whole; 0 for an unsharded service. */
+  final int shard;
   /** {@code @RpcService(encoding)}: the format proxies send in, or DEFAULT for the client's. */
   final Encoding encoding;
   private final Map<Method, MethodDescriptor> byMethod;
   private final Map<String, MethodDescriptor> byWireName;
+  /** One view per shard, shared by the whole and its views; null for an unsharded service. */
+  private final ServiceDescriptor[] views;
+  /** The next round-robin shard, shared by the whole and its views (per client: clients parse their own). */
+  private final AtomicInteger turn;
 
   private ServiceDescriptor(
       Class<?> type,
       String queue,
+      int shards,
       Encoding encoding,
       Map<Method, MethodDescriptor> byMethod,
       Map<String, MethodDescriptor> byWireName) {
     this.type = type;
     this.queue = queue;
+    this.serviceQueue = queue;
+    this.shards = shards;
     this.encoding = encoding;
     this.byMethod = byMethod;
     this.byWireName = byWireName;
+    if (shards == 1) {
+      this.shard = 0;
+      this.views = null;
+      this.turn = null;
+    } else {
+      this.shard = -1;
+      this.views = new ServiceDescriptor[shards];
+      this.turn = new AtomicInteger();
+      for (int i = 0; i < shards; i++) {
+        views[i] = new ServiceDescriptor(this, i);
+      }
+    }
+  }
+
+  /** Shard {@code index} of {@code whole}. */
+  private ServiceDescriptor(ServiceDescriptor whole, int index) {
+    this.type = whole.type;
+    this.queue = Sharding.queueName(whole.serviceQueue, index);
+    this.serviceQueue = whole.serviceQueue;
+    this.shards = whole.shards;
+    this.shard = index;
+    this.encoding = whole.encoding;
+    this.byMethod = whole.byMethod;
+    this.byWireName = whole.byWireName;
+    this.views = whole.views;
+    this.turn = whole.turn;
   }
 
   /** The same service on another queue; the method descriptors are shared. */
   ServiceDescriptor withQueue(String otherQueue) {
-    checkQueue(type, otherQueue);
-    return otherQueue.equals(queue) ? this : new ServiceDescriptor(type, otherQueue, encoding, byMethod, byWireName);
+    checkQueue(type, otherQueue, shards);
+    return otherQueue.equals(serviceQueue) ? this
+        : new ServiceDescriptor(type, otherQueue, shards, encoding, byMethod, byWireName);
   }
 
-  private static void checkQueue(Class<?> type, String queue) {
+  private static void checkQueue(Class<?> type, String queue, int shards) {
     if (queue.isEmpty() || queue.length() > 255) {
       throw new IllegalArgumentException(type.getName() + ": a queue name must have 1 to 255 characters: \"" + queue + "\"");
     }
+    if (shards > 1 && Sharding.queueName(queue, shards - 1).length() > 255) {
+      throw new IllegalArgumentException(type.getName() + ": the shard queues of \"" + queue + "\" (" + queue + ".0 to "
+          + Sharding.queueName(queue, shards - 1) + ") must have at most 255 characters");
+    }
+  }
+
+  /** Shard {@code index}'s view (this descriptor itself for an unsharded service). */
+  ServiceDescriptor shard(int index) {
+    return views == null ? this : views[index];
+  }
+
+  /** The queues of the service's shards, in shard order: the one queue of an unsharded service. */
+  List<String> shardQueues() {
+    List<String> queues = new ArrayList<>(shards);
+    for (int i = 0; i < shards; i++) {
+      queues.add(shard(i).queue);
+    }
+    return queues;
+  }
+
+  /**
+   * The shard a call goes to: its key's (docs/PROTOCOL.md, "Sharded services") if the method has a
+   * {@code @ShardKey}, else the next in turn; this descriptor itself for an unsharded service.
+   *
+   * @throws dev.rabbitrpc.api.RpcException {@code INVALID_ARGUMENT} for a null key
+   */
+  ServiceDescriptor route(MethodDescriptor method, Object[] args) {
+    if (views == null) {
+      return this;
+    }
+    return views[method.shardKey >= 0 ? Sharding.shardOfArgument(method, args[method.shardKey], shards)
+        : Math.floorMod(turn.getAndIncrement(), shards)];
   }
 
   /** The descriptor of a remote method, or null for local (Object, default, static) methods. */
@@ -98,7 +181,8 @@ final class ServiceDescriptor {
 
   @Override
   public String toString() {
-    return type.getName() + " on queue " + queue;
+    return type.getName() + (shard < 0 ? " on queues " + queue + ".0 to " + Sharding.queueName(queue, shards - 1)
+        : " on queue " + queue);
   }
 
   /**
@@ -116,7 +200,12 @@ final class ServiceDescriptor {
     }
     RpcService service = type.getAnnotation(RpcService.class);
     String queue = service == null || service.queue().isEmpty() ? type.getName() : service.queue();
-    checkQueue(type, queue);
+    int shards = service == null ? 1 : service.shards();
+    if (shards < 1 || shards > Sharding.MAX_SHARDS) {
+      throw new IllegalArgumentException(type.getName() + ": @RpcService(shards) must be 1 to " + Sharding.MAX_SHARDS
+          + ", not " + shards);
+    }
+    checkQueue(type, queue, shards);
     boolean plainText = service != null && service.plainText();
     Encoding encoding = service == null ? Encoding.DEFAULT : service.encoding();
     if (plainText && encoding != Encoding.DEFAULT) {
@@ -147,7 +236,8 @@ final class ServiceDescriptor {
     if (byMethod.isEmpty()) {
       throw new IllegalArgumentException(type.getName() + " declares no remote methods");
     }
-    ServiceDescriptor parsed = new ServiceDescriptor(type, queue, encoding, Map.copyOf(byMethod), Map.copyOf(byWireName));
+    ServiceDescriptor parsed = new ServiceDescriptor(type, queue, shards, encoding, Map.copyOf(byMethod),
+        Map.copyOf(byWireName));
     if (plainText && PlainText.methodOf(parsed) == null) {
       MethodDescriptor first = parsed.methods().get(0);
       throw methodError(first.method, "@RpcService(plainText = true) needs exactly one method of one parameter, but "
@@ -182,6 +272,7 @@ final class ServiceDescriptor {
 
     ObjectMapper mapper = checker.mapper;
     Type[] genericParameters = method.getGenericParameterTypes();
+    int shardKey = shardKeyOf(method);
     JavaType[] parameterTypes = new JavaType[genericParameters.length];
     ObjectWriter[] writers = new ObjectWriter[genericParameters.length];
     ObjectReader[] readers = new ObjectReader[genericParameters.length];
@@ -237,7 +328,30 @@ final class ServiceDescriptor {
         method.isAnnotationPresent(Idempotent.class) || method.getDeclaringClass().isAnnotationPresent(Idempotent.class),
         List.copyOf(declared),
         plainText,
-        oneWay);
+        oneWay,
+        shardKey);
+  }
+
+  /** The index of the method's {@code @ShardKey} parameter, or -1; at most one, of a key type ({@link Sharding#isKeyType}). */
+  private static int shardKeyOf(Method method) {
+    int found = -1;
+    java.lang.reflect.Parameter[] parameters = method.getParameters();
+    for (int i = 0; i < parameters.length; i++) {
+      if (!parameters[i].isAnnotationPresent(ShardKey.class)) {
+        continue;
+      }
+      if (found >= 0) {
+        throw methodError(method, "@ShardKey on parameters #" + (found + 1) + " and #" + (i + 1)
+            + "; a call has one shard key");
+      }
+      if (!Sharding.isKeyType(parameters[i].getType())) {
+        throw methodError(method, "@ShardKey parameter #" + (i + 1) + " (" + parameters[i].getName() + ") is a "
+            + parameters[i].getParameterizedType().getTypeName() + "; a shard key must be a String, a byte, short, int"
+            + " or long (or its box), a UUID or an enum, whose text is the same in every language");
+      }
+      found = i;
+    }
+    return found;
   }
 
   private static ObjectWriter writerFor(ObjectMapper mapper, JavaType type) {

@@ -61,6 +61,14 @@ public class RabbitRpcProperties {
    */
   private Map<String, String> queues = new LinkedHashMap<>();
 
+  /**
+   * The shards this application's exported services serve, per sharded service (by the queue its
+   * @RpcService declares, as in {@code queues}), e.g. {@code rabbit-rpc.shards.orders=0,1}: its
+   * servers then consume {@code orders.0} and {@code orders.1} only. A service not listed is served
+   * on every shard.
+   */
+  private Map<String, java.util.List<Integer>> shards = new LinkedHashMap<>();
+
   /** Micrometer instrumentation of the auto-configured client, when rpc-micrometer is on the class path. */
   private final Observations observations = new Observations();
 
@@ -142,6 +150,16 @@ public class RabbitRpcProperties {
   /** @param queues the queue renames, declared queue to actual queue */
   public void setQueues(Map<String, String> queues) {
     this.queues = queues;
+  }
+
+  /** @return the shards served, per declared queue of a sharded service */
+  public Map<String, java.util.List<Integer>> getShards() {
+    return shards;
+  }
+
+  /** @param shards the shards served, per declared queue of a sharded service */
+  public void setShards(Map<String, java.util.List<Integer>> shards) {
+    this.shards = shards;
   }
 
   /** @return the Micrometer instrumentation's settings */

@@ -59,7 +59,8 @@ final class RpcExporter implements SmartLifecycle {
         Object bean = beanFactory.getBean(name);
         RpcExport annotation = beanFactory.findAnnotationOnBean(name, RpcExport.class);
         Class<?> service = serviceOf(name, AopUtils.getTargetClass(bean), annotation);
-        RpcServer server = export(service, bean, ServiceQueues.renamed(service, properties));
+        RpcServer server = export(service, bean, ServiceQueues.renamed(service, properties),
+            ServiceQueues.shards(service, properties));
         started.add(server);
         log.debug("exported bean {} as {}", name, service.getName());
         for (ExportListener listener : listeners) {
@@ -74,8 +75,13 @@ final class RpcExporter implements SmartLifecycle {
     running = true;
   }
 
-  private <T> RpcServer export(Class<T> service, Object bean, String queue) {
+  /** @param shards the shards to serve ({@code rabbit-rpc.shards}), or null for every shard */
+  private <T> RpcServer export(Class<T> service, Object bean, String queue, int[] shards) {
     T implementation = service.cast(bean);
+    if (shards != null) {
+      return queue == null ? client.exportShards(service, implementation, shards)
+          : client.exportShards(service, implementation, queue, shards);
+    }
     return queue == null ? client.export(service, implementation) : client.export(service, implementation, queue);
   }
 

@@ -11,8 +11,17 @@ final class ServiceQueues {
    * not renamed (the runtime then uses the declared one).
    */
   static String renamed(Class<?> service, RabbitRpcProperties properties) {
+    return properties.getQueues().get(declared(service));
+  }
+
+  /** The shards {@code rabbit-rpc.shards} lists for the service, or null for every shard. */
+  static int[] shards(Class<?> service, RabbitRpcProperties properties) {
+    java.util.List<Integer> listed = properties.getShards().get(declared(service));
+    return listed == null ? null : listed.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  private static String declared(Class<?> service) {
     RpcService annotation = service.getAnnotation(RpcService.class);
-    String declared = annotation == null || annotation.queue().isEmpty() ? service.getName() : annotation.queue();
-    return properties.getQueues().get(declared);
+    return annotation == null || annotation.queue().isEmpty() ? service.getName() : annotation.queue();
   }
 }

@@ -19,6 +19,8 @@ import dev.rabbitrpc.spring.TestServices.FriendlyGreeter;
 import dev.rabbitrpc.spring.TestServices.Greeter;
 import dev.rabbitrpc.spring.TestServices.Greeting;
 import dev.rabbitrpc.spring.TestServices.HeldSlow;
+import dev.rabbitrpc.spring.TestServices.Sharded;
+import dev.rabbitrpc.spring.TestServices.ShardedImpl;
 import dev.rabbitrpc.spring.TestServices.Slow;
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
@@ -214,6 +216,27 @@ abstract class SpringBootContract {
     }
   }
 
+  @Test
+  void servesTheShardsItsPropertiesList() throws Exception {
+    String queue = "spring-test-sharded-" + UUID.randomUUID();
+    ConfigurableApplicationContext app = new SpringApplicationBuilder(ShardedApplication.class)
+        .web(WebApplicationType.NONE)
+        .properties("spring.rabbitmq.host=" + host(), "spring.rabbitmq.port=" + port(),
+            "rabbit-rpc.queues.spring-test-sharded=" + queue, "rabbit-rpc.shards.spring-test-sharded=0,2")
+        .run();
+    try (RpcClient caller = newClient()) {
+      RpcServer server = app.getBean(RpcExporter.class).servers().get(0);
+      assertEquals(List.of(queue + ".0", queue + ".2"), server.queues());
+      Sharded sharded = caller.proxy(Sharded.class, queue);
+      // Keys 7 and 0 go to shards 0 and 2 of 3 (CRC-32 of "7" and "0" modulo 3, docs/PROTOCOL.md).
+      assertEquals("served 7", sharded.where(7));
+      assertEquals("served 0", sharded.where(0));
+    } finally {
+      app.close();
+      deleteQueues(host(), port(), queue + ".0", queue + ".2");
+    }
+  }
+
   RpcClient newClient() {
     return RpcClient.builder().uri("amqp://guest:guest@" + host() + ":" + port()).build();
   }
@@ -267,4 +290,9 @@ abstract class SpringBootContract {
   @EnableAutoConfiguration
   @Import(HeldSlow.class)
   static class SlowApplication {}
+
+  @SpringBootConfiguration
+  @EnableAutoConfiguration
+  @Import(ShardedImpl.class)
+  static class ShardedApplication {}
 }

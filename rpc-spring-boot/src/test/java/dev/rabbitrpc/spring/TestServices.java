@@ -76,6 +76,20 @@ final class TestServices {
     }
   }
 
+  /** A service on three shard queues; {@code rabbit-rpc.shards} chooses the ones an application serves. */
+  @RpcService(queue = "spring-test-sharded", shards = 3)
+  interface Sharded {
+    String where(@dev.rabbitrpc.api.ShardKey int shardKey);
+  }
+
+  @RpcExport
+  static final class ShardedImpl implements Sharded {
+    @Override
+    public String where(int shardKey) {
+      return "served " + shardKey;
+    }
+  }
+
   /** Annotated, but implements no @RpcService interface: the export must fail naming the bean. */
   @RpcExport
   static final class NotAService implements Runnable {
