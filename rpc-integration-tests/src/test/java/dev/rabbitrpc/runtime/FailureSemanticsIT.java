@@ -235,6 +235,67 @@ class FailureSemanticsIT {
     assertTrue(elapsed < 5_000, "detected after " + elapsed + " ms");
   }
 
+  /**
+   * A backlog (a server busy, calls waiting in the queue past the probe's 0.5 s) is probed with a
+   * back-off, not ten times a second (docs/SCALING.md), and a server that leaves during it is still
+   * noticed long before the deadline.
+   */
+  @Test
+  void aBacklogIsProbedWithBackOffAndAServerLeavingItIsStillNoticed() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch running = new CountDownLatch(1);
+    RpcClient serverClient = broker.client(b -> b.workers(1).shutdownGrace(Duration.ofSeconds(5)));
+    RpcServer server = serverClient.export(Inner.class, millis -> {
+      running.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return "done";
+    }, queue);
+    RpcClient client = broker.client(b -> b.timeout(Duration.ofSeconds(30)));
+    TestBroker.connect(client);
+    Inner inner = client.proxy(Inner.class, queue);
+    java.util.List<CompletableFuture<String>> calls = new java.util.ArrayList<>();
+    try {
+      long start = System.nanoTime();
+      for (int i = 0; i < 8; i++) {
+        calls.add(CompletableFuture.supplyAsync(() -> inner.sleep(1)));
+      }
+      assertTrue(running.await(10, TimeUnit.SECONDS), "the server runs the first call");
+      // One call runs, the others wait in the queue: the probe finds a consumer each time it asks.
+      TestBroker.await(Duration.ofSeconds(20), "three probes of the backlog", () -> client.consumerProbes() >= 3);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      long probes = client.consumerProbes();
+      // Without the back-off: a probe every 100 ms sweep from 0.5 s on, 3 of them by 0.8 s. With it:
+      // at about 0.5, 1 and 2 s, then every 4 s.
+      assertTrue(probes <= 2 + seconds, probes + " probes in " + String.format("%.1f", seconds) + " s");
+      assertTrue(calls.stream().noneMatch(CompletableFuture::isDone), "a backlog is not a missing server");
+
+      release.countDown(); // the running call ends, then the server leaves while the others wait
+      server.close();
+      long left = System.nanoTime();
+      int unavailable = 0;
+      for (CompletableFuture<String> call : calls) {
+        try {
+          assertEquals("done", call.get(20, TimeUnit.SECONDS)); // run before the server stopped consuming
+        } catch (ExecutionException e) {
+          RpcException failure = assertInstanceOf(RpcException.class, e.getCause());
+          assertEquals(Code.UNAVAILABLE, failure.code(), failure.getMessage());
+          unavailable++;
+        }
+      }
+      long noticedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - left);
+      assertTrue(unavailable > 0, "some calls were still queued when the server left");
+      // The back-off reached at most 4 s: noticed within that, a sweep and a round trip, not at the
+      // 30 s deadline. Half the deadline tells the two apart with room for a loaded machine.
+      assertTrue(noticedMillis < 15_000, "noticed after " + noticedMillis + " ms");
+    } finally {
+      release.countDown();
+    }
+  }
+
   @Test
   void failsWithResourceExhaustedBeyondMaxInFlight() throws Exception {
     RpcClient client = broker.client(b -> b.maxInFlight(2));

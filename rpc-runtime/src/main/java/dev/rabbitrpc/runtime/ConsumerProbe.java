@@ -24,6 +24,14 @@ import org.slf4j.LoggerFactory;
  * never delays deadlines. Detection takes between the probe delay and that plus one sweep and one
  * broker round trip.
  *
+ * <p>While a queue's count keeps saying it has consumers (a backlog: servers saturated, not gone),
+ * it is asked again only after a back-off that doubles from {@link #PROBE_AFTER_NANOS} to {@link
+ * #MAX_BACKOFF_NANOS}, so that a backlog costs each client a few declares, not ten a second per
+ * queue (docs/SCALING.md): every client asks for itself, and thousands of clients in a backlog
+ * would otherwise multiply into broker traffic on the node that is already the bottleneck. The
+ * back-off ends when no call waits on the queue any more, or a count says 0 or cannot be had; a
+ * server that leaves during a backlog is noticed within the back-off reached then.
+ *
  * <p>Every answer also records the queue's messages ready and consumers in the router's {@link
  * QueueCounts}, which the messages of expiring calls draw on; a call that expires when that count is
  * old asks for a recount ({@link #recount}), rate-limited there, run on the same thread.
@@ -32,6 +40,13 @@ final class ConsumerProbe {
   private static final Logger log = LoggerFactory.getLogger(ConsumerProbe.class);
   static final long PROBE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
   static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(4);
+
+  /** A queue that had consumers when last asked: not asked again before {@code next}. */
+  private record Quiet(long nextNanos, long backoffNanos) {}
+
+  /** Read and written on the timer's thread (the sweep) and the probe's thread. */
+  private final java.util.concurrent.ConcurrentHashMap<String, Quiet> quiet = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final AmqpTransport transport;
   private final ReplyRouter router;
@@ -39,6 +54,8 @@ final class ConsumerProbe {
   private final ExecutorService prober = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
       new LinkedBlockingQueue<>(), Threads.daemon("rpc-consumer-probe"));
   private final AtomicBoolean probing = new AtomicBoolean();
+  /** Queues asked by the sweep (not recounts): what a backlog costs the broker, per client. */
+  private final java.util.concurrent.atomic.LongAdder asked = new java.util.concurrent.atomic.LongAdder();
   private final AtomicBoolean started = new AtomicBoolean();
   private Channel channel;
 
@@ -71,15 +88,29 @@ final class ConsumerProbe {
     }
     long now = System.nanoTime();
     Set<String> queues = router.queuesWaitingSince(now);
+    quiet.keySet().retainAll(queues); // a queue nobody waits on any more starts afresh
+    queues.removeIf(queue -> {
+      Quiet q = quiet.get(queue);
+      return q != null && now - q.nextNanos < 0;
+    });
     if (queues.isEmpty() || !probing.compareAndSet(false, true)) {
       return;
     }
     prober.execute(() -> {
       try {
         for (String queue : queues) {
-          if (consumerCount(queue) == 0) {
+          asked.increment();
+          int consumers = consumerCount(queue);
+          if (consumers == 0) {
+            quiet.remove(queue);
             router.failAll(call -> call.queue.equals(queue) && call.probeAtNanos - now <= 0,
                 call -> new RpcException(Code.UNAVAILABLE, call.method.key + ": no server consumes queue " + queue));
+          } else if (consumers > 0) {
+            Quiet last = quiet.get(queue);
+            long backoff = last == null ? PROBE_AFTER_NANOS : Math.min(2 * last.backoffNanos, MAX_BACKOFF_NANOS);
+            quiet.put(queue, new Quiet(System.nanoTime() + backoff, backoff));
+          } else {
+            quiet.remove(queue); // no answer now: asked again at the next sweep
           }
         }
       } finally {
@@ -125,6 +156,11 @@ final class ConsumerProbe {
 
   private static boolean isNotFound(IOException e) {
     return String.valueOf(e.getCause()).contains("NOT_FOUND");
+  }
+
+  /** How many times a sweep asked the broker about a queue. */
+  long asked() {
+    return asked.sum();
   }
 
   void shutdown() {

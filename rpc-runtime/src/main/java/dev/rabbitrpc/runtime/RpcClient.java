@@ -274,6 +274,16 @@ public final class RpcClient implements AutoCloseable {
   public record LateReply(String method, String correlationId, RpcException.DeadlineCause cause, String status,
       long lateMillis, long queuedMillis) {}
 
+  /**
+   * Passive {@code queue.declare}s the consumer probe sent to learn whether calls that wait have a
+   * server (docs/RELIABILITY.md, "Fail fast"): what waiting calls cost the broker. While a queue keeps
+   * answering that it has consumers (a backlog), it is asked again only after a back-off doubling
+   * from 0.5 to 4 s.
+   */
+  public long consumerProbes() {
+    return probe.asked();
+  }
+
   /** Replies dropped because no call waited for them (late after a deadline, duplicate, or foreign). */
   public long droppedReplies() {
     return router.droppedReplies();
