@@ -120,7 +120,7 @@ public final class Scaling {
      * per client count, each queue count twice.
      */
     int steps() {
-      return servers.length + 2 + 3 * clients.length + 2 * queues.length;
+      return servers.length + 2 + 3 * clients.length + 3 * queues.length;
     }
   }
 
@@ -576,7 +576,58 @@ public final class Scaling {
       }
     }
     print("");
-    print("Sharded services (`@RpcService(queue = \"…\", shards = N)`): not in this build; measure them here once merged.");
+    print("One sharded service (`@RpcService(shards = N)`, queues `<queue>.0`..): one RpcServer serving every shard"
+        + " (one connection, an intake channel per shard) and one RpcClient whose async proxy spreads the calls"
+        + " round-robin, " + mode.inFlightPerQueue + " calls in flight per shard:");
+    print("");
+    print("| peer | shards | calls/s | vs 1 shard | per shard | p50 ms | p99 ms | CPU | broker µs per call |");
+    print("|---|---|---|---|---|---|---|---|---|");
+    double one = Double.NaN;
+    for (int n : mode.queues) {
+      progress.step("scaling: rabbit-rpc, " + n + " shard" + (n == 1 ? "" : "s") + " of one service");
+      Cpu cpu = new Cpu(brokerCpu);
+      ClosedLoop.Result result = rpcShards(n, cpu);
+      double rate = result.callsPerSecond();
+      one = Double.isNaN(one) ? rate : one;
+      Stats stats = result.stats();
+      print(String.format(Locale.ROOT, "| rabbit-rpc, sharded | %d | %.0f | %.2fx | %.0f | %s | %s | %s | %s |", n,
+          rate, rate / one, rate / n, ms(stats.p50Nanos()), ms(stats.p99Nanos()), cpu,
+          micros(cpu.brokerMicrosPerCall(rate))));
+    }
+  }
+
+  /** One service over {@code n} shards (1 is an unsharded one): one server client, one client, one proxy. */
+  private ClosedLoop.Result rpcShards(int n, Cpu cpu) throws Exception {
+    String name = queue + ".sharded-" + n;
+    try (RpcClient server = RpcClient.builder().uri(uri).connectionName("bench scaling sharded server").build();
+        RpcClient client = RpcClient.builder().uri(uri).connectionName("bench scaling sharded client").build()) {
+      ScalingService.Impl impl = new ScalingService.Impl("shards", 1);
+      java.util.function.IntFunction<CompletableFuture<String>> call;
+      RpcServer exported;
+      switch (n) {
+        case 1 -> {
+          exported = server.export(ScalingService.class, impl, name);
+          ScalingService proxy = client.proxy(ScalingService.class, name);
+          call = proxy::work;
+        }
+        case 2 -> {
+          exported = server.export(ScalingService.TwoShards.class, impl, name);
+          ScalingService.TwoShards proxy = client.proxy(ScalingService.TwoShards.class, name);
+          call = proxy::work;
+        }
+        case 4 -> {
+          exported = server.export(ScalingService.FourShards.class, impl, name);
+          ScalingService.FourShards proxy = client.proxy(ScalingService.FourShards.class, name);
+          call = proxy::work;
+        }
+        default -> throw new IllegalArgumentException("no sharded service of " + n + " shards here");
+      }
+      try {
+        return parallel(n, cpu, i -> () -> call.apply(0));
+      } finally {
+        exported.closeAndDeleteCreatedQueue(); // durable, so it would outlive the run
+      }
+    }
   }
 
   /** A loop per queue, all at once; their results merged (the window is the same for all). */

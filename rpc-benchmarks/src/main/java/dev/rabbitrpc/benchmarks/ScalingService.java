@@ -12,8 +12,20 @@ public interface ScalingService {
   /** Waits {@code millis} x the server's slowdown, then returns the id of the server that ran the call. */
   CompletableFuture<String> work(int millis);
 
+  /** The same service spread over 2 queues, {@code <queue>.0} and {@code <queue>.1}, for the sharded rows. */
+  @dev.rabbitrpc.api.RpcService(shards = 2)
+  interface TwoShards {
+    CompletableFuture<String> work(int millis);
+  }
+
+  /** The same service spread over 4 queues, for the sharded rows. */
+  @dev.rabbitrpc.api.RpcService(shards = 4)
+  interface FourShards {
+    CompletableFuture<String> work(int millis);
+  }
+
   /** The implementation the scaling servers export; thread-safe. */
-  final class Impl implements ScalingService {
+  final class Impl implements ScalingService, TwoShards, FourShards {
     private final String id;
     private final int slowdown;
 
