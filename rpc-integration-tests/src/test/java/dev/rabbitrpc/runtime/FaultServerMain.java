@@ -56,14 +56,19 @@ public final class FaultServerMain {
   /**
    * Starts a server JVM with {@code args} and waits (at most 60 s) until it serves; its
    * {@code EXEC} lines are counted into {@code executions}. Closing the handle kills it and reads
-   * its output to the end, so every execution is counted before a verdict.
+   * its output to the end, so every execution is counted before a verdict. Its standard error (the
+   * server's log) goes to {@code target/fault-servers/}, one file per JVM, for the post-mortem of a
+   * failed fault test.
    */
   static Child start(Map<String, AtomicInteger> executions, String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of(
         System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
         "-cp", System.getProperty("java.class.path"), FaultServerMain.class.getName()));
     command.addAll(List.of(args));
-    Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    java.nio.file.Path logs = java.nio.file.Path.of("target", "fault-servers");
+    java.nio.file.Files.createDirectories(logs);
+    File log = logs.resolve(args[1].replaceAll("[^A-Za-z0-9._-]", "_") + "-" + System.nanoTime() + ".log").toFile();
+    Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.to(log)).start();
     CountDownLatch ready = new CountDownLatch(1);
     Thread reader = new Thread(() -> {
       try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
