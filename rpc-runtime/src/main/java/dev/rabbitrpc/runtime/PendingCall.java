@@ -38,6 +38,8 @@ final class PendingCall extends CompletableFuture<Object> {
   volatile ClientCall.ReplyHeaders replyHeaders;
   private final ReplyRouter router;
   private volatile ScheduledFuture<?> timeoutTask;
+  /** An async call whose deadline timer is armed by the router's sweep once it is near ({@link ReplyRouter#armDeadline}). */
+  volatile boolean armLater;
 
   PendingCall(String correlationId, MethodDescriptor method, CallChannel channel, String queue, Deadline deadline,
       WireFormat format, ReplyRouter router) {

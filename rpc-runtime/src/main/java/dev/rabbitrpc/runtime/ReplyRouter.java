@@ -42,6 +42,11 @@ final class ReplyRouter {
   final ClientTimer timer;
   /** What the broker last said about each queue, for the messages of calls that expire. */
   final QueueCounts queueCounts;
+  /** How far ahead of its deadline a pending async call gets its timer, at the latest. */
+  static final long ARM_AHEAD_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300);
+  /** How often the calls whose timers wait are looked at: well inside {@link #ARM_AHEAD_NANOS}. */
+  static final long ARM_SWEEP_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50);
+  private final java.util.concurrent.atomic.AtomicBoolean armSweeping = new java.util.concurrent.atomic.AtomicBoolean();
 
   /** A router with parts of its own (a unit test's); {@link #timer} is its to shut down. */
   ReplyRouter(Codec codec, Executor asyncExecutor) {
@@ -82,9 +87,37 @@ final class ReplyRouter {
     return call;
   }
 
-  /** Fails the call with {@code DEADLINE_EXCEEDED} when its deadline passes (async calls). */
+  /**
+   * Fails the call with {@code DEADLINE_EXCEEDED} when its deadline passes (async calls). A call
+   * with more than {@link #ARM_AHEAD_NANOS} to go gets its timer only when a sweep (every {@link
+   * #ARM_SWEEP_NANOS}) finds it still pending that close to its deadline: most calls are answered
+   * long before, and a timer task made and cancelled per call cost the reply thread a fifth of its
+   * time at 256 calls in flight (the timer queue's heap and lock; docs/BENCHMARKS.md). The deadline
+   * is as exact as before: every call still pending has its timer by {@code ARM_AHEAD_NANOS} before it.
+   */
   void armDeadline(PendingCall call) {
-    call.timeoutTask(timer.schedule(() -> expire(call), call.deadline.remainingNanos()));
+    long remaining = call.deadline.remainingNanos();
+    if (remaining <= ARM_AHEAD_NANOS) {
+      call.timeoutTask(timer.schedule(() -> expire(call), remaining));
+      return;
+    }
+    call.armLater = true;
+    if (!armSweeping.get() && armSweeping.compareAndSet(false, true)) {
+      timer.every(this::armDue, ARM_SWEEP_NANOS);
+    }
+  }
+
+  /** On the timer's thread: arms the deadline of every call marked {@code armLater} that is now near it. */
+  private void armDue() {
+    for (PendingCall call : pending.values()) {
+      if (call.armLater) {
+        long remaining = call.deadline.remainingNanos();
+        if (remaining <= ARM_AHEAD_NANOS) {
+          call.armLater = false;
+          call.timeoutTask(timer.schedule(() -> expire(call), remaining));
+        }
+      }
+    }
   }
 
   /**
