@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rabbitrpc.api.Idempotent;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
+import dev.rabbitrpc.runtime.TestServices.Greeter;
+import dev.rabbitrpc.runtime.TestServices.GreeterImpl;
 import dev.rabbitrpc.test.RpcBroker;
 import dev.rabbitrpc.test.RpcBrokerTest;
 import java.time.Duration;
@@ -18,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -36,34 +36,6 @@ class InterceptorsIT {
   @AfterEach
   void deleteQueue() throws Exception {
     broker.deleteQueue(queue);
-  }
-
-  interface Greeter {
-    String greet(String name);
-
-    CompletableFuture<String> greetLater(String name);
-
-    @Idempotent
-    String lookup(String key);
-  }
-
-  static final class GreeterImpl implements Greeter {
-    final AtomicInteger runs = new AtomicInteger();
-
-    @Override public String greet(String name) {
-      runs.incrementAndGet();
-      return "hello " + name;
-    }
-
-    @Override public CompletableFuture<String> greetLater(String name) {
-      runs.incrementAndGet();
-      return CompletableFuture.supplyAsync(() -> "later " + name);
-    }
-
-    @Override public String lookup(String key) {
-      runs.incrementAndGet();
-      return "value of " + key;
-    }
   }
 
   /** Records what it sees as "name>" on the way in and "<name:outcome" on the way out. */

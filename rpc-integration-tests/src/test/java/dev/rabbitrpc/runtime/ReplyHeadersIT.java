@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
+import dev.rabbitrpc.runtime.TestServices.Greeter;
+import dev.rabbitrpc.runtime.TestServices.GreeterImpl;
 import dev.rabbitrpc.test.RpcBroker;
 import dev.rabbitrpc.test.RpcBrokerTest;
 import java.util.List;
@@ -37,22 +39,6 @@ class ReplyHeadersIT {
   @AfterEach
   void deleteQueue() throws Exception {
     broker.deleteQueue(queue);
-  }
-
-  interface Greeter {
-    String greet(String name);
-
-    CompletableFuture<String> greetLater(String name);
-  }
-
-  static final class GreeterImpl implements Greeter {
-    @Override public String greet(String name) {
-      return "hello " + name;
-    }
-
-    @Override public CompletableFuture<String> greetLater(String name) {
-      return CompletableFuture.supplyAsync(() -> "later " + name);
-    }
   }
 
   /** Serves with a server interceptor that puts {@code served-by: server-1} on every reply. */
@@ -119,7 +105,7 @@ class ReplyHeadersIT {
   @Test
   void anAsyncCallsErrorReplyCarriesTheReplyHeadersToo() throws Exception {
     broker.client(b -> b.serverInterceptor((call, chain) -> chain.proceed(call.withReplyHeader("served-by", "server-1"))))
-        .export(Greeter.class, new Greeter() {
+        .export(Greeter.class, new GreeterImpl() {
           @Override public String greet(String name) {
             throw new IllegalStateException("no");
           }

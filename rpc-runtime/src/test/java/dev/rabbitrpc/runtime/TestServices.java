@@ -15,6 +15,36 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class TestServices {
   private TestServices() {}
 
+  /** A greeting service: a sync method, an async one and an idempotent one (interceptor and reply-header tests). */
+  interface Greeter {
+    String greet(String name);
+
+    CompletableFuture<String> greetLater(String name);
+
+    @dev.rabbitrpc.api.Idempotent
+    String lookup(String key);
+  }
+
+  /** Greets, and counts the calls it ran. */
+  static class GreeterImpl implements Greeter {
+    final AtomicInteger runs = new AtomicInteger();
+
+    @Override public String greet(String name) {
+      runs.incrementAndGet();
+      return "hello " + name;
+    }
+
+    @Override public CompletableFuture<String> greetLater(String name) {
+      runs.incrementAndGet();
+      return CompletableFuture.supplyAsync(() -> "later " + name);
+    }
+
+    @Override public String lookup(String key) {
+      runs.incrementAndGet();
+      return "value of " + key;
+    }
+  }
+
   enum Color { RED, GREEN }
 
   record Point(int x, int y) {}
