@@ -64,10 +64,10 @@ final class CallEngine {
   private final Set<String> jsonOnlyQueues = ConcurrentHashMap.newKeySet();
 
   CallEngine(Codec codec, int maxInFlight, int maxMessageSize, ReplyRouter router, Completions completions,
-      ClientTimer timer, AmqpTransport transport, ConsumerProbe probe, List<ClientInterceptor> interceptors,
+      ClientTimer scheduler, AmqpTransport transport, ConsumerProbe probe, List<ClientInterceptor> interceptors,
       boolean oneWayConfirms, WireFormat defaultFormat) {
     this.completions = completions;
-    this.scheduler = timer;
+    this.scheduler = scheduler;
     this.oneWayConfirms = oneWayConfirms;
     this.defaultFormat = defaultFormat;
     this.codec = codec;
