@@ -14,7 +14,7 @@ import java.util.UUID;
  * Where the CPU of a pipelined call goes: this JVM's (clients and servers) and the broker's, per
  * call, with 256 calls in flight and a 16 B payload, for the raw client and the tutorial-style echo
  * (prefetch 100), the raw client with rabbit-rpc's properties, that client against rabbit-rpc's
- * server at its defaults (prefetch = workers) and with the echo's prefetch of 100, and rabbit-rpc's
+ * server at its defaults (prefetch adaptive: workers, 8 x that once handlers show short) and with the echo's prefetch of 100, and rabbit-rpc's
  * async proxy. The broker's CPU is
  * read from {@code /proc} for the process listening on the broker's port, and is only available when
  * RabbitMQ runs on this machine (other Erlang VMs, such as a cluster's nodes, are not counted).

@@ -221,6 +221,16 @@ public final class EndToEndBenchmark {
     return factory;
   }
 
+  /**
+   * The server's prefetch as {@code -Dbench.prefetch} sets it; else left unset, so that rabbit-rpc's
+   * servers run at their default, adaptive prefetch (setting it, even to the default's start,
+   * fixes it).
+   */
+  private static RpcClient.Builder prefetchIfSet(RpcClient.Builder builder) {
+    Integer prefetch = Integer.getInteger("bench.prefetch");
+    return prefetch == null ? builder : builder.prefetch(prefetch);
+  }
+
   /** Runs everything; the report is printed (and written), and the charts written, before the connections close. */
   private void runAll(Path reportFile, Path chartsDir) throws Exception {
     String suffix = UUID.randomUUID().toString().substring(0, 8);
@@ -234,7 +244,7 @@ public final class EndToEndBenchmark {
     String tracedQueue = "rabbit-rpc-bench.traced-" + suffix;
     // rabbit-rpc's defaults unless overridden (-Dbench.workers, -Dbench.prefetch, -Dbench.channels);
     // the raw echo always holds as many unacknowledged requests as rabbit-rpc's server does. The
-    // defaults as RpcClient.Builder has them: workers max(8, 2 x processors), prefetch = workers.
+    // defaults as RpcClient.Builder has them: workers max(8, 2 x processors), prefetch adaptive from the workers up.
     int workers = Integer.getInteger("bench.workers", Math.max(8, 2 * Runtime.getRuntime().availableProcessors()));
     int prefetch = Integer.getInteger("bench.prefetch", workers);
     int channels = Integer.getInteger("bench.channels", 1);
@@ -250,8 +260,8 @@ public final class EndToEndBenchmark {
         SpringRpc.Server springServer = new SpringRpc.Server(servers, factory("bench-server-spring-"), springQueue,
             workers, Math.max(1, prefetch / workers));
         SpringRpc.Client springClient = new SpringRpc.Client(factory("bench-client-spring-"));
-        RpcClient rpcServers = RpcClient.builder().connectionFactory(factory("bench-server-rpc-"))
-            .workers(workers).prefetch(prefetch).connectionName("bench rabbit-rpc server").build();
+        RpcClient rpcServers = prefetchIfSet(RpcClient.builder().connectionFactory(factory("bench-server-rpc-"))
+            .workers(workers)).connectionName("bench rabbit-rpc server").build();
         RpcServer rpcServer = rpcServers.export(EchoService.class, new EchoService.Impl(), echoQueue);
         RpcClient rpcClient = RpcClient.builder().connectionFactory(factory("bench-client-rpc-"))
             .channels(channels).connectionName("bench rabbit-rpc client").build();
@@ -279,11 +289,13 @@ public final class EndToEndBenchmark {
         out.print(report);
         EchoService proxy = rpcClient.proxy(EchoService.class, echoQueue);
         EchoService cborProxy = cborClient.proxy(EchoService.class, echoQueue);
-        EchoService meteredProxy = observed.start(ObservedPeers.METERED, RpcClient.builder()
-            .connectionFactory(factory("bench-server-metered-")).workers(workers).prefetch(prefetch), RpcClient.builder()
+        EchoService meteredProxy = observed.start(ObservedPeers.METERED, prefetchIfSet(RpcClient.builder()
+            .connectionFactory(factory("bench-server-metered-")).workers(workers)),
+            RpcClient.builder()
             .connectionFactory(factory("bench-client-metered-")).channels(channels), meteredQueue);
-        EchoService tracedProxy = !traced ? null : observed.start(ObservedPeers.TRACED, RpcClient.builder()
-            .connectionFactory(factory("bench-server-traced-")).workers(workers).prefetch(prefetch), RpcClient.builder()
+        EchoService tracedProxy = !traced ? null : observed.start(ObservedPeers.TRACED, prefetchIfSet(RpcClient.builder()
+            .connectionFactory(factory("bench-server-traced-")).workers(workers)),
+            RpcClient.builder()
             .connectionFactory(factory("bench-client-traced-")).channels(channels), tracedQueue);
         String rawEcho = rawServer.queue();
         PeerSet peerSet = size -> {
@@ -388,7 +400,9 @@ public final class EndToEndBenchmark {
     text.append("- servers: tutorial = hand-written echo (consumer callback replies, prefetch ").append(TUTORIAL_PREFETCH)
         .append("); raw = the same with prefetch ").append(prefetch)
         .append("); JsonRpcClient = amqp-client JsonRpcServer (one mainloop thread); rabbit-rpc = RpcServer (")
-        .append(workers).append(" workers, prefetch ").append(prefetch)
+        .append(workers).append(" workers, prefetch ")
+        .append(Integer.getInteger("bench.prefetch") != null ? Integer.toString(prefetch)
+            : "adaptive " + prefetch + " to " + prefetch * 8)
         .append("); RabbitTemplate = Spring SimpleMessageListenerContainer + MessageListenerAdapter (")
         .append(workers).append(" consumers, prefetch ").append(Math.max(1, prefetch / workers)).append(" each)\n");
     text.append("- rabbit-rpc client: ").append(channels).append(channels == 1 ? " call channel\n" : " call channels\n");

@@ -79,7 +79,7 @@ class ServerIT {
     try {
       List<CompletableFuture<String>> calls = callFast(failing, 6);
       TestBroker.await(Duration.ofSeconds(10), "three calls to run", () -> gate.running.get() == 3);
-      // prefetch = workers: the other three wait in the queue, where another server could take them.
+      // a new server's prefetch = workers: the other three wait in the queue, where another server could take them.
       // (Qpid counts delivered, unacknowledged messages as in the queue too: only RabbitMQ can show it.)
       if (broker.isRabbitMq()) {
         TestBroker.await(Duration.ofSeconds(10), "three requests to wait in the queue",
@@ -124,6 +124,125 @@ class ServerIT {
    * the same client must not take every thread the replies of those nested calls need: with
    * amqp-client's default pool (2 x cores threads) this many such handlers would wait until their deadline.
    */
+  /** A server whose {@code held} waits for {@link #letGo}, counting the calls running. */
+  private static final class Holding extends FailingImpl {
+    final AtomicInteger running = new AtomicInteger();
+    volatile CountDownLatch letGo = new CountDownLatch(1);
+
+    @Override public String held(String value) {
+      running.incrementAndGet();
+      try {
+        letGo.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        running.decrementAndGet();
+      }
+      return value;
+    }
+  }
+
+  /** Starts {@code count} calls of {@code held} at once, each on a thread of its own. */
+  private static List<CompletableFuture<String>> callHeld(Failing failing, int count, ExecutorService threads) {
+    List<CompletableFuture<String>> calls = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String value = "v" + i;
+      calls.add(CompletableFuture.supplyAsync(() -> failing.held(value), threads));
+    }
+    return calls;
+  }
+
+  /**
+   * The default prefetch adapts (AdaptivePrefetch): fair (= workers) at the start, deep (8 x) once
+   * a run of requests were all short, fair again after a slow one — the consumer replaced each time
+   * with requests in flight — and the broker holds to each: requests beyond the prefetch wait in
+   * the queue, where another server could take them.
+   */
+  @Test
+  void theDefaultPrefetchGoesDeepWhileHandlersAreShortAndFairAgainAfterASlowOne() throws Exception {
+    String queue = TestBroker.uniqueQueue("adaptive");
+    Holding holding = new Holding();
+    RpcServer server = broker.client(b -> b.workers(2)).export(Failing.class, holding, queue);
+    Failing failing = broker.client().proxy(Failing.class, queue);
+    ExecutorService threads = Executors.newFixedThreadPool(20);
+    try {
+      assertEquals(2, server.prefetchNow());
+      // Short calls until the policy has seen its run of them (a request slowed by the machine starts it again).
+      TestBroker.await(Duration.ofSeconds(60), "the prefetch to go deep", () -> {
+        for (int i = 0; i < 100; i++) {
+          assertEquals("x", failing.fast("x"));
+        }
+        return server.prefetchNow() == 2 * AdaptivePrefetch.DEPTH;
+      });
+
+      List<CompletableFuture<String>> deep = callHeld(failing, 20, threads);
+      TestBroker.await(Duration.ofSeconds(10), "two calls to run", () -> holding.running.get() == 2);
+      if (broker.isRabbitMq()) { // Qpid counts delivered, unacknowledged messages as in the queue too
+        TestBroker.await(Duration.ofSeconds(10), "the server to hold 16, the other 4 to wait in the queue",
+            () -> broker.messageCount(queue) == 4);
+      }
+      holding.letGo.countDown();
+      assertEchoed(deep);
+      // A handler of 50 ms is slow (if the held ones were not already): the prefetch is fair again.
+      assertEquals("slept", failing.slow(50));
+      TestBroker.await(Duration.ofSeconds(10), "the prefetch to be fair again", () -> server.prefetchNow() == 2);
+
+      holding.letGo = new CountDownLatch(1);
+      List<CompletableFuture<String>> fair = callHeld(failing, 6, threads);
+      TestBroker.await(Duration.ofSeconds(10), "two calls to run", () -> holding.running.get() == 2);
+      if (broker.isRabbitMq()) {
+        TestBroker.await(Duration.ofSeconds(10), "the server to hold 2, the other 4 to wait in the queue",
+            () -> broker.messageCount(queue) == 4);
+      }
+      holding.letGo.countDown();
+      assertEchoed(fair);
+      assertEquals(RpcServer.State.SERVING, server.state());
+    } finally {
+      holding.letGo.countDown();
+      threads.shutdownNow();
+      broker.deleteQueue(queue);
+    }
+  }
+
+  /**
+   * Many short calls at once on the server's defaults, the prefetch going deep on the way (a
+   * consumer replaced by another while requests are in flight): every call gets its own answer,
+   * every request runs once, and none is left unacknowledged — after close, nothing is back in
+   * the queue.
+   */
+  @Test
+  void manyCallsAtOnceAreEachAnsweredAndEveryRequestIsSettled() throws Exception {
+    String queue = TestBroker.uniqueQueue("settled");
+    AtomicInteger runs = new AtomicInteger();
+    RpcServer server = broker.client().export(Failing.class, new FailingImpl() {
+      @Override public String fast(String value) {
+        runs.incrementAndGet();
+        return value;
+      }
+    }, queue);
+    Failing failing = broker.client().proxy(Failing.class, queue);
+    ExecutorService callers = Executors.newFixedThreadPool(32);
+    try {
+      int count = 3000;
+      List<java.util.concurrent.Future<String>> calls = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        String value = "v" + i;
+        calls.add(callers.submit(() -> failing.fast(value)));
+      }
+      for (int i = 0; i < count; i++) {
+        assertEquals("v" + i, calls.get(i).get(30, TimeUnit.SECONDS));
+      }
+      assertEquals(count, runs.get(), "each request ran once");
+      assertEquals(RpcServer.State.SERVING, server.state());
+      server.close();
+      assertEquals(0, broker.messageCount(queue), "no request was left unacknowledged");
+      assertEquals(count, runs.get());
+    } finally {
+      callers.shutdownNow();
+      broker.deleteQueue(queue);
+    }
+  }
+
   @Test
   void handlersWaitingForNestedCallsOnTheSameClientNeverStarveItsReplies() throws Exception {
     String outer = TestBroker.uniqueQueue("outer");

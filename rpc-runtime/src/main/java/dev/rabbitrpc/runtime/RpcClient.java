@@ -50,6 +50,8 @@ public final class RpcClient implements AutoCloseable {
   private final QueueSettings queueSettings;
   private final int workers;
   private final int prefetch;
+  /** No prefetch set: servers start at the workers' count and adapt it ({@link AdaptivePrefetch}). */
+  private final boolean adaptivePrefetch;
   private final Duration shutdownGrace;
   private final ReplyRouter router;
   private final ClientTimer timer;
@@ -72,6 +74,7 @@ public final class RpcClient implements AutoCloseable {
     this.queueSettings = new QueueSettings(builder.quorumQueues, builder.deadLetterExchange);
     this.workers = builder.workers;
     this.prefetch = builder.prefetch == 0 ? builder.workers : builder.prefetch;
+    this.adaptivePrefetch = builder.prefetch == 0;
     this.shutdownGrace = builder.shutdownGrace;
     this.timer = new ClientTimer();
     this.late = new LateReplies();
@@ -217,7 +220,7 @@ public final class RpcClient implements AutoCloseable {
           implementation.getClass().getName() + " does not implement " + descriptor.type.getName());
     }
     RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec, maxMessageSize, serverInterceptors),
-        shards, workers, prefetch, shutdownGrace, queueSettings);
+        shards, workers, prefetch, adaptivePrefetch, shutdownGrace, queueSettings);
     servers.add(server);
     try {
       server.start(transport);
@@ -430,7 +433,7 @@ public final class RpcClient implements AutoCloseable {
     private Encoding encoding = Encoding.JSON;
     private Executor executor;
     private int workers = Math.max(DEFAULT_WORKERS, 2 * Runtime.getRuntime().availableProcessors());
-    /** 0: as many as the workers. */
+    /** 0: not set, adaptive (AdaptivePrefetch), starting at as many as the workers. */
     private int prefetch;
     private int channels = 1;
     private Duration shutdownGrace = Duration.ofSeconds(10);
@@ -521,11 +524,18 @@ public final class RpcClient implements AutoCloseable {
 
     /**
      * Requests an exported service takes from its queue at once: those running and those waiting
-     * for a worker. Default: as many as {@link #workers(int)}, so that a server never holds a
-     * request it cannot start at once — a request never waits behind a slow one while another
-     * server on the queue is free (RabbitMQ's "fair dispatch"). More than the workers raises
-     * throughput a little when the broker is remote and handlers are short, at the cost of that
-     * fairness; fewer leaves workers idle.
+     * for a worker. Set, the prefetch is kept as set: more than the workers raises throughput for
+     * short handlers at the cost of fairness (a request may wait behind a slow one in this server
+     * while another server on the queue is free); fewer leaves workers idle.
+     *
+     * <p>Not set (the default), it adapts to the handlers. It starts at as many as {@link
+     * #workers(int)}, so that a server never holds a request it cannot start at once — RabbitMQ's
+     * "fair dispatch". Once 1,000 requests in a row were each handled within 5 ms it goes to 8
+     * times that, so that the broker streams requests to the server instead of sending one per
+     * ack (a held request then waits for a few short handlers at most); the first request that
+     * takes 20 ms or more brings it back. RabbitMQ sets a consumer's prefetch when the consumer is
+     * made, so each change consumes again with the new prefetch and cancels the old consumer;
+     * requests already delivered run and are acknowledged as usual.
      */
     public Builder prefetch(int prefetch) {
       if (prefetch < 1 || prefetch > 65_535) {

@@ -34,11 +34,12 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>The server takes requests from its queue on one channel, with a prefetch of
- * {@link RpcClient.Builder#prefetch(int)} requests (by default as many as it has workers), and runs
- * each on one of its {@link RpcClient.Builder#workers(int)} worker threads. With the default
- * prefetch the server never holds a request it cannot start at once: a request never waits behind a
- * slow one while another server on the queue is free (RabbitMQ's "fair dispatch"), and the broker
- * streams requests to one consumer instead of one at a time to many. Each request is decoded, run, answered on its
+ * {@link RpcClient.Builder#prefetch(int)} requests, and runs each on one of its {@link
+ * RpcClient.Builder#workers(int)} worker threads. The default prefetch adapts: as many as the
+ * workers at first and whenever a handler is slow, so that the server never holds a request it
+ * cannot start at once — a request never waits behind a slow one while another server on the
+ * queue is free (RabbitMQ's "fair dispatch") — and 8 times that while its handlers are all short,
+ * so that the broker streams requests to it. Each request is decoded, run, answered on its
  * {@code reply_to} with its {@code correlation_id}, then acknowledged. Bad requests get a typed
  * error reply; handler exceptions become {@code APPLICATION_ERROR} replies; anything else thrown
  * while a request is handled (even an {@link Error}, such as a {@link StackOverflowError} in a
@@ -81,6 +82,8 @@ public final class RpcServer implements AutoCloseable {
   private final Dispatcher dispatcher;
   private final int workers;
   private final int prefetch;
+  /** Whether the prefetch is the default, which {@link AdaptivePrefetch} drives; else it is kept as set. */
+  private final boolean adaptivePrefetch;
   private final Duration shutdownGrace;
   private final QueueSettings queueSettings;
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -109,8 +112,8 @@ public final class RpcServer implements AutoCloseable {
   private final java.util.Set<String> createdQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** @param shards the shards to serve, valid and distinct (RpcClient checks them) */
-  RpcServer(RpcClient client, Dispatcher dispatcher, int[] shards, int workers, int prefetch, Duration shutdownGrace,
-      QueueSettings queueSettings) {
+  RpcServer(RpcClient client, Dispatcher dispatcher, int[] shards, int workers, int prefetch, boolean adaptivePrefetch,
+      Duration shutdownGrace, QueueSettings queueSettings) {
     this.client = client;
     this.dispatcher = dispatcher;
     List<ServiceDescriptor> shardViews = new ArrayList<>();
@@ -120,6 +123,7 @@ public final class RpcServer implements AutoCloseable {
     this.served = List.copyOf(shardViews);
     this.workers = workers;
     this.prefetch = prefetch;
+    this.adaptivePrefetch = adaptivePrefetch;
     this.shutdownGrace = shutdownGrace;
     this.queueSettings = queueSettings;
     // At most `prefetch` requests are delivered and unsettled, so the queue of unstarted ones is
@@ -226,6 +230,18 @@ public final class RpcServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The requests its consumers may hold now, all shards together: the prefetch, as set or as
+   * {@link AdaptivePrefetch} has it at the defaults (tests observe it).
+   */
+  synchronized int prefetchNow() {
+    int total = 0;
+    for (Intake intake : consuming) {
+      total += intake.prefetchNow();
+    }
+    return total;
+  }
+
   /** The cancel notices this server has received and remembers (tests observe it). */
   Cancellations cancellations() {
     return dispatcher.cancellations;
@@ -263,8 +279,9 @@ public final class RpcServer implements AutoCloseable {
 
   /** Starts consuming the {@code index}-th served shard on a channel of its own; under this lock. */
   private void consume(int index) throws IOException {
-    Intake intake = new Intake(transport.openChannel(), served.get(index),
-        prefetchShare(prefetch, served.size(), index));
+    int share = prefetchShare(prefetch, served.size(), index);
+    Intake intake = new Intake(transport.openChannel(), served.get(index), share,
+        adaptivePrefetch ? new AdaptivePrefetch(share) : null);
     open.add(intake);
     consuming.add(intake);
     intake.start();
@@ -333,9 +350,18 @@ public final class RpcServer implements AutoCloseable {
     private final Channel channel;
     /** The shard whose queue this intake consumes. */
     private final ServiceDescriptor shard;
-    /** Its share of the server's prefetch. */
+    /** Its share of the server's prefetch: its consumer's at the start. */
     private final int prefetch;
+    /** Drives the prefetch at the defaults; null for a prefetch set explicitly. */
+    private final AdaptivePrefetch policy;
+    /** The prefetch of the consumer now; guarded by this. */
+    private int applied;
+    /** Cancelled or retired: never consumes again; guarded by this. */
+    private boolean stopped;
+    /** The consumer that takes requests now (a prefetch change replaces it). */
     private volatile String consumerTag;
+    /** Consumers this intake cancels to replace them: their cancel-ok (or the broker's cancel) is not a stop. */
+    private final java.util.Set<String> replaced = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Requests delivered and not yet settled; guarded by this. */
     private int held;
     /** A recovery replaced this intake: its channel closes once its requests are settled; guarded by this. */
@@ -343,17 +369,57 @@ public final class RpcServer implements AutoCloseable {
     /** Until the broker confirms the cancel (or the consumer or channel is gone), deliveries may still arrive. */
     private volatile boolean receiving;
 
-    Intake(Channel channel, ServiceDescriptor shard, int prefetch) {
+    Intake(Channel channel, ServiceDescriptor shard, int prefetch, AdaptivePrefetch policy) {
       super(channel);
       this.channel = channel;
       this.shard = shard;
       this.prefetch = prefetch;
+      this.policy = policy;
     }
 
     void start() throws IOException {
       channel.basicQos(prefetch); // per consumer: RabbitMQ's global (per-channel) QoS is not used
       receiving = true;
-      consumerTag = channel.basicConsume(queue(), false, this);
+      synchronized (this) {
+        applied = prefetch;
+        consumerTag = channel.basicConsume(queue(), false, this);
+      }
+    }
+
+    /** The prefetch of its consumer now. */
+    synchronized int prefetchNow() {
+      return applied;
+    }
+
+    /**
+     * A request was handled in {@code nanos}: tells the policy, and if it wants another prefetch,
+     * applies it. RabbitMQ sets a consumer's prefetch when the consumer is
+     * made, so the intake consumes again with the new one, then cancels the old consumer; requests
+     * the old one was given still run and are acked on this channel, and its cancel-ok is not a stop.
+     */
+    void handled(long nanos) {
+      if (policy == null || !policy.handled(nanos)) {
+        return;
+      }
+      synchronized (this) {
+        int wanted = policy.wanted(); // the latest wish, whichever thread's change gets here first
+        if (stopped || wanted == applied || !channel.isOpen()) {
+          return;
+        }
+        String old = consumerTag;
+        int was = applied;
+        try {
+          channel.basicQos(wanted);
+          consumerTag = channel.basicConsume(queue(), false, this);
+          applied = wanted;
+          replaced.add(old);
+          channel.basicCancel(old);
+          log.debug("{}: prefetch {} (was {}) after a request handled in {} µs", queue(), wanted, was, nanos / 1000);
+        } catch (IOException | RuntimeException e) {
+          // The channel is closing (its shutdown signal starts the recovery) or the old consumer is gone.
+          log.debug("prefetch change on {} failed: {}", queue(), describe(e));
+        }
+      }
     }
 
     /** The queue this intake consumes. */
@@ -397,11 +463,17 @@ public final class RpcServer implements AutoCloseable {
 
     @Override
     public void handleCancelOk(String tag) {
+      if (replaced.remove(tag)) {
+        return; // a consumer replaced by a prefetch change: its successor is receiving
+      }
       stoppedReceiving();
     }
 
     @Override
     public void handleCancel(String tag) {
+      if (replaced.remove(tag)) {
+        return; // a consumer being replaced; if the queue is gone, the broker cancels its successor too
+      }
       stoppedReceiving();
       lost(this, "the broker cancelled the consumers of " + queue() + " (queue deleted?)");
     }
@@ -425,6 +497,7 @@ public final class RpcServer implements AutoCloseable {
 
     /** Stops taking requests; those already delivered still run. */
     synchronized void stopConsuming() {
+      stopped = true;
       try {
         if (channel.isOpen() && consumerTag != null) {
           receiving = true; // until the cancel-ok, which comes after every delivery before it
@@ -444,6 +517,8 @@ public final class RpcServer implements AutoCloseable {
       private final String correlationId;
       private final String contentType;
       private final AtomicBoolean sent = new AtomicBoolean();
+      /** When its handling started on a worker: how long the handler took is what drives the prefetch. */
+      private final long startedNanos = System.nanoTime();
 
       Reply(long deliveryTag, AMQP.BasicProperties request) {
         this.deliveryTag = deliveryTag;
@@ -503,15 +578,20 @@ public final class RpcServer implements AutoCloseable {
             log.warn("a one-way request on {} (correlation id {}) failed with {}: {}", queue(), correlationId, status,
                 new String(replyBody, java.nio.charset.StandardCharsets.UTF_8));
           }
+          long handledNanos = System.nanoTime() - startedNanos;
           settle(() -> channel.basicAck(deliveryTag, false));
+          handled(handledNanos);
           return;
         }
+        // The handler's time: the wait for the intake's lock and the writes are the channel's, not its.
+        long handledNanos = System.nanoTime() - startedNanos;
         AMQP.BasicProperties reply = WireHeaders.reply(contentType, correlationId, status, expiredMillis, replyHeaders);
         // Never mandatory: RabbitMQ 3.10 returns replies to direct reply-to addresses as NO_ROUTE.
         settle(() -> {
           channel.basicPublish("", replyTo, false, reply, replyBody);
           channel.basicAck(deliveryTag, false);
         });
+        handled(handledNanos);
       }
 
       /** Handling threw before the reply was sent: answer INTERNAL, or at least settle the request. */
@@ -574,6 +654,7 @@ public final class RpcServer implements AutoCloseable {
       boolean closeNow;
       synchronized (this) {
         retired = true;
+        stopped = true;
         closeNow = held == 0;
       }
       if (closeNow) {

@@ -27,8 +27,9 @@ public class RabbitRpcProperties {
 
   /**
    * Requests an exported service takes from its queue at once, running or waiting for a worker.
-   * Unset means as many as the workers: a server never holds a request it cannot start at once
-   * (RabbitMQ's fair dispatch).
+   * Unset means adaptive: as many as the workers (a server never holds a request it cannot start
+   * at once: RabbitMQ's fair dispatch), 8 times that while its handlers are all short, back at the
+   * first slow one. Set, it is kept as set.
    */
   private Integer prefetch;
 
@@ -92,7 +93,7 @@ public class RabbitRpcProperties {
     this.workers = workers;
   }
 
-  /** @return requests a server takes from its queue at once, or null for as many as its workers */
+  /** @return requests a server takes from its queue at once, or null for the adaptive default */
   public Integer getPrefetch() {
     return prefetch;
   }
