@@ -69,10 +69,6 @@ final class AdaptivePrefetch {
     return deepNow ? deep : fair;
   }
 
-  int fair() {
-    return fair;
-  }
-
   int deep() {
     return deep;
   }
