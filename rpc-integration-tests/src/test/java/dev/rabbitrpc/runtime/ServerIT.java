@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The server's life: workers, prefetch, sharing a queue, closing (queue declaration: {@link QueueDeclarationIT}). */
@@ -35,11 +36,14 @@ class ServerIT {
     this.broker = new TestBroker(broker);
   }
 
-  /** A server whose {@code fast} holds every call until {@link #letGo} opens, counting the calls running. */
+  /**
+   * A server whose {@code fast} holds every call until {@link #letGo} opens, counting the calls
+   * running; a new latch holds them again.
+   */
   private static final class Gate extends FailingImpl {
     final AtomicInteger running = new AtomicInteger();
     final AtomicInteger maxRunning = new AtomicInteger();
-    final CountDownLatch letGo = new CountDownLatch(1);
+    volatile CountDownLatch letGo = new CountDownLatch(1);
 
     @Override public String fast(String value) {
       maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
@@ -53,12 +57,20 @@ class ServerIT {
     }
   }
 
-  /** Starts {@code count} calls of {@code fast("v0")}, {@code fast("v1")}… at once. */
-  private static List<CompletableFuture<String>> callFast(Failing failing, int count) {
+  /** Calling threads, as many as a test's calls at once (the common pool may have fewer). */
+  private final ExecutorService callingThreads = Executors.newCachedThreadPool();
+
+  @AfterEach
+  void stopCallingThreads() {
+    callingThreads.shutdownNow();
+  }
+
+  /** Starts {@code count} calls of {@code fast("v0")}, {@code fast("v1")}… at once, each on a thread of its own. */
+  private List<CompletableFuture<String>> callFast(Failing failing, int count) {
     List<CompletableFuture<String>> calls = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       int n = i;
-      calls.add(CompletableFuture.supplyAsync(() -> failing.fast("v" + n)));
+      calls.add(CompletableFuture.supplyAsync(() -> failing.fast("v" + n), callingThreads));
     }
     return calls;
   }
@@ -124,34 +136,6 @@ class ServerIT {
    * the same client must not take every thread the replies of those nested calls need: with
    * amqp-client's default pool (2 x cores threads) this many such handlers would wait until their deadline.
    */
-  /** A server whose {@code held} waits for {@link #letGo}, counting the calls running. */
-  private static final class Holding extends FailingImpl {
-    final AtomicInteger running = new AtomicInteger();
-    volatile CountDownLatch letGo = new CountDownLatch(1);
-
-    @Override public String held(String value) {
-      running.incrementAndGet();
-      try {
-        letGo.await(20, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } finally {
-        running.decrementAndGet();
-      }
-      return value;
-    }
-  }
-
-  /** Starts {@code count} calls of {@code held} at once, each on a thread of its own. */
-  private static List<CompletableFuture<String>> callHeld(Failing failing, int count, ExecutorService threads) {
-    List<CompletableFuture<String>> calls = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      String value = "v" + i;
-      calls.add(CompletableFuture.supplyAsync(() -> failing.held(value), threads));
-    }
-    return calls;
-  }
-
   /**
    * The default prefetch adapts (AdaptivePrefetch): fair (= workers) at the start, deep (8 x) once
    * a run of requests were all short, fair again after a slow one — the consumer replaced each time
@@ -161,10 +145,10 @@ class ServerIT {
   @Test
   void theDefaultPrefetchGoesDeepWhileHandlersAreShortAndFairAgainAfterASlowOne() throws Exception {
     String queue = TestBroker.uniqueQueue("adaptive");
-    Holding holding = new Holding();
-    RpcServer server = broker.client(b -> b.workers(2)).export(Failing.class, holding, queue);
+    Gate gate = new Gate();
+    gate.letGo.countDown(); // short calls first
+    RpcServer server = broker.client(b -> b.workers(2)).export(Failing.class, gate, queue);
     Failing failing = broker.client().proxy(Failing.class, queue);
-    ExecutorService threads = Executors.newFixedThreadPool(20);
     try {
       assertEquals(2, server.prefetchNow());
       // Short calls until the policy has seen its run of them (a request slowed by the machine starts it again).
@@ -175,31 +159,31 @@ class ServerIT {
         return server.prefetchNow() == 2 * AdaptivePrefetch.DEPTH;
       });
 
-      List<CompletableFuture<String>> deep = callHeld(failing, 20, threads);
-      TestBroker.await(Duration.ofSeconds(10), "two calls to run", () -> holding.running.get() == 2);
+      gate.letGo = new CountDownLatch(1);
+      List<CompletableFuture<String>> deep = callFast(failing, 20);
+      TestBroker.await(Duration.ofSeconds(10), "two calls to run", () -> gate.running.get() == 2);
       if (broker.isRabbitMq()) { // Qpid counts delivered, unacknowledged messages as in the queue too
         TestBroker.await(Duration.ofSeconds(10), "the server to hold 16, the other 4 to wait in the queue",
             () -> broker.messageCount(queue) == 4);
       }
-      holding.letGo.countDown();
+      gate.letGo.countDown();
       assertEchoed(deep);
       // A handler of 50 ms is slow (if the held ones were not already): the prefetch is fair again.
       assertEquals("slept", failing.slow(50));
       TestBroker.await(Duration.ofSeconds(10), "the prefetch to be fair again", () -> server.prefetchNow() == 2);
 
-      holding.letGo = new CountDownLatch(1);
-      List<CompletableFuture<String>> fair = callHeld(failing, 6, threads);
-      TestBroker.await(Duration.ofSeconds(10), "two calls to run", () -> holding.running.get() == 2);
+      gate.letGo = new CountDownLatch(1);
+      List<CompletableFuture<String>> fair = callFast(failing, 6);
+      TestBroker.await(Duration.ofSeconds(10), "two calls to run", () -> gate.running.get() == 2);
       if (broker.isRabbitMq()) {
         TestBroker.await(Duration.ofSeconds(10), "the server to hold 2, the other 4 to wait in the queue",
             () -> broker.messageCount(queue) == 4);
       }
-      holding.letGo.countDown();
+      gate.letGo.countDown();
       assertEchoed(fair);
       assertEquals(RpcServer.State.SERVING, server.state());
     } finally {
-      holding.letGo.countDown();
-      threads.shutdownNow();
+      gate.letGo.countDown();
       broker.deleteQueue(queue);
     }
   }
@@ -221,13 +205,13 @@ class ServerIT {
       }
     }, queue);
     Failing failing = broker.client().proxy(Failing.class, queue);
-    ExecutorService callers = Executors.newFixedThreadPool(32);
+    ExecutorService thirtyTwo = Executors.newFixedThreadPool(32);
     try {
       int count = 3000;
       List<java.util.concurrent.Future<String>> calls = new ArrayList<>();
       for (int i = 0; i < count; i++) {
         String value = "v" + i;
-        calls.add(callers.submit(() -> failing.fast(value)));
+        calls.add(thirtyTwo.submit(() -> failing.fast(value)));
       }
       for (int i = 0; i < count; i++) {
         assertEquals("v" + i, calls.get(i).get(30, TimeUnit.SECONDS));
@@ -238,7 +222,7 @@ class ServerIT {
       assertEquals(0, broker.messageCount(queue), "no request was left unacknowledged");
       assertEquals(count, runs.get());
     } finally {
-      callers.shutdownNow();
+      thirtyTwo.shutdownNow();
       broker.deleteQueue(queue);
     }
   }
