@@ -15,14 +15,32 @@ final class Rabbitmqctl {
   private Rabbitmqctl() {}
 
   /**
-   * Runs {@code rabbitmqctl args…} on the local RabbitMQ node and returns its output; fails the test
-   * if it fails or takes more than 120 s (stop_app, start_app).
+   * The control command of the node under test: {@code rpc.rabbitmqctl} (words split on spaces,
+   * e.g. {@code .ci/rabbitmq-4.sh ctl} for the RabbitMQ 4.3 node), else plain {@code rabbitmqctl},
+   * which acts on the machine's default node.
+   */
+  static List<String> command() {
+    String configured = System.getProperty("rpc.rabbitmqctl", "").trim();
+    return configured.isEmpty() ? List.of("rabbitmqctl") : List.of(configured.split("\\s+"));
+  }
+
+  /**
+   * Runs {@code rabbitmqctl args…} on the RabbitMQ node under test ({@link #command()}) and returns
+   * its output; fails the test if it fails or takes more than 120 s (stop_app, start_app).
    */
   static String run(String... args) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add("rabbitmqctl");
+    List<String> command = new ArrayList<>(command());
     command.addAll(List.of(args));
     return exec(command, 120);
+  }
+
+  /**
+   * Evaluates an Erlang expression on the node under test and returns what it printed, trimmed.
+   *
+   * @param expression ending with a full stop, e.g. {@code "application:get_env(rabbit, max_message_size)."}
+   */
+  static String eval(String expression) throws Exception {
+    return run("eval", expression).trim();
   }
 
   /**

@@ -80,14 +80,18 @@ final class AmqpTransport {
   /** Told when a connection is given up (servers then serve again on a new one). */
   private final List<Runnable> abandonedListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  /** The largest request body: the client's setting, or the broker's limit once it refused a larger one. */
+  final MessageSizeLimit messageSizeLimit;
+
   AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
-      ReplyRouter router, Duration connectWait) {
-    this(factory, addresses, connectionName, channels, router, connectWait, Deadline.SYSTEM_TICKER);
+      ReplyRouter router, Duration connectWait, MessageSizeLimit messageSizeLimit) {
+    this(factory, addresses, connectionName, channels, router, connectWait, messageSizeLimit, Deadline.SYSTEM_TICKER);
   }
 
   AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
-      ReplyRouter router, Duration connectWait, Deadline.Ticker ticker) {
+      ReplyRouter router, Duration connectWait, MessageSizeLimit messageSizeLimit, Deadline.Ticker ticker) {
     this.factory = factory;
+    this.messageSizeLimit = messageSizeLimit;
     this.addresses = addresses;
     this.brokerDescription = addresses.isEmpty() ? describe(factory) : describe(factory, addresses);
     this.connectionName = connectionName;
@@ -475,7 +479,7 @@ final class AmqpTransport {
         if (opened == null) {
           throw new IOException("the broker has no channel left for this connection");
         }
-        channel = CallChannel.open(opened, router, rabbitMq);
+        channel = CallChannel.open(opened, router, rabbitMq, messageSizeLimit);
       } catch (IOException | RuntimeException e) {
         throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "
             + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
@@ -508,7 +512,7 @@ final class AmqpTransport {
         if (opened == null) {
           throw new IOException("the broker has no channel left for this connection");
         }
-        oneWayChannel = OneWayChannel.open(opened, brokerDescription);
+        oneWayChannel = OneWayChannel.open(opened, brokerDescription, messageSizeLimit);
         return oneWayChannel;
       } catch (IOException | RuntimeException e) {
         throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "

@@ -10,6 +10,7 @@ import dev.rabbitrpc.api.RpcException.Code;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A channel that publishes requests and consumes their replies.
@@ -29,11 +30,28 @@ final class CallChannel {
   private final boolean rabbitMq;
   /** The {@code reply_to} of requests sent on this channel; a recovered reply queue may rename it. */
   volatile String replyTo;
+  /** Lowered when the broker refuses a request as too large. */
+  private final MessageSizeLimit limit;
+  /**
+   * Whether the loss of this channel was handled: aborting a closed channel makes amqp-client run
+   * its shutdown listeners again, with the same cause, so the listener must act once only.
+   */
+  private final AtomicBoolean lostHandled = new AtomicBoolean();
+  private final AtomicBoolean aborted = new AtomicBoolean();
+  /**
+   * The last requests published (correlation id and body size, a ring guarded by this object's
+   * lock): which of them the broker refused as too large is the one of the size it names.
+   */
+  private static final int RECENT = 16;
+  private final String[] recentIds = new String[RECENT];
+  private final int[] recentSizes = new int[RECENT];
+  private int nextRecent;
 
-  private CallChannel(Channel channel, boolean rabbitMq, String replyTo) {
+  private CallChannel(Channel channel, boolean rabbitMq, String replyTo, MessageSizeLimit limit) {
     this.channel = channel;
     this.rabbitMq = rabbitMq;
     this.replyTo = replyTo;
+    this.limit = limit;
   }
 
   /**
@@ -42,7 +60,8 @@ final class CallChannel {
    * @param rabbitMq whether the broker is RabbitMQ, with direct reply-to; elsewhere the replies come
    *     through a reply queue of this channel's own
    */
-  static CallChannel open(Channel channel, ReplyRouter router, boolean rabbitMq) throws IOException {
+  static CallChannel open(Channel channel, ReplyRouter router, boolean rabbitMq, MessageSizeLimit limit)
+      throws IOException {
     channel.addReturnListener(returned -> {
       String why = returned.getReplyCode() + " " + returned.getReplyText();
       boolean waited = router.fail(returned.getProperties().getCorrelationId(), new RpcException(Code.UNAVAILABLE,
@@ -70,7 +89,7 @@ final class CallChannel {
     });
     // Cancel notices go to this exchange; declaring it here means publishing to it never fails with 404.
     channel.exchangeDeclare(Cancellations.EXCHANGE, Cancellations.EXCHANGE_TYPE, false, false, null);
-    CallChannel callChannel = new CallChannel(channel, rabbitMq, replyTo);
+    CallChannel callChannel = new CallChannel(channel, rabbitMq, replyTo, limit);
     channel.addShutdownListener(cause -> callChannel.lost(cause, router));
     return callChannel;
   }
@@ -94,6 +113,9 @@ final class CallChannel {
    * otherwise recover it, with its reply consumer, on every connection recovery.
    */
   void abort() {
+    if (!aborted.compareAndSet(false, true)) {
+      return; // once: amqp-client calls the shutdown listeners again from abort, which aborts
+    }
     try {
       channel.abort();
     } catch (RuntimeException | IOException alreadyClosed) {
@@ -101,13 +123,40 @@ final class CallChannel {
     }
   }
 
-  /** A channel closed on its own (not with its connection) takes its calls' replies with it. */
-  private void lost(ShutdownSignalException cause, ReplyRouter router) {
-    if (!cause.isHardError() && !cause.isInitiatedByApplication()) {
-      abort(); // forgotten by amqp-client, which would otherwise recover it with the connection
-      router.failAll(call -> call.channel == this, call -> new RpcException(Code.UNAVAILABLE,
-          call.method.key + ": the channel of the call closed: " + cause.getMessage()));
+  /**
+   * The broker closed this channel (not with its connection): its calls' replies went with it. A
+   * request the broker refused as larger than its {@code max_message_size} fails with
+   * {@code RESOURCE_EXHAUSTED} and the client learns the limit; the other calls on the channel fail
+   * with {@code UNAVAILABLE}. Each names the broker's reply code and text. Once per channel.
+   */
+  void lost(ShutdownSignalException cause, ReplyRouter router) {
+    BrokerRefusal refusal = BrokerRefusal.of(cause);
+    if (refusal == null || !lostHandled.compareAndSet(false, true)) {
+      return;
     }
+    String refused = null;
+    if (refusal.isTooLarge()) {
+      limit.learnBrokerLimit(refusal.brokerLimit);
+      refused = publishedWithSize(refusal.messageSize);
+    }
+    String culprit = refused;
+    router.failAll(call -> call.channel == this, call -> call.correlationId.equals(culprit)
+        ? new RpcException(Code.RESOURCE_EXHAUSTED, call.method.key + ": the broker refused the request: " + refusal
+            + " (its max_message_size; requests over " + refusal.brokerLimit + " bytes now fail before they are sent)")
+        : new RpcException(Code.UNAVAILABLE, call.method.key + ": the broker closed the channel of the call"
+            + (refusal.isTooLarge() ? ", refusing another request on it: " : ": ") + refusal));
+    abort(); // forgotten by amqp-client, which would otherwise recover it with the connection
+  }
+
+  /** The correlation id of a recent request of {@code size} bytes, or null. */
+  private synchronized String publishedWithSize(long size) {
+    for (int i = 1; i <= RECENT; i++) {
+      int at = Math.floorMod(nextRecent - i, RECENT);
+      if (recentIds[at] != null && recentSizes[at] == size) {
+        return recentIds[at];
+      }
+    }
+    return null;
   }
 
   /** Connection recovery redeclared a server-named queue; if it was this channel's, replies now go there. */
@@ -141,6 +190,9 @@ final class CallChannel {
 
   void publish(String queue, AMQP.BasicProperties properties, byte[] body) throws IOException {
     synchronized (this) {
+      recentIds[nextRecent] = properties.getCorrelationId();
+      recentSizes[nextRecent] = body.length;
+      nextRecent = (nextRecent + 1) % RECENT;
       // mandatory: a request that no queue takes comes back as basic.return -> UNAVAILABLE at once.
       channel.basicPublish("", queue, true, properties, body);
     }

@@ -41,7 +41,7 @@ final class CallEngine {
 
   private final Codec codec;
   private final int maxInFlight;
-  private final int maxMessageSize;
+  private final MessageSizeLimit messageSizeLimit;
   private final ReplyRouter router;
   private final Completions completions;
   /** Retry back-off and the deadlines of one-way async calls. */
@@ -63,7 +63,7 @@ final class CallEngine {
   /** Queues whose server answered that it does not read CBOR: sent JSON from then on. */
   private final Set<String> jsonOnlyQueues = ConcurrentHashMap.newKeySet();
 
-  CallEngine(Codec codec, int maxInFlight, int maxMessageSize, ReplyRouter router, Completions completions,
+  CallEngine(Codec codec, int maxInFlight, MessageSizeLimit messageSizeLimit, ReplyRouter router, Completions completions,
       ClientTimer scheduler, AmqpTransport transport, ConsumerProbe probe, List<ClientInterceptor> interceptors,
       boolean oneWayConfirms, WireFormat defaultFormat) {
     this.completions = completions;
@@ -72,7 +72,7 @@ final class CallEngine {
     this.defaultFormat = defaultFormat;
     this.codec = codec;
     this.maxInFlight = maxInFlight;
-    this.maxMessageSize = maxMessageSize;
+    this.messageSizeLimit = messageSizeLimit;
     this.router = router;
     this.transport = transport;
     this.probe = probe;
@@ -246,10 +246,7 @@ final class CallEngine {
     byte[] body = format == WireFormat.PLAIN
         ? PlainText.encodeArgument(method, args[0])
         : WireBody.encodeRequest(codec.mapper(format), method, args);
-    if (body.length > maxMessageSize) {
-      throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
-          + " bytes, more than the limit of " + maxMessageSize + " (RpcClient.Builder.maxMessageSize)");
-    }
+    checkSize(method, body);
     CallChannel channel;
     try {
       transport.checkNotBlocked();
@@ -284,6 +281,15 @@ final class CallEngine {
           method.key + ": cannot send the request to " + transport.brokerDescription + ": " + e.getMessage(), e);
     }
     return call;
+  }
+
+  /** Refuses a request over the limit: the client's setting, or the broker's once it refused a larger one. */
+  private void checkSize(MethodDescriptor method, byte[] body) {
+    int limit = messageSizeLimit.bytes();
+    if (body.length > limit) {
+      throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
+          + " bytes, more than the limit of " + limit + " (" + messageSizeLimit.source() + ")");
+    }
   }
 
   /**
@@ -381,10 +387,7 @@ final class CallEngine {
             RpcException.DeadlineCause.NOT_SENT);
       }
       byte[] body = WireBody.encodeRequest(codec.mapper(), method, args);
-      if (body.length > maxMessageSize) {
-        throw new RpcException(Code.RESOURCE_EXHAUSTED, method.key + ": the request has " + body.length
-            + " bytes, more than the limit of " + maxMessageSize + " (RpcClient.Builder.maxMessageSize)");
-      }
+      checkSize(method, body);
       transport.checkNotBlocked();
       String id = correlationId != null ? correlationId : router.newCorrelationId();
       OneWayChannel confirming = null;

@@ -65,7 +65,7 @@ final class Dispatcher {
   final ServiceDescriptor service;
   private final Object implementation;
   private final Codec codec;
-  private final int maxMessageSize;
+  private final MessageSizeLimit messageSizeLimit;
   private final LongAdder expired = new LongAdder();
   private final LongAdder cancelled = new LongAdder();
   /** Requests refused before any method ran, by reason (see {@link RpcServer#rejectedRequests}). */
@@ -79,16 +79,21 @@ final class Dispatcher {
   private final MethodDescriptor plainMethod;
 
   Dispatcher(ServiceDescriptor service, Object implementation, Codec codec, int maxMessageSize) {
-    this(service, implementation, codec, maxMessageSize, List.of());
+    this(service, implementation, codec, new MessageSizeLimit(maxMessageSize), List.of());
   }
 
   Dispatcher(ServiceDescriptor service, Object implementation, Codec codec, int maxMessageSize,
+      List<ServerInterceptor> interceptors) {
+    this(service, implementation, codec, new MessageSizeLimit(maxMessageSize), interceptors);
+  }
+
+  Dispatcher(ServiceDescriptor service, Object implementation, Codec codec, MessageSizeLimit messageSizeLimit,
       List<ServerInterceptor> interceptors) {
     this.interceptors = interceptors;
     this.service = service;
     this.implementation = implementation;
     this.codec = codec;
-    this.maxMessageSize = maxMessageSize;
+    this.messageSizeLimit = messageSizeLimit;
     this.plainMethod = PlainText.methodOf(service);
     for (MethodDescriptor method : service.methods()) {
       method.method.trySetAccessible(); // interfaces need not be public
@@ -122,10 +127,11 @@ final class Dispatcher {
       refuse(sink, WireFormat.JSON, Code.PROTOCOL, unsupported(contentType));
       return;
     }
-    if (body.length > maxMessageSize) {
+    int limit = messageSizeLimit.bytes();
+    if (body.length > limit) {
       tooLarge.increment();
       refuse(sink, format, Code.RESOURCE_EXHAUSTED,
-          "the request has " + body.length + " bytes, more than the server's limit of " + maxMessageSize);
+          "the request has " + body.length + " bytes, more than the server's limit of " + limit);
       return;
     }
     long deadlineMillis = WireHeaders.deadlineOf(headers);
@@ -291,9 +297,10 @@ final class Dispatcher {
       replyError(sink, format, e.code(), null, e.getMessage());
       return;
     }
-    if (encoded.length > maxMessageSize) {
+    int limit = messageSizeLimit.bytes();
+    if (encoded.length > limit) {
       replyError(sink, format, Code.RESOURCE_EXHAUSTED, null, "the result of " + method.wireName + " has " + encoded.length
-          + " bytes, more than the server's limit of " + maxMessageSize);
+          + " bytes, more than the server's limit of " + limit + " (" + messageSizeLimit.source() + ")");
       return;
     }
     sink.reply(WireHeaders.STATUS_OK, encoded);

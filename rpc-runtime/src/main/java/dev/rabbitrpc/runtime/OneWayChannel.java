@@ -28,30 +28,36 @@ final class OneWayChannel {
   /** By correlation id, to mark a returned request before its confirm arrives. */
   private final Map<String, Unconfirmed> byId = new ConcurrentHashMap<>();
 
+  /** Lowered when the broker refuses a request as too large. */
+  private final MessageSizeLimit limit;
+
   private static final class Unconfirmed {
     final String correlationId;
+    /** Its body's size: the broker names the size of a message it refuses as too large. */
+    final int size;
     final CompletableFuture<Object> confirmed = new CompletableFuture<>();
     volatile String returned;
 
-    Unconfirmed(String correlationId) {
+    Unconfirmed(String correlationId, int size) {
       this.correlationId = correlationId;
+      this.size = size;
     }
   }
 
-  private OneWayChannel(Channel channel, String brokerDescription) {
+  private OneWayChannel(Channel channel, String brokerDescription, MessageSizeLimit limit) {
     this.channel = channel;
     this.brokerDescription = brokerDescription;
+    this.limit = limit;
   }
 
-  static OneWayChannel open(Channel channel, String brokerDescription) throws IOException {
-    OneWayChannel oneWay = new OneWayChannel(channel, brokerDescription);
+  static OneWayChannel open(Channel channel, String brokerDescription, MessageSizeLimit limit) throws IOException {
+    OneWayChannel oneWay = new OneWayChannel(channel, brokerDescription, limit);
     channel.confirmSelect();
     channel.addReturnListener(returned -> oneWay.returned(returned.getProperties().getCorrelationId(),
         returned.getReplyCode() + " " + returned.getReplyText() + " (routing key \"" + returned.getRoutingKey() + "\")"));
     channel.addConfirmListener((tag, multiple) -> oneWay.settle(tag, multiple, true),
         (tag, multiple) -> oneWay.settle(tag, multiple, false));
-    channel.addShutdownListener(cause -> oneWay.failAll("the channel closed before the broker confirmed the request: "
-        + cause.getMessage()));
+    channel.addShutdownListener(oneWay::lost);
     return oneWay;
   }
 
@@ -61,7 +67,7 @@ final class OneWayChannel {
 
   /** Publishes {@code mandatory}; the future completes when the broker has confirmed it. */
   CompletableFuture<Object> publish(String queue, AMQP.BasicProperties properties, byte[] body) throws IOException {
-    Unconfirmed unconfirmed = new Unconfirmed(properties.getCorrelationId());
+    Unconfirmed unconfirmed = new Unconfirmed(properties.getCorrelationId(), body.length);
     synchronized (this) {
       long sequence = channel.getNextPublishSeqNo();
       bySequence.put(sequence, unconfirmed);
@@ -114,12 +120,31 @@ final class OneWayChannel {
     }
   }
 
-  private void failAll(String why) {
+  /**
+   * The channel closed before the broker confirmed these requests: each fails {@code UNAVAILABLE},
+   * but the one the broker refused as larger than its {@code max_message_size}, which fails
+   * {@code RESOURCE_EXHAUSTED} (and the client learns the limit). Runs again, with nothing left to
+   * fail, when the channel is aborted later.
+   */
+  private void lost(com.rabbitmq.client.ShutdownSignalException cause) {
+    BrokerRefusal refusal = BrokerRefusal.of(cause);
+    boolean tooLarge = refusal != null && refusal.isTooLarge();
+    if (tooLarge) {
+      limit.learnBrokerLimit(refusal.brokerLimit);
+    }
+    String why = refusal != null ? "the broker closed the channel before it confirmed the request: " + refusal
+        : "the channel closed before the broker confirmed the request: " + cause.getMessage();
+    boolean culpritFound = false;
     for (Long sequence : bySequence.keySet()) {
       Unconfirmed unconfirmed = bySequence.remove(sequence);
       if (unconfirmed != null) {
         byId.remove(unconfirmed.correlationId, unconfirmed);
-        unconfirmed.confirmed.completeExceptionally(new RpcException(Code.UNAVAILABLE, why));
+        boolean culprit = tooLarge && !culpritFound && unconfirmed.size == refusal.messageSize;
+        culpritFound |= culprit;
+        unconfirmed.confirmed.completeExceptionally(culprit
+            ? new RpcException(Code.RESOURCE_EXHAUSTED, "the broker refused the request: " + refusal
+                + " (its max_message_size; requests over " + refusal.brokerLimit + " bytes now fail before they are sent)")
+            : new RpcException(Code.UNAVAILABLE, why));
       }
     }
   }

@@ -47,6 +47,8 @@ public final class RpcClient implements AutoCloseable {
   private final Encoding encoding;
   private final int maxInFlight;
   private final int maxMessageSize;
+  /** Shared by the client's calls and its servers' replies: lowered to the broker's limit once it refused a message. */
+  private final MessageSizeLimit messageSizeLimit;
   private final QueueSettings queueSettings;
   private final int workers;
   private final int prefetch;
@@ -81,10 +83,11 @@ public final class RpcClient implements AutoCloseable {
     Completions completions = new Completions(builder.executor);
     this.router = new ReplyRouter(new ReplyDecoder(codec, builder.remoteExceptions), late, completions, timer,
         new QueueCounts(Deadline.SYSTEM_TICKER));
+    this.messageSizeLimit = new MessageSizeLimit(maxMessageSize);
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
-        builder.timeout);
+        builder.timeout, messageSizeLimit);
     this.probe = new ConsumerProbe(transport, router, timer);
-    this.engine = new CallEngine(codec, maxInFlight, maxMessageSize, router, completions, timer, transport, probe,
+    this.engine = new CallEngine(codec, maxInFlight, messageSizeLimit, router, completions, timer, transport, probe,
         List.copyOf(builder.interceptors), builder.oneWayConfirms, WireFormat.forEncoding(encoding));
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
@@ -219,7 +222,7 @@ public final class RpcClient implements AutoCloseable {
       throw new IllegalArgumentException(
           implementation.getClass().getName() + " does not implement " + descriptor.type.getName());
     }
-    RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec, maxMessageSize, serverInterceptors),
+    RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec, messageSizeLimit, serverInterceptors),
         shards, workers, prefetch, adaptivePrefetch, shutdownGrace, queueSettings);
     servers.add(server);
     try {
@@ -583,6 +586,16 @@ public final class RpcClient implements AutoCloseable {
      * ({@code RESOURCE_EXHAUSTED}); an exported server answers a larger request, checked before
      * parsing, or a larger result with that error. Replies the client receives are bounded by
      * amqp-client's 64 MiB inbound frame limit, not by this. Default 16 MiB; at most 60 MiB.
+     *
+     * <p>The broker has a limit of its own, {@code max_message_size}: 16 MiB by default on RabbitMQ
+     * 4.x, 128 MiB on 3.x. RabbitMQ does not announce it; it closes the channel of a message above
+     * it (406 PRECONDITION_FAILED). Set above the broker's limit, a request between the two fails
+     * with {@code RESOURCE_EXHAUSTED} carrying the broker's reply code and text, the other calls on
+     * that channel fail {@code UNAVAILABLE} (the connection and its other channels are unaffected),
+     * and from then on the client and its servers apply the broker's limit: a larger request fails
+     * before it is sent, a larger result is answered {@code RESOURCE_EXHAUSTED}. A server's reply
+     * that the broker refused before it learned the limit costs its intake channel: the request
+     * comes back redelivered and is run again only if it is {@code @Idempotent}.
      */
     public Builder maxMessageSize(int bytes) {
       if (bytes < 1024 || bytes > 60 * 1024 * 1024) {

@@ -481,6 +481,12 @@ public final class RpcServer implements AutoCloseable {
     @Override
     public void handleShutdownSignal(String tag, ShutdownSignalException cause) {
       stoppedReceiving();
+      BrokerRefusal refusal = BrokerRefusal.of(cause);
+      if (refusal != null && refusal.isTooLarge()) {
+        // A reply over the broker's max_message_size: its request comes back redelivered, and from
+        // now on a result that large is answered RESOURCE_EXHAUSTED instead of costing the channel.
+        transport.messageSizeLimit.learnBrokerLimit(refusal.brokerLimit);
+      }
       // amqp-client recovers a lost connection with its channels and consumers itself, if it may.
       boolean recoveredByClient = cause.isHardError() && channel instanceof Recoverable;
       if (!cause.isInitiatedByApplication() && !recoveredByClient) {

@@ -136,7 +136,7 @@ class BackgroundConnectTest {
 
   private static AmqpTransport transport(ConnectionFactory factory, Deadline.Ticker ticker) {
     return new AmqpTransport(factory, List.of(), "test", 1, new ReplyRouter(Codec.json(), null),
-        Duration.ofSeconds(5), ticker);
+        Duration.ofSeconds(5), new MessageSizeLimit(1 << 20), ticker);
   }
 
   /** Waits for the attempt in progress to end, without taking its outcome (which would count as seen). */

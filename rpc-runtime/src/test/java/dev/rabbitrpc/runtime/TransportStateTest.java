@@ -115,7 +115,7 @@ class TransportStateTest {
       stubbing = stubbing.thenReturn(connection.connection);
     }
     return new AmqpTransport(factory, List.of(), "test", 1, new ReplyRouter(Codec.json(), null),
-        Duration.ofSeconds(5), now::get);
+        Duration.ofSeconds(5), new MessageSizeLimit(1 << 20), now::get);
   }
 
   private static Deadline soon() {
