@@ -115,11 +115,10 @@ unmount_under() {
 
 # debootstrap processes building $TMP that this script did not start (e.g. a build by hand).
 foreign_builds() {
-  local p
-  for p in /proc/[0-9]*; do
-    if [ "$(cat "$p/comm" 2>/dev/null)" = debootstrap ] \
-      && { tr '\0' '\n' <"$p/cmdline"; } 2>/dev/null | grep -qxF "$TMP"; then
-      echo "${p#/proc/}"
+  local pid
+  for pid in $(pgrep -x debootstrap || true); do
+    if { tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qxF "$TMP"; then
+      echo "$pid"
     fi
   done
 }
@@ -214,12 +213,8 @@ common_env() {
 
 # Every process whose root directory is $ROOT, this node's or not.
 root_pids() {
-  local p
-  for p in /proc/[0-9]*; do
-    if [ "$(readlink "$p/root" 2>/dev/null)" = "$ROOT" ]; then
-      echo "${p#/proc/}"
-    fi
-  done
+  find /proc -mindepth 2 -maxdepth 2 -name root -lname "$(printf '%s' "$ROOT" | sed 's/[][*?\\]/\\&/g')" \
+    -printf '%h\n' 2>/dev/null | sed 's,^/proc/,,' | grep -x '[0-9]*' || true
 }
 
 # This node's processes: inside the root and started by this script for this node (the tag).
@@ -247,6 +242,26 @@ ctl_q() { # ctl_q SECONDS ARGS...: rabbitmqctl -q on this node, bounded, for thi
   common_env
   timeout "$s" chroot --userspec="$(rabbitmq_ids)" "$ROOT" /usr/bin/env -i "${ENV[@]}" \
     "$BIN/rabbitmqctl" -q -n "$NODE" "$@"
+}
+
+# The root's rabbitmq user gets the host's rabbitmq uid and gid (debootstrap gives it the first free
+# system ids of the root, e.g. 101, which on the host may be another user, such as postgres), so that
+# the node's processes and files show as rabbitmq and share no uid with an unrelated service. Left as
+# it is if the host has no rabbitmq user or its ids are taken in the root. Run with the node down.
+align_ids() {
+  local host_uid host_gid uid gid
+  host_uid=$(id -u rabbitmq 2>/dev/null) && host_gid=$(id -g rabbitmq 2>/dev/null) || return 0
+  IFS=: read -r uid gid <<<"$(rabbitmq_ids)"
+  [ "$uid:$gid" != "$host_uid:$host_gid" ] || return 0
+  if awk -F: -v u="$host_uid" '$3 == u && $1 != "rabbitmq" { f = 1 } END { exit !f }' "$ROOT/etc/passwd" \
+    || awk -F: -v g="$host_gid" '$3 == g && $1 != "rabbitmq" { f = 1 } END { exit !f }' "$ROOT/etc/group"; then
+    return 0
+  fi
+  echo "giving the root's rabbitmq user the host's rabbitmq ids ($uid:$gid -> $host_uid:$host_gid)" >&2
+  chroot "$ROOT" groupmod -g "$host_gid" rabbitmq
+  chroot "$ROOT" usermod -u "$host_uid" -g "$host_gid" rabbitmq
+  find "$ROOT" -xdev -uid "$uid" -exec chown -h "$host_uid" {} +
+  find "$ROOT" -xdev -gid "$gid" -exec chgrp -h "$host_gid" {} +
 }
 
 # --- mounts ---------------------------------------------------------------------------------------
@@ -344,6 +359,7 @@ await_node() {
 up() {
   ensure_root
   down
+  align_ids
   write_files
   mount_all
   local start=$SECONDS
@@ -382,7 +398,7 @@ down() {
 
 status() {
   local pids state rc=3
-  pids=$(server_pids | tr '\n' ' ')
+  pids=$(server_pids | xargs)
   if [ -z "$pids" ]; then
     state="not running"
   elif grep -q '^T' <(ps -o stat= -p "${pids%% *}" 2>/dev/null); then

@@ -31,7 +31,9 @@ public final class FaultServerMain {
   public static void main(String[] args) throws IOException {
     String uri = args[0];
     String queue = args[1];
-    RpcClient.Builder builder = RpcClient.builder().uri(uri).workers(4).shutdownGrace(Duration.ofSeconds(1));
+    // A grace of 1 s, unless the test gives another (GracefulCloseIT: a close that lets a slow call finish).
+    long graceMillis = Long.parseLong(System.getProperty("fault.server.graceMillis", "1000"));
+    RpcClient.Builder builder = RpcClient.builder().uri(uri).workers(4).shutdownGrace(Duration.ofMillis(graceMillis));
     if (args.length > 2) {
       ConnectionFactory factory = ClusterFaultIT.factory(uri);
       builder.connectionFactory(factory).addresses(args[2].split(",")).quorumQueues(true)
@@ -61,8 +63,14 @@ public final class FaultServerMain {
    * failed fault test.
    */
   static Child start(Map<String, AtomicInteger> executions, String... args) throws Exception {
+    return start(executions, Duration.ofSeconds(1), args);
+  }
+
+  /** As {@link #start(Map, String...)}, with a server whose shutdown grace is {@code grace}. */
+  static Child start(Map<String, AtomicInteger> executions, Duration grace, String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of(
         System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+        "-Dfault.server.graceMillis=" + grace.toMillis(),
         "-cp", System.getProperty("java.class.path"), FaultServerMain.class.getName()));
     command.addAll(List.of(args));
     java.nio.file.Path logs = java.nio.file.Path.of("target", "fault-servers");
@@ -101,6 +109,11 @@ public final class FaultServerMain {
     private Child(Process process, Thread reader) {
       this.process = process;
       this.reader = reader;
+    }
+
+    /** Closes its standard input: the server JVM closes its client gracefully and exits. */
+    void closeGracefully() throws IOException {
+      process.getOutputStream().close();
     }
 
     @Override

@@ -79,6 +79,77 @@ class GracefulCloseIT {
   }
 
   /**
+   * A call its server is still running when the server is closed gets its value: the handler is
+   * held until the caller's consumer probe has looked at the queue, twice, while nothing consumed it
+   * (the server had stopped consuming and was draining). Before the server told its callers that it
+   * had their requests ({@code taken} notices), the probe failed such a call UNAVAILABLE ("no server
+   * consumes queue") half a second into the drain, although the server ran it to its end.
+   */
+  @Test
+  void aCallRunningWhenItsServerClosesGetsItsValueAlthoughNothingConsumesTheQueue() throws Exception {
+    String queue = TestBroker.uniqueQueue("close-running");
+    try {
+      Held held = new Held(1);
+      RpcServer server = broker.client(b -> b.workers(1).shutdownGrace(Duration.ofSeconds(30)))
+          .export(Failing.class, held, queue);
+      RpcClient callers = broker.client(b -> b.timeout(Duration.ofSeconds(40)));
+      CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> callers.proxy(Failing.class, queue).fast("kept"));
+      assertTrue(held.entered.await(10, TimeUnit.SECONDS), "the call runs");
+
+      CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
+      TestBroker.await(Duration.ofSeconds(10), "the server to stop consuming", () -> broker.consumerCount(queue) == 0);
+      long probes = callers.consumerProbes();
+      TestBroker.await(Duration.ofSeconds(20), "the caller's probe to find no consumer, twice",
+          () -> callers.consumerProbes() >= probes + 2);
+      assertTrue(!call.isDone(), "the call still waits for its reply: " + call);
+      held.letGo.countDown();
+
+      assertEquals("kept", call.get(15, TimeUnit.SECONDS), "the value, not UNAVAILABLE");
+      closing.get(15, TimeUnit.SECONDS);
+    } finally {
+      broker.deleteQueue(queue);
+    }
+  }
+
+  /**
+   * The same with the server in another JVM, closed as a deployment would stop it (its client closed
+   * gracefully): a call of 3 s, well past the caller's first probe, gets its value.
+   */
+  @Test
+  @RequiresRabbitMq("rabbitmqctl counts the requests a server holds (the embedded broker's count includes them)")
+  void aCallRunningWhenItsServerInAnotherJvmClosesGetsItsValue() throws Exception {
+    String queue = TestBroker.uniqueQueue("close-child");
+    java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> executions =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    try (FaultServerMain.Child child = FaultServerMain.start(executions, Duration.ofSeconds(30), broker.uri(), queue)) {
+      RpcClient callers = broker.client(b -> b.timeout(Duration.ofSeconds(40)));
+      Ledger ledger = callers.proxy(Ledger.class, queue);
+      CompletableFuture<Long> call = CompletableFuture.supplyAsync(() -> ledger.slowAdd("slow", 41, 3_000));
+      TestBroker.await(Duration.ofSeconds(10), "the server to take the request",
+          () -> unacknowledged(queue) == 1);
+
+      child.closeGracefully();
+      TestBroker.await(Duration.ofSeconds(10), "the server to stop consuming", () -> broker.consumerCount(queue) == 0);
+      long probes = callers.consumerProbes();
+
+      assertEquals(42L, call.get(20, TimeUnit.SECONDS), "the value, not UNAVAILABLE");
+      assertTrue(callers.consumerProbes() > probes, "the probe looked while the server drained");
+      assertTrue(child.process.waitFor(20, TimeUnit.SECONDS), "the server JVM exits once drained");
+      assertEquals(1, executions.get("slow").get(), "run once");
+    } finally {
+      broker.deleteQueue(queue);
+    }
+  }
+
+  private static long unacknowledged(String queue) {
+    try {
+      return Rabbitmqctl.queueColumn(queue, "messages_unacknowledged");
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
    * Both handlers are held until both servers have stopped consuming. Closed one after the other,
    * the second would stop consuming only after the first's grace ran out, and the first's handler
    * would be interrupted; closed together, both finish and are answered.

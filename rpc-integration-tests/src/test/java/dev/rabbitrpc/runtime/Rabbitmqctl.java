@@ -67,6 +67,17 @@ final class Rabbitmqctl {
     return printed;
   }
 
+  /** A numeric column of {@code list_queues} (e.g. {@code messages_unacknowledged}) for one queue; -1 if not listed. */
+  static long queueColumn(String queue, String column) throws Exception {
+    for (String line : run("list_queues", "-q", "--no-table-headers", "name", column).split("\n")) {
+      String[] fields = line.split("\t");
+      if (fields.length == 2 && fields[0].equals(queue)) {
+        return Long.parseLong(fields[1].trim());
+      }
+    }
+    return -1;
+  }
+
   /** The lines of {@code list_connections -s pid channels client_properties} of the connection named {@code name}. */
   static List<String[]> connectionsNamed(String name) throws Exception {
     List<String[]> found = new ArrayList<>();

@@ -102,6 +102,14 @@ final class CallChannel {
       router.fail(properties.getCorrelationId(), unreadable);
       return;
     }
+    String notice = WireHeaders.noticeOf(headers);
+    if (notice != null) {
+      // Not the reply: a closing server says it holds the request (docs/PROTOCOL.md, "Closing a server"). Others are ignored.
+      if (notice.equals(WireHeaders.NOTICE_TAKEN)) {
+        router.taken(properties.getCorrelationId(), WireHeaders.graceMillisOf(headers));
+      }
+      return;
+    }
     String status = WireHeaders.statusOf(headers);
     // Only on this status can the server have skipped the request as expired, and said by how much.
     long expiredMillis = Code.DEADLINE_EXCEEDED.name().equals(status) ? WireHeaders.expiredMillisOf(headers) : -1;

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * Fails calls fast when their queue exists but nothing consumes it (every server is down), instead
  * of at their deadline. A call that has no reply after {@link #PROBE_AFTER_NANOS} (or a quarter of
  * its timeout, if shorter) gets its queue probed with a passive {@code queue.declare}; a consumer
- * count of 0 fails every such call to that queue with {@code UNAVAILABLE}.
+ * count of 0 fails every such call to that queue with {@code UNAVAILABLE} — but a call whose request
+ * a closing server said it took (a {@code taken} notice, docs/PROTOCOL.md, "Closing a server"), until that server's
+ * shutdown grace is over: the request is running, not waiting in the queue.
  *
  * <p>It costs nothing per call: a sweep of the pending calls every {@link #SWEEP_NANOS} collects the
  * queues to probe, and the probe runs on its own thread with its own channel, so a slow broker
@@ -103,8 +105,15 @@ final class ConsumerProbe {
           int consumers = consumerCount(queue);
           if (consumers == 0) {
             quiet.remove(queue);
-            router.failAll(call -> call.queue.equals(queue) && call.probeAtNanos - now <= 0,
-                call -> new RpcException(Code.UNAVAILABLE, call.method.key + ": no server consumes queue " + queue));
+            // A call whose request a closing server took is not in the queue but running: it is
+            // failed only once that server's grace is over without a reply (docs/PROTOCOL.md, "Closing a server").
+            long verdict = System.nanoTime();
+            router.failAll(call -> call.queue.equals(queue) && call.probeAtNanos - now <= 0
+                    && !call.heldByServerAt(verdict),
+                call -> new RpcException(Code.UNAVAILABLE, call.wasTaken()
+                    ? call.method.key + ": the server that took the request closed without answering it within its"
+                        + " shutdown grace, and no server consumes queue " + queue + "; it may have run"
+                    : call.method.key + ": no server consumes queue " + queue));
           } else if (consumers > 0) {
             Quiet last = quiet.get(queue);
             long backoff = last == null ? PROBE_AFTER_NANOS : Math.min(2 * last.backoffNanos, MAX_BACKOFF_NANOS);

@@ -36,6 +36,12 @@ final class PendingCall extends CompletableFuture<Object> {
    * even parsed). Set before the request is published.
    */
   volatile ClientCall.ReplyHeaders replyHeaders;
+  /**
+   * 0 until a closing server says it took the request ({@code taken} notice); then until when
+   * ({@link System#nanoTime()}) that server may still answer it: no verdict of the consumer probe
+   * fails the call before then, since its request is not in the queue but running.
+   */
+  private volatile long takenUntilNanos;
   private final ReplyRouter router;
   private volatile ScheduledFuture<?> timeoutTask;
   /** An async call whose deadline timer is armed by the router's sweep once it is near ({@link ReplyRouter#armDeadline}). */
@@ -52,6 +58,22 @@ final class PendingCall extends CompletableFuture<Object> {
     this.sentAtNanos = System.nanoTime();
     this.probeAtNanos = sentAtNanos + Math.min(ConsumerProbe.PROBE_AFTER_NANOS, deadline.remainingNanos() / 4);
     this.router = router;
+  }
+
+  /** A server took the request and may answer it until {@code untilNanos}. */
+  void taken(long untilNanos) {
+    takenUntilNanos = untilNanos == 0 ? 1 : untilNanos;
+  }
+
+  /** Whether a server said it took the request. */
+  boolean wasTaken() {
+    return takenUntilNanos != 0;
+  }
+
+  /** Whether a server that took the request may still answer it at {@code nowNanos}. */
+  boolean heldByServerAt(long nowNanos) {
+    long until = takenUntilNanos;
+    return until != 0 && until - nowNanos > 0;
   }
 
   void timeoutTask(ScheduledFuture<?> task) {

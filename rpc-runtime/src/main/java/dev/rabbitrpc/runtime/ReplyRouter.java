@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
@@ -145,6 +146,23 @@ final class ReplyRouter {
 
   void remove(PendingCall call) {
     pending.remove(call.correlationId, call);
+  }
+
+  /** After a server's {@code taken} notice, the probe leaves a call alone this much longer than the grace it said. */
+  static final long TAKEN_SLACK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  /**
+   * A closing server took the call's request and may answer it for {@code graceMillis} more (-1:
+   * it did not say; then the call's own deadline is the bound): the consumer probe leaves the call
+   * alone until then. A notice for a call no longer waiting is ignored.
+   */
+  void taken(String correlationId, long graceMillis) {
+    PendingCall call = correlationId == null ? null : pending.get(correlationId);
+    if (call != null) {
+      long now = System.nanoTime();
+      call.taken(graceMillis < 0 ? now + Math.max(0, call.deadline.remainingNanos())
+          : now + TimeUnit.MILLISECONDS.toNanos(graceMillis) + TAKEN_SLACK_NANOS);
+    }
   }
 
   /** Called on the reply consumer's thread for each reply; see {@link #onReply(String, String, String, byte[], long, Map)}. */

@@ -107,6 +107,8 @@ public final class RpcServer implements AutoCloseable {
   private Channel control;
   private volatile State state = State.STARTING;
   private volatile boolean closed;
+  /** When {@link #beginClose()} ran ({@link System#nanoTime()}): the grace is counted from it. Set before {@link #closed}. */
+  private volatile long closeBeganNanos;
   private volatile boolean rejectToDeadLetter = true;
   /** The queues that did not exist and this server declared, the last time it declared each. */
   private final java.util.Set<String> createdQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -368,6 +370,13 @@ public final class RpcServer implements AutoCloseable {
     private boolean retired;
     /** Until the broker confirms the cancel (or the consumer or channel is gone), deliveries may still arrive. */
     private volatile boolean receiving;
+    /**
+     * The requests held now whose callers read {@code taken} notices and have not had one, by
+     * delivery tag: once the server is closing, each is told that this server has its request and
+     * may answer it within the grace, so that no consumer probe takes it for a request left in a
+     * queue nobody consumes (docs/PROTOCOL.md, "Closing a server"). Guarded by this.
+     */
+    private final Map<Long, AMQP.BasicProperties> owedNotices = new java.util.HashMap<>();
 
     Intake(Channel channel, ServiceDescriptor shard, int prefetch, AdaptivePrefetch policy) {
       super(channel);
@@ -431,15 +440,45 @@ public final class RpcServer implements AutoCloseable {
     @Override
     public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
       inFlight.incrementAndGet();
+      long deliveryTag = envelope.getDeliveryTag();
+      boolean owed = hasReplyTo(properties.getReplyTo()) && WireHeaders.wantsTakenNotice(properties.getHeaders());
       synchronized (this) {
         held++;
+        if (owed) {
+          owedNotices.put(deliveryTag, properties);
+        }
+      }
+      if (owed && closed) {
+        noticeTaken(); // delivered after the close began (before the broker confirmed the cancel)
       }
       try {
         handlers.execute(() -> handle(envelope, properties, body));
       } catch (java.util.concurrent.RejectedExecutionException e) {
         // Only once closed, after the grace: the channel closes unacknowledged and the broker requeues it.
-        settle(() -> { });
+        settle(deliveryTag, () -> { });
       }
+    }
+
+    /**
+     * Tells each caller whose request this intake holds and who has not been told yet that this
+     * server took it and may answer it in what is left of the grace; best effort.
+     */
+    synchronized void noticeTaken() {
+      if (owedNotices.isEmpty() || !channel.isOpen()) {
+        return;
+      }
+      long graceMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(shutdownGrace.toNanos()
+          - (System.nanoTime() - closeBeganNanos)));
+      for (AMQP.BasicProperties request : owedNotices.values()) {
+        try {
+          channel.basicPublish("", request.getReplyTo(), false,
+              WireHeaders.takenNotice(request.getCorrelationId(), graceMillis), NO_BODY);
+        } catch (IOException | RuntimeException e) {
+          log.debug("could not send a taken notice on {}: {}", queue(), describe(e));
+          break; // the channel is closing: its requests go back to the queue
+        }
+      }
+      owedNotices.clear();
     }
 
     /** On a worker thread: runs one request and answers it. */
@@ -546,7 +585,7 @@ public final class RpcServer implements AutoCloseable {
           return;
         }
         log.warn("rejected a request on {} (correlation id {}): {}", queue(), correlationId, why);
-        settle(() -> discard(deliveryTag));
+        settle(deliveryTag, () -> discard(deliveryTag));
       }
 
       /**
@@ -585,7 +624,7 @@ public final class RpcServer implements AutoCloseable {
                 new String(replyBody, java.nio.charset.StandardCharsets.UTF_8));
           }
           long handledNanos = System.nanoTime() - startedNanos;
-          settle(() -> channel.basicAck(deliveryTag, false));
+          settle(deliveryTag, () -> channel.basicAck(deliveryTag, false));
           handled(handledNanos);
           return;
         }
@@ -593,7 +632,7 @@ public final class RpcServer implements AutoCloseable {
         long handledNanos = System.nanoTime() - startedNanos;
         AMQP.BasicProperties reply = WireHeaders.reply(contentType, correlationId, status, expiredMillis, replyHeaders);
         // Never mandatory: RabbitMQ 3.10 returns replies to direct reply-to addresses as NO_ROUTE.
-        settle(() -> {
+        settle(deliveryTag, () -> {
           channel.basicPublish("", replyTo, false, reply, replyBody);
           channel.basicAck(deliveryTag, false);
         });
@@ -608,7 +647,7 @@ public final class RpcServer implements AutoCloseable {
           log.error("could not answer a failed request on {}", queue(), again);
         } finally {
           if (sent.compareAndSet(false, true)) {
-            settle(() -> discard(deliveryTag));
+            settle(deliveryTag, () -> discard(deliveryTag));
           }
         }
       }
@@ -628,10 +667,11 @@ public final class RpcServer implements AutoCloseable {
     }
 
     /** Publishes, acks or rejects under the intake's lock, then counts the request as done. */
-    private void settle(ChannelAction action) {
+    private void settle(long deliveryTag, ChannelAction action) {
       boolean closeNow = false;
       try {
         synchronized (this) {
+          owedNotices.remove(deliveryTag); // answered (or dropped): a notice would come after the reply
           if (channel.isOpen()) {
             action.run();
           }
@@ -682,6 +722,8 @@ public final class RpcServer implements AutoCloseable {
   private static boolean hasReplyTo(String replyTo) {
     return replyTo != null && !replyTo.isEmpty();
   }
+
+  private static final byte[] NO_BODY = new byte[0];
 
   private interface ChannelAction {
     void run() throws IOException;
@@ -834,6 +876,7 @@ public final class RpcServer implements AutoCloseable {
       if (closed) {
         return;
       }
+      closeBeganNanos = System.nanoTime();
       closed = true;
       state = State.CLOSING;
       now = List.copyOf(open);
@@ -841,6 +884,7 @@ public final class RpcServer implements AutoCloseable {
     closeSignal.countDown();
     for (Intake intake : now) {
       intake.stopConsuming();
+      intake.noticeTaken();
     }
   }
 

@@ -27,6 +27,20 @@ final class WireHeaders {
   static final String CANCEL = "rpc-cancel";
   /** On a request and its cancel notice: only a notice with the request's key cancels it. */
   static final String CANCEL_KEY = "rpc-cancel-key";
+  /**
+   * On a request: the notices its caller reads besides the reply ({@code taken}); a server sends a
+   * notice only to a caller that asked for it (docs/PROTOCOL.md, "Closing a server").
+   */
+  static final String NOTICES = "rpc-notices";
+  /** On a notice (not a reply): what it tells, {@code taken}. */
+  static final String NOTICE = "rpc-notice";
+  static final String NOTICE_TAKEN = "taken";
+  /**
+   * On a {@code taken} notice: for how many ms from now the server that took the request may still
+   * answer it (what is left of its shutdown grace). Relative, so that no clock skew between the two
+   * machines moves it.
+   */
+  static final String GRACE = "rpc-grace-ms";
   static final int PROTOCOL_VERSION = 1;
   static final String STATUS_OK = "OK";
 
@@ -53,7 +67,8 @@ final class WireHeaders {
         .headers(withApplication(Map.of(
             PROTOCOL, PROTOCOL_VERSION,
             DEADLINE, deadline.toEpochMillis(),
-            CANCEL_KEY, Cancellations.keyFor(correlationId)), applicationHeaders))
+            CANCEL_KEY, Cancellations.keyFor(correlationId),
+            NOTICES, NOTICE_TAKEN), applicationHeaders))
         .expiration(expiration(expirationMillis))
         .build();
   }
@@ -128,7 +143,33 @@ final class WireHeaders {
     return headers == null ? null : headers.get(CANCEL);
   }
 
+  /** Whether a request's caller reads {@code taken} notices ({@code rpc-notices} names it). */
+  static boolean wantsTakenNotice(Map<String, Object> headers) {
+    Object notices = headers == null ? null : headers.get(NOTICES);
+    if (notices == null) {
+      return false;
+    }
+    for (String notice : notices.toString().split(",")) {
+      if (notice.trim().equals(NOTICE_TAKEN)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // ---- replies (server side)
+
+  /**
+   * The notice a closing server sends for each request it holds (running, or delivered and about to
+   * run): it has the request and may answer it for {@code graceMillis} more, the rest of its
+   * shutdown grace. Not a reply: no status, no body.
+   */
+  static AMQP.BasicProperties takenNotice(String correlationId, long graceMillis) {
+    return new AMQP.BasicProperties.Builder()
+        .correlationId(correlationId)
+        .headers(Map.of(PROTOCOL, PROTOCOL_VERSION, NOTICE, NOTICE_TAKEN, GRACE, graceMillis))
+        .build();
+  }
 
   /**
    * A reply: in the request's content type, to its correlation id, with {@code rpc-protocol},
@@ -159,6 +200,21 @@ final class WireHeaders {
     }
     return new RpcException(Code.PROTOCOL, "the reply has " + PROTOCOL + " " + version
         + "; this client speaks version " + PROTOCOL_VERSION);
+  }
+
+  /** A notice's {@code rpc-notice} (a message to {@code reply_to} that is not the reply), or null for a reply. */
+  static String noticeOf(Map<String, Object> headers) {
+    Object notice = headers == null ? null : headers.get(NOTICE);
+    return notice == null ? null : notice.toString();
+  }
+
+  /** A {@code taken} notice's {@code rpc-grace-ms}, or -1 if it has none that can be read. */
+  static long graceMillisOf(Map<String, Object> headers) {
+    Object value = headers == null ? null : headers.get(GRACE);
+    if (value instanceof Number && isIntegral((Number) value) && ((Number) value).longValue() >= 0) {
+      return ((Number) value).longValue();
+    }
+    return -1;
   }
 
   /** A reply's {@code rpc-status}, or null (a plain-text reply has none). */
