@@ -53,6 +53,8 @@ final class AmqpTransport {
   private ExecutorService consumerThreads;
   private volatile Connection connection;
   private volatile boolean rabbitMq;
+  /** The broker's version, as its connection.start said it ("4.3.6"), or null. */
+  private volatile String brokerVersion;
   private volatile boolean closed;
   /** Why the broker blocks publishing (a resource alarm) on the current connection, or null. */
   private volatile String blockedReason;
@@ -242,6 +244,8 @@ final class AmqpTransport {
         : factory.newConnection(consumerThreads, inListedOrder(addresses), connectionName);
     Object product = opened.getServerProperties() == null ? null : opened.getServerProperties().get("product");
     rabbitMq = product != null && product.toString().contains("RabbitMQ");
+    Object version = opened.getServerProperties() == null ? null : opened.getServerProperties().get("version");
+    brokerVersion = version == null ? null : version.toString();
     // A new connection starts with a clean slate: no alarm, no recovery, whatever the last one left.
     blockedReason = null;
     recovering = false;
@@ -440,6 +444,11 @@ final class AmqpTransport {
   boolean isRabbitMq() {
     connection(Deadline.after(connectWaitNanos, TimeUnit.NANOSECONDS, ticker));
     return rabbitMq;
+  }
+
+  /** The connected broker's version ("4.3.6"), or null; only meaningful once connected. */
+  String brokerVersion() {
+    return brokerVersion;
   }
 
   /** Whether the connected broker is RabbitMQ; only meaningful once connected. */

@@ -18,12 +18,20 @@ final class BrokerRefusal {
    */
   private static final Pattern TOO_LARGE = Pattern.compile("message size (\\d+) is larger than (?:configured )?max size (\\d+)");
 
+  /**
+   * RabbitMQ's words for a delivery left unacknowledged longer than its consumer timeout: "delivery
+   * acknowledgement on channel 1 timed out. Timeout value used: 1800000 ms".
+   */
+  private static final Pattern ACK_TIMED_OUT = Pattern.compile("timed out\\. Timeout value used: (\\d+) ms");
+
   final int replyCode;
   final String replyText;
   /** The size of the refused message, or -1 if the refusal is not about size. */
   final long messageSize;
   /** The broker's {@code max_message_size}, or -1 if the refusal is not about size. */
   final long brokerLimit;
+  /** The broker's consumer timeout in ms, for a channel closed because a delivery stayed unacknowledged too long; else -1. */
+  final long consumerTimeoutMillis;
 
   private BrokerRefusal(int replyCode, String replyText) {
     this.replyCode = replyCode;
@@ -36,6 +44,9 @@ final class BrokerRefusal {
       this.messageSize = -1;
       this.brokerLimit = -1;
     }
+    Matcher timedOut = ACK_TIMED_OUT.matcher(this.replyText);
+    this.consumerTimeoutMillis = replyCode == AMQP.PRECONDITION_FAILED && timedOut.find()
+        ? Long.parseLong(timedOut.group(1)) : -1;
   }
 
   /** The broker's channel.close in {@code cause}, or null if the channel closed otherwise (by us, with its connection). */

@@ -110,6 +110,10 @@ public final class RpcServer implements AutoCloseable {
   /** When {@link #beginClose()} ran ({@link System#nanoTime()}): the grace is counted from it. Set before {@link #closed}. */
   private volatile long closeBeganNanos;
   private volatile boolean rejectToDeadLetter = true;
+  /** Asks the broker for a consumer timeout as long as the handlers may need, where it takes one. */
+  private final ConsumerTimeout consumerTimeout;
+  /** Whether the broker takes {@code x-consumer-timeout} on a consumer (RabbitMQ 3.12+). */
+  private volatile boolean perConsumerTimeout;
   /** The queues that did not exist and this server declared, the last time it declared each. */
   private final java.util.Set<String> createdQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -128,6 +132,7 @@ public final class RpcServer implements AutoCloseable {
     this.adaptivePrefetch = adaptivePrefetch;
     this.shutdownGrace = shutdownGrace;
     this.queueSettings = queueSettings;
+    this.consumerTimeout = new ConsumerTimeout(dispatcher.service.methods(), shutdownGrace);
     // At most `prefetch` requests are delivered and unsettled, so the queue of unstarted ones is
     // bounded by it; idle workers time out, so a quiet server holds no threads.
     this.handlers = new java.util.concurrent.ThreadPoolExecutor(workers, workers, 60, TimeUnit.SECONDS,
@@ -256,6 +261,14 @@ public final class RpcServer implements AutoCloseable {
     transport.onConnectionAbandoned(abandoned);
     try {
       rejectToDeadLetter = transport.isRabbitMq();
+      perConsumerTimeout = rejectToDeadLetter && ConsumerTimeout.perConsumer(transport.brokerVersion());
+      if (rejectToDeadLetter && !perConsumerTimeout && consumerTimeout.exceedsBroker()) {
+        log.warn("{}: {} may run longer than RabbitMQ's default consumer_timeout ({} min), and RabbitMQ {} takes no"
+            + " per-consumer value (3.12 and later do): raise consumer_timeout on the node, or a request that runs"
+            + " longer than it costs the server's channel, and its requests are redelivered", this,
+            consumerTimeout.methodsBeyondBroker(shutdownGrace),
+            TimeUnit.MILLISECONDS.toMinutes(consumerTimeout.brokerMillis()), transport.brokerVersion());
+      }
       serve();
       state = State.SERVING;
     } catch (IOException | RuntimeException e) {
@@ -391,8 +404,15 @@ public final class RpcServer implements AutoCloseable {
       receiving = true;
       synchronized (this) {
         applied = prefetch;
-        consumerTag = channel.basicConsume(queue(), false, this);
+        consumerTag = consume();
       }
+    }
+
+    /** A consumer on the queue, asking for a longer consumer timeout where the handlers need it and the broker takes one. */
+    private String consume() throws IOException {
+      Map<String, Object> arguments = consumerTimeout.consumerArguments(perConsumerTimeout);
+      return arguments == null ? channel.basicConsume(queue(), false, this)
+          : channel.basicConsume(queue(), false, "", false, false, arguments, this);
     }
 
     /** The prefetch of its consumer now. */
@@ -419,7 +439,7 @@ public final class RpcServer implements AutoCloseable {
         int was = applied;
         try {
           channel.basicQos(wanted);
-          consumerTag = channel.basicConsume(queue(), false, this);
+          consumerTag = consume();
           applied = wanted;
           replaced.add(old);
           channel.basicCancel(old);
@@ -525,6 +545,16 @@ public final class RpcServer implements AutoCloseable {
         // A reply over the broker's max_message_size: its request comes back redelivered, and from
         // now on a result that large is answered RESOURCE_EXHAUSTED instead of costing the channel.
         transport.messageSizeLimit.learnBrokerLimit(refusal.brokerLimit);
+      }
+      if (refusal != null && refusal.consumerTimeoutMillis > 0) {
+        consumerTimeout.learn(refusal.consumerTimeoutMillis);
+        log.warn("{}: RabbitMQ closed the channel of {}: a request stayed unacknowledged longer than its consumer"
+            + " timeout ({} ms){}; the requests it held come back redelivered, run again only if @Idempotent",
+            RpcServer.this, queue(), refusal.consumerTimeoutMillis, !consumerTimeout.exceedsBroker() ? ""
+                : perConsumerTimeout ? ", shorter than " + consumerTimeout.methodsBeyondBroker(shutdownGrace)
+                    + " may run: it consumes again with " + ConsumerTimeout.ARGUMENT
+                : ", shorter than " + consumerTimeout.methodsBeyondBroker(shutdownGrace)
+                    + " may run, and this broker takes no per-consumer value: raise consumer_timeout on the node");
       }
       // amqp-client recovers a lost connection with its channels and consumers itself, if it may.
       boolean recoveredByClient = cause.isHardError() && channel instanceof Recoverable;
