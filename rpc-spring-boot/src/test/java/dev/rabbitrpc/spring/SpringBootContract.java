@@ -204,6 +204,15 @@ abstract class SpringBootContract {
       Thread closer = new Thread(app::close, "context-close");
       closer.start();
       awaitState(server, RpcServer.State.CLOSING);
+      // Held while the caller's consumer probe looks, twice, at the queue nobody consumes any more:
+      // before taken notices, it failed the call UNAVAILABLE half a second into the drain.
+      long probes = caller.consumerProbes();
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (caller.consumerProbes() < probes + 2) {
+        assertTrue(System.nanoTime() < end, "the caller's probe looked twice at the queue within 20 s");
+        Thread.sleep(10); // polling interval of a bounded wait
+      }
+      assertFalse(call.isDone(), "the call still waits for its reply: " + call);
       slow.release.countDown();
 
       assertEquals("finished", call.get(10, TimeUnit.SECONDS));
