@@ -117,7 +117,7 @@ unmount_under() {
 foreign_builds() {
   local pid
   for pid in $(pgrep -x debootstrap || true); do
-    if { tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qxF "$TMP"; then
+    if grep -qxF "$TMP" < <(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null); then
       echo "$pid"
     fi
   done
@@ -150,6 +150,27 @@ build_root() {
   echo "built in $((SECONDS - start)) s" >&2
 }
 
+# The root's rabbitmq user gets the host's rabbitmq uid and gid (debootstrap gives it the first free
+# system ids of the root, e.g. 101, which on the host may be another user, such as postgres), so that
+# the node's processes and files show as rabbitmq and share no uid with an unrelated service. Left as
+# it is if the host has no rabbitmq user or its ids are taken in the root. Done once, on a new root
+# (nothing mounted in it, nothing running from it), before it is moved into place.
+align_ids() { # align_ids ROOT
+  local r=$1 host_uid host_gid uid gid
+  host_uid=$(id -u rabbitmq 2>/dev/null) && host_gid=$(id -g rabbitmq 2>/dev/null) || return 0
+  IFS=: read -r uid gid <<<"$(rabbitmq_ids "$r")"
+  [ "$uid:$gid" != "$host_uid:$host_gid" ] || return 0
+  if awk -F: -v u="$host_uid" '$3 == u && $1 != "rabbitmq" { f = 1 } END { exit !f }' "$r/etc/passwd" \
+    || awk -F: -v g="$host_gid" '$3 == g && $1 != "rabbitmq" { f = 1 } END { exit !f }' "$r/etc/group"; then
+    return 0
+  fi
+  echo "giving the root's rabbitmq user the host's rabbitmq ids ($uid:$gid -> $host_uid:$host_gid)" >&2
+  chroot "$r" groupmod -g "$host_gid" rabbitmq
+  chroot "$r" usermod -u "$host_uid" -g "$host_gid" rabbitmq
+  find "$r" -xdev -uid "$uid" -exec chown -h "$host_uid" {} +
+  find "$r" -xdev -gid "$gid" -exec chgrp -h "$host_gid" {} +
+}
+
 # The root, cached: reuse it, else adopt a finished build in $TMP, else build one. One build at a
 # time (a lock beside the root; a build started by hand is waited for, never duplicated).
 ensure_root() {
@@ -176,6 +197,7 @@ ensure_root() {
     done
     root_complete "$TMP" || build_root
     unmount_under "$TMP"
+    align_ids "$TMP"
     mv "$TMP" "$ROOT"
     echo "RabbitMQ 4 root ready in $ROOT" >&2
   fi
@@ -184,8 +206,8 @@ ensure_root() {
 
 # --- the node's processes ---------------------------------------------------------------------------
 
-rabbitmq_ids() { # uid:gid of the root's rabbitmq user (the host's rabbitmq user may differ)
-  awk -F: '$1 == "rabbitmq" { print $3 ":" $4; exit }' "$ROOT/etc/passwd"
+rabbitmq_ids() { # rabbitmq_ids [ROOT]: uid:gid of the root's rabbitmq user (the host's may differ)
+  awk -F: '$1 == "rabbitmq" { print $3 ":" $4; exit }' "${1:-$ROOT}/etc/passwd"
 }
 
 # The environment of every process of this node, server and CLI alike. Same HOME, so same cookie.
@@ -221,7 +243,7 @@ root_pids() {
 node_pids() {
   local pid
   for pid in $(root_pids); do
-    if { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qxF "$TAG"; then
+    if grep -qxF "$TAG" < <(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null); then
       echo "$pid"
     fi
   done
@@ -231,7 +253,7 @@ server_pids() { # this node's server VM (rabbitmqctl runs in a beam.smp too: it 
   local pid
   for pid in $(node_pids); do
     if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = beam.smp ] \
-      && { tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qx rabbit; then
+      && grep -qx rabbit < <(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null); then
       echo "$pid"
     fi
   done
@@ -242,26 +264,6 @@ ctl_q() { # ctl_q SECONDS ARGS...: rabbitmqctl -q on this node, bounded, for thi
   common_env
   timeout "$s" chroot --userspec="$(rabbitmq_ids)" "$ROOT" /usr/bin/env -i "${ENV[@]}" \
     "$BIN/rabbitmqctl" -q -n "$NODE" "$@"
-}
-
-# The root's rabbitmq user gets the host's rabbitmq uid and gid (debootstrap gives it the first free
-# system ids of the root, e.g. 101, which on the host may be another user, such as postgres), so that
-# the node's processes and files show as rabbitmq and share no uid with an unrelated service. Left as
-# it is if the host has no rabbitmq user or its ids are taken in the root. Run with the node down.
-align_ids() {
-  local host_uid host_gid uid gid
-  host_uid=$(id -u rabbitmq 2>/dev/null) && host_gid=$(id -g rabbitmq 2>/dev/null) || return 0
-  IFS=: read -r uid gid <<<"$(rabbitmq_ids)"
-  [ "$uid:$gid" != "$host_uid:$host_gid" ] || return 0
-  if awk -F: -v u="$host_uid" '$3 == u && $1 != "rabbitmq" { f = 1 } END { exit !f }' "$ROOT/etc/passwd" \
-    || awk -F: -v g="$host_gid" '$3 == g && $1 != "rabbitmq" { f = 1 } END { exit !f }' "$ROOT/etc/group"; then
-    return 0
-  fi
-  echo "giving the root's rabbitmq user the host's rabbitmq ids ($uid:$gid -> $host_uid:$host_gid)" >&2
-  chroot "$ROOT" groupmod -g "$host_gid" rabbitmq
-  chroot "$ROOT" usermod -u "$host_uid" -g "$host_gid" rabbitmq
-  find "$ROOT" -xdev -uid "$uid" -exec chown -h "$host_uid" {} +
-  find "$ROOT" -xdev -gid "$gid" -exec chgrp -h "$host_gid" {} +
 }
 
 # --- mounts ---------------------------------------------------------------------------------------
@@ -319,6 +321,7 @@ start_server() {
     RABBITMQ_NODE_PORT="$PORT"
     RABBITMQ_DIST_PORT="$DIST_PORT"
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    ERL_CRASH_DUMP="$DATA/log/erl_crash.dump" # its working directory, /, is not writable
   )
   # In the foreground of a session of its own (the rabbitmq-server script stays as the VM's parent,
   # stops it on SIGTERM, and prints boot errors to startup.log), detached from this script's streams.
@@ -336,6 +339,7 @@ show_logs() {
     echo "--- $f" >&2
     tail -n 30 "$f" >&2
   done
+  echo "(left as it is for a look: $0 down stops what remains and removes it)" >&2
 }
 
 # await_startup fails until the node has registered with its epmd: retry it, bounded.
@@ -358,8 +362,7 @@ await_node() {
 
 up() {
   ensure_root
-  down
-  align_ids
+  down keep-mounts # they are needed again at once
   write_files
   mount_all
   local start=$SECONDS
@@ -369,7 +372,7 @@ up() {
   uri
 }
 
-down() {
+down() { # down [keep-mounts]
   [ -d "$ROOT" ] || return 0
   local pids pid
   pids=$(node_pids)
@@ -393,7 +396,7 @@ down() {
     done
   fi
   rm -rf "$DIR"
-  unmount_all
+  [ "${1:-}" = keep-mounts ] || unmount_all
 }
 
 status() {
@@ -403,7 +406,7 @@ status() {
     state="not running"
   elif grep -q '^T' <(ps -o stat= -p "${pids%% *}" 2>/dev/null); then
     state="paused (pid $pids)"
-  elif ctl_q 10 eval 'rabbit:is_running().' 2>/dev/null | grep -q true; then
+  elif [ "$(ctl_q 10 eval 'rabbit:is_running().' 2>/dev/null || true)" = true ]; then
     state="running (pid $pids)"
     rc=0
   else
