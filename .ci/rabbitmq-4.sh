@@ -31,6 +31,8 @@
 # Another node from the same root: give it its own RPC_RABBITMQ4_NAME (node name, default
 # rabbit4@localhost), RPC_RABBITMQ4_PORT (AMQP port, default 5690) and RPC_RABBITMQ4_EPMD_PORT
 # (default 4380). RPC_RABBITMQ4_STARTUP_SECONDS bounds the startup wait (default 120).
+# .ci/rabbitmq-4-cluster.sh runs a 3-node cluster from the same root with this script's functions
+# (it sources this script, which then defines them and runs no sub-command).
 set -euo pipefail
 
 ROOT="${RPC_RABBITMQ4_ROOT:-/var/cache/rabbit-rpc/rabbitmq-4.3-root}"
@@ -54,14 +56,24 @@ for v in PORT EPMD_PORT STARTUP_SECONDS BUILD_SECONDS; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { echo "RPC_RABBITMQ4_$v must be a positive number" >&2; exit 2; }
 done
 [ "$PORT" -le 45535 ] || { echo "RPC_RABBITMQ4_PORT must be at most 45535 (its distribution port is PORT+20000)" >&2; exit 2; }
-DIST_PORT=$((PORT + 20000))
-CTL_DIST_PORT_MIN=$((DIST_PORT + 10000)) # the CLI's own distribution ports, MIN..MIN+10
-[ "$CTL_DIST_PORT_MIN" -le 65525 ] || CTL_DIST_PORT_MIN=$((DIST_PORT - 10000))
 
-SHORT="${NODE%@*}"
-DATA="/var/lib/rabbit-rpc/$SHORT" # inside the root
-DIR="$ROOT$DATA"                  # the same, seen from outside
-TAG="RABBIT_RPC_NODE=$NODE"       # in the environment of every process of this node
+# use_node NODE PORT [CTL_PORT]: the node the functions below work on: NODE (NAME@localhost) with AMQP
+# PORT, Erlang distribution port PORT+20000, its CLI's own distribution ports CTL_PORT..CTL_PORT+10
+# (default: distribution port + 10000), its data and its tag. This script works on one node;
+# .ci/rabbitmq-4-cluster.sh sources it and calls use_node for each of its nodes in turn.
+use_node() {
+  NODE=$1
+  PORT=$2
+  DIST_PORT=$((PORT + 20000))
+  CTL_DIST_PORT_MIN=${3:-$((DIST_PORT + 10000))} # the CLI's own distribution ports, MIN..MIN+10
+  [ "$CTL_DIST_PORT_MIN" -le 65525 ] || CTL_DIST_PORT_MIN=$((DIST_PORT - 10000))
+  SHORT="${NODE%@*}"
+  DATA="/var/lib/rabbit-rpc/$SHORT" # inside the root
+  DIR="$ROOT$DATA"                  # the same, seen from outside
+  TAG="RABBIT_RPC_NODE=$NODE"       # in the environment of every process of this node
+}
+use_node "$NODE" "$PORT"
+
 TMP="$ROOT.tmp"
 BUILD_LOG="$ROOT.debootstrap.log"
 RABBIT_HOME=/var/lib/rabbitmq      # the root's rabbitmq user's home: its .erlang.cookie
@@ -117,7 +129,7 @@ unmount_under() {
 foreign_builds() {
   local pid
   for pid in $(pgrep -x debootstrap || true); do
-    if grep -qxF "$TMP" < <(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null); then
+    if grep -qxF "$TMP" < <(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline"); then
       echo "$pid"
     fi
   done
@@ -243,7 +255,7 @@ root_pids() {
 node_pids() {
   local pid
   for pid in $(root_pids); do
-    if grep -qxF "$TAG" < <(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null); then
+    if grep -qxF "$TAG" < <(tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ"); then
       echo "$pid"
     fi
   done
@@ -253,7 +265,7 @@ server_pids() { # this node's server VM (rabbitmqctl runs in a beam.smp too: it 
   local pid
   for pid in $(node_pids); do
     if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = beam.smp ] \
-      && grep -qx rabbit < <(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null); then
+      && grep -qx rabbit < <(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline"); then
       echo "$pid"
     fi
   done
@@ -399,6 +411,8 @@ down() { # down [keep-mounts]
   [ "${1:-}" = keep-mounts ] || unmount_all
 }
 
+app_running() { [ "$(ctl_q 10 eval 'rabbit:is_running().' 2>/dev/null || true)" = true ]; }
+
 status() {
   local pids state rc=3
   pids=$(server_pids | xargs)
@@ -406,7 +420,7 @@ status() {
     state="not running"
   elif grep -q '^T' <(ps -o stat= -p "${pids%% *}" 2>/dev/null); then
     state="paused (pid $pids)"
-  elif [ "$(ctl_q 10 eval 'rabbit:is_running().' 2>/dev/null || true)" = true ]; then
+  elif app_running; then
     state="running (pid $pids)"
     rc=0
   else
@@ -428,15 +442,20 @@ version() {
   echo "$v"
 }
 
+ctl() { # ctl ARGS...: rabbitmqctl ARGS on this node, in place of this script (its output, its exit code)
+  require_root
+  common_env
+  exec timeout "$CTL_SECONDS" chroot --userspec="$(rabbitmq_ids)" "$ROOT" /usr/bin/env -i "${ENV[@]}" \
+    "$BIN/rabbitmqctl" -n "$NODE" "$@"
+}
+
+# Sourced (by .ci/rabbitmq-4-cluster.sh): the functions above only.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
+
 case "${1:-}" in
   up) up ;;
   down) down ;;
-  ctl)
-    shift
-    require_root
-    common_env
-    exec timeout "$CTL_SECONDS" chroot --userspec="$(rabbitmq_ids)" "$ROOT" /usr/bin/env -i "${ENV[@]}" \
-      "$BIN/rabbitmqctl" -n "$NODE" "$@" ;;
+  ctl) shift; ctl "$@" ;;
   uri) uri ;;
   status) status ;;
   version) version ;;

@@ -192,7 +192,7 @@ class ProtocolVectorsIT {
       }
     }
     assertOnlyProperties(actual, "content_type", "correlation_id", "reply_to", "expiration", "headers");
-    assertHeaders(expected.get("headers"), withoutCancelKey(actual.getHeaders()), List.of("rpc-deadline"), v,
+    assertHeaders(expected.get("headers"), withoutOptionalClientHeaders(actual.getHeaders()), List.of("rpc-deadline"), v,
         "request.headers.");
     if (actual.getHeaders() != null && actual.getHeaders().containsKey(dev.rabbitrpc.runtime.WireHeaders.DEADLINE)) {
       // AMQP field types: rpc-protocol a 32-bit int, rpc-deadline a 64-bit long (docs/PROTOCOL.md, "Headers").
@@ -235,17 +235,23 @@ class ProtocolVectorsIT {
   }
 
   /**
-   * A client MAY send {@code rpc-cancel-key} on any request (docs/PROTOCOL.md §7; the vectors leave
-   * it out, see their README): checked for its form, then left out of the comparison.
+   * A client MAY send {@code rpc-cancel-key} (docs/PROTOCOL.md §7) and {@code rpc-notices}
+   * ("Closing a server") on any request; the vectors leave them out, see their README: checked for
+   * their form, then left out of the comparison.
    */
-  private static Map<String, Object> withoutCancelKey(Map<String, Object> headers) {
-    if (headers == null || !headers.containsKey("rpc-cancel-key")) {
+  private static Map<String, Object> withoutOptionalClientHeaders(Map<String, Object> headers) {
+    if (headers == null || !headers.containsKey("rpc-cancel-key") && !headers.containsKey("rpc-notices")) {
       return headers;
     }
-    assertTrue(headers.get("rpc-cancel-key").toString().matches("[0-9a-f]{32}"),
-        "rpc-cancel-key " + headers.get("rpc-cancel-key"));
     Map<String, Object> others = new HashMap<>(headers);
-    others.remove("rpc-cancel-key");
+    Object key = others.remove("rpc-cancel-key");
+    if (key != null) {
+      assertTrue(key.toString().matches("[0-9a-f]{32}"), "rpc-cancel-key " + key);
+    }
+    Object notices = others.remove("rpc-notices");
+    if (notices != null) {
+      assertEquals("taken", notices.toString(), "rpc-notices");
+    }
     return others;
   }
 

@@ -62,6 +62,16 @@ final class BrokerRefusal {
     return new BrokerRefusal(close.getReplyCode(), close.getReplyText());
   }
 
+  /** The broker's channel.close behind an amqp-client exception (an RPC it refused), or null. */
+  static BrokerRefusal of(Throwable failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof ShutdownSignalException) {
+        return of((ShutdownSignalException) cause);
+      }
+    }
+    return null;
+  }
+
   /** For tests and for refusals read elsewhere. */
   static BrokerRefusal of(int replyCode, String replyText) {
     return new BrokerRefusal(replyCode, replyText);

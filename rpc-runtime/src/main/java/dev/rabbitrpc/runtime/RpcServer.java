@@ -299,7 +299,26 @@ public final class RpcServer implements AutoCloseable {
         adaptivePrefetch ? new AdaptivePrefetch(share) : null);
     open.add(intake);
     consuming.add(intake);
-    intake.start();
+    try {
+      intake.start();
+    } catch (IOException e) {
+      BrokerRefusal refusal = BrokerRefusal.of(e);
+      if (!perConsumerTimeout || refusal == null || !refusal.replyText.contains(ConsumerTimeout.ARGUMENT)) {
+        throw e;
+      }
+      // RabbitMQ 4.x takes x-consumer-timeout on consumers of quorum queues only; a classic queue
+      // refuses it (406, closing the channel): consume without it, as on a broker that takes none.
+      perConsumerTimeout = false;
+      open.remove(intake);
+      consuming.remove(intake);
+      closeQuietly(intake.channel);
+      log.warn("{}: {} may run longer than the broker's consumer timeout ({} ms), and {} refuses a per-consumer"
+          + " value for this queue ({}); raise its consumer timeout (the consumer-timeout policy, or consumer_timeout"
+          + " on the node), or a request that runs longer costs the server's channel, and its requests are redelivered",
+          this, consumerTimeout.methodsBeyondBroker(shutdownGrace), consumerTimeout.brokerMillis(),
+          served.get(index).queue, refusal);
+      consume(index);
+    }
   }
 
   /**
@@ -534,7 +553,8 @@ public final class RpcServer implements AutoCloseable {
         return; // a consumer being replaced; if the queue is gone, the broker cancels its successor too
       }
       stoppedReceiving();
-      lost(this, "the broker cancelled the consumers of " + queue() + " (queue deleted?)");
+      lost(this, "the broker cancelled the consumer of " + queue() + " (the queue was deleted; or, on RabbitMQ 4.3"
+          + " and later, a request stayed unacknowledged longer than the queue's consumer timeout)");
     }
 
     @Override
