@@ -55,19 +55,21 @@ NODES=($(seq 1 "$SIZE"))
 node() { echo "$NAME$1@localhost"; }
 amqp_port() { echo $((PORT_BASE + $1)); }
 
-check_n() {
-  if ! [[ "${1:-}" =~ ^[1-9]$ ]] || [ "$1" -gt "$SIZE" ]; then
-    echo "usage: $0 $2 N (1 to $SIZE)" >&2
-    exit 2
-  fi
+usage() { # usage COMMAND ARG: the usage of that sub-command, exit 2
+  echo "usage: $0 $1 $2" >&2
+  exit 2
+}
+
+check_n() { # check_n N COMMAND: N is a node of the cluster, else the usage of COMMAND
+  [[ "${1:-}" =~ ^[1-9]$ ]] && [ "$1" -le "$SIZE" ] || usage "$2" "N (1 to $SIZE)"
 }
 
 # at N: the library's functions work on node N from now on. SERVER_PID is node N's rabbitmq-server
-# process if this run started it, else its VM (await_node gives up early once that has exited).
+# process if this run started it (await_node gives up early once that has exited), else empty.
 declare -a STARTED=()
 at() {
   use_node "$(node "$1")" "$(amqp_port "$1")" "$CTL_PORT"
-  SERVER_PID="${STARTED[$1]:-$(server_pids | head -n 1 || true)}"
+  SERVER_PID="${STARTED[$1]:-}"
 }
 
 ctl_n() { # ctl_n N ARGS...: rabbitmqctl -q on node N, bounded
@@ -83,9 +85,9 @@ at_epmd() { use_node "$NAME@localhost" "$PORT_BASE" "$CTL_PORT"; }
 start_epmd() {
   at_epmd
   common_env
-  chroot --userspec="$(rabbitmq_ids)" "$ROOT" /usr/bin/env -i "${ENV[@]}" epmd -daemon
-  local end=$((SECONDS + 10))
-  until chroot --userspec="$(rabbitmq_ids)" "$ROOT" /usr/bin/env -i "${ENV[@]}" epmd -names >/dev/null 2>&1; do
+  local epmd=(chroot --userspec="$(rabbitmq_ids)" "$ROOT" /usr/bin/env -i "${ENV[@]}" epmd) end=$((SECONDS + 10))
+  "${epmd[@]}" -daemon
+  until "${epmd[@]}" -names >/dev/null 2>&1; do
     [ "$SECONDS" -lt "$end" ] || { echo "the cluster's epmd (port $EPMD_PORT) did not start" >&2; return 1; }
     sleep 0.1
   done
@@ -96,13 +98,13 @@ start_epmd() {
 ensure_cookie() {
   local cookie="$ROOT$RABBIT_HOME/.erlang.cookie"
   [ -s "$cookie" ] && return 0
-  (umask 077 && tr -dc 'A-Z' </dev/urandom | head -c 20 >"$cookie")
+  (umask 077 && head -c 15 /dev/urandom | base32 >"$cookie")
   chown "$(rabbitmq_ids)" "$cookie"
   chmod 400 "$cookie"
 }
 
 cluster_up() {
-  local n running khepri start=$SECONDS
+  local n running khepri version start=$SECONDS
   ensure_root
   cluster_down keep-mounts
   ensure_cookie
@@ -121,25 +123,39 @@ cluster_up() {
     at "$n"
     await_node
   done
-  for n in "${NODES[@]:1}"; do
+  for n in "${NODES[@]:1}"; do # start_app returns once the node runs again, in the cluster
     ctl_n "$n" stop_app >/dev/null
     ctl_n "$n" join_cluster "$(node 1)" >/dev/null
     ctl_n "$n" start_app >/dev/null
-    await_node
   done
-  running=$(ctl_n 1 eval 'length(rabbit_nodes:list_running()).' | tr -dc '0-9')
-  khepri=$(ctl_n 1 eval 'rabbit_khepri:is_enabled().')
-  if [ "$running" != "$SIZE" ] || [ "$khepri" != true ]; then
-    echo "cluster has $running running nodes (expected $SIZE), Khepri enabled: $khepri (expected true)" >&2
+  # Nodes running, Khepri the metadata store, version: one CLI call (each takes a second).
+  IFS=' ' read -r running khepri version < <(ctl_n 1 eval \
+    'io:format("~b ~s ~s~n", [length(rabbit_nodes:list_running()), rabbit_khepri:is_enabled(), rabbit_misc:version()]).' \
+    | sed -n 1p) || true # the line printed, not eval's value (ok); sed reads on: no EPIPE for the CLI
+  if [ "${running:-}" != "$SIZE" ] || [ "${khepri:-}" != true ]; then
+    echo "cluster has ${running:-no} running nodes (expected $SIZE), Khepri enabled: ${khepri:-?} (expected true)" >&2
     ctl_n 1 cluster_status >&2 || true
     return 1
   fi
-  echo "RabbitMQ $(version) cluster of $SIZE on Khepri up in $((SECONDS - start)) s; logs in $ROOT/var/lib/rabbit-rpc/$NAME*/log" >&2
+  echo "RabbitMQ $version cluster of $SIZE nodes (metadata store Khepri) up in $((SECONDS - start)) s;" \
+    "logs in $ROOT/var/lib/rabbit-rpc/$NAME*/log" >&2
   echo "cluster up: $(addresses)"
+}
+
+# resume N...: SIGCONT to every process of those nodes (none: nothing to do). down and heal resume
+# them all first: a paused node would hold up the others' stop or start.
+resume() {
+  local n pids
+  for n in "$@"; do
+    at "$n"
+    pids=$(node_pids)
+    [ -z "$pids" ] || kill -CONT $pids 2>/dev/null || true
+  done
 }
 
 cluster_down() { # cluster_down [keep-mounts]
   local n
+  resume "${NODES[@]}"
   for n in "${NODES[@]}"; do
     at "$n"
     down keep-mounts
@@ -155,44 +171,67 @@ cluster_status() {
     at "$n"
     status || true
   done
-  n=$(any_running 2>/dev/null) && ctl_n "$n" cluster_status 2>/dev/null || true
+  ask cluster_status || true
 }
 
-any_running() { # the first node that answers, to ask cluster-wide questions
-  local n
-  for n in "${NODES[@]}"; do
-    at "$n"
-    if [ -n "$(server_pids)" ] && app_running; then
-      echo "$n"
-      return 0
-    fi
-  done
-  echo "no $NAME node is running" >&2
-  return 1
-}
-
-start_node() {
-  at "$1"
-  if [ -n "$(server_pids)" ] && ctl_q 10 eval 'ok.' >/dev/null 2>&1; then
-    ctl_q 60 start_app >/dev/null
-  else
-    start_server
-  fi
-  await_node
-}
-
-heal() {
-  local n pids
+# ask ARGS...: rabbitmqctl -q ARGS (a cluster-wide question) on the first node that answers: a node
+# whose app is stopped refuses at once; one that is paused or has no VM is not asked.
+ask() {
+  local n pids out
   for n in "${NODES[@]}"; do
     at "$n"
     pids=$(server_pids)
-    [ -z "$pids" ] || kill -CONT $pids
-    app_running || start_node "$n"
+    if [ -n "$pids" ] && ! paused "${pids%%$'\n'*}" && out=$(ctl_q 60 "$@" 2>/dev/null); then
+      printf '%s\n' "$out"
+      return 0
+    fi
+  done
+  echo "no $NAME node answers rabbitmqctl $*" >&2
+  return 1
+}
+
+# launch N: start node N without waiting for it: its app if its VM runs (start_app, in the background:
+# it returns once the node runs, and a node of a cluster that lost its majority waits for the others),
+# else its VM.
+declare -a LAUNCHED=()
+launch() {
+  at "$1"
+  if [ -n "$(server_pids)" ] && ctl_q 10 eval 'ok.' >/dev/null 2>&1; then
+    ctl_q 60 start_app >/dev/null &
+    LAUNCHED+=($!)
+  else
+    start_server
+    STARTED[$1]=$SERVER_PID
+  fi
+}
+
+await_launched() { # the start_app calls of launch
+  local pid
+  for pid in "${LAUNCHED[@]}"; do wait "$pid"; done
+  LAUNCHED=()
+}
+
+start_node() {
+  launch "$1"
+  await_node
+  await_launched
+}
+
+# Every node that is not running started at once (one alone may wait for the others), then awaited.
+heal() {
+  local n
+  resume "${NODES[@]}"
+  for n in "${NODES[@]}"; do
+    at "$n"
+    if [ -z "$(server_pids)" ] || ! app_running; then
+      launch "$n"
+    fi
   done
   for n in "${NODES[@]}"; do
     at "$n"
     await_node
   done
+  await_launched
 }
 
 signal_node() { # signal_node SIGNAL N: send SIGNAL to node N's server VM, or fail if it has none
@@ -212,27 +251,26 @@ kill_node() {
   done
 }
 
-# queue_column QUEUE COLUMN: that list_queues column of QUEUE (cluster-wide), on any running node
-queue_column() {
-  local n
-  n=$(any_running)
-  ctl_n "$n" list_queues --no-table-headers name "$2" | awk -F '\t' -v q="$1" '$1 == q { print $2 }'
+# The answers, as numbers on lines of their own (ClusterControl reads those). list_queues shows a
+# quorum queue's leader as a node name (hare4n2@localhost) and its online members as a list of them.
+queue_column() { # queue_column QUEUE COLUMN: that list_queues column of QUEUE
+  ask list_queues --no-table-headers name "$2" | awk -F '\t' -v q="$1" '$1 == q { print $2 }'
 }
 
-# connections NAME: the node number of each connection whose client-provided name is NAME
-connections() {
-  local n
-  n=$(any_running)
-  ctl_n "$n" list_connections --no-table-headers port client_properties \
-    | { grep -F "{\"connection_name\",\"$1\"}" || true; } | awk -F '\t' -v base="$PORT_BASE" '{ print $1 - base }'
+leader() { queue_column "$1" leader | sed -n "s/^$NAME\([0-9]\)@localhost\$/\1/p"; }
+
+online() { queue_column "$1" online | grep -o "@localhost" | wc -l; }
+
+# connection NAME: the node of each connection whose client-provided name is NAME (from its port)
+connection() {
+  ask list_connections --no-table-headers port client_properties \
+    | awk -F '\t' -v name="{\"connection_name\",\"$1\"}" -v base="$PORT_BASE" 'index($2, name) { print $1 - base }'
 }
 
 addresses() {
-  local n out=""
-  for n in "${NODES[@]}"; do
-    out="$out${out:+,}localhost:$(amqp_port "$n")"
-  done
-  echo "$out"
+  local n all=()
+  for n in "${NODES[@]}"; do all+=("localhost:$(amqp_port "$n")"); done
+  (IFS=,; echo "${all[*]}")
 }
 
 case "${1:-}" in
@@ -242,17 +280,13 @@ case "${1:-}" in
   start) check_n "${2:-}" start; start_node "$2" ;;
   kill) check_n "${2:-}" kill; kill_node "$2" ;;
   pause) check_n "${2:-}" pause; signal_node STOP "$2" ;;
-  resume) check_n "${2:-}" resume; signal_node CONT "$2" ;;
+  resume) check_n "${2:-}" resume; resume "$2" ;;
   pid) check_n "${2:-}" pid; signal_node 0 "$2"; server_pids ;;
   status) cluster_status ;;
   heal) heal ;;
-  leader) [ -n "${2:-}" ] || { echo "usage: $0 leader QUEUE" >&2; exit 2; }
-    queue_column "$2" leader | sed -n "s/^$NAME\\([0-9]\\)@localhost\$/\\1/p" ;;
-  online) [ -n "${2:-}" ] || { echo "usage: $0 online QUEUE" >&2; exit 2; }
-    queue_column "$2" online | grep -o '@localhost' | wc -l ;;
-  connection) [ -n "${2:-}" ] || { echo "usage: $0 connection NAME" >&2; exit 2; }
-    connections "$2" ;;
+  leader | online) [ -n "${2:-}" ] || usage "$1" QUEUE; "$1" "$2" ;;
+  connection) [ -n "${2:-}" ] || usage "$1" NAME; connection "$2" ;;
   addresses) addresses ;;
   ctl) check_n "${2:-}" ctl; at "$2"; ctl "${@:3}" ;;
-  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,18p' "$0" >&2; exit 2 ;;
 esac

@@ -251,24 +251,21 @@ root_pids() {
     -printf '%h\n' 2>/dev/null | sed 's,^/proc/,,' | grep -x '[0-9]*' || true
 }
 
-# This node's processes: inside the root and started by this script for this node (the tag).
-node_pids() {
-  local pid
-  for pid in $(root_pids); do
-    if grep -qxF "$TAG" < <(tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ"); then
-      echo "$pid"
-    fi
-  done
+# pids_with PIDS FILE PATTERN [GREP OPTION...]: those PIDS whose /proc/PID/FILE has a line (a
+# NUL-separated item with -z) that is PATTERN. One grep for them all (a fork per process is slow), and
+# quiet about processes that have exited meanwhile.
+pids_with() {
+  local pids=$1 file=$2 pattern=$3
+  shift 3
+  [ -n "$pids" ] || return 0
+  (cd /proc && grep -lx "$@" -e "$pattern" $(printf "%s/$file " $pids) 2>/dev/null) | cut -d/ -f1 || true
 }
 
+# This node's processes: inside the root and started by this script for this node (the tag).
+node_pids() { pids_with "$(root_pids)" environ "$TAG" -zF; }
+
 server_pids() { # this node's server VM (rabbitmqctl runs in a beam.smp too: it has no -s rabbit boot)
-  local pid
-  for pid in $(node_pids); do
-    if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = beam.smp ] \
-      && grep -qx rabbit < <(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline"); then
-      echo "$pid"
-    fi
-  done
+  pids_with "$(pids_with "$(node_pids)" comm beam.smp -F)" cmdline rabbit -zF
 }
 
 ctl_q() { # ctl_q SECONDS ARGS...: rabbitmqctl -q on this node, bounded, for this script's own use
@@ -411,6 +408,8 @@ down() { # down [keep-mounts]
   [ "${1:-}" = keep-mounts ] || unmount_all
 }
 
+paused() { grep -q '^T' <(ps -o stat= -p "$1" 2>/dev/null); } # paused PID: stopped by SIGSTOP
+
 app_running() { [ "$(ctl_q 10 eval 'rabbit:is_running().' 2>/dev/null || true)" = true ]; }
 
 status() {
@@ -418,7 +417,7 @@ status() {
   pids=$(server_pids | xargs)
   if [ -z "$pids" ]; then
     state="not running"
-  elif grep -q '^T' <(ps -o stat= -p "${pids%% *}" 2>/dev/null); then
+  elif paused "${pids%% *}"; then
     state="paused (pid $pids)"
   elif app_running; then
     state="running (pid $pids)"

@@ -13,7 +13,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The 3-node RabbitMQ cluster of {@code .ci/rabbitmq-cluster.sh} (hare1..hare3@localhost), for
+ * The 3-node RabbitMQ cluster of {@code rpc.cluster.script}: RabbitMQ 4.3 ({@code
+ * .ci/rabbitmq-4-cluster.sh}, hare4n1..3@localhost) or 3.10 ({@code .ci/rabbitmq-cluster.sh}), for
  * {@link ClusterFaultIT}: its addresses, and its nodes stopped, killed, paused and started through
  * that script, the one home of how the cluster is run. Nodes are numbered 1 to 3, in the order of
  * {@code RPC_CLUSTER_ADDRESSES}.
@@ -37,7 +38,7 @@ final class ClusterControl {
     if (listed == null || listed.isBlank()) {
       return Optional.empty();
     }
-    Path script = Path.of(System.getProperty("rpc.cluster.script", "../.ci/rabbitmq-cluster.sh"));
+    Path script = Path.of(System.getProperty("rpc.cluster.script", "../.ci/rabbitmq-4-cluster.sh"));
     if (!Files.isRegularFile(script)) {
       throw new IllegalStateException("no cluster script at " + script.toAbsolutePath());
     }
@@ -56,8 +57,8 @@ final class ClusterControl {
     org.junit.jupiter.api.Assertions.assertTrue(found.isPresent() || !"true".equals(System.getenv("CI")),
         "CI=true but " + ADDRESSES_ENV + " is not set: .ci/run starts the cluster and sets it");
     org.junit.jupiter.api.Assumptions.assumeTrue(found.isPresent(), "no RabbitMQ cluster: " + ADDRESSES_ENV
-        + " is not set (start one with `bash .ci/rabbitmq-cluster.sh up` and export " + ADDRESSES_ENV
-        + "=$(bash .ci/rabbitmq-cluster.sh addresses); .ci/run does both)");
+        + " is not set (start one with `bash .ci/rabbitmq-4-cluster.sh up` and export " + ADDRESSES_ENV
+        + "=$(bash .ci/rabbitmq-4-cluster.sh addresses); .ci/run does both)");
     return found.get();
   }
 

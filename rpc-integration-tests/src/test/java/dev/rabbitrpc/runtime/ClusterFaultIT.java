@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The cluster fault suite: faults of RabbitMQ nodes made for real on the 3-node cluster of
- * {@code .ci/rabbitmq-cluster.sh}, while 32 threads call a quorum-queue service. The client (this
+ * {@code .ci/rabbitmq-4-cluster.sh} (RabbitMQ 4.3, Khepri), while 32 threads call a quorum-queue service. The client (this
  * JVM) is on node 1, and two server JVMs ({@link FaultServerMain}) on nodes 2 and 3; each has the
  * whole cluster as its address list, starting with its own node. The first server declares the
  * quorum queue, so its leader starts on node 2.

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A sharded service on quorum queues on the 3-node cluster of {@code .ci/rabbitmq-cluster.sh}: its
+ * A sharded service on quorum queues on the 3-node cluster of {@code .ci/rabbitmq-4-cluster.sh}: its
  * shards' leaders spread over the nodes ({@code x-queue-leader-locator: balanced}), and a node that
  * holds one shard's leader stopped under load moves that shard's leader only; every call answers
  * right or fails typed within deadline + 1 s, and the other shards keep answering throughout.
