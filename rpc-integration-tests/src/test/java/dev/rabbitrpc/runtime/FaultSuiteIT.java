@@ -32,8 +32,9 @@ import org.junit.jupiter.api.Test;
  * with a 3 s deadline over connections with a 1 s heartbeat. For every fault: each call returned
  * the right answer or failed with a typed {@link RpcException} within deadline + 1 s; no wrong
  * answers; no non-idempotent request ran twice; the server answers normally afterwards; no call is
- * left pending. The table goes to {@code rpc-integration-tests/target/reliability.md} on RabbitMQ and
- * {@code reliability-embedded.md} on the embedded broker (see docs/RELIABILITY.md).
+ * left pending. The table goes to {@code rpc-integration-tests/target/reliability.md} on RabbitMQ 3.x,
+ * {@code reliability-rabbitmq4.md} on 4.x and {@code reliability-embedded.md} on the embedded broker
+ * (see docs/RELIABILITY.md).
  */
 @RpcBrokerTest
 class FaultSuiteIT {
@@ -60,13 +61,20 @@ class FaultSuiteIT {
   }
 
   @AfterAll
-  static void writeReport(RpcBroker broker) throws IOException {
+  static void writeReport(RpcBroker broker) throws Exception {
     StringBuilder table = new StringBuilder()
         .append("| fault | calls ok | failed typed (by code) | lost | wrong answers | double executions | recovery |\n")
         .append("|---|---|---|---|---|---|---|\n");
     REPORT.values().forEach(table::append);
-    // The suite runs on RabbitMQ and on the embedded broker: one table each.
-    Path target = Path.of("target", broker.isRabbitMq() ? "reliability.md" : "reliability-embedded.md");
+    // The suite runs on RabbitMQ 3.x, on RabbitMQ 4.x and on the embedded broker: one table each.
+    String file = "reliability-embedded.md";
+    if (broker.isRabbitMq()) {
+      try (com.rabbitmq.client.Connection connection = broker.newConnection()) {
+        file = String.valueOf(connection.getServerProperties().get("version")).startsWith("3.") ? "reliability.md"
+            : "reliability-rabbitmq4.md";
+      }
+    }
+    Path target = Path.of("target", file);
     Files.createDirectories(target.getParent());
     Files.writeString(target, table.toString());
     System.out.println("Fault suite results:\n" + table);
