@@ -43,6 +43,10 @@ class BrokerLimitsIT {
 
     /** Held by the test until released: a call in flight while another fails. */
     String held(String value);
+
+    /** Waits for the broker's confirm only. */
+    @dev.rabbitrpc.api.OneWay
+    void drop(byte[] data);
   }
 
   static final class SizedImpl implements Sized {
@@ -57,6 +61,10 @@ class BrokerLimitsIT {
     @Override public byte[] bytes(int n) {
       bytesRuns.incrementAndGet();
       return new byte[n];
+    }
+
+    @Override public void drop(byte[] data) {
+      // nothing: the test is about the publish
     }
 
     @Override public String held(String value) {
@@ -172,6 +180,27 @@ class BrokerLimitsIT {
     assertEquals(2, implementation.bytesRuns.get(), "each call run once");
     assertArrayEquals(new byte[5], sized.bytes(5), "the server keeps serving");
     assertEquals(RpcServer.State.SERVING, server.state());
+  }
+
+  /**
+   * A one-way request over the broker's limit: the broker closes the confirm channel instead of
+   * confirming it; the call fails {@code RESOURCE_EXHAUSTED} with the broker's words, and the next
+   * one-way call gets a fresh channel (a larger one now fails before it is sent).
+   */
+  @Test
+  void aOneWayRequestOverTheBrokersLimitFailsResourceExhausted() throws Exception {
+    broker.client(b -> b.maxMessageSize(ownLimit())).export(Sized.class, implementation, queue);
+    Sized sized = broker.client(b -> b.maxMessageSize(ownLimit()).timeout(Duration.ofSeconds(20)))
+        .proxy(Sized.class, queue);
+    sized.drop(new byte[3]);
+
+    RpcException refused = assertThrows(RpcException.class, () -> sized.drop(new byte[(int) limit]));
+    assertEquals(Code.RESOURCE_EXHAUSTED, refused.code(), refused.getMessage());
+    assertTrue(refused.getMessage().contains("406 PRECONDITION_FAILED"), refused.getMessage());
+
+    sized.drop(new byte[5]); // confirmed on a fresh channel
+    RpcException refusedAtOnce = assertThrows(RpcException.class, () -> sized.drop(new byte[(int) limit]));
+    assertTrue(refusedAtOnce.getMessage().contains("the broker's max_message_size"), refusedAtOnce.getMessage());
   }
 
   /** A thread whose calls go out on the other of the client's two channels than this thread's. */
