@@ -40,12 +40,8 @@ public final class FaultServerMain {
           .connectionName("rabbit-rpc cluster server");
     }
     RpcClient client = builder.build();
-    client.export(Ledger.class, new Ledger.Impl(new java.util.concurrent.ConcurrentHashMap<>(), id -> {
-      synchronized (System.out) {
-        System.out.println("EXEC " + id);
-        System.out.flush();
-      }
-    }), queue);
+    client.export(Ledger.class, new Ledger.Impl(new java.util.concurrent.ConcurrentHashMap<>(),
+        id -> say("EXEC " + id), id -> say("BEGIN " + id)), queue);
     System.out.println("READY");
     System.out.flush();
     // Serve until the parent closes our stdin or kills us.
@@ -53,6 +49,13 @@ public final class FaultServerMain {
       // ignore input
     }
     client.close();
+  }
+
+  private static void say(String line) {
+    synchronized (System.out) {
+      System.out.println(line);
+      System.out.flush();
+    }
   }
 
   /**
@@ -78,6 +81,7 @@ public final class FaultServerMain {
     File log = logs.resolve(args[1].replaceAll("[^A-Za-z0-9._-]", "_") + "-" + System.nanoTime() + ".log").toFile();
     Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.to(log)).start();
     CountDownLatch ready = new CountDownLatch(1);
+    java.util.Set<String> begun = java.util.concurrent.ConcurrentHashMap.newKeySet();
     Thread reader = new Thread(() -> {
       try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
         String line;
@@ -86,6 +90,8 @@ public final class FaultServerMain {
             ready.countDown();
           } else if (line.startsWith("EXEC ")) {
             executions.computeIfAbsent(line.substring(5), id -> new AtomicInteger()).incrementAndGet();
+          } else if (line.startsWith("BEGIN ")) {
+            begun.add(line.substring(6));
           }
         }
       } catch (IOException e) {
@@ -93,7 +99,7 @@ public final class FaultServerMain {
       }
     }, "child-server-reader");
     reader.start();
-    Child handle = new Child(child, reader);
+    Child handle = new Child(child, reader, begun);
     if (!ready.await(60, TimeUnit.SECONDS)) {
       handle.close();
       assertTrue(false, "child server started within 60 s");
@@ -105,10 +111,13 @@ public final class FaultServerMain {
   static final class Child implements AutoCloseable {
     final Process process;
     private final Thread reader;
+    /** The call ids of the {@code slowAdd}s that began in it ({@code BEGIN} lines). */
+    final java.util.Set<String> begun;
 
-    private Child(Process process, Thread reader) {
+    private Child(Process process, Thread reader, java.util.Set<String> begun) {
       this.process = process;
       this.reader = reader;
+      this.begun = begun;
     }
 
     /** Closes its standard input: the server JVM closes its client gracefully and exits. */

@@ -21,10 +21,17 @@ interface Ledger {
   final class Impl implements Ledger {
     final Map<String, AtomicInteger> executions;
     private final Consumer<String> onExecute;
+    /** Told of each {@code slowAdd} as it begins, before its sleep. */
+    private final Consumer<String> onBegin;
 
     Impl(Map<String, AtomicInteger> executions, Consumer<String> onExecute) {
+      this(executions, onExecute, id -> { });
+    }
+
+    Impl(Map<String, AtomicInteger> executions, Consumer<String> onExecute, Consumer<String> onBegin) {
       this.executions = executions;
       this.onExecute = onExecute;
+      this.onBegin = onBegin;
     }
 
     Impl() {
@@ -38,6 +45,7 @@ interface Ledger {
     }
 
     @Override public long slowAdd(String callId, long amount, long millis) {
+      onBegin.accept(callId);
       try {
         Thread.sleep(millis); // the work itself: a slow handler, not a test waiting
       } catch (InterruptedException e) {
