@@ -2,16 +2,11 @@ package dev.rabbitrpc.runtime;
 
 import com.rabbitmq.client.LongString;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -28,7 +23,7 @@ import java.util.function.LongSupplier;
  * </ul>
  *
  * <p>A notice is effective only for the request whose {@value WireHeaders#CANCEL_KEY} header carries the same
- * key. The key is a keyed hash of the correlation id under a secret of the client's process, so
+ * key. The key ({@link CancelKeys}) is a keyed hash of the correlation id under a secret of the client's process, so
  * that only the client and the server consuming the request know it before the cancel: an
  * eavesdropper on the notices (anyone on the vhost may bind a queue to the exchange) can neither
  * forge a notice for another call nor usefully replay one. Correlation ids are not secrets (they
@@ -46,58 +41,10 @@ final class Cancellations {
   static final String EXCHANGE_TYPE = "direct";
   /** A correlation id is an AMQP short string. */
   static final int MAX_ID_BYTES = 255;
-  /** Keys are 128 bits in lowercase hex. */
-  static final int KEY_CHARS = 32;
   static final long MAX_REMEMBERED_BYTES = 1 << 20;
   static final long REMEMBER_NANOS = TimeUnit.SECONDS.toNanos(60);
   /** A map entry, its key and value objects, two strings' headers: what an entry costs besides its characters. */
   static final int ENTRY_OVERHEAD_BYTES = 160;
-
-  /** The cancel key of a call with {@code correlationId}, made by this process's clients. */
-  static String keyFor(String correlationId) {
-    return Keys.keyFor(correlationId);
-  }
-
-  /**
-   * Starts making the process's key secret on a background thread. Loading the JDK's security
-   * providers takes tens of milliseconds in a fresh JVM; started with a proxy, while the client
-   * connects, it overlaps the connection instead of delaying the first call by that much.
-   */
-  static void prepareKeys() {
-    if (KEYS_REQUESTED.compareAndSet(false, true)) {
-      Threads.daemon("rabbit-rpc-cancel-keys").newThread(() -> keyFor("")).start();
-    }
-  }
-
-  private static final AtomicBoolean KEYS_REQUESTED = new AtomicBoolean();
-
-  /** The process's key secret, made when first used (class initialisation runs once, other threads wait for it). */
-  private static final class Keys {
-    private static final MessageDigest KEYED;
-
-    static {
-      byte[] secret = new byte[32];
-      new SecureRandom().nextBytes(secret);
-      try {
-        KEYED = MessageDigest.getInstance("SHA-256"); // every JDK has it
-      } catch (NoSuchAlgorithmException e) {
-        throw new ExceptionInInitializerError(e);
-      }
-      KEYED.update(secret);
-    }
-
-    /** SHA-256(secret ‖ id), truncated to 128 bits: with the secret of fixed length in front, a keyed hash. */
-    static String keyFor(String correlationId) {
-      MessageDigest digest;
-      try {
-        digest = (MessageDigest) KEYED.clone();
-      } catch (CloneNotSupportedException e) {
-        throw new IllegalStateException("SHA-256 digests of this JDK cannot be cloned", e);
-      }
-      byte[] hash = digest.digest(correlationId.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(hash, 0, KEY_CHARS / 2);
-    }
-  }
 
   /** A call as a notice names it: its correlation id and its key (null for a request without one). */
   private record Call(String id, String key) {}
@@ -271,18 +218,18 @@ final class Cancellations {
     return bytes.length == 0 || bytes.length > MAX_ID_BYTES ? null : new String(bytes, StandardCharsets.UTF_8);
   }
 
-  /** A key: exactly {@value #KEY_CHARS} lowercase hex digits, else null. */
+  /** A key: exactly {@value CancelKeys#KEY_CHARS} lowercase hex digits, else null. */
   private static String keyOf(Object header) {
-    boolean rightLength = header instanceof LongString ? ((LongString) header).length() == KEY_CHARS
-        : header instanceof String && ((String) header).length() == KEY_CHARS;
+    boolean rightLength = header instanceof LongString ? ((LongString) header).length() == CancelKeys.KEY_CHARS
+        : header instanceof String && ((String) header).length() == CancelKeys.KEY_CHARS;
     if (!rightLength) {
       return null;
     }
     String key = header.toString();
-    if (key.length() != KEY_CHARS) { // bytes that are not all ASCII
+    if (key.length() != CancelKeys.KEY_CHARS) { // bytes that are not all ASCII
       return null;
     }
-    for (int i = 0; i < KEY_CHARS; i++) {
+    for (int i = 0; i < CancelKeys.KEY_CHARS; i++) {
       char c = key.charAt(i);
       if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
         return null;

@@ -94,7 +94,7 @@ final class Dispatcher {
     this.implementation = implementation;
     this.codec = codec;
     this.messageSizeLimit = messageSizeLimit;
-    this.plainMethod = PlainText.methodOf(service);
+    this.plainMethod = service.plainTextMethod();
     for (MethodDescriptor method : service.methods()) {
       method.method.trySetAccessible(); // interfaces need not be public
     }
@@ -282,7 +282,7 @@ final class Dispatcher {
 
   private WireBody.Request decodePlain(byte[] body) {
     if (plainMethod == null) {
-      throw new RpcException(Code.PROTOCOL, PlainText.unsupported(service));
+      throw new RpcException(Code.PROTOCOL, service.plainTextUnsupported());
     }
     return new WireBody.Request(plainMethod, new Object[] {PlainText.decodeArgument(plainMethod, body)});
   }

@@ -102,7 +102,7 @@ final class PendingCall extends CompletableFuture<Object> {
     forget();
     if (cancelled) {
       // The key its request carried, computed again rather than held by every call in flight.
-      channel.publishCancel(queue, correlationId, Cancellations.keyFor(correlationId));
+      channel.publishCancel(queue, correlationId, CancelKeys.keyFor(correlationId));
     }
     return cancelled;
   }

@@ -11,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * The plain-text mode of wire protocol v1 (docs/PROTOCOL.md, "Plain-text mode"), spoken by
@@ -33,22 +32,6 @@ final class PlainText {
   /** A message is plain text when it has no content type; everything else is JSON. */
   static boolean isPlain(String contentType) {
     return contentType == null || contentType.isEmpty();
-  }
-
-  /** The method a plain request calls: the service's only method if it takes one argument, else null. */
-  static MethodDescriptor methodOf(ServiceDescriptor service) {
-    List<MethodDescriptor> methods = service.methods();
-    return methods.size() == 1 && methods.get(0).arity() == 1 ? methods.get(0) : null;
-  }
-
-  /** Why {@link #methodOf} found no method, for the error reply and the validation message. */
-  static String unsupported(ServiceDescriptor service) {
-    List<MethodDescriptor> methods = service.methods();
-    String shape = methods.size() == 1
-        ? "its one method " + methods.get(0).wireName + " takes " + methods.get(0).arity() + " arguments"
-        : "it has " + methods.size() + " methods";
-    return "a plain-text request (no content_type) needs a service with exactly one method of one argument, but "
-        + service.type.getSimpleName() + " cannot take one: " + shape + "; send JSON (content_type application/json)";
   }
 
   /** Client side: the body of a plain request. */

@@ -128,7 +128,7 @@ public final class RpcClient implements AutoCloseable {
   }
 
   private <T> T proxy(Class<T> service, ServiceDescriptor descriptor) {
-    Cancellations.prepareKeys(); // like the connection, ready before the first call
+    CancelKeys.prepareKeys(); // like the connection, ready before the first call
     return service.cast(Proxy.newProxyInstance(
         service.getClassLoader(), new Class<?>[] {service}, new ProxyHandler(engine, descriptor)));
   }

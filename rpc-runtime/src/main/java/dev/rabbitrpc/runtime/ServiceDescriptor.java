@@ -179,6 +179,22 @@ final class ServiceDescriptor {
     return list;
   }
 
+  /** The method a plain-text request calls (docs/PROTOCOL.md §9): the only method if it takes one argument, else null. */
+  MethodDescriptor plainTextMethod() {
+    List<MethodDescriptor> methods = methods();
+    return methods.size() == 1 && methods.get(0).arity() == 1 ? methods.get(0) : null;
+  }
+
+  /** Why {@link #plainTextMethod()} found no method, for the error reply. */
+  String plainTextUnsupported() {
+    List<MethodDescriptor> methods = methods();
+    String shape = methods.size() == 1
+        ? "its one method " + methods.get(0).wireName + " takes " + methods.get(0).arity() + " arguments"
+        : "it has " + methods.size() + " methods";
+    return "a plain-text request (no content_type) needs a service with exactly one method of one argument, but "
+        + type.getSimpleName() + " cannot take one: " + shape + "; send JSON (content_type application/json)";
+  }
+
   @Override
   public String toString() {
     return type.getName() + (shard < 0 ? " on queues " + queue + ".0 to " + Sharding.queueName(queue, shards - 1)
@@ -238,7 +254,7 @@ final class ServiceDescriptor {
     }
     ServiceDescriptor parsed = new ServiceDescriptor(type, queue, shards, encoding, Map.copyOf(byMethod),
         Map.copyOf(byWireName));
-    if (plainText && PlainText.methodOf(parsed) == null) {
+    if (plainText && parsed.plainTextMethod() == null) {
       MethodDescriptor first = parsed.methods().get(0);
       throw methodError(first.method, "@RpcService(plainText = true) needs exactly one method of one parameter, but "
           + type.getSimpleName() + (byMethod.size() == 1 ? "." + first.wireName + " takes " + first.arity() + " arguments"

@@ -67,7 +67,7 @@ final class WireHeaders {
         .headers(withApplication(Map.of(
             PROTOCOL, PROTOCOL_VERSION,
             DEADLINE, deadline.toEpochMillis(),
-            CANCEL_KEY, Cancellations.keyFor(correlationId),
+            CANCEL_KEY, CancelKeys.keyFor(correlationId),
             NOTICES, NOTICE_TAKEN), applicationHeaders))
         .expiration(expiration(expirationMillis))
         .build();

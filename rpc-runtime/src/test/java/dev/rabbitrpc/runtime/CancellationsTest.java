@@ -33,15 +33,15 @@ class CancellationsTest {
 
   @Test
   void keysAre128BitsOfHexOnePerCorrelationId() {
-    String key = Cancellations.keyFor("5f1c09a2e7b4-1");
+    String key = CancelKeys.keyFor("5f1c09a2e7b4-1");
     assertTrue(key.matches("[0-9a-f]{32}"), key);
-    assertEquals(key, Cancellations.keyFor("5f1c09a2e7b4-1"));
-    assertNotEquals(key, Cancellations.keyFor("5f1c09a2e7b4-2"));
+    assertEquals(key, CancelKeys.keyFor("5f1c09a2e7b4-1"));
+    assertNotEquals(key, CancelKeys.keyFor("5f1c09a2e7b4-2"));
   }
 
   @Test
   void aNoticeWithTheRequestsKeySkipsItOnce() {
-    String key = Cancellations.keyFor("c-1");
+    String key = CancelKeys.keyFor("c-1");
     cancellations.onNotice(notice(LongStringHelper.asLongString("c-1"), LongStringHelper.asLongString(key)));
     assertEquals(1, cancellations.rememberedCount());
     assertNull(cancellations.start("c-1", LongStringHelper.asLongString(key)), "skipped");
@@ -52,9 +52,9 @@ class CancellationsTest {
 
   @Test
   void aNoticeWithoutTheRequestsKeyDoesNotSkipIt() {
-    String key = Cancellations.keyFor("c-1");
+    String key = CancelKeys.keyFor("c-1");
     cancellations.onNotice(notice("c-1", null));
-    cancellations.onNotice(notice("c-1", Cancellations.keyFor("c-2")));
+    cancellations.onNotice(notice("c-1", CancelKeys.keyFor("c-2")));
     cancellations.onNotice(notice("c-2", key));
     assertNotNull(cancellations.start("c-1", key));
     assertEquals(3, cancellations.noticesReceived());
@@ -62,14 +62,14 @@ class CancellationsTest {
 
   @Test
   void aRequestWithoutAKeyCannotBeCancelled() {
-    cancellations.onNotice(notice("c-1", Cancellations.keyFor("c-1")));
+    cancellations.onNotice(notice("c-1", CancelKeys.keyFor("c-1")));
     assertNotNull(cancellations.start("c-1", null));
     assertNotNull(cancellations.start("c-1", "not a key"));
   }
 
   @Test
   void idsLongerThanAnAmqpShortStringAreRefused() {
-    String key = Cancellations.keyFor("x");
+    String key = CancelKeys.keyFor("x");
     cancellations.onNotice(notice("x".repeat(256), key));
     cancellations.onNotice(notice(LongStringHelper.asLongString("x".repeat(100_000)), key));
     cancellations.onNotice(notice("é".repeat(128), key)); // 128 characters, 256 bytes
@@ -82,7 +82,7 @@ class CancellationsTest {
 
   @Test
   void malformedKeysAreRefused() {
-    String key = Cancellations.keyFor("c-1");
+    String key = CancelKeys.keyFor("c-1");
     for (Object bad : new Object[] {key.toUpperCase(java.util.Locale.ROOT), key.substring(1), key + "0",
         "g".repeat(32), "é".repeat(16), 12345, LongStringHelper.asLongString("0".repeat(100_000))}) {
       cancellations.onNotice(notice("c-1", bad));
@@ -96,32 +96,32 @@ class CancellationsTest {
     int count = 20_000;
     for (int i = 0; i < count; i++) {
       String id = i + longId.substring(Integer.toString(i).length());
-      cancellations.onNotice(notice(id, Cancellations.keyFor(id)));
+      cancellations.onNotice(notice(id, CancelKeys.keyFor(id)));
       assertTrue(cancellations.rememberedBytes() <= Cancellations.MAX_REMEMBERED_BYTES);
     }
     assertTrue(cancellations.rememberedCount() < count, "some were forgotten");
     String oldest = 0 + longId.substring(1);
     String newest = (count - 1) + longId.substring(Integer.toString(count - 1).length());
-    assertNotNull(cancellations.start(oldest, Cancellations.keyFor(oldest)), "the oldest was forgotten");
-    assertNull(cancellations.start(newest, Cancellations.keyFor(newest)), "the newest is still effective");
+    assertNotNull(cancellations.start(oldest, CancelKeys.keyFor(oldest)), "the oldest was forgotten");
+    assertNull(cancellations.start(newest, CancelKeys.keyFor(newest)), "the newest is still effective");
   }
 
   @Test
   void noticesAreForgottenAfterSixtySeconds() {
-    cancellations.onNotice(notice("old", Cancellations.keyFor("old")));
+    cancellations.onNotice(notice("old", CancelKeys.keyFor("old")));
     clock.addAndGet(Cancellations.REMEMBER_NANOS - 1);
-    cancellations.onNotice(notice("young", Cancellations.keyFor("young")));
+    cancellations.onNotice(notice("young", CancelKeys.keyFor("young")));
     clock.addAndGet(1);
-    assertNotNull(cancellations.start("old", Cancellations.keyFor("old")), "60 s old: forgotten");
+    assertNotNull(cancellations.start("old", CancelKeys.keyFor("old")), "60 s old: forgotten");
     assertEquals(1, cancellations.rememberedCount());
     clock.addAndGet(TimeUnit.SECONDS.toNanos(60));
-    assertNotNull(cancellations.start("young", Cancellations.keyFor("young")));
+    assertNotNull(cancellations.start("young", CancelKeys.keyFor("young")));
     assertEquals(0, cancellations.rememberedBytes());
   }
 
   @Test
   void duplicateNoticesAreRememberedOnce() {
-    String key = Cancellations.keyFor("c-1");
+    String key = CancelKeys.keyFor("c-1");
     cancellations.onNotice(notice("c-1", key));
     long bytes = cancellations.rememberedBytes();
     cancellations.onNotice(notice("c-1", key));
@@ -131,10 +131,10 @@ class CancellationsTest {
 
   @Test
   void onlyANoticeWithTheKeyInterruptsTheRunningHandler() {
-    String key = Cancellations.keyFor("c-1");
+    String key = CancelKeys.keyFor("c-1");
     Cancellations.Running running = cancellations.start("c-1", key);
     cancellations.onNotice(notice("c-1", null));
-    cancellations.onNotice(notice("c-1", Cancellations.keyFor("c-2")));
+    cancellations.onNotice(notice("c-1", CancelKeys.keyFor("c-2")));
     assertFalse(Thread.currentThread().isInterrupted(), "forged notices interrupt nothing");
     cancellations.onNotice(notice("c-1", key));
     assertTrue(Thread.currentThread().isInterrupted(), "the genuine notice interrupts");
@@ -145,7 +145,7 @@ class CancellationsTest {
 
   @Test
   void aNoticeAfterTheHandlerFinishedInterruptsNothing() {
-    String key = Cancellations.keyFor("c-1");
+    String key = CancelKeys.keyFor("c-1");
     cancellations.finish(cancellations.start("c-1", key));
     cancellations.onNotice(notice("c-1", key));
     assertFalse(Thread.currentThread().isInterrupted());

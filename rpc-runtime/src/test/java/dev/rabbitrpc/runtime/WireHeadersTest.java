@@ -30,7 +30,7 @@ class WireHeadersTest {
     assertEquals(WireHeaders.PROTOCOL_VERSION, headers.get(WireHeaders.PROTOCOL));
     long deadline = (Long) headers.get(WireHeaders.DEADLINE);
     assertTrue(Math.abs(deadline - DEADLINE.toEpochMillis()) <= 1, deadline + " vs " + DEADLINE.toEpochMillis());
-    assertEquals(Cancellations.keyFor("id-1"), headers.get(WireHeaders.CANCEL_KEY));
+    assertEquals(CancelKeys.keyFor("id-1"), headers.get(WireHeaders.CANCEL_KEY));
     assertEquals("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", headers.get("traceparent"));
     assertEquals(deadline, WireHeaders.deadlineOf(headers));
   }
