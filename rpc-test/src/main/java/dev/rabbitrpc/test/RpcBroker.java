@@ -110,9 +110,7 @@ public final class RpcBroker {
 
   /** A plain amqp-client connection to the broker, for raw peers; closed after the test. */
   public Connection newConnection() throws Exception {
-    ConnectionFactory factory = new ConnectionFactory();
-    factory.setUri(shared.uri);
-    Connection connection = factory.newConnection("rabbit-rpc test peer");
+    Connection connection = testFactory().newConnection("rabbit-rpc test peer");
     closeAfterTest(connection);
     return connection;
   }
@@ -177,11 +175,22 @@ public final class RpcBroker {
     }
   }
 
-  private Exception deleteQueues(List<String> names, Exception failures) {
+  /**
+   * A factory for the test's own plain connections. amqp-client waits half its handshake timeout (10 s by
+   * default) for the broker's connection.start; a broker busy with a suite's queue churn (RabbitMQ 4.3 writes
+   * every declare and delete through Khepri) took longer than 5 s once on a loaded 2-core machine, and the
+   * cleanup failed the test. 60 s keeps a slow broker from failing a test that did nothing wrong.
+   */
+  private ConnectionFactory testFactory() throws Exception {
     ConnectionFactory factory = new ConnectionFactory();
+    factory.setUri(shared.uri);
+    factory.setHandshakeTimeout(60_000);
+    return factory;
+  }
+
+  private Exception deleteQueues(List<String> names, Exception failures) {
     try {
-      factory.setUri(shared.uri);
-      try (Connection connection = factory.newConnection("rabbit-rpc test cleanup")) {
+      try (Connection connection = testFactory().newConnection("rabbit-rpc test cleanup")) {
         for (String queue : names) {
           // One channel per queue: deleting a queue that was never made closes the channel (404).
           try (Channel channel = connection.createChannel()) {
