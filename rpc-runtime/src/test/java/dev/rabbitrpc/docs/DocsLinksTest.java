@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The project's Markdown holds together: every relative link and {@code #anchor} in README.md,
  * CONTRIBUTING.md, CHANGELOG.md and {@code docs/**}{@code /*.md} resolves, and every Java code block in
- * README.md is an excerpt of a source file that the build compiles. Needs no broker; reads the files
+ * README.md is an excerpt of a source file that the build compiles, and {@code .ci/run} runs the test
+ * commands README.md states. Needs no broker; reads the files
  * from the repository root (the directory holding {@code .ci/run}).
  */
 class DocsLinksTest {
@@ -134,6 +135,23 @@ class DocsLinksTest {
     }
     if (!problems.isEmpty()) {
       fail(String.join("\n", problems));
+    }
+  }
+
+  /** CI runs the test commands README.md states, word for word (what follows an environment assignment). */
+  @Test
+  void theCiScriptRunsReadmesTestCommands() throws IOException {
+    String readme = Files.readString(root.resolve("README.md"), StandardCharsets.UTF_8);
+    List<String> commands = new ArrayList<>();
+    for (String line : Files.readAllLines(root.resolve(".ci").resolve("run"), StandardCharsets.UTF_8)) {
+      String command = line.trim().replaceFirst("^([A-Za-z_][A-Za-z0-9_]*=\\S*\\s+)+", "");
+      if (command.startsWith("mvn ") && !command.startsWith("mvn -v")) {
+        commands.add(command);
+      }
+    }
+    assertTrue(!commands.isEmpty(), ".ci/run runs no mvn command");
+    for (String command : commands) {
+      assertTrue(readme.contains(command), ".ci/run runs \"" + command + "\", which README.md does not state word for word");
     }
   }
 
