@@ -1,16 +1,11 @@
 package dev.rabbitrpc.runtime;
 
-import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
-import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.deser.AbstractDeserializer;
-import com.fasterxml.jackson.databind.deser.BeanDeserializerBase;
-import com.fasterxml.jackson.databind.deser.DefaultDeserializationContext;
 import com.fasterxml.jackson.databind.type.TypeFactory;
 import dev.rabbitrpc.api.Encoding;
 import dev.rabbitrpc.api.Idempotent;
@@ -19,13 +14,10 @@ import dev.rabbitrpc.api.RpcMethod;
 import dev.rabbitrpc.api.RpcService;
 import dev.rabbitrpc.api.ShardKey;
 import dev.rabbitrpc.api.Timeout;
-import java.lang.reflect.GenericArrayType;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
-import java.lang.reflect.TypeVariable;
-import java.lang.reflect.WildcardType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -242,7 +234,7 @@ final class ServiceDescriptor {
       MethodDescriptor descriptor = parseMethod(method, checker, typeTimeout, plainText);
       MethodDescriptor clash = byWireName.putIfAbsent(descriptor.wireName, descriptor);
       if (clash != null) {
-        throw methodError(
+        throw TypeChecker.methodError(
             method,
             "wire name \"" + descriptor.wireName + "\" is also used by " + clash.method.toGenericString()
                 + "; give overloads distinct @RpcMethod names");
@@ -256,7 +248,7 @@ final class ServiceDescriptor {
         Map.copyOf(byWireName));
     if (plainText && parsed.plainTextMethod() == null) {
       MethodDescriptor first = parsed.methods().get(0);
-      throw methodError(first.method, "@RpcService(plainText = true) needs exactly one method of one parameter, but "
+      throw TypeChecker.methodError(first.method, "@RpcService(plainText = true) needs exactly one method of one parameter, but "
           + type.getSimpleName() + (byMethod.size() == 1 ? "." + first.wireName + " takes " + first.arity() + " arguments"
               : " has " + byMethod.size() + " methods"));
     }
@@ -280,10 +272,10 @@ final class ServiceDescriptor {
     RpcMethod rpcMethod = method.getAnnotation(RpcMethod.class);
     String wireName = rpcMethod == null ? method.getName() : rpcMethod.value();
     if (wireName.isBlank()) {
-      throw methodError(method, "@RpcMethod value must not be blank");
+      throw TypeChecker.methodError(method, "@RpcMethod value must not be blank");
     }
     long timeout = method.isAnnotationPresent(Timeout.class)
-        ? timeoutNanos(method.getAnnotation(Timeout.class), null, key(method))
+        ? timeoutNanos(method.getAnnotation(Timeout.class), null, TypeChecker.key(method))
         : typeTimeout;
 
     ObjectMapper mapper = checker.mapper;
@@ -304,22 +296,22 @@ final class ServiceDescriptor {
     Class<?> rawReturn = method.getReturnType();
     boolean async = rawReturn == CompletableFuture.class;
     if (!async && (Future.class.isAssignableFrom(rawReturn) || CompletionStage.class.isAssignableFrom(rawReturn))) {
-      throw methodError(method, "asynchronous methods must return CompletableFuture<T>, not " + returnType.getTypeName());
+      throw TypeChecker.methodError(method, "asynchronous methods must return CompletableFuture<T>, not " + returnType.getTypeName());
     }
     Type resultType = returnType;
     if (async) {
       if (!(returnType instanceof ParameterizedType)) {
-        throw methodError(method, "raw CompletableFuture; declare its value type, e.g. CompletableFuture<Void>");
+        throw TypeChecker.methodError(method, "raw CompletableFuture; declare its value type, e.g. CompletableFuture<Void>");
       }
       resultType = ((ParameterizedType) returnType).getActualTypeArguments()[0];
     }
     boolean returnsVoid = resultType == void.class || resultType == Void.class;
     boolean oneWay = method.isAnnotationPresent(OneWay.class);
     if (oneWay && !returnsVoid) {
-      throw methodError(method, "@OneWay methods return void or CompletableFuture<Void>, not " + returnType.getTypeName());
+      throw TypeChecker.methodError(method, "@OneWay methods return void or CompletableFuture<Void>, not " + returnType.getTypeName());
     }
     if (oneWay && plainText) {
-      throw methodError(method, "@OneWay needs the JSON protocol: a plain-text service always answers");
+      throw TypeChecker.methodError(method, "@OneWay needs the JSON protocol: a plain-text service always answers");
     }
     JavaType resultJavaType = returnsVoid
         ? TypeFactory.defaultInstance().constructType(Void.class)
@@ -357,11 +349,11 @@ final class ServiceDescriptor {
         continue;
       }
       if (found >= 0) {
-        throw methodError(method, "@ShardKey on parameters #" + (found + 1) + " and #" + (i + 1)
+        throw TypeChecker.methodError(method, "@ShardKey on parameters #" + (found + 1) + " and #" + (i + 1)
             + "; a call has one shard key");
       }
       if (!Sharding.isKeyType(parameters[i].getType())) {
-        throw methodError(method, "@ShardKey parameter #" + (i + 1) + " (" + parameters[i].getName() + ") is a "
+        throw TypeChecker.methodError(method, "@ShardKey parameter #" + (i + 1) + " (" + parameters[i].getName() + ") is a "
             + parameters[i].getParameterizedType().getTypeName() + "; a shard key must be a String, a byte, short, int"
             + " or long (or its box), a UUID or an enum, whose text is the same in every language");
       }
@@ -383,83 +375,5 @@ final class ServiceDescriptor {
           + "\n    for " + where);
     }
     return timeout.unit().toNanos(timeout.value());
-  }
-
-  static String key(Method method) {
-    return method.getDeclaringClass().getSimpleName() + "." + method.getName();
-  }
-
-  static IllegalArgumentException methodError(Method method, String message) {
-    return new IllegalArgumentException(message + "\n    for method " + key(method));
-  }
-
-  /** Resolves generic types to Jackson types and rejects those the codec could not round-trip. */
-  private static final class TypeChecker {
-    final ObjectMapper mapper;
-    private final DeserializationContext context;
-
-    TypeChecker(ObjectMapper mapper) {
-      this.mapper = mapper;
-      this.context = ((DefaultDeserializationContext) mapper.getDeserializationContext())
-          .createDummyInstance(mapper.getDeserializationConfig());
-    }
-
-    JavaType check(Method method, Type type, String role) {
-      rejectTypeVariables(method, type, type, role);
-      JavaType javaType = mapper.getTypeFactory().constructType(type);
-      checkCodec(method, javaType, role);
-      return javaType;
-    }
-
-    private void rejectTypeVariables(Method method, Type whole, Type part, String role) {
-      if (part instanceof TypeVariable) {
-        throw methodError(method, role + " " + whole.getTypeName() + " uses type variable " + part.getTypeName()
-            + ", which is erased at run time; use a concrete type");
-      } else if (part instanceof ParameterizedType) {
-        for (Type argument : ((ParameterizedType) part).getActualTypeArguments()) {
-          rejectTypeVariables(method, whole, argument, role);
-        }
-      } else if (part instanceof GenericArrayType) {
-        rejectTypeVariables(method, whole, ((GenericArrayType) part).getGenericComponentType(), role);
-      } else if (part instanceof WildcardType) {
-        for (Type bound : ((WildcardType) part).getUpperBounds()) {
-          rejectTypeVariables(method, whole, bound, role);
-        }
-      } else if (part instanceof Class && ((Class<?>) part).getTypeParameters().length > 0
-          && !((Class<?>) part).isArray()) {
-        throw methodError(method, role + " uses raw type " + part.getTypeName() + "; give its type arguments");
-      }
-    }
-
-    private void checkCodec(Method method, JavaType type, String role) {
-      if (type.getRawClass() == void.class || type.getRawClass() == Void.class) {
-        if (!role.equals("return type")) {
-          throw methodError(method, role + " cannot be void");
-        }
-        return;
-      }
-      try {
-        mapper.getSerializerProviderInstance().findValueSerializer(type);
-        JsonDeserializer<Object> deserializer = context.findRootValueDeserializer(type);
-        if (deserializer instanceof AbstractDeserializer) {
-          throw methodError(method, role + " " + type.toCanonical()
-              + " is abstract and has no type information; use a concrete type");
-        }
-        if (deserializer instanceof BeanDeserializerBase
-            && !((BeanDeserializerBase) deserializer).getValueInstantiator().canInstantiate()) {
-          throw methodError(method, role + " " + type.toCanonical()
-              + " cannot be created from JSON: it needs a public no-argument constructor, a @JsonCreator, or to be a record");
-        }
-      } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
-        throw methodError(method, role + " " + type.toCanonical() + " is not supported by the JSON codec: "
-            + e.getOriginalMessage());
-      }
-      // Map key types need no check here: finding the map's deserializer fails for keys JSON cannot hold.
-      for (JavaType part : new JavaType[] {type.getContentType(), type.getReferencedType()}) {
-        if (part != null && part.getRawClass() != Object.class) {
-          checkCodec(method, part, role);
-        }
-      }
-    }
   }
 }
