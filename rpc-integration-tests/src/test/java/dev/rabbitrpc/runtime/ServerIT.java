@@ -156,7 +156,7 @@ class ServerIT {
         for (int i = 0; i < 100; i++) {
           assertEquals("x", failing.fast("x"));
         }
-        return server.prefetchNow() == 2 * AdaptivePrefetch.DEPTH;
+        return server.prefetchNow() == 2 * FlowControl.DEPTH;
       });
 
       gate.letGo = new CountDownLatch(1);
