@@ -47,7 +47,7 @@ public @interface RpcService {
    * one queue each, so that a service can outgrow what one queue (one broker process) carries.
    * A proxy sends each call to one shard: the one its {@link ShardKey} argument hashes to, else
    * the next in turn (round-robin, per client). A server consumes every shard unless told to
-   * serve a subset ({@code RpcClient.exportShards}). See docs/PROTOCOL.md, "Sharded services".
+   * serve a subset ({@code client.server(type, impl).shards(0, 1).export()}). See docs/PROTOCOL.md, "Sharded services".
    * Changing the count moves keys to other shards: clients and servers must agree on it.
    */
   int shards() default 1;

@@ -245,7 +245,7 @@ public final class EndToEndBenchmark {
     // rabbit-rpc's defaults unless overridden (-Dbench.workers, -Dbench.prefetch, -Dbench.channels);
     // the raw echo holds as many unacknowledged requests as rabbit-rpc's server at its fair prefetch
     // (or the one set). The defaults as RpcClient.Builder has them: workers max(8, 2 x processors),
-    // prefetch adaptive from the workers up (AdaptivePrefetch: 8 x once handlers show short).
+    // prefetch adaptive from the workers up (FlowControl: 8 x once handlers show short).
     int workers = Integer.getInteger("bench.workers", Math.max(8, 2 * Runtime.getRuntime().availableProcessors()));
     int prefetch = Integer.getInteger("bench.prefetch", workers);
     int channels = Integer.getInteger("bench.channels", 1);

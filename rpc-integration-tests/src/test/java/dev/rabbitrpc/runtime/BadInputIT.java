@@ -95,13 +95,13 @@ class BadInputIT {
     assertTrue(reply.body().startsWith("{\"error\":{\"code\":\"" + code + "\""), reply.body());
     assertTrue(!reply.body().contains("\tat ") && !reply.body().contains("Exception:"), "no stack trace: " + reply.body());
     // Counted by reason, before the reply was sent (visible to this thread once the counter says so).
-    RpcServer.Rejection why = code.equals("UNKNOWN_METHOD") ? RpcServer.Rejection.UNKNOWN_METHOD
-        : RpcServer.Rejection.UNREADABLE;
+    ServerStats.Rejection why = code.equals("UNKNOWN_METHOD") ? ServerStats.Rejection.UNKNOWN_METHOD
+        : ServerStats.Rejection.UNREADABLE;
     TestBroker.await(Duration.ofSeconds(10), "the rejection counted as " + why,
-        () -> server.rejectedRequests(why) == 1);
-    for (RpcServer.Rejection other : RpcServer.Rejection.values()) {
+        () -> server.stats().rejectedRequests(why) == 1);
+    for (ServerStats.Rejection other : ServerStats.Rejection.values()) {
       if (other != why) {
-        assertEquals(0, server.rejectedRequests(other), other.name());
+        assertEquals(0, server.stats().rejectedRequests(other), other.name());
       }
     }
   }
@@ -115,8 +115,8 @@ class BadInputIT {
       RawPeer.Reply reply = peer.reply();
       assertEquals("RESOURCE_EXHAUSTED", reply.status(), reply.body());
       TestBroker.await(Duration.ofSeconds(10), "the rejection counted as too large",
-          () -> limited.rejectedRequests(RpcServer.Rejection.TOO_LARGE) == 1);
-      assertEquals(0, limited.rejectedRequests(RpcServer.Rejection.UNREADABLE));
+          () -> limited.stats().rejectedRequests(ServerStats.Rejection.TOO_LARGE) == 1);
+      assertEquals(0, limited.stats().rejectedRequests(ServerStats.Rejection.UNREADABLE));
     } finally {
       broker.deleteQueue(small);
     }

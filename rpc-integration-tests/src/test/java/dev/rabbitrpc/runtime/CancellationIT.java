@@ -105,7 +105,7 @@ class CancellationIT {
     work.release.countDown();
     assertEquals("first", first.get(10, TimeUnit.SECONDS));
     TestBroker.await(Duration.ofSeconds(10), "the cancelled request to be answered without running",
-        () -> server.cancelledRequests() == 1);
+        () -> server.stats().cancelledRequests() == 1);
     assertEquals("again", proxy.hold("again").get(10, TimeUnit.SECONDS));
     assertEquals(2, work.runs.get(), "first and again ran; the cancelled one did not");
     assertEquals(0, server.cancellations().rememberedCount(), "the notice is forgotten once used");

@@ -199,7 +199,7 @@ class DeadlineCausesIT {
     release.countDown(); // the worker finishes the first request and takes the expired second one
     assertEquals("first", occupying.get(WAIT_SECONDS, TimeUnit.SECONDS));
     TestBroker.await(Duration.ofSeconds(WAIT_SECONDS), "the server's skip reply", () -> caller.skippedLateReplies() == 1);
-    assertEquals(1, server.expiredRequests());
+    assertEquals(1, server.stats().expiredRequests());
     assertEquals(1, caller.lateReplies());
     RpcClient.LateReply late = caller.recentLateReplies().get(0);
     assertEquals("Gated.heldAsync", late.method());

@@ -78,7 +78,7 @@ class HostileCancelNoticesIT {
     assertEquals("first", first.get(10, TimeUnit.SECONDS));
     assertEquals("victim", victim.get(10, TimeUnit.SECONDS), "the victim ran despite the forged notices");
     TestBroker.await(Duration.ofSeconds(10), "the genuinely cancelled request to be skipped",
-        () -> server.cancelledRequests() == 1);
+        () -> server.stats().cancelledRequests() == 1);
     assertEquals(2, work.runs.get(), "first and victim ran; the cancelled one did not");
     server.close();
   }
@@ -131,7 +131,7 @@ class HostileCancelNoticesIT {
     work.release.countDown();
     assertEquals("first", first.get(10, TimeUnit.SECONDS));
     TestBroker.await(Duration.ofSeconds(10), "the cancelled request to be skipped",
-        () -> server.cancelledRequests() == 1);
+        () -> server.stats().cancelledRequests() == 1);
     assertEquals(1, work.runs.get(), "only first ran");
     server.close();
   }

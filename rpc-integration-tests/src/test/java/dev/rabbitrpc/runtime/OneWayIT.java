@@ -124,7 +124,7 @@ class OneWayIT {
     RpcServer server = broker.client().export(Audit.class, audit, queue);
     Audit proxy = broker.client().proxy(Audit.class, queue);
     proxy.record("bad event"); // the caller never hears of the failure
-    TestBroker.await(Duration.ofSeconds(10), "the failure to be counted", () -> server.failedOneWayRequests() == 1);
+    TestBroker.await(Duration.ofSeconds(10), "the failure to be counted", () -> server.stats().failedOneWayRequests() == 1);
     assertEquals("still here", proxy.echo("still here"));
     proxy.record("good event");
     assertEquals("good event", next(audit));
@@ -143,6 +143,6 @@ class OneWayIT {
     // Once the one-way request ran, the echo before it had its turn: rejected, not run.
     assertEquals("raw", next(audit));
     assertEquals(0, audit.echoes.get());
-    assertEquals(0, server.failedOneWayRequests());
+    assertEquals(0, server.stats().failedOneWayRequests());
   }
 }

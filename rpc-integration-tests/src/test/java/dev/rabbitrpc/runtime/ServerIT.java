@@ -137,7 +137,7 @@ class ServerIT {
    * amqp-client's default pool (2 x cores threads) this many such handlers would wait until their deadline.
    */
   /**
-   * The default prefetch adapts (AdaptivePrefetch): fair (= workers) at the start, deep (8 x) once
+   * The default prefetch adapts (FlowControl): fair (= workers) at the start, deep (8 x) once
    * a run of requests were all short, fair again after a slow one — the consumer replaced each time
    * with requests in flight — and the broker holds to each: requests beyond the prefetch wait in
    * the queue, where another server could take them.
@@ -156,7 +156,7 @@ class ServerIT {
         for (int i = 0; i < 100; i++) {
           assertEquals("x", failing.fast("x"));
         }
-        return server.prefetchNow() == 2 * AdaptivePrefetch.DEPTH;
+        return server.prefetchNow() == 2 * FlowControl.DEPTH;
       });
 
       gate.letGo = new CountDownLatch(1);

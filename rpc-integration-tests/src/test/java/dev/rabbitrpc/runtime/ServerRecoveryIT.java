@@ -78,7 +78,7 @@ class ServerRecoveryIT {
       RpcServer server = broker.client(b -> b.connectionFactory(factory).workers(2))
           .export(Failing.class, new FailingImpl(), queue);
       Failing failing = broker.client().proxy(Failing.class, queue);
-      int deep = 2 * AdaptivePrefetch.DEPTH;
+      int deep = 2 * FlowControl.DEPTH;
       // Many callers at once, so that the run of short requests comes quickly.
       java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(16);
       try {

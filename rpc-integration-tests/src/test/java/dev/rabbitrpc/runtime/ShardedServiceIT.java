@@ -157,8 +157,10 @@ class ShardedServiceIT {
 
   @Test
   void serversOnSubsetsOfTheShardsTogetherServeTheWholeService() throws Exception {
-    RpcServer low = recordingServerClient("low").exportShards(Accounts.class, new AccountsImpl(), queue, 1, 0);
-    RpcServer high = recordingServerClient("high").exportShards(Accounts.class, new AccountsImpl(), queue, 3, 2);
+    RpcServer low = recordingServerClient("low").server(Accounts.class, new AccountsImpl()).queue(queue).shards(1, 0)
+        .export();
+    RpcServer high = recordingServerClient("high").server(Accounts.class, new AccountsImpl()).queue(queue).shards(3, 2)
+        .export();
     assertEquals(List.of(shardQueue(0), shardQueue(1)), low.queues());
     assertEquals(List.of(shardQueue(2), shardQueue(3)), high.queues());
     Accounts accounts = broker.client().proxy(Accounts.class, queue);
@@ -173,16 +175,16 @@ class ShardedServiceIT {
   void exportRefusesShardsTheServiceDoesNotHave() {
     RpcClient client = broker.client();
     String message = assertThrows(IllegalArgumentException.class,
-        () -> client.exportShards(Accounts.class, new AccountsImpl(), queue, 0, 4)).getMessage();
+        () -> client.server(Accounts.class, new AccountsImpl()).queue(queue).shards(0, 4).export()).getMessage();
     assertTrue(message.contains("has 4 shards (0 to 3), not shard 4"), message);
     assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> client.exportShards(Accounts.class, new AccountsImpl(), queue, 1, 1)).getMessage()
+        () -> client.server(Accounts.class, new AccountsImpl()).queue(queue).shards(1, 1).export()).getMessage()
         .contains("shard 1 is given twice"));
   }
 
   @Test
   void aShardWithoutServerFailsFastWithUnavailableNamingItsQueueWhileTheOthersAnswer() throws Exception {
-    recordingServerClient("some").exportShards(Accounts.class, new AccountsImpl(), queue, 0, 1, 2);
+    recordingServerClient("some").server(Accounts.class, new AccountsImpl()).queue(queue).shards(0, 1, 2).export();
     try (Channel channel = broker.rawConnection().createChannel()) {
       channel.queueDeclare(shardQueue(3), true, false, false, null); // there, but nothing consumes it
     }
@@ -202,7 +204,7 @@ class ShardedServiceIT {
 
   @Test
   void aCallOfAShardWithoutQueueFailsAtOnceWithUnavailableNamingItsQueue() throws Exception {
-    recordingServerClient("some").exportShards(Accounts.class, new AccountsImpl(), queue, 0);
+    recordingServerClient("some").server(Accounts.class, new AccountsImpl()).queue(queue).shards(0).export();
     Accounts accounts = broker.client(b -> b.timeout(Duration.ofSeconds(10))).proxy(Accounts.class, queue);
     RpcException e = assertThrows(RpcException.class, () -> accounts.credit(keyOn(2, 0), 1));
     assertEquals(Code.UNAVAILABLE, e.code(), e.getMessage());

@@ -1,6 +1,7 @@
 package dev.rabbitrpc.micrometer;
 
 import dev.rabbitrpc.runtime.RpcServer;
+import dev.rabbitrpc.runtime.ServerStats;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
@@ -11,9 +12,9 @@ import java.util.Objects;
 /**
  * The requests a server answered without running them, as counters tagged
  * {@code messaging.destination.name} (the server's queue): {@code rabbit.rpc.server.requests.expired}
- * (their deadline had passed; {@link RpcServer#expiredRequests()}) and
+ * (their deadline had passed; {@link ServerStats#expiredRequests()}) and
  * {@code rabbit.rpc.server.requests.cancelled} (their caller had cancelled them;
- * {@link RpcServer#cancelledRequests()}). The meters hold the server weakly.
+ * {@link ServerStats#cancelledRequests()}). The meters hold the server weakly.
  *
  * <pre>{@code
  * new RpcServerMetrics(client.export(Orders.class, orders)).bindTo(meterRegistry);
@@ -37,14 +38,14 @@ public final class RpcServerMetrics implements MeterBinder {
 
   @Override
   public void bindTo(MeterRegistry registry) {
-    FunctionCounter.builder("rabbit.rpc.server.requests.expired", server, RpcServer::expiredRequests)
+    FunctionCounter.builder("rabbit.rpc.server.requests.expired", server, s -> s.stats().expiredRequests())
         .description("requests answered DEADLINE_EXCEEDED without running: their deadline had passed")
         .tags(tags).register(registry);
-    FunctionCounter.builder("rabbit.rpc.server.requests.cancelled", server, RpcServer::cancelledRequests)
+    FunctionCounter.builder("rabbit.rpc.server.requests.cancelled", server, s -> s.stats().cancelledRequests())
         .description("requests answered CANCELLED without running: their caller had cancelled them")
         .tags(tags).register(registry);
-    for (RpcServer.Rejection why : RpcServer.Rejection.values()) {
-      FunctionCounter.builder("rabbit.rpc.server.requests.rejected", server, s -> s.rejectedRequests(why))
+    for (ServerStats.Rejection why : ServerStats.Rejection.values()) {
+      FunctionCounter.builder("rabbit.rpc.server.requests.rejected", server, s -> s.stats().rejectedRequests(why))
           .description("requests refused before any method ran: too large, unknown method, or unreadable")
           .tags(tags).tag("reason", why.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
     }

@@ -68,7 +68,7 @@ final class Dispatcher {
   private final MessageSizeLimit messageSizeLimit;
   private final LongAdder expired = new LongAdder();
   private final LongAdder cancelled = new LongAdder();
-  /** Requests refused before any method ran, by reason (see {@link RpcServer#rejectedRequests}). */
+  /** Requests refused before any method ran, by reason (see {@link ServerStats#rejectedRequests}). */
   private final LongAdder tooLarge = new LongAdder();
   private final LongAdder unknownMethod = new LongAdder();
   private final LongAdder unreadable = new LongAdder();

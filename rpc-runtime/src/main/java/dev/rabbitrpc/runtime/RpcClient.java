@@ -52,7 +52,7 @@ public final class RpcClient implements AutoCloseable {
   private final QueueSettings queueSettings;
   private final int workers;
   private final int prefetch;
-  /** No prefetch set: servers start at the workers' count and adapt it ({@link AdaptivePrefetch}). */
+  /** No prefetch set: servers start at the workers' count and adapt it ({@link FlowControl}). */
   private final boolean adaptivePrefetch;
   private final Duration shutdownGrace;
   private final ReplyRouter router;
@@ -137,18 +137,20 @@ public final class RpcClient implements AutoCloseable {
    * Serves {@code implementation} on the service's queue until the returned server is closed; a
    * sharded service on every one of its shard queues. A queue that exists is served as it is; one
    * that does not is declared durable (classic, or quorum with {@link Builder#quorumQueues(boolean)}).
+   * The same as {@code server(service, implementation).export()}.
    *
    * @throws IllegalArgumentException if {@code service} is not a valid service interface
    * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached; {@code INTERNAL} if
    *     it refuses the queue (the message has the broker's reply code and text)
    */
   public <T> RpcServer export(Class<T> service, T implementation) {
-    return export(describe(service), implementation);
+    return server(service, implementation).export();
   }
 
   /**
    * Serves {@code implementation} on {@code queue} instead of the queue its {@code @RpcService}
-   * names; see {@link #proxy(Class, String)}.
+   * names; see {@link #proxy(Class, String)}. The same as
+   * {@code server(service, implementation).queue(queue).export()}.
    *
    * @throws IllegalArgumentException if {@code service} is not a valid service interface or the
    *     queue name is empty or longer than 255 characters
@@ -156,43 +158,21 @@ public final class RpcClient implements AutoCloseable {
    *     it refuses the queue
    */
   public <T> RpcServer export(Class<T> service, T implementation, String queue) {
-    return export(describe(service).withQueue(Objects.requireNonNull(queue, "queue")), implementation);
+    return server(service, implementation).queue(queue).export();
   }
 
   /**
-   * Serves {@code implementation} on some of the shards of a sharded service
-   * ({@code @RpcService(shards = N)}): the queues {@code queue.i} of the shards given, 0 to N-1, so
-   * that servers can be placed per shard; servers on subsets that together cover every shard serve
-   * the whole service. {@link #export(Class, Object)} serves every shard.
-   *
-   * @throws IllegalArgumentException if {@code service} is not a valid service interface, or
-   *     {@code shards} is empty, repeats a shard or names one the service does not have
-   * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached; {@code INTERNAL} if
-   *     it refuses a queue
+   * A server of {@code implementation} to configure, then {@link ServerBuilder#export() export}:
+   * its queue, the shards it serves, and settings of its own (workers, prefetch, grace, queue
+   * arguments, server interceptors); those it leaves unset are this client's.
    */
-  public <T> RpcServer exportShards(Class<T> service, T implementation, int... shards) {
-    ServiceDescriptor descriptor = describe(service);
-    return export(descriptor, implementation, checkShards(descriptor, shards));
-  }
-
-  /**
-   * Serves {@code implementation} on some of the shards of a sharded service whose queues are
-   * named after {@code queue} instead of the queue its {@code @RpcService} names; see
-   * {@link #exportShards(Class, Object, int...)} and {@link #proxy(Class, String)}.
-   *
-   * @throws IllegalArgumentException as {@link #exportShards(Class, Object, int...)}, or if the
-   *     queue name is empty or too long
-   * @throws RpcException {@code UNAVAILABLE} if the broker cannot be reached; {@code INTERNAL} if
-   *     it refuses a queue
-   */
-  public <T> RpcServer exportShards(Class<T> service, T implementation, String queue, int... shards) {
-    ServiceDescriptor descriptor = describe(service).withQueue(Objects.requireNonNull(queue, "queue"));
-    return export(descriptor, implementation, checkShards(descriptor, shards));
+  public <T> ServerBuilder<T> server(Class<T> service, T implementation) {
+    return new ServerBuilder<>(service, implementation, workers, adaptivePrefetch ? 0 : prefetch, shutdownGrace,
+        queueSettings.quorum(), queueSettings.deadLetterExchange(), serverInterceptors, this::export);
   }
 
   /** The shards to serve, ascending; each one the service has, once. */
   private static int[] checkShards(ServiceDescriptor descriptor, int[] shards) {
-    Objects.requireNonNull(shards, "shards");
     if (shards.length == 0) {
       throw new IllegalArgumentException(descriptor.type.getName() + ": give at least one shard to serve");
     }
@@ -210,20 +190,29 @@ public final class RpcClient implements AutoCloseable {
     return sorted;
   }
 
-  private RpcServer export(ServiceDescriptor descriptor, Object implementation) {
-    int[] every = new int[descriptor.shards];
-    java.util.Arrays.setAll(every, i -> i);
-    return export(descriptor, implementation, every);
-  }
-
-  private RpcServer export(ServiceDescriptor descriptor, Object implementation, int[] shards) {
-    Objects.requireNonNull(implementation, "implementation");
+  /** A {@link ServerBuilder}'s export: its settings, the client's where it set none. */
+  private RpcServer export(ServerBuilder<?> settings) {
+    ServiceDescriptor descriptor = describe(settings.service());
+    if (settings.queueName() != null) {
+      descriptor = descriptor.withQueue(settings.queueName());
+    }
+    int[] shards = settings.servedShards();
+    if (shards == null) {
+      shards = new int[descriptor.shards];
+      java.util.Arrays.setAll(shards, i -> i);
+    } else {
+      shards = checkShards(descriptor, shards);
+    }
+    Object implementation = settings.implementation();
     if (!descriptor.type.isInstance(implementation)) {
       throw new IllegalArgumentException(
           implementation.getClass().getName() + " does not implement " + descriptor.type.getName());
     }
-    RpcServer server = new RpcServer(this, new Dispatcher(descriptor, implementation, codec, messageSizeLimit, serverInterceptors),
-        shards, workers, prefetch, adaptivePrefetch, shutdownGrace, queueSettings);
+    int prefetch = settings.prefetch() == 0 ? settings.workers() : settings.prefetch();
+    RpcServer server = new RpcServer(
+        new Dispatcher(descriptor, implementation, codec, messageSizeLimit, settings.interceptors()), shards,
+        settings.workers(), prefetch, settings.prefetch() == 0, settings.shutdownGrace(), settings.queueSettings(),
+        servers::remove);
     servers.add(server);
     try {
       server.start(transport);
@@ -346,10 +335,6 @@ public final class RpcClient implements AutoCloseable {
     return transport.brokerDescription;
   }
 
-  void serverClosed(RpcServer server) {
-    servers.remove(server);
-  }
-
   private ServiceDescriptor describe(Class<?> service) {
     Objects.requireNonNull(service, "service");
     return services.computeIfAbsent(service, type -> ServiceDescriptor.parse(type, codec, timeout));
@@ -392,10 +377,9 @@ public final class RpcClient implements AutoCloseable {
     for (RpcServer server : closing) {
       server.beginClose();
     }
-    long graceEnd = System.nanoTime() + shutdownGrace.toNanos();
     for (RpcServer server : closing) {
       try {
-        server.awaitClosed(graceEnd);
+        server.awaitClosed(); // each within its own grace, counted from its beginClose
       } catch (RuntimeException e) {
         org.slf4j.LoggerFactory.getLogger(RpcClient.class).warn("closing {} failed", server, e);
       }
@@ -436,7 +420,7 @@ public final class RpcClient implements AutoCloseable {
     private Encoding encoding = Encoding.JSON;
     private Executor executor;
     private int workers = Math.max(DEFAULT_WORKERS, 2 * Runtime.getRuntime().availableProcessors());
-    /** 0: not set, adaptive (AdaptivePrefetch), starting at as many as the workers. */
+    /** 0: not set, adaptive (FlowControl), starting at as many as the workers. */
     private int prefetch;
     private int channels = 1;
     private Duration shutdownGrace = Duration.ofSeconds(10);
@@ -516,6 +500,9 @@ public final class RpcClient implements AutoCloseable {
      * 8, or twice the available processors if that is more: enough that a few slow
      * handlers do not hold up the short ones, and threads that wait (for I/O, for nested calls) cost
      * little.
+     *
+     * <p>A client-wide default: the setting of every server this client exports that does not set
+     * its own ({@link ServerBuilder#workers(int)}).
      */
     public Builder workers(int workers) {
       if (workers < 1) {
@@ -539,6 +526,9 @@ public final class RpcClient implements AutoCloseable {
      * takes 20 ms or more brings it back. RabbitMQ sets a consumer's prefetch when the consumer is
      * made, so each change consumes again with the new prefetch and cancels the old consumer;
      * requests already delivered run and are acknowledged as usual.
+     *
+     * <p>A client-wide default: the setting of every server this client exports that does not set
+     * its own ({@link ServerBuilder#prefetch(int)}).
      */
     public Builder prefetch(int prefetch) {
       if (prefetch < 1 || prefetch > 65_535) {
@@ -560,7 +550,12 @@ public final class RpcClient implements AutoCloseable {
       return this;
     }
 
-    /** How long closing a server waits for calls already running; default 10 s. */
+    /**
+     * How long closing a server waits for calls already running; default 10 s.
+     *
+     * <p>A client-wide default: the setting of every server this client exports that does not set
+     * its own ({@link ServerBuilder#shutdownGrace(Duration)}).
+     */
     public Builder shutdownGrace(Duration shutdownGrace) {
       if (shutdownGrace.isNegative()) {
         throw new IllegalArgumentException("shutdownGrace must not be negative: " + shutdownGrace);
@@ -625,6 +620,9 @@ public final class RpcClient implements AutoCloseable {
     /**
      * Exported services declare the request queues that do not exist yet as quorum queues
      * (replicated) instead of classic durable queues. A queue that exists is served as it is.
+     *
+     * <p>A client-wide default: the setting of every server this client exports that does not set
+     * its own ({@link ServerBuilder#quorumQueues(boolean)}).
      */
     public Builder quorumQueues(boolean quorumQueues) {
       this.quorumQueues = quorumQueues;
@@ -635,6 +633,9 @@ public final class RpcClient implements AutoCloseable {
      * Exported services declare the request queues that do not exist yet with this dead-letter
      * exchange, which receives requests the server rejects (no {@code reply_to}) and, on RabbitMQ,
      * requests that expired in the queue. A queue that exists is served as it is.
+     *
+     * <p>A client-wide default: the setting of every server this client exports that does not set
+     * its own ({@link ServerBuilder#deadLetterExchange(String)}).
      */
     public Builder deadLetterExchange(String exchange) {
       this.deadLetterExchange = Objects.requireNonNull(exchange, "exchange");
@@ -674,6 +675,9 @@ public final class RpcClient implements AutoCloseable {
      * Adds an interceptor that sees every request the services this client exports run, in the
      * order added: the first added sees each request first and its outcome last. See
      * {@link ServerInterceptor}.
+     *
+     * <p>A client-wide default: the setting of every server this client exports that does not set
+     * its own ({@link ServerBuilder#serverInterceptor(ServerInterceptor)}).
      */
     public Builder serverInterceptor(ServerInterceptor interceptor) {
       this.serverInterceptors.add(Objects.requireNonNull(interceptor, "interceptor"));

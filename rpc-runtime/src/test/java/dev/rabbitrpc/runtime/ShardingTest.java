@@ -232,7 +232,7 @@ class ShardingTest {
   }
 
   private static List<Integer> shares(int total, int shards) {
-    return java.util.stream.IntStream.range(0, shards).map(i -> RpcServer.prefetchShare(total, shards, i)).boxed()
+    return java.util.stream.IntStream.range(0, shards).map(i -> ServerIntakes.prefetchShare(total, shards, i)).boxed()
         .toList();
   }
 }

@@ -3,6 +3,7 @@ package dev.rabbitrpc.spring;
 import dev.rabbitrpc.api.RpcService;
 import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.runtime.RpcServer;
+import dev.rabbitrpc.runtime.ServerBuilder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,12 +78,14 @@ final class RpcExporter implements SmartLifecycle {
 
   /** @param shards the shards to serve ({@code rabbit-rpc.shards}), or null for every shard */
   private <T> RpcServer export(Class<T> service, Object bean, String queue, int[] shards) {
-    T implementation = service.cast(bean);
-    if (shards != null) {
-      return queue == null ? client.exportShards(service, implementation, shards)
-          : client.exportShards(service, implementation, queue, shards);
+    ServerBuilder<T> server = client.server(service, service.cast(bean));
+    if (queue != null) {
+      server.queue(queue);
     }
-    return queue == null ? client.export(service, implementation) : client.export(service, implementation, queue);
+    if (shards != null) {
+      server.shards(shards);
+    }
+    return server.export();
   }
 
   static Class<?> serviceOf(String beanName, Class<?> beanClass, RpcExport annotation) {

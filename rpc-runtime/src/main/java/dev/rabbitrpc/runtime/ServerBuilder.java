@@ -1,0 +1,171 @@
+package dev.rabbitrpc.runtime;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Exports one service with settings of its own, from {@link RpcClient#server(Class, Object)}:
+ *
+ * <pre>{@code
+ * RpcServer server = client.server(Orders.class, orders).workers(32).shutdownGrace(Duration.ofSeconds(30)).export();
+ * RpcServer some = client.server(Orders.class, orders).queue("orders-eu").shards(0, 1).export();
+ * }</pre>
+ *
+ * <p>A setting left unset is the client's: what its {@link RpcClient.Builder} says, which serves as
+ * the default of every server it exports. Server interceptors added here run after the client's.
+ *
+ * <p>Not thread-safe: configure and export on one thread. Each {@link #export()} starts a server.
+ */
+public final class ServerBuilder<T> {
+  /** Starts a server with these settings: the client's export. */
+  interface Exporter {
+    RpcServer export(ServerBuilder<?> server);
+  }
+
+  private final Class<T> service;
+  private final T implementation;
+  private final Exporter exporter;
+  private int workers;
+  /** 0: not set, adaptive ({@link FlowControl}), starting at as many as the workers. */
+  private int prefetch;
+  private Duration shutdownGrace;
+  private boolean quorumQueues;
+  private String deadLetterExchange;
+  private final List<ServerInterceptor> interceptors;
+  private String queue;
+  private int[] shards;
+
+  /**
+   * @param prefetch the client's prefetch, 0 if it set none (adaptive)
+   * @param interceptors the client's server interceptors, in order
+   */
+  ServerBuilder(Class<T> service, T implementation, int workers, int prefetch, Duration shutdownGrace,
+      boolean quorumQueues, String deadLetterExchange, List<ServerInterceptor> interceptors, Exporter exporter) {
+    this.service = Objects.requireNonNull(service, "service");
+    this.implementation = Objects.requireNonNull(implementation, "implementation");
+    this.workers = workers;
+    this.prefetch = prefetch;
+    this.shutdownGrace = shutdownGrace;
+    this.quorumQueues = quorumQueues;
+    this.deadLetterExchange = deadLetterExchange;
+    this.interceptors = new ArrayList<>(interceptors);
+    this.exporter = exporter;
+  }
+
+  /** Serves on {@code queue} instead of the queue the service's {@code @RpcService} names; see {@link RpcClient#proxy(Class, String)}. */
+  public ServerBuilder<T> queue(String queue) {
+    this.queue = Objects.requireNonNull(queue, "queue");
+    return this;
+  }
+
+  /**
+   * Serves some of the shards of a sharded service ({@code @RpcService(shards = N)}): the queues
+   * {@code queue.i} of the shards given, 0 to N-1, so that servers can be placed per shard; servers
+   * on subsets that together cover every shard serve the whole service. Unset: every shard. Checked
+   * by {@link #export()}: at least one, none twice, each one the service has.
+   */
+  public ServerBuilder<T> shards(int... shards) {
+    this.shards = Objects.requireNonNull(shards, "shards").clone();
+    return this;
+  }
+
+  /** How many requests the server runs at once; see {@link RpcClient.Builder#workers(int)}. */
+  public ServerBuilder<T> workers(int workers) {
+    if (workers < 1) {
+      throw new IllegalArgumentException("workers must be at least 1: " + workers);
+    }
+    this.workers = workers;
+    return this;
+  }
+
+  /** Requests the server takes from its queues at once, kept as set; see {@link RpcClient.Builder#prefetch(int)}. */
+  public ServerBuilder<T> prefetch(int prefetch) {
+    if (prefetch < 1 || prefetch > 65_535) {
+      throw new IllegalArgumentException("prefetch must be between 1 and 65535: " + prefetch);
+    }
+    this.prefetch = prefetch;
+    return this;
+  }
+
+  /** How long closing the server waits for calls already running; see {@link RpcClient.Builder#shutdownGrace(Duration)}. */
+  public ServerBuilder<T> shutdownGrace(Duration shutdownGrace) {
+    if (shutdownGrace.isNegative()) {
+      throw new IllegalArgumentException("shutdownGrace must not be negative: " + shutdownGrace);
+    }
+    this.shutdownGrace = shutdownGrace;
+    return this;
+  }
+
+  /** Declares request queues that do not exist yet as quorum queues; see {@link RpcClient.Builder#quorumQueues(boolean)}. */
+  public ServerBuilder<T> quorumQueues(boolean quorumQueues) {
+    this.quorumQueues = quorumQueues;
+    return this;
+  }
+
+  /** Declares request queues that do not exist yet with this dead-letter exchange; see {@link RpcClient.Builder#deadLetterExchange(String)}. */
+  public ServerBuilder<T> deadLetterExchange(String exchange) {
+    this.deadLetterExchange = Objects.requireNonNull(exchange, "exchange");
+    return this;
+  }
+
+  /** Adds an interceptor that sees this server's requests, after the client's; see {@link ServerInterceptor}. */
+  public ServerBuilder<T> serverInterceptor(ServerInterceptor interceptor) {
+    this.interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+    return this;
+  }
+
+  /**
+   * Serves the implementation until the returned server is closed. A queue that exists is served
+   * as it is; one that does not is declared durable (classic, or quorum).
+   *
+   * @throws IllegalArgumentException if the service is not a valid service interface, the
+   *     implementation does not implement it, the queue name is empty or too long, or the shards
+   *     are not valid
+   * @throws dev.rabbitrpc.api.RpcException {@code UNAVAILABLE} if the broker cannot be reached;
+   *     {@code INTERNAL} if it refuses a queue (the message has the broker's reply code and text)
+   */
+  public RpcServer export() {
+    return exporter.export(this);
+  }
+
+  Class<T> service() {
+    return service;
+  }
+
+  T implementation() {
+    return implementation;
+  }
+
+  int workers() {
+    return workers;
+  }
+
+  /** The prefetch set, or 0 if none is (adaptive). */
+  int prefetch() {
+    return prefetch;
+  }
+
+  Duration shutdownGrace() {
+    return shutdownGrace;
+  }
+
+  QueueSettings queueSettings() {
+    return new QueueSettings(quorumQueues, deadLetterExchange);
+  }
+
+  List<ServerInterceptor> interceptors() {
+    return List.copyOf(interceptors);
+  }
+
+  /** The queue set, or null. */
+  String queueName() {
+    return queue;
+  }
+
+  /** The shards set, or null for every shard. */
+  int[] servedShards() {
+    return shards == null ? null : shards.clone();
+  }
+}
