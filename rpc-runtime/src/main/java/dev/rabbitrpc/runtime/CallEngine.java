@@ -44,8 +44,10 @@ final class CallEngine {
   private final MessageSizeLimit messageSizeLimit;
   private final ReplyRouter router;
   private final Completions completions;
-  /** Retry back-off and the deadlines of one-way async calls. */
+  /** Retry back-off and the deadlines of async calls: its tasks only decide, then hand off to {@link #work}. */
   private final ClientTimer scheduler;
+  /** Runs the attempts and intercepted expiries a timer task decided on (never the timer thread). */
+  private final ClientWork work;
   private final AmqpTransport transport;
   private final ConsumerProbe probe;
   /** In registration order: the first sees each attempt first (ClientInterceptor, "Order"). */
@@ -64,10 +66,11 @@ final class CallEngine {
   private final Set<String> jsonOnlyQueues = ConcurrentHashMap.newKeySet();
 
   CallEngine(Codec codec, int maxInFlight, MessageSizeLimit messageSizeLimit, ReplyRouter router, Completions completions,
-      ClientTimer scheduler, AmqpTransport transport, ConsumerProbe probe, List<ClientInterceptor> interceptors,
-      boolean oneWayConfirms, WireFormat defaultFormat) {
+      ClientTimer scheduler, ClientWork work, AmqpTransport transport, ConsumerProbe probe,
+      List<ClientInterceptor> interceptors, boolean oneWayConfirms, WireFormat defaultFormat) {
     this.completions = completions;
     this.scheduler = scheduler;
+    this.work = work;
     this.oneWayConfirms = oneWayConfirms;
     this.defaultFormat = defaultFormat;
     this.codec = codec;
@@ -533,7 +536,9 @@ final class CallEngine {
         return this;
       }
       try {
-        timer = scheduler.schedule(this::expire, deadline.remainingNanos());
+        // The interceptors observe the deadline as the attempt's outcome: then it ends on a worker.
+        timer = scheduler.schedule(interceptors.isEmpty() ? this::expire : () -> handOff(this::expire),
+            deadline.remainingNanos());
       } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
         end(null, new RpcException(Code.CANCELLED, method.key + ": the client is closed"));
         return this;
@@ -587,11 +592,7 @@ final class CallEngine {
         attempt = null;
         attempts++;
         waiting.add(this);
-        try {
-          scheduler.schedule(this::attemptNow, 0); // not run: sent again at once, in JSON
-        } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
-          end(null, new RpcException(Code.CANCELLED, method.key + ": the client was closed"));
-        }
+        handOff(this::attemptNow); // not run: sent again at once, in JSON, on a worker
         return;
       }
       long backoff = retryBackoffNanos(method, failure, attempts++, deadline);
@@ -603,7 +604,17 @@ final class CallEngine {
       retries.increment();
       service = retryShard(service, method, args);
       try {
-        scheduler.schedule(this::attemptNow, backoff);
+        // The timer only decides when; the attempt (interceptors, connect, publish) runs on a worker.
+        scheduler.schedule(() -> handOff(this::attemptNow), backoff);
+      } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
+        end(null, new RpcException(Code.CANCELLED, method.key + ": the client was closed"));
+      }
+    }
+
+    /** Runs {@code step} on a worker; if the client is closing and the pool refuses it, ends the call. */
+    private void handOff(Runnable step) {
+      try {
+        work.execute(step);
       } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
         end(null, new RpcException(Code.CANCELLED, method.key + ": the client was closed"));
       }

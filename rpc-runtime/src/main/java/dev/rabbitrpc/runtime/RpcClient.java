@@ -57,6 +57,7 @@ public final class RpcClient implements AutoCloseable {
   private final Duration shutdownGrace;
   private final ReplyRouter router;
   private final ClientTimer timer;
+  private final ClientWork work;
   private final LateReplies late;
   private final AmqpTransport transport;
   private final ConsumerProbe probe;
@@ -79,6 +80,7 @@ public final class RpcClient implements AutoCloseable {
     this.adaptivePrefetch = builder.prefetch == 0;
     this.shutdownGrace = builder.shutdownGrace;
     this.timer = new ClientTimer();
+    this.work = new ClientWork();
     this.late = new LateReplies();
     Completions completions = new Completions(builder.executor);
     this.router = new ReplyRouter(new ReplyDecoder(codec, builder.remoteExceptions), late, completions, timer,
@@ -87,7 +89,7 @@ public final class RpcClient implements AutoCloseable {
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
         builder.timeout, messageSizeLimit);
     this.probe = new ConsumerProbe(transport, router, timer);
-    this.engine = new CallEngine(codec, maxInFlight, messageSizeLimit, router, completions, timer, transport, probe,
+    this.engine = new CallEngine(codec, maxInFlight, messageSizeLimit, router, completions, timer, work, transport, probe,
         List.copyOf(builder.interceptors), builder.oneWayConfirms, WireFormat.forEncoding(encoding));
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
@@ -379,6 +381,7 @@ public final class RpcClient implements AutoCloseable {
             transport.close();
           } finally {
             timer.shutdown();
+            work.shutdown();
             engine.failWaiting(); // a retry scheduled while closing was dropped with the timer
           }
         }
