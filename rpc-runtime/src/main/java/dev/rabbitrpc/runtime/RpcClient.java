@@ -89,8 +89,11 @@ public final class RpcClient implements AutoCloseable {
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
         builder.timeout, messageSizeLimit);
     this.probe = new ConsumerProbe(transport, router, timer);
-    this.engine = new CallEngine(codec, maxInFlight, messageSizeLimit, router, completions, timer, work, transport, probe,
-        List.copyOf(builder.interceptors), builder.oneWayConfirms, WireFormat.forEncoding(encoding));
+    FormatRefused formats = new FormatRefused(WireFormat.forEncoding(encoding));
+    Sender sender = new Sender(codec, maxInFlight, messageSizeLimit, router, transport, probe, formats,
+        builder.oneWayConfirms);
+    this.engine = new CallEngine(router, completions, timer, work, transport, sender, new RetryPolicy(formats), formats,
+        List.copyOf(builder.interceptors));
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
 
