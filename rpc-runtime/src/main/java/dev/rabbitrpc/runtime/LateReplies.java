@@ -63,12 +63,10 @@ final class LateReplies {
     if (call == null) {
       return false;
     }
-    late.increment();
     long now = System.nanoTime();
     long lateMillis = TimeUnit.NANOSECONDS.toMillis(now - call.deadlineNanos);
     RpcClient.LateReply record;
     if (expiredMillis >= 0) {
-      skipped.increment();
       long queuedMillis = TimeUnit.NANOSECONDS.toMillis(now - call.sentAtNanos);
       record = new RpcClient.LateReply(call.method, correlationId, RpcException.DeadlineCause.SKIPPED_EXPIRED, status,
           lateMillis, queuedMillis);
@@ -86,6 +84,11 @@ final class LateReplies {
         recent.removeFirst();
       }
       recent.addLast(record);
+    }
+    // Counted once recorded, the whole before the part: a reader that sees a count sees the record and the other count.
+    late.increment();
+    if (expiredMillis >= 0) {
+      skipped.increment();
     }
     return true;
   }
