@@ -163,7 +163,7 @@ class DeadlineCausesIT {
     String correlationId = RpcClient.correlationIdOf(call);
     release.countDown(); // the reply now comes after the caller's deadline
     TestBroker.await(Duration.ofSeconds(WAIT_SECONDS), "the late reply", () -> caller.lateReplies() == 1);
-    RpcClient.LateReply late = caller.recentLateReplies().get(0);
+    LateReply late = caller.recentLateReplies().get(0);
     assertEquals("Gated.heldAsync", late.method());
     assertEquals(correlationId, late.correlationId());
     assertEquals(DeadlineCause.TAKEN, late.cause());
@@ -201,7 +201,7 @@ class DeadlineCausesIT {
     TestBroker.await(Duration.ofSeconds(WAIT_SECONDS), "the server's skip reply", () -> caller.skippedLateReplies() == 1);
     assertEquals(1, server.expiredRequests());
     assertEquals(1, caller.lateReplies());
-    RpcClient.LateReply late = caller.recentLateReplies().get(0);
+    LateReply late = caller.recentLateReplies().get(0);
     assertEquals("Gated.heldAsync", late.method());
     assertEquals(DeadlineCause.SKIPPED_EXPIRED, late.cause());
     assertEquals("DEADLINE_EXCEEDED", late.status());

@@ -40,7 +40,8 @@ final class AmqpTransport {
   /** Where the broker is, without credentials: safe for logs and messages. */
   final String brokerDescription;
   private final String connectionName;
-  private final ReplyRouter router;
+  /** Told of replies, returns and lost channels and connections: the router, seen through its narrow interface. */
+  private final ReplyListener router;
   private final AtomicReferenceArray<CallChannel> callChannels;
   /** One lock per call channel slot: opening one channel never holds up a call on another. */
   private final Object[] channelLocks;
@@ -86,12 +87,12 @@ final class AmqpTransport {
   final MessageSizeLimit messageSizeLimit;
 
   AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
-      ReplyRouter router, Duration connectWait, MessageSizeLimit messageSizeLimit) {
+      ReplyListener router, Duration connectWait, MessageSizeLimit messageSizeLimit) {
     this(factory, addresses, connectionName, channels, router, connectWait, messageSizeLimit, Deadline.SYSTEM_TICKER);
   }
 
   AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
-      ReplyRouter router, Duration connectWait, MessageSizeLimit messageSizeLimit, Deadline.Ticker ticker) {
+      ReplyListener router, Duration connectWait, MessageSizeLimit messageSizeLimit, Deadline.Ticker ticker) {
     this.factory = factory;
     this.messageSizeLimit = messageSizeLimit;
     this.addresses = addresses;
@@ -256,8 +257,8 @@ final class AmqpTransport {
     opened.addShutdownListener(cause -> {
       if (!cause.isInitiatedByApplication()) {
         lost(opened);
-        router.failAll(call -> true, call -> new RpcException(Code.UNAVAILABLE,
-            call.method.key + ": connection to " + brokerDescription + " lost: " + cause.getMessage()));
+        router.connectionLost(method -> new RpcException(Code.UNAVAILABLE,
+            method + ": connection to " + brokerDescription + " lost: " + cause.getMessage()));
       }
     });
     if (opened instanceof Recoverable) {

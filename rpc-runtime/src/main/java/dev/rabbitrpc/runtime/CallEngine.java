@@ -43,14 +43,18 @@ final class CallEngine {
   private final Sender sender;
   private final RetryPolicy retry;
   private final FormatRefused formats;
+  private final CorrelationIds ids;
+  private final CallDeadlines deadlines;
   /** In registration order: the first sees each attempt first (ClientInterceptor, "Order"). */
   private final List<ClientInterceptor> interceptors;
   /** Calls between attempts (connecting, backing off), which the router does not hold then. */
   private final Set<Call> waiting = ConcurrentHashMap.newKeySet();
 
   CallEngine(ReplyRouter router, Completions completions, ClientTimer scheduler, ClientWork work,
-      AmqpTransport transport, Sender sender, RetryPolicy retry, FormatRefused formats,
-      List<ClientInterceptor> interceptors) {
+      AmqpTransport transport, Sender sender, RetryPolicy retry, FormatRefused formats, CorrelationIds ids,
+      CallDeadlines deadlines, List<ClientInterceptor> interceptors) {
+    this.ids = ids;
+    this.deadlines = deadlines;
     this.router = router;
     this.completions = completions;
     this.scheduler = scheduler;
@@ -127,7 +131,7 @@ final class CallEngine {
       if (single && transport.isConnected()) {
         try {
           PendingCall call = sender.send(null, service, method, args, deadline, Map.of(), null);
-          router.armDeadline(call);
+          deadlines.arm(call);
           return call;
         } catch (RpcException e) {
           return CompletableFuture.failedFuture(e);
@@ -154,7 +158,7 @@ final class CallEngine {
         ? sender.sendOneWay(null, service, method, args, deadline, Map.of())
         : new Chains.Client(interceptors, 0, attempt -> sender.sendOneWay(attempt.correlationId(), attempt.service,
             attempt.method, attempt.arguments, attempt.deadline, attempt.headers()))
-            .proceed(new ClientCall(service, method, args, deadline, 1, router.newCorrelationId(), Map.of()))
+            .proceed(new ClientCall(service, method, args, deadline, 1, ids.next(), Map.of()))
             .toCompletableFuture();
     if (shape == CallShape.ONE_WAY_FUTURE) {
       CompletableFuture<Object> result = new CompletableFuture<>();
@@ -303,7 +307,7 @@ final class CallEngine {
           return;
         }
       } else {
-        current = intercepted(new ClientCall(service, method, args, deadline, attempts + 1, router.newCorrelationId(),
+        current = intercepted(new ClientCall(service, method, args, deadline, attempts + 1, ids.next(),
             Map.of()), this::sent);
       }
       current.whenComplete((value, failure) -> {

@@ -83,17 +83,18 @@ public final class RpcClient implements AutoCloseable {
     this.work = new ClientWork();
     this.late = new LateReplies();
     Completions completions = new Completions(builder.executor);
-    this.router = new ReplyRouter(new ReplyDecoder(codec, builder.remoteExceptions), late, completions, timer,
+    this.router = new ReplyRouter(new ReplyDecoder(codec, builder.remoteExceptions), late, completions,
         new QueueCounts(Deadline.SYSTEM_TICKER));
     this.messageSizeLimit = new MessageSizeLimit(maxMessageSize);
     this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
         builder.timeout, messageSizeLimit);
     this.probe = new ConsumerProbe(transport, router, timer);
     FormatRefused formats = new FormatRefused(WireFormat.forEncoding(encoding));
-    Sender sender = new Sender(codec, maxInFlight, messageSizeLimit, router, transport, probe, formats,
+    CorrelationIds ids = new CorrelationIds();
+    Sender sender = new Sender(codec, maxInFlight, messageSizeLimit, router, transport, probe, formats, ids,
         builder.oneWayConfirms);
     this.engine = new CallEngine(router, completions, timer, work, transport, sender, new RetryPolicy(formats), formats,
-        List.copyOf(builder.interceptors));
+        ids, new CallDeadlines(router, timer), List.copyOf(builder.interceptors));
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
 
@@ -266,24 +267,6 @@ public final class RpcClient implements AutoCloseable {
   public List<LateReply> recentLateReplies() {
     return late.recent();
   }
-
-  /**
-   * A reply that arrived after its call had failed with {@code DEADLINE_EXCEEDED}; the caller never
-   * saw it. Logged at DEBUG as it arrives; see {@link RpcClient#recentLateReplies()}.
-   *
-   * @param method the method, as {@code Interface.method}
-   * @param correlationId the request's correlation id
-   * @param cause {@link RpcException.DeadlineCause#SKIPPED_EXPIRED} if the server did not run the
-   *     request because its deadline had passed when the server took it (the reply carried {@code
-   *     rpc-expired-ms}); {@link RpcException.DeadlineCause#TAKEN} if a server took it and answered late
-   * @param status the reply's {@code rpc-status}
-   * @param lateMillis how long after the call's deadline the reply arrived
-   * @param queuedMillis for {@code SKIPPED_EXPIRED}, how long the request took from being sent to the
-   *     server's answer, measured by this client's clock: its time in the queue (or the server's
-   *     prefetch), plus the reply's trip; -1 otherwise
-   */
-  public record LateReply(String method, String correlationId, RpcException.DeadlineCause cause, String status,
-      long lateMillis, long queuedMillis) {}
 
   /**
    * Passive {@code queue.declare}s the consumer probe sent to learn whether calls that wait have a

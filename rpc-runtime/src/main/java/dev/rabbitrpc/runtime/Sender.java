@@ -29,12 +29,14 @@ final class Sender {
   private final AmqpTransport transport;
   private final ConsumerProbe probe;
   private final FormatRefused formats;
+  private final CorrelationIds ids;
   /** {@code @OneWay} calls wait for the broker's publisher confirm. */
   private final boolean oneWayConfirms;
   private volatile boolean closed;
 
   Sender(Codec codec, int maxInFlight, MessageSizeLimit messageSizeLimit, ReplyRouter router, AmqpTransport transport,
-      ConsumerProbe probe, FormatRefused formats, boolean oneWayConfirms) {
+      ConsumerProbe probe, FormatRefused formats, CorrelationIds ids, boolean oneWayConfirms) {
+    this.ids = ids;
     this.codec = codec;
     this.maxInFlight = maxInFlight;
     this.messageSizeLimit = messageSizeLimit;
@@ -68,9 +70,8 @@ final class Sender {
     WireFormat format = formats.formatFor(service, method);
     byte[] body = encode(method, args, deadline, format, true);
     CallChannel channel = connected(method, () -> transport.callChannel(deadline)); // never past the deadline
-    PendingCall call = correlationId == null
-        ? router.register(method, channel, service.queue, deadline, format)
-        : router.register(correlationId, method, channel, service.queue, deadline, format);
+    PendingCall call = router.register(correlationId == null ? ids.next() : correlationId, method, channel,
+        service.queue, deadline, format);
     if (registered != null) {
       registered.accept(call);
     }
@@ -98,7 +99,7 @@ final class Sender {
       Object[] args, Deadline deadline, Map<String, String> applicationHeaders) {
     try {
       byte[] body = encode(method, args, deadline, null, false);
-      String id = correlationId != null ? correlationId : router.newCorrelationId();
+      String id = correlationId != null ? correlationId : ids.next();
       OneWayChannel confirming = oneWayConfirms ? connected(method, () -> transport.oneWayChannel(deadline)) : null;
       CallChannel plain = oneWayConfirms ? null : connected(method, () -> transport.callChannel(deadline));
       AMQP.BasicProperties properties = WireHeaders.oneWayRequest(id, deadline,
