@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-final class AmqpTransport {
+final class AmqpTransport implements ClientTransport {
   private static final Logger log = LoggerFactory.getLogger(AmqpTransport.class);
   private final ConnectionFactory factory;
   private final List<Address> addresses;
@@ -132,7 +132,8 @@ final class AmqpTransport {
    * Fails fast while the broker blocks publishing (memory or disk alarm): a publish would
    * otherwise block the caller for as long as the alarm lasts.
    */
-  void checkNotBlocked() {
+  @Override
+  public void checkNotBlocked() {
     String reason = blockedReason;
     if (reason != null) {
       throw new RpcException(Code.UNAVAILABLE, "the broker " + brokerDescription + " blocks publishing: " + reason);
@@ -152,7 +153,8 @@ final class AmqpTransport {
   }
 
   /** Whether a connection is open or being recovered; a call then needs no connection attempt. */
-  boolean isConnected() {
+  @Override
+  public boolean isConnected() {
     return connection != null;
   }
 
@@ -332,7 +334,8 @@ final class AmqpTransport {
    * The connection, for a caller that must not block (an async call): completes on the connecting
    * thread, with the attempt's failure if it fails.
    */
-  CompletableFuture<Connection> connectAsync() {
+  @Override
+  public CompletableFuture<Connection> connectAsync() {
     CompletableFuture<Connection> pending = attempt();
     if (pending instanceof Attempt) {
       pending.whenComplete((connection, failure) -> {
@@ -453,8 +456,24 @@ final class AmqpTransport {
   }
 
   /** Whether the connected broker is RabbitMQ; only meaningful once connected. */
-  boolean connectedToRabbitMq() {
+  @Override
+  public boolean connectedToRabbitMq() {
     return rabbitMq;
+  }
+
+  @Override
+  public String brokerDescription() {
+    return brokerDescription;
+  }
+
+  @Override
+  public RequestChannel requestChannel(Deadline deadline) {
+    return callChannel(deadline);
+  }
+
+  @Override
+  public OneWayPublisher oneWayPublisher(Deadline deadline) {
+    return oneWayChannel(deadline);
   }
 
   /** The call channel for the calling thread, connecting first within {@code deadline} if needed. */

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * on one channel are serialised by this object's lock: a channel is never used for publishing by
  * two threads at once.
  */
-final class CallChannel {
+final class CallChannel implements ClientTransport.RequestChannel {
   static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
   private final Channel channel;
@@ -185,7 +185,8 @@ final class CallChannel {
    * Tells the servers of {@code queue} that the caller gave up on a call (best effort, never
    * throws). Only a request carrying the same {@code key} is affected (docs/PROTOCOL.md §7).
    */
-  void publishCancel(String queue, String correlationId, String key) {
+  @Override
+  public void publishCancel(String queue, String correlationId, String key) {
     AMQP.BasicProperties properties = WireHeaders.cancelNotice(correlationId, key,
         rabbitMq ? TimeUnit.NANOSECONDS.toMillis(Cancellations.REMEMBER_NANOS) : -1);
     try {
@@ -197,7 +198,13 @@ final class CallChannel {
     }
   }
 
-  void publish(String queue, AMQP.BasicProperties properties, byte[] body) throws IOException {
+  @Override
+  public String replyTo() {
+    return replyTo;
+  }
+
+  @Override
+  public void publish(String queue, AMQP.BasicProperties properties, byte[] body) throws IOException {
     synchronized (this) {
       recentIds[nextRecent] = properties.getCorrelationId();
       recentSizes[nextRecent] = body.length;

@@ -39,7 +39,9 @@ final class CallEngine {
   /** Deadlines of async calls and retry back-off: its tasks only decide, then hand off to {@link #work}. */
   private final ClientTimer scheduler;
   private final ClientWork work;
-  private final AmqpTransport transport;
+  private final ClientTransport transport;
+  /** The deadlines' clock: the system's, or a test's. */
+  private final Deadline.Ticker ticker;
   private final Sender sender;
   private final RetryPolicy retry;
   private final FormatRefused formats;
@@ -51,8 +53,9 @@ final class CallEngine {
   private final Set<Call> waiting = ConcurrentHashMap.newKeySet();
 
   CallEngine(ReplyRouter router, Completions completions, ClientTimer scheduler, ClientWork work,
-      AmqpTransport transport, Sender sender, RetryPolicy retry, FormatRefused formats, CorrelationIds ids,
-      CallDeadlines deadlines, List<ClientInterceptor> interceptors) {
+      ClientTransport transport, Sender sender, RetryPolicy retry, FormatRefused formats, CorrelationIds ids,
+      CallDeadlines deadlines, List<ClientInterceptor> interceptors, Deadline.Ticker ticker) {
+    this.ticker = ticker;
     this.ids = ids;
     this.deadlines = deadlines;
     this.router = router;
@@ -76,7 +79,7 @@ final class CallEngine {
   }
 
   String brokerDescription() {
-    return transport.brokerDescription;
+    return transport.brokerDescription();
   }
 
   /** See {@link RpcClient#correlationIdOf}. */
@@ -111,7 +114,7 @@ final class CallEngine {
    */
   Object call(ServiceDescriptor whole, MethodDescriptor method, Object[] args) throws Throwable {
     // One deadline per call, fixed now; a call made inside a handler inherits what is left of its caller's.
-    Deadline deadline = Deadline.after(method.timeoutNanos, TimeUnit.NANOSECONDS).minimum(CallContext.inherited());
+    Deadline deadline = Deadline.after(method.timeoutNanos, TimeUnit.NANOSECONDS, ticker).minimum(CallContext.inherited());
     CallShape shape = method.shape;
     ServiceDescriptor service; // the shard whose queue the call goes to: downstream, its queue is the call's
     try {

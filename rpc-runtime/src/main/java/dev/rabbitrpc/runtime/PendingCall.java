@@ -14,7 +14,8 @@ final class PendingCall extends CompletableFuture<Object> {
   static final long PROBE_AFTER_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(500);
   final String correlationId;
   final MethodDescriptor method;
-  final CallChannel channel;
+  /** Where its request went: its cancel notice goes there too; the router fails it if the channel is lost. */
+  final ClientTransport.RequestChannel channel;
   final String queue;
   /** When the call ends at the latest: fixed when it was made, shared by all its attempts. */
   final Deadline deadline;
@@ -50,7 +51,7 @@ final class PendingCall extends CompletableFuture<Object> {
   /** An async call whose deadline timer is armed by a sweep once it is near ({@link CallDeadlines#arm}). */
   volatile boolean armLater;
 
-  PendingCall(String correlationId, MethodDescriptor method, CallChannel channel, String queue, Deadline deadline,
+  PendingCall(String correlationId, MethodDescriptor method, ClientTransport.RequestChannel channel, String queue, Deadline deadline,
       WireFormat format, java.util.concurrent.ConcurrentMap<String, PendingCall> registry) {
     this.format = format;
     this.correlationId = correlationId;

@@ -54,7 +54,7 @@ final class ReplyRouter implements ReplyListener {
    * Registers an attempt under its id (from {@link CorrelationIds}), whose request is sent in
    * {@code format}; the call leaves the router when anything ends it ({@link PendingCall#forget}).
    */
-  PendingCall register(String id, MethodDescriptor method, CallChannel channel, String queue, Deadline deadline,
+  PendingCall register(String id, MethodDescriptor method, ClientTransport.RequestChannel channel, String queue, Deadline deadline,
       WireFormat format) {
     PendingCall call = new PendingCall(id, method, channel, queue, deadline, format, pending);
     pending.put(id, call);

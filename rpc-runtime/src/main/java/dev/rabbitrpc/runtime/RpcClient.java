@@ -91,10 +91,10 @@ public final class RpcClient implements AutoCloseable {
     this.probe = new ConsumerProbe(transport, router, timer);
     FormatRefused formats = new FormatRefused(WireFormat.forEncoding(encoding));
     CorrelationIds ids = new CorrelationIds();
-    Sender sender = new Sender(codec, maxInFlight, messageSizeLimit, router, transport, probe, formats, ids,
+    Sender sender = new Sender(codec, maxInFlight, messageSizeLimit, router, transport, probe::ensureStarted, formats, ids,
         builder.oneWayConfirms);
     this.engine = new CallEngine(router, completions, timer, work, transport, sender, new RetryPolicy(formats), formats,
-        ids, new CallDeadlines(router, timer), List.copyOf(builder.interceptors));
+        ids, new CallDeadlines(router, timer), List.copyOf(builder.interceptors), Deadline.SYSTEM_TICKER);
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
 

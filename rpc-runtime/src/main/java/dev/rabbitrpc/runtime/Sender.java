@@ -26,23 +26,24 @@ final class Sender {
   private final int maxInFlight;
   private final MessageSizeLimit messageSizeLimit;
   private final ReplyRouter router;
-  private final AmqpTransport transport;
-  private final ConsumerProbe probe;
+  private final ClientTransport transport;
+  /** Before the first request is published: starts the consumer probe. */
+  private final Runnable beforePublish;
   private final FormatRefused formats;
   private final CorrelationIds ids;
   /** {@code @OneWay} calls wait for the broker's publisher confirm. */
   private final boolean oneWayConfirms;
   private volatile boolean closed;
 
-  Sender(Codec codec, int maxInFlight, MessageSizeLimit messageSizeLimit, ReplyRouter router, AmqpTransport transport,
-      ConsumerProbe probe, FormatRefused formats, CorrelationIds ids, boolean oneWayConfirms) {
+  Sender(Codec codec, int maxInFlight, MessageSizeLimit messageSizeLimit, ReplyRouter router, ClientTransport transport,
+      Runnable beforePublish, FormatRefused formats, CorrelationIds ids, boolean oneWayConfirms) {
     this.ids = ids;
     this.codec = codec;
     this.maxInFlight = maxInFlight;
     this.messageSizeLimit = messageSizeLimit;
     this.router = router;
     this.transport = transport;
-    this.probe = probe;
+    this.beforePublish = beforePublish;
     this.formats = formats;
     this.oneWayConfirms = oneWayConfirms;
   }
@@ -69,7 +70,7 @@ final class Sender {
       Deadline deadline, Map<String, String> applicationHeaders, Consumer<PendingCall> registered) {
     WireFormat format = formats.formatFor(service, method);
     byte[] body = encode(method, args, deadline, format, true);
-    CallChannel channel = connected(method, () -> transport.callChannel(deadline)); // never past the deadline
+    ClientTransport.RequestChannel channel = connected(method, () -> transport.requestChannel(deadline)); // never past the deadline
     PendingCall call = router.register(correlationId == null ? ids.next() : correlationId, method, channel,
         service.queue, deadline, format);
     if (registered != null) {
@@ -77,9 +78,9 @@ final class Sender {
     }
     try {
       long remainingMillis = remainingAfterConnect(method, deadline);
-      probe.ensureStarted();
+      beforePublish.run();
       // RabbitMQ drops a request still queued at its deadline; the server checks the header too.
-      AMQP.BasicProperties properties = WireHeaders.request(format, call.correlationId, channel.replyTo, deadline,
+      AMQP.BasicProperties properties = WireHeaders.request(format, call.correlationId, channel.replyTo(), deadline,
           expirationMillis(remainingMillis), applicationHeaders);
       transport.checkNotBlocked();
       channel.publish(service.queue, properties, body);
@@ -100,8 +101,10 @@ final class Sender {
     try {
       byte[] body = encode(method, args, deadline, null, false);
       String id = correlationId != null ? correlationId : ids.next();
-      OneWayChannel confirming = oneWayConfirms ? connected(method, () -> transport.oneWayChannel(deadline)) : null;
-      CallChannel plain = oneWayConfirms ? null : connected(method, () -> transport.callChannel(deadline));
+      ClientTransport.OneWayPublisher confirming =
+          oneWayConfirms ? connected(method, () -> transport.oneWayPublisher(deadline)) : null;
+      ClientTransport.RequestChannel plain =
+          oneWayConfirms ? null : connected(method, () -> transport.requestChannel(deadline));
       AMQP.BasicProperties properties = WireHeaders.oneWayRequest(id, deadline,
           expirationMillis(remainingAfterConnect(method, deadline)), applicationHeaders);
       try {
@@ -167,7 +170,7 @@ final class Sender {
 
   private RpcException unavailable(MethodDescriptor method, Exception e) {
     return e instanceof RpcException ? (RpcException) e : new RpcException(Code.UNAVAILABLE,
-        method.key + ": cannot send the request to " + transport.brokerDescription + ": " + e.getMessage(), e);
+        method.key + ": cannot send the request to " + transport.brokerDescription() + ": " + e.getMessage(), e);
   }
 
   /** A request's {@code expiration}: its time left, within RabbitMQ's limit; -1 (none) on another broker. */
