@@ -4,7 +4,7 @@ import dev.rabbitrpc.api.RpcException;
 
 /**
  * A reply that arrived after its call had failed with {@code DEADLINE_EXCEEDED}; the caller never
- * saw it. Logged at DEBUG as it arrives; see {@link RpcClient#recentLateReplies()}.
+ * saw it. Logged at DEBUG as it arrives; see {@link ClientStats#recentLateReplies()}.
  *
  * <p>Immutable.
  *

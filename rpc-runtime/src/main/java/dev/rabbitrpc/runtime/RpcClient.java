@@ -240,56 +240,13 @@ public final class RpcClient implements AutoCloseable {
     return server;
   }
 
-  /** Calls in flight: waiting for their replies, or for the connection or a retry before they are sent. */
-  public int pendingCalls() {
-    return engine.pendingCalls();
-  }
-
   /**
-   * Replies that came after their call's deadline (counted in {@link #droppedReplies()} too), each
-   * logged at DEBUG with its method, how late it was and, if the server skipped the request, why
-   * ({@link #recentLateReplies()} keeps the last ones).
+   * The client's counters now, in one immutable snapshot: calls in flight, retries, dropped, late
+   * and skipped replies, the last late replies, consumer probes, returned one-way requests.
    */
-  public long lateReplies() {
-    return late.count();
-  }
-
-  /**
-   * Late replies from a server that took the request after its deadline and did not run it
-   * ({@link RpcException.DeadlineCause#SKIPPED_EXPIRED}): a subset of {@link #lateReplies()}. Many of
-   * them mean requests wait in the queue (or in a server's prefetch) longer than their deadlines.
-   */
-  public long skippedLateReplies() {
-    return late.skipped();
-  }
-
-  /** The last late replies, at most 32, oldest first: an immutable snapshot, for diagnosis and tests. */
-  public List<LateReply> recentLateReplies() {
-    return late.recent();
-  }
-
-  /**
-   * Passive {@code queue.declare}s the consumer probe sent to learn whether calls that wait have a
-   * server (docs/RELIABILITY.md, "Fail fast"): what waiting calls cost the broker. While a queue keeps
-   * answering that it has consumers (a backlog), it is asked again only after a back-off doubling
-   * from 0.5 to 4 s.
-   */
-  public long consumerProbes() {
-    return probe.asked();
-  }
-
-  /** Replies dropped because no call waited for them (late after a deadline, duplicate, or foreign). */
-  public long droppedReplies() {
-    return router.droppedReplies();
-  }
-
-  /**
-   * {@code @OneWay} requests sent without publisher confirms ({@link Builder#oneWayConfirms}) that the
-   * broker returned because no queue took them: the callers had returned already, so this count
-   * (and a WARN log line each) is the only trace. With confirms, such calls fail instead.
-   */
-  public long returnedOneWayRequests() {
-    return router.returnedOneWay();
+  public ClientStats stats() {
+    return new ClientStats(engine.pendingCalls(), engine.retries(), router.droppedReplies(), late.count(),
+        late.skipped(), late.recent(), probe.asked(), router.returnedOneWay());
   }
 
   /**
@@ -310,11 +267,6 @@ public final class RpcClient implements AutoCloseable {
   /** The format proxies send in for services whose annotation chooses none ({@link Builder#encoding}). */
   public Encoding encoding() {
     return encoding;
-  }
-
-  /** Retries so far: attempts of {@code @Idempotent} calls that failed with UNAVAILABLE and were sent again. */
-  long retries() {
-    return engine.retries();
   }
 
   /**
