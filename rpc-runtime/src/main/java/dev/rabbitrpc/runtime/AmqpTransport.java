@@ -42,6 +42,8 @@ final class AmqpTransport implements ClientTransport {
   private final String connectionName;
   /** Told of replies, returns and lost channels and connections: the router, seen through its narrow interface. */
   private final ReplyListener router;
+  /** One-way requests sent without confirms that the broker returned, on any of the call channels. */
+  final ReturnedOneWays returnedOneWays = new ReturnedOneWays();
   private final AtomicReferenceArray<CallChannel> callChannels;
   /** One lock per call channel slot: opening one channel never holds up a call on another. */
   private final Object[] channelLocks;
@@ -508,7 +510,7 @@ final class AmqpTransport implements ClientTransport {
         if (opened == null) {
           throw new IOException("the broker has no channel left for this connection");
         }
-        channel = CallChannel.open(opened, router, rabbitMq, messageSizeLimit);
+        channel = CallChannel.open(opened, router, returnedOneWays, rabbitMq, messageSizeLimit);
       } catch (IOException | RuntimeException e) {
         throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "
             + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);

@@ -61,7 +61,8 @@ final class CallChannel implements ClientTransport.RequestChannel {
    * @param rabbitMq whether the broker is RabbitMQ, with direct reply-to; elsewhere the replies come
    *     through a reply queue of this channel's own
    */
-  static CallChannel open(Channel channel, ReplyListener router, boolean rabbitMq, MessageSizeLimit limit)
+  static CallChannel open(Channel channel, ReplyListener router, ReturnedOneWays returnedOneWays, boolean rabbitMq,
+      MessageSizeLimit limit)
       throws IOException {
     channel.addReturnListener(returned -> {
       String why = returned.getReplyCode() + " " + returned.getReplyText();
@@ -69,7 +70,7 @@ final class CallChannel implements ClientTransport.RequestChannel {
           "no queue took the request (routing key \"" + returned.getRoutingKey() + "\": " + returned.getReplyText()
               + "); is a server running?"));
       if (!waited && returned.getProperties().getReplyTo() == null) {
-        router.oneWayReturned(returned.getRoutingKey(), returned.getProperties().getCorrelationId(), why);
+        returnedOneWays.returned(returned.getRoutingKey(), returned.getProperties().getCorrelationId(), why);
       }
     });
     String replyTo = rabbitMq ? DIRECT_REPLY_TO : channel.queueDeclare().getQueue();

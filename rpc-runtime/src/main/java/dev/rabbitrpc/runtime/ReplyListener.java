@@ -27,9 +27,6 @@ interface ReplyListener {
   /** Fails one call by id, if it still waits; returns whether one did. */
   boolean fail(String correlationId, RpcException failure);
 
-  /** A one-way request sent without confirms came back from the broker: nobody waits for it. */
-  void oneWayReturned(String queue, String correlationId, String why);
-
   /**
    * The broker closed {@code channel}: every call sent on it fails with what {@code failure} makes of
    * its method's key and whether its correlation id is {@code culpritId} (the request the broker refused).

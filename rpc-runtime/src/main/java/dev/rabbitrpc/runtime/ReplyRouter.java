@@ -30,7 +30,6 @@ final class ReplyRouter implements ReplyListener {
 
   private final ConcurrentHashMap<String, PendingCall> pending = new ConcurrentHashMap<>();
   private final LongAdder droppedReplies = new LongAdder();
-  private final LongAdder returnedOneWay = new LongAdder();
   private final ReplyDecoder decoder;
   private final Completions completions;
   /** The calls that expired, to know a late reply from a foreign one. */
@@ -160,18 +159,6 @@ final class ReplyRouter implements ReplyListener {
       return true;
     }
     return false;
-  }
-
-  /** A one-way request sent without confirms came back: nobody waits for it, so it is logged and counted. */
-  @Override
-  public void oneWayReturned(String queue, String correlationId, String why) {
-    returnedOneWay.increment();
-    log.warn("a one-way request to {} (correlation id {}) was returned by the broker: {}", queue, correlationId, why);
-  }
-
-  /** One-way requests sent without confirms that the broker returned (no queue took them). */
-  long returnedOneWay() {
-    return returnedOneWay.sum();
   }
 
   /** Fails every pending call that matches, e.g. all calls of a lost channel or connection. */

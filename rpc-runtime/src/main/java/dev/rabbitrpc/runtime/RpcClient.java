@@ -227,7 +227,7 @@ public final class RpcClient implements AutoCloseable {
    */
   public ClientStats stats() {
     return new ClientStats(engine.pendingCalls(), engine.retries(), router.droppedReplies(), late.count(),
-        late.skipped(), late.recent(), probe.asked(), router.returnedOneWay());
+        late.skipped(), late.recent(), probe.asked(), transport.returnedOneWays.count());
   }
 
   /**

@@ -61,7 +61,7 @@ class BrokerClosedChannelTest {
       }
       return null;
     }).when(channel).abort();
-    return CallChannel.open(channel, router, true, limit);
+    return CallChannel.open(channel, router, new ReturnedOneWays(), true, limit);
   }
 
   /** The broker closes the channel, as amqp-client reports it: on its connection thread, to every listener. */
