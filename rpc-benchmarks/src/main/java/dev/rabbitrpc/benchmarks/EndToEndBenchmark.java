@@ -801,7 +801,7 @@ public final class EndToEndBenchmark {
           .timeout(Duration.ofMinutes(5)).build()) {
         ParkedService parked = client.proxy(ParkedService.class, parkedQueue);
         progress.step("heap per call in flight rabbit-rpc, " + calls + " calls");
-        rpcBytes = retainedPerCall("rabbit-rpc", () -> parked.echoAsync(payload), client::pendingCalls, calls);
+        rpcBytes = retainedPerCall("rabbit-rpc", () -> parked.echoAsync(payload), () -> client.stats().pendingCalls(), calls);
       }
       long rawBytes;
       byte[] body = Peers.requestBody(mapper, payload);

@@ -67,7 +67,7 @@ class CancellationIT {
     CompletableFuture<String> call = client.proxy(Work.class, queue).hold("a");
     assertTrue(work.started.await(10, TimeUnit.SECONDS));
     call.cancel(true);
-    assertEquals(0, client.pendingCalls(), "the pending entry is gone at once");
+    assertEquals(0, client.stats().pendingCalls(), "the pending entry is gone at once");
     assertTrue(work.interrupted.await(5, TimeUnit.SECONDS), "the handler was interrupted");
   }
 

@@ -75,7 +75,7 @@ class ConnectionLossIT {
       // "At once": when the socket is reset, not at the call's deadline. Half the timeout tells the
       // two apart and leaves a loaded machine seconds to schedule the client's reader thread.
       assertTrue(failedAfterMillis < CALL_TIMEOUT_SECONDS * 1_000 / 2, "failed " + failedAfterMillis + " ms after the cut");
-      assertEquals(0, client.pendingCalls());
+      assertEquals(0, client.stats().pendingCalls());
     } finally {
       implementation.release.countDown(); // the server's handler ends, so closing it need not wait
     }
@@ -90,7 +90,7 @@ class ConnectionLossIT {
 
     proxy.cut();
     assertEquals("after", TestBroker.callUntilAnswered(() -> failing.fast("after")));
-    assertEquals(0, client.pendingCalls());
+    assertEquals(0, client.stats().pendingCalls());
   }
 
   @Test

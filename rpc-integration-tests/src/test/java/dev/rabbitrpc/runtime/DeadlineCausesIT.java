@@ -162,15 +162,15 @@ class DeadlineCausesIT {
     assertEquals(Code.DEADLINE_EXCEEDED, failure(call).code());
     String correlationId = RpcClient.correlationIdOf(call);
     release.countDown(); // the reply now comes after the caller's deadline
-    TestBroker.await(Duration.ofSeconds(WAIT_SECONDS), "the late reply", () -> caller.lateReplies() == 1);
-    RpcClient.LateReply late = caller.recentLateReplies().get(0);
+    TestBroker.await(Duration.ofSeconds(WAIT_SECONDS), "the late reply", () -> caller.stats().lateReplies() == 1);
+    LateReply late = caller.stats().recentLateReplies().get(0);
     assertEquals("Gated.heldAsync", late.method());
     assertEquals(correlationId, late.correlationId());
     assertEquals(DeadlineCause.TAKEN, late.cause());
     assertEquals("OK", late.status());
     assertTrue(late.lateMillis() >= 0, "late by " + late.lateMillis());
     assertEquals(-1, late.queuedMillis());
-    assertEquals(0, caller.skippedLateReplies());
+    assertEquals(0, caller.stats().skippedLateReplies());
   }
 
   @Test
@@ -198,10 +198,10 @@ class DeadlineCausesIT {
 
     release.countDown(); // the worker finishes the first request and takes the expired second one
     assertEquals("first", occupying.get(WAIT_SECONDS, TimeUnit.SECONDS));
-    TestBroker.await(Duration.ofSeconds(WAIT_SECONDS), "the server's skip reply", () -> caller.skippedLateReplies() == 1);
+    TestBroker.await(Duration.ofSeconds(WAIT_SECONDS), "the server's skip reply", () -> caller.stats().skippedLateReplies() == 1);
     assertEquals(1, server.stats().expiredRequests());
-    assertEquals(1, caller.lateReplies());
-    RpcClient.LateReply late = caller.recentLateReplies().get(0);
+    assertEquals(1, caller.stats().lateReplies());
+    LateReply late = caller.stats().recentLateReplies().get(0);
     assertEquals("Gated.heldAsync", late.method());
     assertEquals(DeadlineCause.SKIPPED_EXPIRED, late.cause());
     assertEquals("DEADLINE_EXCEEDED", late.status());

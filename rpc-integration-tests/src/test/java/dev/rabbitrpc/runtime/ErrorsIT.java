@@ -92,7 +92,7 @@ class ErrorsIT {
     // At the deadline (300 ms; 290 allows for ms rounding): never before it, and long before the handler's 5 s answer. The
     // caller wakes at the deadline; 2 s more is what a loaded machine may take to schedule it.
     assertTrue(elapsedMillis >= 290 && elapsedMillis < 300 + 2_000, "failed after " + elapsedMillis + " ms");
-    assertEquals(0, client.pendingCalls());
+    assertEquals(0, client.stats().pendingCalls());
   }
 
   @Test
@@ -100,7 +100,7 @@ class ErrorsIT {
     CompletableFuture<String> future = failing.slowAsync(5_000);
     ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(5, TimeUnit.SECONDS));
     assertEquals(Code.DEADLINE_EXCEEDED, assertInstanceOf(RpcException.class, e.getCause()).code());
-    assertEquals(0, client.pendingCalls());
+    assertEquals(0, client.stats().pendingCalls());
   }
 
   @Test
@@ -114,12 +114,12 @@ class ErrorsIT {
     RpcException e = assertThrows(RpcException.class, () -> held.held("late"));
     assertEquals(Code.DEADLINE_EXCEEDED, e.code());
     assertTrue(implementation.running.await(10, TimeUnit.SECONDS), "the server ran the request");
-    assertEquals(0, caller.droppedReplies());
+    assertEquals(0, caller.stats().droppedReplies());
     implementation.release.countDown(); // the reply now comes after the caller's deadline
     // The reply thread counts a dropped reply, then whether it was a late one: both awaited, or the
     // check could fall between the two (it did, once in a CI run).
     TestBroker.await(Duration.ofSeconds(10), "the late reply, dropped and known as late (its call ended at its deadline)",
-        () -> caller.droppedReplies() == 1 && caller.lateReplies() == 1);
+        () -> caller.stats().droppedReplies() == 1 && caller.stats().lateReplies() == 1);
     assertEquals("ok", held.fast("ok"));
   }
 
@@ -140,9 +140,9 @@ class ErrorsIT {
   @Test
   void cancellingAnAsyncCallRemovesItsPendingEntryAtOnce() {
     CompletableFuture<String> future = failing.heldAsync("cancelled"); // pending until cancelled
-    assertEquals(1, client.pendingCalls());
+    assertEquals(1, client.stats().pendingCalls());
     assertTrue(future.cancel(true));
-    assertEquals(0, client.pendingCalls());
+    assertEquals(0, client.stats().pendingCalls());
   }
 
   @Test
@@ -163,7 +163,7 @@ class ErrorsIT {
     assertTrue(!caller.isAlive(), "the interrupted caller returned");
     RpcException e = assertInstanceOf(RpcException.class, thrown.get());
     assertEquals(Code.CANCELLED, e.code());
-    assertEquals(0, client.pendingCalls());
+    assertEquals(0, client.stats().pendingCalls());
   }
 
   @Test

@@ -139,7 +139,7 @@ class FailureSemanticsIT {
     CompletableFuture<Integer> call = CompletableFuture.supplyAsync(() -> counter.read("k"));
     // No queue yet: every attempt comes back unroutable (UNAVAILABLE) and is retried with backoff.
     CounterImpl implementation = new CounterImpl();
-    TestBroker.await(Duration.ofSeconds(5), "a retry", () -> client.retries() >= 1);
+    TestBroker.await(Duration.ofSeconds(5), "a retry", () -> client.stats().retries() >= 1);
     assertTrue(!call.isDone(), "still retrying");
     broker.client().export(Counter.class, implementation, queue);
     assertEquals(1, call.get(15, TimeUnit.SECONDS));
@@ -150,7 +150,7 @@ class FailureSemanticsIT {
   void retriesAnAsyncIdempotentCallToo() throws Exception {
     RpcClient client = broker.client(b -> b.timeout(Duration.ofSeconds(10)));
     CompletableFuture<Integer> call = client.proxy(Counter.class, queue).readAsync("k");
-    TestBroker.await(Duration.ofSeconds(5), "a retry", () -> client.retries() >= 1);
+    TestBroker.await(Duration.ofSeconds(5), "a retry", () -> client.stats().retries() >= 1);
     assertTrue(!call.isDone(), "still retrying");
     broker.client().export(Counter.class, new CounterImpl(), queue);
     assertEquals(1, call.get(15, TimeUnit.SECONDS));
@@ -265,9 +265,9 @@ class FailureSemanticsIT {
       }
       assertTrue(running.await(10, TimeUnit.SECONDS), "the server runs the first call");
       // One call runs, the others wait in the queue: the probe finds a consumer each time it asks.
-      TestBroker.await(Duration.ofSeconds(20), "three probes of the backlog", () -> client.consumerProbes() >= 3);
+      TestBroker.await(Duration.ofSeconds(20), "three probes of the backlog", () -> client.stats().consumerProbes() >= 3);
       double seconds = (System.nanoTime() - start) / 1e9;
-      long probes = client.consumerProbes();
+      long probes = client.stats().consumerProbes();
       // Without the back-off: a probe every 100 ms sweep from 0.5 s on, 3 of them by 0.8 s. With it:
       // at about 0.5, 1 and 2 s, then every 4 s.
       assertTrue(probes <= 2 + seconds, probes + " probes in " + String.format("%.1f", seconds) + " s");
@@ -312,7 +312,7 @@ class FailureSemanticsIT {
     try {
       CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> inner.sleep(1));
       CompletableFuture<String> second = CompletableFuture.supplyAsync(() -> inner.sleep(1));
-      TestBroker.await(Duration.ofSeconds(5), "two calls in flight", () -> client.pendingCalls() == 2);
+      TestBroker.await(Duration.ofSeconds(5), "two calls in flight", () -> client.stats().pendingCalls() == 2);
       RpcException e = assertThrows(RpcException.class, () -> inner.sleep(1));
       assertEquals(Code.RESOURCE_EXHAUSTED, e.code());
       release.countDown();

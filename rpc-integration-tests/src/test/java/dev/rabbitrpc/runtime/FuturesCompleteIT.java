@@ -73,7 +73,7 @@ class FuturesCompleteIT {
     assertTrue(executor.refused.get() > 0, "the executor was asked");
     // The refusal did not close the call channel: the next calls are answered too.
     assertEquals("two", async.echo("two").get(10, TimeUnit.SECONDS));
-    assertEquals(0, client.pendingCalls());
+    assertEquals(0, client.stats().pendingCalls());
   }
 
   @Test

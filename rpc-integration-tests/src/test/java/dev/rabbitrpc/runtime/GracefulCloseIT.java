@@ -98,9 +98,9 @@ class GracefulCloseIT {
 
       CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
       TestBroker.await(Duration.ofSeconds(10), "the server to stop consuming", () -> broker.consumerCount(queue) == 0);
-      long probes = callers.consumerProbes();
+      long probes = callers.stats().consumerProbes();
       TestBroker.await(Duration.ofSeconds(20), "the caller's probe to find no consumer, twice",
-          () -> callers.consumerProbes() >= probes + 2);
+          () -> callers.stats().consumerProbes() >= probes + 2);
       assertTrue(!call.isDone(), "the call still waits for its reply: " + call);
       held.letGo.countDown();
 
@@ -183,10 +183,10 @@ class GracefulCloseIT {
 
       child.closeGracefully();
       TestBroker.await(Duration.ofSeconds(10), "the server to stop consuming", () -> broker.consumerCount(queue) == 0);
-      long probes = callers.consumerProbes();
+      long probes = callers.stats().consumerProbes();
 
       assertEquals(42L, call.get(20, TimeUnit.SECONDS), "the value, not UNAVAILABLE");
-      assertTrue(callers.consumerProbes() > probes, "the probe looked while the server drained");
+      assertTrue(callers.stats().consumerProbes() > probes, "the probe looked while the server drained");
       assertTrue(child.process.waitFor(20, TimeUnit.SECONDS), "the server JVM exits once drained");
       assertEquals(1, executions.get("slow").get(), "run once");
     } finally {

@@ -124,7 +124,7 @@ class InterceptorsIT {
     assertEquals("value of k", call.get(20, TimeUnit.SECONDS));
     assertEquals("<a:failed", seen.get(1), "the first attempt's outcome: UNAVAILABLE");
     assertEquals("<a:value of k", seen.get(seen.size() - 1));
-    assertTrue(client.retries() >= 1);
+    assertTrue(client.stats().retries() >= 1);
   }
 
   @Test
@@ -142,7 +142,7 @@ class InterceptorsIT {
         () -> greeter.greetLater("x").get(10, TimeUnit.SECONDS));
     assertInstanceOf(IllegalStateException.class, async.getCause());
     assertEquals(0, implementation.runs.get());
-    assertEquals(0, client.pendingCalls());
+    assertEquals(0, client.stats().pendingCalls());
   }
 
   @Test

@@ -79,7 +79,7 @@ class OneWayIT {
     broker.client().export(Audit.class, audit, queue);
     RpcClient client = broker.client();
     client.proxy(Audit.class, queue).record("login");
-    assertEquals(0, client.pendingCalls(), "nothing waits for a reply");
+    assertEquals(0, client.stats().pendingCalls(), "nothing waits for a reply");
     assertEquals("login", next(audit));
     TestBroker.await(Duration.ofSeconds(10), "the request to be acked", () -> broker.messageCount(queue) == 0);
   }
@@ -115,7 +115,7 @@ class OneWayIT {
 
     client.proxy(Audit.class, TestBroker.uniqueQueue("no-such-queue")).record("forget"); // returns: no error
     TestBroker.await(Duration.ofSeconds(10), "the returned request to be counted",
-        () -> client.returnedOneWayRequests() == 1);
+        () -> client.stats().returnedOneWayRequests() == 1);
   }
 
   @Test

@@ -180,7 +180,7 @@ class RoundTripIT {
     assertEquals(other, other);
     assertNotEquals(other, types);
     assertEquals(other.hashCode(), other.hashCode());
-    assertEquals(0, client.pendingCalls());
+    assertEquals(0, client.stats().pendingCalls());
   }
 
   @Test

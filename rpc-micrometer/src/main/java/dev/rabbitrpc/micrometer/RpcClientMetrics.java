@@ -11,9 +11,9 @@ import java.util.Objects;
 
 /**
  * A client's own counts as meters: {@code rabbit.rpc.client.replies.dropped} (a counter of replies
- * that arrived for no waiting call: late, after the deadline, or unknown; {@link RpcClient#droppedReplies()})
+ * that arrived for no waiting call: late, after the deadline, or unknown; {@link RpcClient#stats()})
  * and {@code rabbit.rpc.client.pending} (a gauge of the calls waiting for a reply;
- * {@link RpcClient#pendingCalls()}), with the tags given. The meters hold the client weakly.
+ * {@link RpcClient#stats()}), with the tags given. The meters hold the client weakly.
  *
  * <pre>{@code
  * new RpcClientMetrics(client, Tags.of("client", "orders")).bindTo(meterRegistry);
@@ -36,9 +36,9 @@ public final class RpcClientMetrics implements MeterBinder {
 
   @Override
   public void bindTo(MeterRegistry registry) {
-    FunctionCounter.builder("rabbit.rpc.client.replies.dropped", client, RpcClient::droppedReplies)
+    FunctionCounter.builder("rabbit.rpc.client.replies.dropped", client, c -> c.stats().droppedReplies())
         .description("replies that arrived for no waiting call (late or unknown)").tags(tags).register(registry);
-    Gauge.builder("rabbit.rpc.client.pending", client, RpcClient::pendingCalls)
+    Gauge.builder("rabbit.rpc.client.pending", client, c -> c.stats().pendingCalls())
         .description("calls waiting for a reply").tags(tags).register(registry);
   }
 }

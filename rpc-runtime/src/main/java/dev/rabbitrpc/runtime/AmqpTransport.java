@@ -33,14 +33,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-final class AmqpTransport {
+final class AmqpTransport implements ClientTransport {
   private static final Logger log = LoggerFactory.getLogger(AmqpTransport.class);
   private final ConnectionFactory factory;
   private final List<Address> addresses;
   /** Where the broker is, without credentials: safe for logs and messages. */
   final String brokerDescription;
   private final String connectionName;
-  private final ReplyRouter router;
+  /** Told of replies, returns and lost channels and connections: the router, seen through its narrow interface. */
+  private final ReplyListener router;
+  /** One-way requests sent without confirms that the broker returned, on any of the call channels. */
+  final ReturnedOneWays returnedOneWays = new ReturnedOneWays();
   private final AtomicReferenceArray<CallChannel> callChannels;
   /** One lock per call channel slot: opening one channel never holds up a call on another. */
   private final Object[] channelLocks;
@@ -86,12 +89,12 @@ final class AmqpTransport {
   final MessageSizeLimit messageSizeLimit;
 
   AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
-      ReplyRouter router, Duration connectWait, MessageSizeLimit messageSizeLimit) {
+      ReplyListener router, Duration connectWait, MessageSizeLimit messageSizeLimit) {
     this(factory, addresses, connectionName, channels, router, connectWait, messageSizeLimit, Deadline.SYSTEM_TICKER);
   }
 
   AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
-      ReplyRouter router, Duration connectWait, MessageSizeLimit messageSizeLimit, Deadline.Ticker ticker) {
+      ReplyListener router, Duration connectWait, MessageSizeLimit messageSizeLimit, Deadline.Ticker ticker) {
     this.factory = factory;
     this.messageSizeLimit = messageSizeLimit;
     this.addresses = addresses;
@@ -131,7 +134,8 @@ final class AmqpTransport {
    * Fails fast while the broker blocks publishing (memory or disk alarm): a publish would
    * otherwise block the caller for as long as the alarm lasts.
    */
-  void checkNotBlocked() {
+  @Override
+  public void checkNotBlocked() {
     String reason = blockedReason;
     if (reason != null) {
       throw new RpcException(Code.UNAVAILABLE, "the broker " + brokerDescription + " blocks publishing: " + reason);
@@ -151,7 +155,8 @@ final class AmqpTransport {
   }
 
   /** Whether a connection is open or being recovered; a call then needs no connection attempt. */
-  boolean isConnected() {
+  @Override
+  public boolean isConnected() {
     return connection != null;
   }
 
@@ -256,8 +261,8 @@ final class AmqpTransport {
     opened.addShutdownListener(cause -> {
       if (!cause.isInitiatedByApplication()) {
         lost(opened);
-        router.failAll(call -> true, call -> new RpcException(Code.UNAVAILABLE,
-            call.method.key + ": connection to " + brokerDescription + " lost: " + cause.getMessage()));
+        router.connectionLost(method -> new RpcException(Code.UNAVAILABLE,
+            method + ": connection to " + brokerDescription + " lost: " + cause.getMessage()));
       }
     });
     if (opened instanceof Recoverable) {
@@ -331,7 +336,8 @@ final class AmqpTransport {
    * The connection, for a caller that must not block (an async call): completes on the connecting
    * thread, with the attempt's failure if it fails.
    */
-  CompletableFuture<Connection> connectAsync() {
+  @Override
+  public CompletableFuture<Connection> connectAsync() {
     CompletableFuture<Connection> pending = attempt();
     if (pending instanceof Attempt) {
       pending.whenComplete((connection, failure) -> {
@@ -452,8 +458,24 @@ final class AmqpTransport {
   }
 
   /** Whether the connected broker is RabbitMQ; only meaningful once connected. */
-  boolean connectedToRabbitMq() {
+  @Override
+  public boolean connectedToRabbitMq() {
     return rabbitMq;
+  }
+
+  @Override
+  public String brokerDescription() {
+    return brokerDescription;
+  }
+
+  @Override
+  public RequestChannel requestChannel(Deadline deadline) {
+    return callChannel(deadline);
+  }
+
+  @Override
+  public OneWayPublisher oneWayPublisher(Deadline deadline) {
+    return oneWayChannel(deadline);
   }
 
   /** The call channel for the calling thread, connecting first within {@code deadline} if needed. */
@@ -488,7 +510,7 @@ final class AmqpTransport {
         if (opened == null) {
           throw new IOException("the broker has no channel left for this connection");
         }
-        channel = CallChannel.open(opened, router, rabbitMq, messageSizeLimit);
+        channel = CallChannel.open(opened, router, returnedOneWays, rabbitMq, messageSizeLimit);
       } catch (IOException | RuntimeException e) {
         throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "
             + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);

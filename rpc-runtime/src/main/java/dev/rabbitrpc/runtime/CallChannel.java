@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * on one channel are serialised by this object's lock: a channel is never used for publishing by
  * two threads at once.
  */
-final class CallChannel {
+final class CallChannel implements ClientTransport.RequestChannel {
   static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
   private final Channel channel;
@@ -55,12 +55,14 @@ final class CallChannel {
   }
 
   /**
-   * Opens the reply consumer on a fresh channel and routes replies and returns to the router.
+   * Opens the reply consumer on a fresh channel and reports replies, returns and its loss to {@code router}
+   * (a {@link ReplyListener}: the channel does not know the router itself).
    *
    * @param rabbitMq whether the broker is RabbitMQ, with direct reply-to; elsewhere the replies come
    *     through a reply queue of this channel's own
    */
-  static CallChannel open(Channel channel, ReplyRouter router, boolean rabbitMq, MessageSizeLimit limit)
+  static CallChannel open(Channel channel, ReplyListener router, ReturnedOneWays returnedOneWays, boolean rabbitMq,
+      MessageSizeLimit limit)
       throws IOException {
     channel.addReturnListener(returned -> {
       String why = returned.getReplyCode() + " " + returned.getReplyText();
@@ -68,7 +70,7 @@ final class CallChannel {
           "no queue took the request (routing key \"" + returned.getRoutingKey() + "\": " + returned.getReplyText()
               + "); is a server running?"));
       if (!waited && returned.getProperties().getReplyTo() == null) {
-        router.oneWayReturned(returned.getRoutingKey(), returned.getProperties().getCorrelationId(), why);
+        returnedOneWays.returned(returned.getRoutingKey(), returned.getProperties().getCorrelationId(), why);
       }
     });
     String replyTo = rabbitMq ? DIRECT_REPLY_TO : channel.queueDeclare().getQueue();
@@ -94,7 +96,7 @@ final class CallChannel {
     return callChannel;
   }
 
-  private static void route(ReplyRouter router, AMQP.BasicProperties properties, byte[] body) {
+  private static void route(ReplyListener router, AMQP.BasicProperties properties, byte[] body) {
     Map<String, Object> headers = properties.getHeaders();
     RpcException unreadable = WireHeaders.replyVersionError(headers);
     if (unreadable != null) {
@@ -137,7 +139,7 @@ final class CallChannel {
    * {@code RESOURCE_EXHAUSTED} and the client learns the limit; the other calls on the channel fail
    * with {@code UNAVAILABLE}. Each names the broker's reply code and text. Once per channel.
    */
-  void lost(ShutdownSignalException cause, ReplyRouter router) {
+  void lost(ShutdownSignalException cause, ReplyListener router) {
     BrokerRefusal refusal = BrokerRefusal.of(cause);
     if (refusal == null || !lostHandled.compareAndSet(false, true)) {
       return;
@@ -148,10 +150,10 @@ final class CallChannel {
       refused = publishedWithSize(refusal.messageSize);
     }
     String culprit = refused;
-    router.failAll(call -> call.channel == this, call -> call.correlationId.equals(culprit)
-        ? new RpcException(Code.RESOURCE_EXHAUSTED, call.method.key + ": the broker refused the request: " + refusal
+    router.channelLost(this, culprit, (method, isCulprit) -> isCulprit
+        ? new RpcException(Code.RESOURCE_EXHAUSTED, method + ": the broker refused the request: " + refusal
             + " (its max_message_size; requests over " + refusal.brokerLimit + " bytes now fail before they are sent)")
-        : new RpcException(Code.UNAVAILABLE, call.method.key + ": the broker closed the channel of the call"
+        : new RpcException(Code.UNAVAILABLE, method + ": the broker closed the channel of the call"
             + (refusal.isTooLarge() ? ", refusing another request on it: " : ": ") + refusal));
     abort(); // forgotten by amqp-client, which would otherwise recover it with the connection
   }
@@ -184,7 +186,8 @@ final class CallChannel {
    * Tells the servers of {@code queue} that the caller gave up on a call (best effort, never
    * throws). Only a request carrying the same {@code key} is affected (docs/PROTOCOL.md §7).
    */
-  void publishCancel(String queue, String correlationId, String key) {
+  @Override
+  public void publishCancel(String queue, String correlationId, String key) {
     AMQP.BasicProperties properties = WireHeaders.cancelNotice(correlationId, key,
         rabbitMq ? TimeUnit.NANOSECONDS.toMillis(Cancellations.REMEMBER_NANOS) : -1);
     try {
@@ -196,7 +199,13 @@ final class CallChannel {
     }
   }
 
-  void publish(String queue, AMQP.BasicProperties properties, byte[] body) throws IOException {
+  @Override
+  public String replyTo() {
+    return replyTo;
+  }
+
+  @Override
+  public void publish(String queue, AMQP.BasicProperties properties, byte[] body) throws IOException {
     synchronized (this) {
       recentIds[nextRecent] = properties.getCorrelationId();
       recentSizes[nextRecent] = body.length;

@@ -21,7 +21,8 @@ import java.util.concurrent.CompletionStage;
  *
  * <p><b>Threads:</b> {@link #intercept} runs on the thread that sends the attempt: the calling
  * thread, or for an async call that waited for the connection or a retry, a thread of the client's
- * own. The returned stage completes on the client's reply thread (or the executor of
+ * own (the connecting thread, or an {@code rpc-client-work} thread; never the timer). The
+ * returned stage completes on the client's reply thread (or the executor of
  * {@link RpcClient.Builder#executor} for async methods). Neither may block: a blocked reply thread
  * delays every reply of its channel.
  *

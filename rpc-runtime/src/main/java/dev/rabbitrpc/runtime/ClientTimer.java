@@ -6,8 +6,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The client's one timer thread ({@code rpc-deadlines}): deadlines of async calls, retry back-off,
- * the consumer probe's sweep. Tasks on it never do I/O or run user code: a call completes through
- * {@link Completions}.
+ * the router's deadline-arming sweep, the consumer probe's sweep. Its tasks only decide: an attempt
+ * (which connects, runs the client interceptors and publishes), and the deadline of an intercepted
+ * call (whose outcome the interceptors observe), are handed to {@link ClientWork}; the probe asks
+ * the broker on its own thread. A task here ends a call through {@link Completions}: on the
+ * application's executor if it set one, else on this thread, so that the application's own
+ * callbacks on a future it did not give an executor run here too (as they would on the reply thread).
  *
  * <p>Thread-safe.
  */

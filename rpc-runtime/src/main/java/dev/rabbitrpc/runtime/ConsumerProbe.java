@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ConsumerProbe {
   private static final Logger log = LoggerFactory.getLogger(ConsumerProbe.class);
-  static final long PROBE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  static final long PROBE_AFTER_NANOS = PendingCall.PROBE_AFTER_NANOS;
   static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(4);
 

@@ -36,7 +36,7 @@ final class LateReplies {
     }
   };
   /** The last late replies, oldest first. Guarded by itself. */
-  private final ArrayDeque<RpcClient.LateReply> recent = new ArrayDeque<>();
+  private final ArrayDeque<LateReply> recent = new ArrayDeque<>();
   private final LongAdder late = new LongAdder();
   /** Late replies from servers that skipped the request because it had expired when they took it. */
   private final LongAdder skipped = new LongAdder();
@@ -63,19 +63,17 @@ final class LateReplies {
     if (call == null) {
       return false;
     }
-    late.increment();
     long now = System.nanoTime();
     long lateMillis = TimeUnit.NANOSECONDS.toMillis(now - call.deadlineNanos);
-    RpcClient.LateReply record;
+    LateReply record;
     if (expiredMillis >= 0) {
-      skipped.increment();
       long queuedMillis = TimeUnit.NANOSECONDS.toMillis(now - call.sentAtNanos);
-      record = new RpcClient.LateReply(call.method, correlationId, RpcException.DeadlineCause.SKIPPED_EXPIRED, status,
+      record = new LateReply(call.method, correlationId, RpcException.DeadlineCause.SKIPPED_EXPIRED, status,
           lateMillis, queuedMillis);
       log.debug("late reply for {} (correlation id {}): {}; reply arrived {} ms late", call.method, correlationId,
           skippedMessage(queuedMillis, expiredMillis), lateMillis);
     } else {
-      record = new RpcClient.LateReply(call.method, correlationId, RpcException.DeadlineCause.TAKEN, status,
+      record = new LateReply(call.method, correlationId, RpcException.DeadlineCause.TAKEN, status,
           lateMillis, -1);
       log.debug("late reply for {} (correlation id {}): reply arrived {} ms late, status {}{}", call.method,
           correlationId, lateMillis, status,
@@ -87,6 +85,11 @@ final class LateReplies {
       }
       recent.addLast(record);
     }
+    // Counted once recorded, the whole before the part: a reader that sees a count sees the record and the other count.
+    late.increment();
+    if (expiredMillis >= 0) {
+      skipped.increment();
+    }
     return true;
   }
 
@@ -97,7 +100,7 @@ final class LateReplies {
   }
 
   /** The last late replies (at most {@link #REMEMBERED_LATE}), oldest first. */
-  List<RpcClient.LateReply> recent() {
+  List<LateReply> recent() {
     synchronized (recent) {
       return List.copyOf(recent);
     }

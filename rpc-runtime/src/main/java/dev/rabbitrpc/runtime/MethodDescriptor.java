@@ -41,6 +41,8 @@ final class MethodDescriptor {
   final boolean oneWay;
   /** The index of the {@code @ShardKey} parameter, or -1: calls of a sharded service then go round-robin. */
   final int shardKey;
+  /** How the caller gets the outcome, decided here once (never per call). */
+  final CallShape shape;
 
   MethodDescriptor(
       Method method,
@@ -76,6 +78,7 @@ final class MethodDescriptor {
     this.plainText = plainText;
     this.oneWay = oneWay;
     this.shardKey = shardKey;
+    this.shape = CallShape.of(async, oneWay);
   }
 
   int arity() {

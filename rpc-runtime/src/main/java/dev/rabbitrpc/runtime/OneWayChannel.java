@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * <p>Thread-safe: publishes are serialised by this object's lock, as confirms are numbered in the
  * order of publishes.
  */
-final class OneWayChannel {
+final class OneWayChannel implements ClientTransport.OneWayPublisher {
   private final Channel channel;
   private final String brokerDescription;
   /** By publish sequence number, to settle confirms that cover several at once ({@code multiple}). */
@@ -66,7 +66,9 @@ final class OneWayChannel {
   }
 
   /** Publishes {@code mandatory}; the future completes when the broker has confirmed it. */
-  CompletableFuture<Object> publish(String queue, AMQP.BasicProperties properties, byte[] body) throws IOException {
+  @Override
+  public CompletableFuture<Object> publish(String queue, AMQP.BasicProperties properties, byte[] body)
+      throws IOException {
     Unconfirmed unconfirmed = new Unconfirmed(properties.getCorrelationId(), body.length);
     synchronized (this) {
       long sequence = channel.getNextPublishSeqNo();

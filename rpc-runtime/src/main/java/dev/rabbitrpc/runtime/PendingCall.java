@@ -10,9 +10,12 @@ import java.util.concurrent.ScheduledFuture;
  * <p>Cancelling it removes it from the router at once; a reply that arrives later is dropped.
  */
 final class PendingCall extends CompletableFuture<Object> {
+  /** A call without a reply this long after it was sent (or a quarter of its time) is due a consumer probe. */
+  static final long PROBE_AFTER_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(500);
   final String correlationId;
   final MethodDescriptor method;
-  final CallChannel channel;
+  /** Where its request went: its cancel notice goes there too; the router fails it if the channel is lost. */
+  final ClientTransport.RequestChannel channel;
   final String queue;
   /** When the call ends at the latest: fixed when it was made, shared by all its attempts. */
   final Deadline deadline;
@@ -20,7 +23,7 @@ final class PendingCall extends CompletableFuture<Object> {
   final WireFormat format;
   /**
    * Its server answered that it does not read {@link #format} and did not run it (set before the
-   * call completes, by {@link ReplyRouter#onReply}): the call may be sent again in JSON.
+   * call completes, by the router): {@link RetryPolicy} may send the call again in JSON.
    */
   volatile boolean formatRefused;
   /**
@@ -42,13 +45,14 @@ final class PendingCall extends CompletableFuture<Object> {
    * fails the call before then, since its request is not in the queue but running.
    */
   private volatile long takenUntilNanos;
-  private final ReplyRouter router;
+  /** The calls waiting for replies that this one is registered in: the router's, which this call does not know. */
+  private final java.util.concurrent.ConcurrentMap<String, PendingCall> registry;
   private volatile ScheduledFuture<?> timeoutTask;
-  /** An async call whose deadline timer is armed by the router's sweep once it is near ({@link ReplyRouter#armDeadline}). */
+  /** An async call whose deadline timer is armed by a sweep once it is near ({@link CallDeadlines#arm}). */
   volatile boolean armLater;
 
-  PendingCall(String correlationId, MethodDescriptor method, CallChannel channel, String queue, Deadline deadline,
-      WireFormat format, ReplyRouter router) {
+  PendingCall(String correlationId, MethodDescriptor method, ClientTransport.RequestChannel channel, String queue, Deadline deadline,
+      WireFormat format, java.util.concurrent.ConcurrentMap<String, PendingCall> registry) {
     this.format = format;
     this.correlationId = correlationId;
     this.method = method;
@@ -56,8 +60,8 @@ final class PendingCall extends CompletableFuture<Object> {
     this.queue = queue;
     this.deadline = deadline;
     this.sentAtNanos = System.nanoTime();
-    this.probeAtNanos = sentAtNanos + Math.min(ConsumerProbe.PROBE_AFTER_NANOS, deadline.remainingNanos() / 4);
-    this.router = router;
+    this.probeAtNanos = sentAtNanos + Math.min(PROBE_AFTER_NANOS, deadline.remainingNanos() / 4);
+    this.registry = registry;
   }
 
   /** A server took the request and may answer it until {@code untilNanos}. */
@@ -83,9 +87,9 @@ final class PendingCall extends CompletableFuture<Object> {
     }
   }
 
-  /** Removes this call from the router and stops its deadline timer. */
+  /** Removes this call from the calls waiting for replies and stops its deadline timer. */
   void forget() {
-    router.remove(this);
+    registry.remove(correlationId, this);
     ScheduledFuture<?> task = timeoutTask;
     if (task != null) {
       task.cancel(false);

@@ -7,10 +7,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -26,99 +25,44 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-final class ReplyRouter {
+final class ReplyRouter implements ReplyListener {
   private static final Logger log = LoggerFactory.getLogger(ReplyRouter.class);
 
   private final ConcurrentHashMap<String, PendingCall> pending = new ConcurrentHashMap<>();
-  /** Random per client so that ids never repeat across clients or restarts; a counter after it. */
-  private final String idPrefix;
-  private final AtomicLong idCounter = new AtomicLong();
   private final LongAdder droppedReplies = new LongAdder();
-  private final LongAdder returnedOneWay = new LongAdder();
   private final ReplyDecoder decoder;
   private final Completions completions;
   /** The calls that expired, to know a late reply from a foreign one. */
   final LateReplies late;
-  /** Arms the deadlines of async calls. */
-  final ClientTimer timer;
   /** What the broker last said about each queue, for the messages of calls that expire. */
   final QueueCounts queueCounts;
-  /** How far ahead of its deadline a pending async call gets its timer, at the latest. */
-  static final long ARM_AHEAD_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300);
-  /** How often the calls whose timers wait are looked at: well inside {@link #ARM_AHEAD_NANOS}. */
-  static final long ARM_SWEEP_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50);
-  private final java.util.concurrent.atomic.AtomicBoolean armSweeping = new java.util.concurrent.atomic.AtomicBoolean();
-
-  /** A router with parts of its own (a unit test's); {@link #timer} is its to shut down. */
+  /** A router with parts of its own (a unit test's). */
   ReplyRouter(Codec codec, Executor asyncExecutor) {
-    this(new ReplyDecoder(codec, Set.of()), new LateReplies(), new Completions(asyncExecutor), new ClientTimer(),
+    this(new ReplyDecoder(codec, Set.of()), new LateReplies(), new Completions(asyncExecutor),
         new QueueCounts(Deadline.SYSTEM_TICKER));
   }
 
-  ReplyRouter(ReplyDecoder decoder, LateReplies late, Completions completions, ClientTimer timer,
-      QueueCounts queueCounts) {
+  ReplyRouter(ReplyDecoder decoder, LateReplies late, Completions completions, QueueCounts queueCounts) {
     this.decoder = decoder;
     this.late = late;
     this.completions = completions;
-    this.timer = timer;
     this.queueCounts = queueCounts;
-    // Ids need to be unique, not secret (replies reach only the channel that sent the request), so
-    // no SecureRandom: seeding one costs tens of milliseconds of a new JVM's first call.
-    this.idPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE) + "-";
-  }
-
-  /** A correlation id no call of this client had or will have. */
-  String newCorrelationId() {
-    return idPrefix + Long.toString(idCounter.incrementAndGet(), 36);
-  }
-
-  PendingCall register(MethodDescriptor method, CallChannel channel, String queue, Deadline deadline,
-      WireFormat format) {
-    return register(newCorrelationId(), method, channel, queue, deadline, format);
   }
 
   /**
-   * Registers an attempt under an id taken before with {@link #newCorrelationId()} (an intercepted
-   * one), whose request is sent in {@code format}.
+   * Registers an attempt under its id (from {@link CorrelationIds}), whose request is sent in
+   * {@code format}; the call leaves the router when anything ends it ({@link PendingCall#forget}).
    */
-  PendingCall register(String id, MethodDescriptor method, CallChannel channel, String queue, Deadline deadline,
+  PendingCall register(String id, MethodDescriptor method, ClientTransport.RequestChannel channel, String queue, Deadline deadline,
       WireFormat format) {
-    PendingCall call = new PendingCall(id, method, channel, queue, deadline, format, this);
+    PendingCall call = new PendingCall(id, method, channel, queue, deadline, format, pending);
     pending.put(id, call);
     return call;
   }
 
-  /**
-   * Fails the call with {@code DEADLINE_EXCEEDED} when its deadline passes (async calls). A call
-   * with more than {@link #ARM_AHEAD_NANOS} to go gets its timer only when a sweep (every {@link
-   * #ARM_SWEEP_NANOS}) finds it still pending that close to its deadline: most calls are answered
-   * long before, and a timer task made and cancelled per call cost the reply thread a fifth of its
-   * time at 256 calls in flight (the timer queue's heap and lock; docs/BENCHMARKS.md). The deadline
-   * is as exact as before: every call still pending has its timer by {@code ARM_AHEAD_NANOS} before it.
-   */
-  void armDeadline(PendingCall call) {
-    long remaining = call.deadline.remainingNanos();
-    if (remaining <= ARM_AHEAD_NANOS) {
-      call.timeoutTask(timer.schedule(() -> expire(call), remaining));
-      return;
-    }
-    call.armLater = true;
-    if (!armSweeping.get() && armSweeping.compareAndSet(false, true)) {
-      timer.every(this::armDue, ARM_SWEEP_NANOS);
-    }
-  }
-
-  /** On the timer's thread: arms the deadline of every call marked {@code armLater} that is now near it. */
-  private void armDue() {
-    for (PendingCall call : pending.values()) {
-      if (call.armLater) {
-        long remaining = call.deadline.remainingNanos();
-        if (remaining <= ARM_AHEAD_NANOS) {
-          call.armLater = false;
-          call.timeoutTask(timer.schedule(() -> expire(call), remaining));
-        }
-      }
-    }
+  /** The calls waiting now, for a sweep over them ({@link CallDeadlines}); weakly consistent. */
+  Iterable<PendingCall> pendingCalls() {
+    return pending.values();
   }
 
   /**
@@ -144,10 +88,6 @@ final class ReplyRouter {
     return new RpcException(Code.DEADLINE_EXCEEDED, method.key + ": no reply within " + deadline.budgetMillis() + " ms");
   }
 
-  void remove(PendingCall call) {
-    pending.remove(call.correlationId, call);
-  }
-
   /** After a server's {@code taken} notice, the probe leaves a call alone this much longer than the grace it said. */
   static final long TAKEN_SLACK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -156,7 +96,8 @@ final class ReplyRouter {
    * it did not say; then the call's own deadline is the bound): the consumer probe leaves the call
    * alone until then. A notice for a call no longer waiting is ignored.
    */
-  void taken(String correlationId, long graceMillis) {
+  @Override
+  public void taken(String correlationId, long graceMillis) {
     PendingCall call = correlationId == null ? null : pending.get(correlationId);
     if (call != null) {
       long now = System.nanoTime();
@@ -184,7 +125,8 @@ final class ReplyRouter {
    * @param headers the reply's AMQP headers, may be null: its application headers go to the
    *     attempt's interceptors ({@link ClientCall#replyHeaders()}), before the call completes
    */
-  void onReply(String correlationId, String contentType, String status, byte[] body, long expiredMillis,
+  @Override
+  public void onReply(String correlationId, String contentType, String status, byte[] body, long expiredMillis,
       Map<String, Object> headers) {
     PendingCall call = correlationId == null ? null : pending.remove(correlationId);
     if (call == null) {
@@ -201,14 +143,15 @@ final class ReplyRouter {
     }
     WireFormat format = WireFormat.of(contentType) == WireFormat.CBOR ? WireFormat.CBOR : WireFormat.JSON;
     if (ReplyDecoder.refusesFormat(call, format, status)) {
-      call.formatRefused = true; // before it completes: CallEngine sends it again in JSON
+      call.formatRefused = true; // before it completes: RetryPolicy sends it again in JSON
     }
     ReplyDecoder.Outcome outcome = decoder.decode(call, format, status, body, expiredMillis);
     complete(call, outcome.value(), outcome.failure());
   }
 
   /** Fails one call by id, if it is still pending (e.g. its request came back unroutable). */
-  boolean fail(String correlationId, RpcException failure) {
+  @Override
+  public boolean fail(String correlationId, RpcException failure) {
     PendingCall call = correlationId == null ? null : pending.remove(correlationId);
     if (call != null) {
       call.forget();
@@ -216,17 +159,6 @@ final class ReplyRouter {
       return true;
     }
     return false;
-  }
-
-  /** A one-way request sent without confirms came back: nobody waits for it, so it is logged and counted. */
-  void oneWayReturned(String queue, String correlationId, String why) {
-    returnedOneWay.increment();
-    log.warn("a one-way request to {} (correlation id {}) was returned by the broker: {}", queue, correlationId, why);
-  }
-
-  /** One-way requests sent without confirms that the broker returned (no queue took them). */
-  long returnedOneWay() {
-    return returnedOneWay.sum();
   }
 
   /** Fails every pending call that matches, e.g. all calls of a lost channel or connection. */
@@ -237,6 +169,16 @@ final class ReplyRouter {
         complete(call, null, failure.apply(call));
       }
     }
+  }
+
+  @Override
+  public void channelLost(Object channel, String culpritId, BiFunction<String, Boolean, RpcException> failure) {
+    failAll(call -> call.channel == channel, call -> failure.apply(call.method.key, call.correlationId.equals(culpritId)));
+  }
+
+  @Override
+  public void connectionLost(Function<String, RpcException> failure) {
+    failAll(call -> true, call -> failure.apply(call.method.key));
   }
 
   private void complete(PendingCall call, Object value, Throwable failure) {

@@ -6,9 +6,6 @@ import dev.rabbitrpc.api.Encoding;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.lang.reflect.Proxy;
-import java.net.URISyntaxException;
-import java.security.GeneralSecurityException;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -16,8 +13,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executor;
-import javax.net.ssl.SSLContext;
 
 /**
  * A connection to a broker that makes client proxies of service interfaces and exports
@@ -38,15 +33,13 @@ import javax.net.ssl.SSLContext;
  * <p>This class is immutable in its configuration and thread-safe; its proxies are thread-safe too.
  */
 public final class RpcClient implements AutoCloseable {
-  static final String DEFAULT_URI = "amqp://guest:guest@localhost:5672";
+  static final String DEFAULT_URI = ClientSettings.DEFAULT_URI;
   static final String URI_ENV = "RPC_AMQP_URI";
   static final String URI_PROPERTY = "rpc.amqp.uri";
 
   private final Codec codec;
   private final Duration timeout;
   private final Encoding encoding;
-  private final int maxInFlight;
-  private final int maxMessageSize;
   /** Shared by the client's calls and its servers' replies: lowered to the broker's limit once it refused a message. */
   private final MessageSizeLimit messageSizeLimit;
   private final QueueSettings queueSettings;
@@ -55,8 +48,8 @@ public final class RpcClient implements AutoCloseable {
   /** No prefetch set: servers start at the workers' count and adapt it ({@link FlowControl}). */
   private final boolean adaptivePrefetch;
   private final Duration shutdownGrace;
+  private final ClientParts parts;
   private final ReplyRouter router;
-  private final ClientTimer timer;
   private final LateReplies late;
   private final AmqpTransport transport;
   private final ConsumerProbe probe;
@@ -71,24 +64,18 @@ public final class RpcClient implements AutoCloseable {
     this.codec = builder.codec;
     this.timeout = builder.timeout;
     this.encoding = builder.encoding == Encoding.DEFAULT ? Encoding.JSON : builder.encoding;
-    this.maxInFlight = builder.maxInFlight;
-    this.maxMessageSize = builder.maxMessageSize;
     this.queueSettings = new QueueSettings(builder.quorumQueues, builder.deadLetterExchange);
     this.workers = builder.workers;
     this.prefetch = builder.prefetch == 0 ? builder.workers : builder.prefetch;
     this.adaptivePrefetch = builder.prefetch == 0;
     this.shutdownGrace = builder.shutdownGrace;
-    this.timer = new ClientTimer();
-    this.late = new LateReplies();
-    Completions completions = new Completions(builder.executor);
-    this.router = new ReplyRouter(new ReplyDecoder(codec, builder.remoteExceptions), late, completions, timer,
-        new QueueCounts(Deadline.SYSTEM_TICKER));
-    this.messageSizeLimit = new MessageSizeLimit(maxMessageSize);
-    this.transport = new AmqpTransport(factory, builder.addresses, builder.connectionName, builder.channels, router,
-        builder.timeout, messageSizeLimit);
-    this.probe = new ConsumerProbe(transport, router, timer);
-    this.engine = new CallEngine(codec, maxInFlight, messageSizeLimit, router, completions, timer, transport, probe,
-        List.copyOf(builder.interceptors), builder.oneWayConfirms, WireFormat.forEncoding(encoding));
+    this.parts = new ClientParts(builder, factory, codec, WireFormat.forEncoding(encoding));
+    this.router = parts.router;
+    this.late = parts.late;
+    this.messageSizeLimit = parts.messageSizeLimit;
+    this.transport = parts.transport;
+    this.probe = parts.probe;
+    this.engine = parts.engine;
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
 
@@ -223,74 +210,13 @@ public final class RpcClient implements AutoCloseable {
     return server;
   }
 
-  /** Calls in flight: waiting for their replies, or for the connection or a retry before they are sent. */
-  public int pendingCalls() {
-    return engine.pendingCalls();
-  }
-
   /**
-   * Replies that came after their call's deadline (counted in {@link #droppedReplies()} too), each
-   * logged at DEBUG with its method, how late it was and, if the server skipped the request, why
-   * ({@link #recentLateReplies()} keeps the last ones).
+   * The client's counters now, in one immutable snapshot: calls in flight, retries, dropped, late
+   * and skipped replies, the last late replies, consumer probes, returned one-way requests.
    */
-  public long lateReplies() {
-    return late.count();
-  }
-
-  /**
-   * Late replies from a server that took the request after its deadline and did not run it
-   * ({@link RpcException.DeadlineCause#SKIPPED_EXPIRED}): a subset of {@link #lateReplies()}. Many of
-   * them mean requests wait in the queue (or in a server's prefetch) longer than their deadlines.
-   */
-  public long skippedLateReplies() {
-    return late.skipped();
-  }
-
-  /** The last late replies, at most 32, oldest first: an immutable snapshot, for diagnosis and tests. */
-  public List<LateReply> recentLateReplies() {
-    return late.recent();
-  }
-
-  /**
-   * A reply that arrived after its call had failed with {@code DEADLINE_EXCEEDED}; the caller never
-   * saw it. Logged at DEBUG as it arrives; see {@link RpcClient#recentLateReplies()}.
-   *
-   * @param method the method, as {@code Interface.method}
-   * @param correlationId the request's correlation id
-   * @param cause {@link RpcException.DeadlineCause#SKIPPED_EXPIRED} if the server did not run the
-   *     request because its deadline had passed when the server took it (the reply carried {@code
-   *     rpc-expired-ms}); {@link RpcException.DeadlineCause#TAKEN} if a server took it and answered late
-   * @param status the reply's {@code rpc-status}
-   * @param lateMillis how long after the call's deadline the reply arrived
-   * @param queuedMillis for {@code SKIPPED_EXPIRED}, how long the request took from being sent to the
-   *     server's answer, measured by this client's clock: its time in the queue (or the server's
-   *     prefetch), plus the reply's trip; -1 otherwise
-   */
-  public record LateReply(String method, String correlationId, RpcException.DeadlineCause cause, String status,
-      long lateMillis, long queuedMillis) {}
-
-  /**
-   * Passive {@code queue.declare}s the consumer probe sent to learn whether calls that wait have a
-   * server (docs/RELIABILITY.md, "Fail fast"): what waiting calls cost the broker. While a queue keeps
-   * answering that it has consumers (a backlog), it is asked again only after a back-off doubling
-   * from 0.5 to 4 s.
-   */
-  public long consumerProbes() {
-    return probe.asked();
-  }
-
-  /** Replies dropped because no call waited for them (late after a deadline, duplicate, or foreign). */
-  public long droppedReplies() {
-    return router.droppedReplies();
-  }
-
-  /**
-   * {@code @OneWay} requests sent without publisher confirms ({@link Builder#oneWayConfirms}) that the
-   * broker returned because no queue took them: the callers had returned already, so this count
-   * (and a WARN log line each) is the only trace. With confirms, such calls fail instead.
-   */
-  public long returnedOneWayRequests() {
-    return router.returnedOneWay();
+  public ClientStats stats() {
+    return new ClientStats(engine.pendingCalls(), engine.retries(), router.droppedReplies(), late.count(),
+        late.skipped(), late.recent(), probe.asked(), transport.returnedOneWays.count());
   }
 
   /**
@@ -311,11 +237,6 @@ public final class RpcClient implements AutoCloseable {
   /** The format proxies send in for services whose annotation chooses none ({@link Builder#encoding}). */
   public Encoding encoding() {
     return encoding;
-  }
-
-  /** Retries so far: attempts of {@code @Idempotent} calls that failed with UNAVAILABLE and were sent again. */
-  long retries() {
-    return engine.retries();
   }
 
   /**
@@ -357,16 +278,7 @@ public final class RpcClient implements AutoCloseable {
       try {
         closeServers();
       } finally {
-        try {
-          probe.shutdown();
-        } finally {
-          try {
-            transport.close();
-          } finally {
-            timer.shutdown();
-            engine.failWaiting(); // a retry scheduled while closing was dropped with the timer
-          }
-        }
+        parts.shutdown();
       }
     }
   }
@@ -410,87 +322,21 @@ public final class RpcClient implements AutoCloseable {
    * Configures an {@link RpcClient}. Not thread-safe; {@link #build()} returns an immutable,
    * thread-safe client.
    */
-  public static final class Builder {
-    /** The least default of {@link #workers(int)}. */
+  public static final class Builder extends ClientSettings<Builder> {
+    /** The least default of {@code RpcClient.Builder.workers(int)}. */
     static final int DEFAULT_WORKERS = 8;
-    private String uri = DEFAULT_URI;
-    private ConnectionFactory connectionFactory;
-    private Duration timeout = Duration.ofSeconds(30);
-    private Codec codec = Codec.json();
-    private Encoding encoding = Encoding.JSON;
-    private Executor executor;
     private int workers = Math.max(DEFAULT_WORKERS, 2 * Runtime.getRuntime().availableProcessors());
     /** 0: not set, adaptive (FlowControl), starting at as many as the workers. */
     private int prefetch;
-    private int channels = 1;
     private Duration shutdownGrace = Duration.ofSeconds(10);
-    private String connectionName = "rabbit-rpc";
-    private int maxInFlight = 50_000;
-    private int maxMessageSize = 16 * 1024 * 1024;
-    private List<com.rabbitmq.client.Address> addresses = List.of();
     private boolean quorumQueues;
     private String deadLetterExchange;
-    private java.util.Set<Class<? extends Throwable>> remoteExceptions = java.util.Set.of();
-    private final List<ClientInterceptor> interceptors = new java.util.ArrayList<>();
-    private boolean oneWayConfirms = true;
     private final List<ServerInterceptor> serverInterceptors = new java.util.ArrayList<>();
 
     private Builder() {}
 
-    /**
-     * The broker, e.g. {@code amqp://user:pass@host:5672/vhost}. {@code amqps://} uses the JVM's
-     * default trust store and verifies the host name. Default {@code amqp://guest:guest@localhost:5672}.
-     */
-    public Builder uri(String uri) {
-      this.uri = Objects.requireNonNull(uri, "uri");
-      this.connectionFactory = null;
-      return this;
-    }
-
-    /** Your own connection factory, used as it is (TLS, credentials, heartbeats, addresses…). */
-    public Builder connectionFactory(ConnectionFactory connectionFactory) {
-      this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
-      return this;
-    }
-
-    /** The deadline of calls whose method and interface have no {@code @Timeout}; default 30 s. */
-    public Builder timeout(Duration timeout) {
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("timeout must be positive: " + timeout);
-      }
-      this.timeout = timeout;
-      return this;
-    }
-
-    /** The codec, for JSON and CBOR alike; default {@link Codec#json()}. */
-    public Builder codec(Codec codec) {
-      this.codec = Objects.requireNonNull(codec, "codec");
-      return this;
-    }
-
-    /**
-     * The format proxies send requests in, for services whose {@code @RpcService(encoding)} chooses
-     * none (the annotation wins when it does): {@link Encoding#JSON} (the default, and what
-     * {@link Encoding#DEFAULT} means here) or {@link Encoding#CBOR}, binary and without base64 for
-     * {@code byte[]}, for large payloads. A CBOR call whose server does not read CBOR (an older
-     * rabbit-rpc, a JSON-only peer) is sent again once in JSON, and that queue gets JSON from then
-     * on (docs/PROTOCOL.md, "Negotiation"). {@code @OneWay} requests, which no reply could
-     * negotiate, are always JSON; plain-text services stay plain text. Servers read every format
-     * whatever this says.
-     */
-    public Builder encoding(Encoding encoding) {
-      this.encoding = Objects.requireNonNull(encoding, "encoding");
-      return this;
-    }
-
-    /**
-     * Where {@code CompletableFuture} results of async methods are completed, and so where their
-     * dependent stages run. By default they complete on the client's reply thread, which is the
-     * fastest; then dependent stages must not block — use the {@code …Async} variants or set an
-     * executor here.
-     */
-    public Builder executor(Executor executor) {
-      this.executor = Objects.requireNonNull(executor, "executor");
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -539,18 +385,6 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * Channels for sending requests, each with its own reply consumer; calling threads are spread
-     * over them. Default 1.
-     */
-    public Builder channels(int channels) {
-      if (channels < 1) {
-        throw new IllegalArgumentException("channels must be at least 1: " + channels);
-      }
-      this.channels = channels;
-      return this;
-    }
-
-    /**
      * How long closing a server waits for calls already running; default 10 s.
      *
      * <p>A client-wide default: the setting of every server this client exports that does not set
@@ -561,59 +395,6 @@ public final class RpcClient implements AutoCloseable {
         throw new IllegalArgumentException("shutdownGrace must not be negative: " + shutdownGrace);
       }
       this.shutdownGrace = shutdownGrace;
-      return this;
-    }
-
-    /**
-     * Calls in flight at most; a call beyond fails at once with {@code RESOURCE_EXHAUSTED} rather
-     * than waiting, so that no caller waits longer than it asked. Default 50,000.
-     */
-    public Builder maxInFlight(int maxInFlight) {
-      if (maxInFlight < 1) {
-        throw new IllegalArgumentException("maxInFlight must be at least 1: " + maxInFlight);
-      }
-      this.maxInFlight = maxInFlight;
-      return this;
-    }
-
-    /**
-     * The largest message body in bytes. The client refuses to send a larger request
-     * ({@code RESOURCE_EXHAUSTED}); an exported server answers a larger request, checked before
-     * parsing, or a larger result with that error. Replies the client receives are bounded by
-     * amqp-client's 64 MiB inbound frame limit, not by this. Default 16 MiB; at most 60 MiB.
-     *
-     * <p>The broker has a limit of its own, {@code max_message_size}: 16 MiB by default on RabbitMQ
-     * 4.x, 128 MiB on 3.x. RabbitMQ does not announce it; it closes the channel of a message above
-     * it (406 PRECONDITION_FAILED). Set above the broker's limit, a request between the two fails
-     * with {@code RESOURCE_EXHAUSTED} carrying the broker's reply code and text, the other calls on
-     * that channel fail {@code UNAVAILABLE} (the connection and its other channels are unaffected),
-     * and from then on the client and its servers apply the broker's limit: a larger request fails
-     * before it is sent, a larger result is answered {@code RESOURCE_EXHAUSTED}. A server's reply
-     * that the broker refused before it learned the limit costs its intake channel: the request
-     * comes back redelivered and is run again only if it is {@code @Idempotent}.
-     */
-    public Builder maxMessageSize(int bytes) {
-      if (bytes < 1024 || bytes > 60 * 1024 * 1024) {
-        throw new IllegalArgumentException("maxMessageSize must be between 1 KiB and 60 MiB: " + bytes);
-      }
-      this.maxMessageSize = bytes;
-      return this;
-    }
-
-    /**
-     * Brokers of a cluster to connect to, e.g. {@code "rabbit1:5672", "rabbit2:5672"}: the first
-     * reachable one in this order is used (not shuffled, as amqp-client would), and recovery tries
-     * them again in this order when the connection is lost, so it moves to the next one while a
-     * node is down. List a client's nearest node first; spread clients over a cluster by giving
-     * them lists in different orders. Credentials and virtual host still come from the URI or
-     * connection factory.
-     */
-    public Builder addresses(String... hostsAndPorts) {
-      List<com.rabbitmq.client.Address> parsed = new java.util.ArrayList<>();
-      for (String hostAndPort : hostsAndPorts) {
-        parsed.add(com.rabbitmq.client.Address.parseAddress(Objects.requireNonNull(hostAndPort, "address")));
-      }
-      this.addresses = List.copyOf(parsed);
       return this;
     }
 
@@ -643,35 +424,6 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * Exception classes that replies may make this client instantiate, beyond the types a method
-     * declares in {@code throws}. A remote exception is rethrown as its own class only if the method
-     * declares it, or it is registered here and extends a declared type; one that merely extends a
-     * declared type is rethrown as the most specific declared type, with the remote class name in
-     * the {@code RpcException} cause's {@code remoteType()}. So a server can never make a client
-     * construct an arbitrary class of its class path (for {@code throws Exception}, any exception).
-     * Each class needs a public {@code (String)} or no-argument constructor.
-     */
-    @SafeVarargs
-    public final Builder remoteExceptions(Class<? extends Throwable>... types) {
-      java.util.Set<Class<? extends Throwable>> registered = new java.util.HashSet<>();
-      for (Class<? extends Throwable> type : types) {
-        registered.add(Objects.requireNonNull(type, "type"));
-      }
-      this.remoteExceptions = java.util.Set.copyOf(registered);
-      return this;
-    }
-
-    /**
-     * Adds an interceptor that sees every attempt of every call of this client's proxies. They run
-     * in the order added: the first added sees each attempt first and its outcome last. See
-     * {@link ClientInterceptor} for the threads they run on.
-     */
-    public Builder interceptor(ClientInterceptor interceptor) {
-      this.interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
-      return this;
-    }
-
-    /**
      * Adds an interceptor that sees every request the services this client exports run, in the
      * order added: the first added sees each request first and its outcome last. See
      * {@link ServerInterceptor}.
@@ -685,23 +437,6 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * Whether {@code @OneWay} calls wait for the broker's publisher confirm (default true): the call
-     * then returns once the broker has taken the request, and fails with {@code UNAVAILABLE} if no
-     * queue took it. False: fire and forget, a call returns once the request is written; a request
-     * no queue took is logged and counted, and the caller never knows.
-     */
-    public Builder oneWayConfirms(boolean oneWayConfirms) {
-      this.oneWayConfirms = oneWayConfirms;
-      return this;
-    }
-
-    /** The connection's name, shown by the broker's tools; default {@code rabbit-rpc}. */
-    public Builder connectionName(String connectionName) {
-      this.connectionName = Objects.requireNonNull(connectionName, "connectionName");
-      return this;
-    }
-
-    /**
      * A client with this configuration. It does not connect yet: the connection opens when the
      * first proxy is made (in the background) or on the first export.
      *
@@ -709,29 +444,6 @@ public final class RpcClient implements AutoCloseable {
      */
     public RpcClient build() {
       return new RpcClient(this, connectionFactory != null ? connectionFactory : factoryFor(uri));
-    }
-
-    static ConnectionFactory factoryFor(String uri) {
-      ConnectionFactory factory = new ConnectionFactory();
-      try {
-        factory.setUri(uri);
-      } catch (URISyntaxException | GeneralSecurityException | IllegalArgumentException e) {
-        throw new IllegalArgumentException("malformed broker URI (expected amqp://user:pass@host:port/vhost)", null);
-      }
-      // amqp-client's default waits 5 s before each reconnection attempt; calls fail fast meanwhile.
-      factory.setNetworkRecoveryInterval(1_000);
-      // Its default lets a channel operation (declare, close) wait 10 minutes on a stalled connection.
-      factory.setChannelRpcTimeout(10_000);
-      if (factory.isSSL()) {
-        // setUri("amqps://…") trusts every certificate; use the JVM's trust store and check the host instead.
-        try {
-          factory.useSslProtocol(SSLContext.getDefault());
-        } catch (NoSuchAlgorithmException e) {
-          throw new IllegalStateException("no default TLS context in this JVM", e);
-        }
-        factory.enableHostnameVerification(); // explicit, whatever amqp-client's default is
-      }
-      return factory;
     }
   }
 }

@@ -96,7 +96,7 @@ class BackgroundConnectTest {
       RpcException second = assertThrows(RpcException.class, () -> types.add(1, 2));
       assertEquals(Code.UNAVAILABLE, second.code());
       verify(factory, times(2)).newConnection(any(ExecutorService.class), anyString());
-      assertEquals(0, client.pendingCalls());
+      assertEquals(0, client.stats().pendingCalls());
     }
   }
 

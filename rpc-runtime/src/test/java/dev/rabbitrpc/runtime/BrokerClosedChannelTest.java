@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,16 +44,12 @@ class BrokerClosedChannelTest {
       "PRECONDITION_FAILED - message size 17825792 is larger than configured max size 16777216";
 
   private final ReplyRouter router = new ReplyRouter(Codec.json(), null);
+  private final CorrelationIds ids = new CorrelationIds();
   private final MethodDescriptor method =
       ServiceDescriptor.parse(Svc.class, Codec.json(), Duration.ofSeconds(30)).methods().iterator().next();
   private final List<ShutdownListener> listeners = new CopyOnWriteArrayList<>();
   private final Channel channel = mock(Channel.class);
   private volatile ShutdownSignalException closedBy;
-
-  @AfterEach
-  void shutdown() {
-    router.timer.shutdown();
-  }
 
   private CallChannel open(MessageSizeLimit limit) throws Exception {
     when(channel.isOpen()).thenAnswer(invocation -> closedBy == null);
@@ -66,7 +61,7 @@ class BrokerClosedChannelTest {
       }
       return null;
     }).when(channel).abort();
-    return CallChannel.open(channel, router, true, limit);
+    return CallChannel.open(channel, router, new ReturnedOneWays(), true, limit);
   }
 
   /** The broker closes the channel, as amqp-client reports it: on its connection thread, to every listener. */
@@ -78,7 +73,7 @@ class BrokerClosedChannelTest {
   }
 
   private PendingCall published(CallChannel callChannel, int size) throws Exception {
-    PendingCall call = router.register(method, callChannel, "q", Deadline.after(30, TimeUnit.SECONDS), WireFormat.JSON);
+    PendingCall call = router.register(ids.next(), method, callChannel, "q", Deadline.after(30, TimeUnit.SECONDS), WireFormat.JSON);
     callChannel.publish("q", new AMQP.BasicProperties.Builder().correlationId(call.correlationId).build(), new byte[size]);
     return call;
   }

@@ -294,8 +294,8 @@ class CborTest {
 
   @Test
   void aReplyRefusesTheFormatOnlyWhenACborRequestIsAnsweredProtocolInAnotherFormat() {
-    PendingCall cbor = pending(WireFormat.CBOR, null);
-    PendingCall json = pending(WireFormat.JSON, null);
+    PendingCall cbor = pending(WireFormat.CBOR);
+    PendingCall json = pending(WireFormat.JSON);
     assertTrue(ReplyDecoder.refusesFormat(cbor, WireFormat.JSON, "PROTOCOL"));
     assertFalse(ReplyDecoder.refusesFormat(cbor, WireFormat.CBOR, "PROTOCOL"), "a CBOR server's own PROTOCOL error");
     assertFalse(ReplyDecoder.refusesFormat(cbor, WireFormat.JSON, "INVALID_ARGUMENT"));
@@ -307,23 +307,20 @@ class CborTest {
   @Test
   void theRouterMarksARefusedCborCallBeforeCompletingItWithTheServersError() throws Exception {
     ReplyRouter router = new ReplyRouter(CODEC, null);
-    try {
-      MethodDescriptor method = blobs.forWireName("bytes");
-      PendingCall call = router.register(method, null, "q", Deadline.after(5, TimeUnit.SECONDS), WireFormat.CBOR);
-      router.onReply(call.correlationId, "application/json", "PROTOCOL",
-          WireBody.encodeError(JSON, Code.PROTOCOL, null, "malformed JSON: Invalid UTF-8 start byte 0xa2"));
-      assertTrue(call.formatRefused);
-      RpcException failure = assertInstanceOf(RpcException.class,
-          assertThrows(java.util.concurrent.ExecutionException.class, () -> call.get(1, TimeUnit.SECONDS)).getCause());
-      assertEquals(Code.PROTOCOL, failure.code());
+    CorrelationIds ids = new CorrelationIds();
+    MethodDescriptor method = blobs.forWireName("bytes");
+    PendingCall call = router.register(ids.next(), method, null, "q", Deadline.after(5, TimeUnit.SECONDS), WireFormat.CBOR);
+    router.onReply(call.correlationId, "application/json", "PROTOCOL",
+        WireBody.encodeError(JSON, Code.PROTOCOL, null, "malformed JSON: Invalid UTF-8 start byte 0xa2"));
+    assertTrue(call.formatRefused);
+    RpcException failure = assertInstanceOf(RpcException.class,
+        assertThrows(java.util.concurrent.ExecutionException.class, () -> call.get(1, TimeUnit.SECONDS)).getCause());
+    assertEquals(Code.PROTOCOL, failure.code());
 
-      PendingCall answered = router.register(method, null, "q", Deadline.after(5, TimeUnit.SECONDS), WireFormat.CBOR);
-      router.onReply(answered.correlationId, "application/cbor", "OK", ANY_CBOR.writeValueAsBytes(new byte[] {7}));
-      assertArrayEquals(new byte[] {7}, (byte[]) answered.get(1, TimeUnit.SECONDS));
-      assertFalse(answered.formatRefused);
-    } finally {
-      router.timer.shutdown();
-    }
+    PendingCall answered = router.register(ids.next(), method, null, "q", Deadline.after(5, TimeUnit.SECONDS), WireFormat.CBOR);
+    router.onReply(answered.correlationId, "application/cbor", "OK", ANY_CBOR.writeValueAsBytes(new byte[] {7}));
+    assertArrayEquals(new byte[] {7}, (byte[]) answered.get(1, TimeUnit.SECONDS));
+    assertFalse(answered.formatRefused);
   }
 
   @RpcService(plainText = true, encoding = Encoding.CBOR)
@@ -347,9 +344,9 @@ class CborTest {
         .withQueue("elsewhere").encoding);
   }
 
-  private PendingCall pending(WireFormat format, ReplyRouter router) {
+  private PendingCall pending(WireFormat format) {
     return new PendingCall("id", blobs.forWireName("bytes"), null, "q", Deadline.after(1, TimeUnit.SECONDS), format,
-        router);
+        new java.util.concurrent.ConcurrentHashMap<>());
   }
 
   private static int indexOf(byte[] haystack, byte[] needle) {

@@ -77,7 +77,7 @@ class ConnectDeadlineTest {
     assertEquals(Code.DEADLINE_EXCEEDED, failure.code(), failure.getMessage());
     assertTrue(failure.getMessage().contains("connecting"), failure.getMessage());
     assertTrue(elapsed < TimeUnit.MILLISECONDS.toNanos(500) + SLACK_NANOS, "took " + elapsed / 1_000_000 + " ms");
-    assertEquals(0, client.pendingCalls());
+    assertEquals(0, client.stats().pendingCalls());
   }
 
   @Test

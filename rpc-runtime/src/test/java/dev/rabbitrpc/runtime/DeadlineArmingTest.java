@@ -17,7 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The deadlines of async calls ({@link ReplyRouter#armDeadline}): a call far from its deadline gets
+ * The deadlines of async calls ({@link CallDeadlines#arm}): a call far from its deadline gets
  * its timer from the router's sweep, one near it at once; either way it ends at its deadline, never
  * before, and a call answered first never expires.
  */
@@ -27,22 +27,25 @@ class DeadlineArmingTest {
   }
 
   private final ReplyRouter router = new ReplyRouter(Codec.json(), null);
+  private final CallDeadlines deadlines = new CallDeadlines(router, new ClientTimer());
+  private final CorrelationIds ids = new CorrelationIds();
   private final MethodDescriptor method =
       ServiceDescriptor.parse(Svc.class, Codec.json(), Duration.ofSeconds(30)).methods().iterator().next();
 
   @AfterEach
   void shutdown() {
-    router.timer.shutdown();
+    deadlines.timer.shutdown();
   }
 
   private PendingCall armed(long millis) {
-    PendingCall call = router.register(method, null, "q", Deadline.after(millis, TimeUnit.MILLISECONDS), WireFormat.JSON);
-    router.armDeadline(call);
+    PendingCall call = router.register(ids.next(), method, null, "q", Deadline.after(millis, TimeUnit.MILLISECONDS), WireFormat.JSON);
+    deadlines.arm(call);
     return call;
   }
 
+  /** From the call's registration (just after its deadline was fixed), not from after arming it: a slow arm must not look like an early expiry. */
   private static long expiresAfterMillis(PendingCall call) {
-    long start = System.nanoTime();
+    long start = call.sentAtNanos;
     ExecutionException e = assertThrows(ExecutionException.class, () -> call.get(10, TimeUnit.SECONDS));
     assertEquals(Code.DEADLINE_EXCEEDED, assertInstanceOf(RpcException.class, e.getCause()).code());
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -50,7 +53,7 @@ class DeadlineArmingTest {
 
   @Test
   void aCallFarFromItsDeadlineIsArmedByTheSweepAndEndsAtItsDeadline() {
-    long deadlineMillis = 2 * TimeUnit.NANOSECONDS.toMillis(ReplyRouter.ARM_AHEAD_NANOS) + 200;
+    long deadlineMillis = 2 * TimeUnit.NANOSECONDS.toMillis(CallDeadlines.ARM_AHEAD_NANOS) + 200;
     PendingCall call = armed(deadlineMillis);
     assertTrue(call.armLater, "no timer yet");
     long took = expiresAfterMillis(call);
@@ -71,7 +74,7 @@ class DeadlineArmingTest {
   void callsAnsweredFirstNeverExpireAndLeaveNothingBehind() throws Exception {
     List<PendingCall> calls = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
-      calls.add(armed(TimeUnit.NANOSECONDS.toMillis(ReplyRouter.ARM_AHEAD_NANOS) + 100));
+      calls.add(armed(TimeUnit.NANOSECONDS.toMillis(CallDeadlines.ARM_AHEAD_NANOS) + 100));
     }
     for (PendingCall call : calls) {
       router.onReply(call.correlationId, "application/json", "OK", "\"v\"".getBytes(StandardCharsets.UTF_8));
@@ -80,7 +83,7 @@ class DeadlineArmingTest {
       assertEquals("v", call.get(1, TimeUnit.SECONDS));
     }
     // Past every deadline and the sweeps after it: nothing expired, nothing is pending.
-    PendingCall last = armed(TimeUnit.NANOSECONDS.toMillis(ReplyRouter.ARM_AHEAD_NANOS) + 300);
+    PendingCall last = armed(TimeUnit.NANOSECONDS.toMillis(CallDeadlines.ARM_AHEAD_NANOS) + 300);
     expiresAfterMillis(last);
     assertEquals(0, router.pendingCount());
     assertEquals(0, router.late.count(), "no reply came late");

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The router's side of deadlines: the cause of an expiry, late replies and server-skipped requests. */
@@ -23,16 +22,12 @@ class LateRepliesTest {
   private static final byte[] SKIPPED = "{\"error\":{\"code\":\"DEADLINE_EXCEEDED\",\"message\":\"the deadline passed before the server ran m\"}}"
       .getBytes(StandardCharsets.UTF_8);
   private final ReplyRouter router = new ReplyRouter(Codec.json(), null);
+  private final CorrelationIds ids = new CorrelationIds();
   private final MethodDescriptor method =
       ServiceDescriptor.parse(Svc.class, Codec.json(), Duration.ofSeconds(30)).methods().iterator().next();
 
-  @AfterEach
-  void shutdown() {
-    router.timer.shutdown();
-  }
-
   private PendingCall pending() {
-    return router.register(method, null, "q", Deadline.after(10, TimeUnit.SECONDS), WireFormat.JSON);
+    return router.register(ids.next(), method, null, "q", Deadline.after(10, TimeUnit.SECONDS), WireFormat.JSON);
   }
 
   @Test
@@ -55,7 +50,7 @@ class LateRepliesTest {
     router.onReply(call.correlationId, "application/json", "OK", "\"v\"".getBytes(StandardCharsets.UTF_8));
     assertEquals(1, router.late.count());
     assertEquals(0, router.late.skipped());
-    List<RpcClient.LateReply> late = router.late.recent();
+    List<LateReply> late = router.late.recent();
     assertEquals(1, late.size());
     assertEquals("Svc.m", late.get(0).method());
     assertEquals(call.correlationId, late.get(0).correlationId());
@@ -71,7 +66,7 @@ class LateRepliesTest {
     router.onReply(call.correlationId, "application/json", "DEADLINE_EXCEEDED", SKIPPED, 40);
     assertEquals(1, router.late.count());
     assertEquals(1, router.late.skipped());
-    RpcClient.LateReply late = router.late.recent().get(0);
+    LateReply late = router.late.recent().get(0);
     assertEquals(DeadlineCause.SKIPPED_EXPIRED, late.cause());
     assertEquals("DEADLINE_EXCEEDED", late.status());
     assertTrue(late.queuedMillis() >= 0, "queued " + late.queuedMillis());

@@ -47,7 +47,7 @@ class PublishFailureTest {
       RpcException e = assertThrows(RpcException.class, () -> types.add(1, 2));
       assertEquals(Code.UNAVAILABLE, e.code());
       assertEquals(true, e.getMessage().contains("socket write failed"), e.getMessage());
-      assertEquals(0, client.pendingCalls());
+      assertEquals(0, client.stats().pendingCalls());
     }
   }
 
@@ -57,7 +57,7 @@ class PublishFailureTest {
       Types types = client.proxy(Types.class);
       RpcException e = assertThrows(RpcException.class, () -> types.add(1, 2));
       assertEquals(true, e.getMessage().contains("channel in a bad state"), e.getMessage());
-      assertEquals(0, client.pendingCalls(), "the call's pending entry leaked");
+      assertEquals(0, client.stats().pendingCalls(), "the call's pending entry leaked");
     }
   }
 }

@@ -206,9 +206,9 @@ abstract class SpringBootContract {
       awaitState(server, RpcServer.State.CLOSING);
       // Held while the caller's consumer probe looks, twice, at the queue nobody consumes any more:
       // before taken notices, it failed the call UNAVAILABLE half a second into the drain.
-      long probes = caller.consumerProbes();
+      long probes = caller.stats().consumerProbes();
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (caller.consumerProbes() < probes + 2) {
+      while (caller.stats().consumerProbes() < probes + 2) {
         assertTrue(System.nanoTime() < end, "the caller's probe looked twice at the queue within 20 s");
         Thread.sleep(10); // polling interval of a bounded wait
       }

@@ -148,8 +148,8 @@ public final class RpcBroker {
     }
     StringBuilder pending = new StringBuilder();
     for (RpcClient each : ownClients) {
-      if (each.pendingCalls() != 0) {
-        pending.append(pending.length() == 0 ? "" : "; ").append(each.pendingCalls()).append(" in ").append(each);
+      if (each.stats().pendingCalls() != 0) {
+        pending.append(pending.length() == 0 ? "" : "; ").append(each.stats().pendingCalls()).append(" in ").append(each);
       }
     }
     Exception closing = null;

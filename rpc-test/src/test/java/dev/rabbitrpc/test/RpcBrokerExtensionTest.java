@@ -92,7 +92,7 @@ class RpcBrokerExtensionTest {
 
     @Test
     void runsAnywhere(RpcClient client) {
-      assertEquals(0, client.pendingCalls());
+      assertEquals(0, client.stats().pendingCalls());
     }
   }
 
