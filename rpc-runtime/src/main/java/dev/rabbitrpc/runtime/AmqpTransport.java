@@ -1,11 +1,9 @@
 package dev.rabbitrpc.runtime;
 
 import com.rabbitmq.client.Address;
-import com.rabbitmq.client.AddressResolver;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.ListAddressResolver;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.impl.recovery.AutorecoveringConnection;
@@ -16,13 +14,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,15 +38,9 @@ final class AmqpTransport implements ClientTransport {
   private final ReplyListener router;
   /** One-way requests sent without confirms that the broker returned, on any of the call channels. */
   final ReturnedOneWays returnedOneWays = new ReturnedOneWays();
-  private final AtomicReferenceArray<CallChannel> callChannels;
-  /** One lock per call channel slot: opening one channel never holds up a call on another. */
-  private final Object[] channelLocks;
-  /**
-   * Runs the connection's consumers: reply consumers and the servers' handlers, which run on the
-   * thread that delivers their request. It grows a thread per channel with work, so a handler that
-   * blocks (or waits for a nested call's reply) never starves another channel's consumer, as
-   * amqp-client's default fixed pool of 2 x cores threads could. Created with the connection.
-   */
+  /** The call channels and the one-way channel on the current connection. */
+  private final ClientChannels channels;
+  /** Runs the connection's consumers ({@link ConsumerThreads}); created with the first connection. */
   private ExecutorService consumerThreads;
   private volatile Connection connection;
   private volatile boolean rabbitMq;
@@ -89,45 +77,20 @@ final class AmqpTransport implements ClientTransport {
   final MessageSizeLimit messageSizeLimit;
 
   AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
-      ReplyListener router, Duration connectWait, MessageSizeLimit messageSizeLimit) {
-    this(factory, addresses, connectionName, channels, router, connectWait, messageSizeLimit, Deadline.SYSTEM_TICKER);
-  }
-
-  AmqpTransport(ConnectionFactory factory, List<Address> addresses, String connectionName, int channels,
       ReplyListener router, Duration connectWait, MessageSizeLimit messageSizeLimit, Deadline.Ticker ticker) {
     this.factory = factory;
     this.messageSizeLimit = messageSizeLimit;
     this.addresses = addresses;
-    this.brokerDescription = addresses.isEmpty() ? describe(factory) : describe(factory, addresses);
+    this.brokerDescription = BrokerAddresses.describe(factory, addresses);
     this.connectionName = connectionName;
     this.router = router;
-    this.callChannels = new AtomicReferenceArray<>(channels);
-    this.channelLocks = new Object[channels];
-    for (int i = 0; i < channels; i++) {
-      channelLocks[i] = new Object();
-    }
+    this.channels = new ClientChannels(channels, router, returnedOneWays, messageSizeLimit, brokerDescription);
     this.connectWaitNanos = connectWait.toNanos();
     this.ticker = ticker;
     long attemptNanos = TimeUnit.MILLISECONDS.toNanos(
         Math.max(0, factory.getConnectionTimeout()) + Math.max(0, factory.getHandshakeTimeout())
             + Math.max(0, factory.getNetworkRecoveryInterval()));
     this.recoveryBudgetNanos = Math.max(TimeUnit.SECONDS.toNanos(60), 2 * attemptNanos);
-  }
-
-  static String describe(ConnectionFactory factory) {
-    String vhost = factory.getVirtualHost();
-    return (factory.isSSL() ? "amqps://" : "amqp://") + factory.getHost() + ":" + factory.getPort()
-        + (vhost.equals("/") ? "/" : "/" + vhost);
-  }
-
-  private static String describe(ConnectionFactory factory, List<Address> addresses) {
-    StringBuilder description = new StringBuilder(factory.isSSL() ? "amqps://" : "amqp://");
-    for (int i = 0; i < addresses.size(); i++) {
-      description.append(i == 0 ? "" : ",").append(addresses.get(i).getHost()).append(':')
-          .append(addresses.get(i).getPort() < 0 ? factory.getPort() : addresses.get(i).getPort());
-    }
-    String vhost = factory.getVirtualHost();
-    return description.append(vhost.equals("/") ? "/" : "/" + vhost).toString();
   }
 
   /**
@@ -226,8 +189,8 @@ final class AmqpTransport implements ClientTransport {
       connection = opened;
     }
     try {
-      for (int i = 0; i < callChannels.length(); i++) {
-        callChannel(i, opened);
+      for (int i = 0; i < channels.size(); i++) {
+        channels.callChannel(i, opened, rabbitMq);
       }
     } catch (RuntimeException e) {
       // the connection is fine; a call retries the channel and reports its failure
@@ -240,13 +203,12 @@ final class AmqpTransport implements ClientTransport {
   private Connection open() throws IOException, TimeoutException {
     synchronized (attemptLock) {
       if (consumerThreads == null) {
-        consumerThreads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), consumerThreadFactory(factory));
+        consumerThreads = ConsumerThreads.create(factory);
       }
     }
     Connection opened = addresses.isEmpty()
         ? factory.newConnection(consumerThreads, connectionName)
-        : factory.newConnection(consumerThreads, inListedOrder(addresses), connectionName);
+        : factory.newConnection(consumerThreads, BrokerAddresses.inListedOrder(addresses), connectionName);
     Object product = opened.getServerProperties() == null ? null : opened.getServerProperties().get("product");
     rabbitMq = product != null && product.toString().contains("RabbitMQ");
     Object version = opened.getServerProperties() == null ? null : opened.getServerProperties().get("version");
@@ -256,7 +218,7 @@ final class AmqpTransport implements ClientTransport {
     recovering = false;
     if (opened instanceof AutorecoveringConnection) {
       // Recovery redeclares a server-named reply queue (brokers without direct reply-to) under a new name.
-      ((AutorecoveringConnection) opened).addQueueRecoveryListener(this::replyQueueRenamed);
+      ((AutorecoveringConnection) opened).addQueueRecoveryListener(channels::replyQueueRenamed);
     }
     opened.addShutdownListener(cause -> {
       if (!cause.isInitiatedByApplication()) {
@@ -280,22 +242,6 @@ final class AmqpTransport implements ClientTransport {
     }
     opened.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
     return opened;
-  }
-
-  /**
-   * The addresses as listed: the first reachable one is used, on the first connection and on every
-   * recovery. amqp-client shuffles a list of addresses before each attempt, so that a client would
-   * connect to any node of a cluster and could not prefer its local one, and the order
-   * {@link RpcClient.Builder#addresses(String...)} documents would not hold (ClusterFaultIT relies
-   * on it to place the client and each server on a node of their own).
-   */
-  static AddressResolver inListedOrder(List<Address> addresses) {
-    return new ListAddressResolver(addresses) {
-      @Override
-      public List<Address> maybeShuffle(List<Address> input) {
-        return input;
-      }
-    };
   }
 
   /**
@@ -380,9 +326,7 @@ final class AmqpTransport implements ClientTransport {
         return;
       }
       connection = null;
-      for (int i = 0; i < callChannels.length(); i++) {
-        callChannels.set(i, null);
-      }
+      channels.forget();
       recovering = false;
       blockedReason = null;
     }
@@ -415,32 +359,10 @@ final class AmqpTransport implements ClientTransport {
         if (connection == lostConnection) {
           connection = null;
           blockedReason = null;
-          for (int i = 0; i < callChannels.length(); i++) {
-            callChannels.set(i, null);
-          }
+          channels.forget();
         }
       }
     }
-  }
-
-  private void replyQueueRenamed(String oldName, String newName) {
-    for (int i = 0; i < callChannels.length(); i++) {
-      CallChannel channel = callChannels.get(i);
-      if (channel != null) {
-        channel.replyQueueRenamed(oldName, newName);
-      }
-    }
-  }
-
-  /**
-   * The factory's own thread factory if the application set one (amqp-client makes all its threads
-   * with it, e.g. in a managed environment), else named daemon threads.
-   */
-  private static ThreadFactory consumerThreadFactory(ConnectionFactory factory) {
-    ThreadFactory configured = factory.getThreadFactory();
-    boolean jdkDefault = configured == null
-        || configured.getClass().getName().equals("java.util.concurrent.Executors$DefaultThreadFactory");
-    return jdkDefault ? Threads.daemon("rabbit-rpc-consumer") : configured;
   }
 
   /**
@@ -480,76 +402,16 @@ final class AmqpTransport implements ClientTransport {
 
   /** The call channel for the calling thread, connecting first within {@code deadline} if needed. */
   CallChannel callChannel(Deadline deadline) {
-    int index = (int) (Thread.currentThread().getId() % callChannels.length());
-    CallChannel channel = callChannels.get(index);
-    if (channel != null && channel.isOpen()) {
+    CallChannel channel = channels.openForThisThread();
+    if (channel != null) {
       return channel;
     }
-    return callChannel(index, connection(deadline));
+    return channels.callChannel(channels.slotOfThisThread(), connection(deadline), rabbitMq);
   }
-
-  /**
-   * The call channel of a slot, opened on {@code on} if it has none or its channel closed on its
-   * own (a channel error); a replaced channel is aborted, which also stops amqp-client from
-   * recovering it with the connection. Only the slot is locked, never the transport.
-   */
-  private CallChannel callChannel(int index, Connection on) {
-    synchronized (channelLocks[index]) {
-      CallChannel channel = callChannels.get(index);
-      if (channel != null && channel.isOpen()) {
-        return channel;
-      }
-      if (!on.isOpen()) {
-        throw new RpcException(Code.UNAVAILABLE, "the connection to " + brokerDescription + " is not open");
-      }
-      if (channel != null) {
-        channel.abort();
-      }
-      try {
-        Channel opened = on.createChannel();
-        if (opened == null) {
-          throw new IOException("the broker has no channel left for this connection");
-        }
-        channel = CallChannel.open(opened, router, returnedOneWays, rabbitMq, messageSizeLimit);
-      } catch (IOException | RuntimeException e) {
-        throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "
-            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
-      }
-      callChannels.set(index, channel);
-      return channel;
-    }
-  }
-
-  /** The channel of {@code @OneWay} requests (publisher confirms); guarded by {@link #oneWayLock}. */
-  private OneWayChannel oneWayChannel;
-  private final Object oneWayLock = new Object();
 
   /** The confirm-mode channel for {@code @OneWay} requests, connecting first within {@code deadline} if needed. */
   OneWayChannel oneWayChannel(Deadline deadline) {
-    Connection on = connection(deadline);
-    synchronized (oneWayLock) {
-      OneWayChannel channel = oneWayChannel;
-      if (channel != null && channel.isOpen()) {
-        return channel;
-      }
-      if (!on.isOpen()) {
-        throw new RpcException(Code.UNAVAILABLE, "the connection to " + brokerDescription + " is not open");
-      }
-      if (channel != null) {
-        channel.abort();
-      }
-      try {
-        Channel opened = on.createChannel();
-        if (opened == null) {
-          throw new IOException("the broker has no channel left for this connection");
-        }
-        oneWayChannel = OneWayChannel.open(opened, brokerDescription, messageSizeLimit);
-        return oneWayChannel;
-      } catch (IOException | RuntimeException e) {
-        throw new RpcException(Code.UNAVAILABLE, "cannot open a channel to " + brokerDescription + ": "
-            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
-      }
-    }
+    return channels.oneWayChannel(connection(deadline));
   }
 
   /** A new channel, connecting first if needed, waiting at most the client's default timeout. */

@@ -27,7 +27,7 @@ final class ClientParts {
         new QueueCounts(Deadline.SYSTEM_TICKER));
     this.messageSizeLimit = new MessageSizeLimit(settings.maxMessageSize);
     this.transport = new AmqpTransport(factory, settings.addresses, settings.connectionName, settings.channels, router,
-        settings.timeout, messageSizeLimit);
+        settings.timeout, messageSizeLimit, Deadline.SYSTEM_TICKER);
     this.probe = new ConsumerProbe(transport, router, timer);
     FormatRefused formats = new FormatRefused(defaultFormat);
     CorrelationIds ids = new CorrelationIds();
