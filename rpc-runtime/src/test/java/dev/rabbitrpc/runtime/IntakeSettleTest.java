@@ -9,6 +9,7 @@ import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
@@ -184,9 +185,12 @@ class IntakeSettleTest {
 
   @Test
   void aFailedRequestIsAnsweredOrAtLeastSettled() throws Exception {
-    // No dispatcher to answer it (it throws): the request is discarded, settled once.
-    ServerReply reply = new ServerReply(intake(true), flow(), null, failedOneWay, "q", 6, request("r"));
+    // The dispatcher cannot even build the INTERNAL answer: the request is discarded, settled once.
+    Dispatcher dispatcher = mock(Dispatcher.class);
+    doThrow(new IllegalStateException("no reply can be built")).when(dispatcher).replyUnexpected(any(), any(), any());
+    ServerReply reply = new ServerReply(intake(true), flow(), dispatcher, failedOneWay, "q", 6, request("r"));
     reply.failed(WireFormat.JSON.contentType, new StackOverflowError());
+    verify(dispatcher).replyUnexpected(eq(WireFormat.JSON.contentType), any(StackOverflowError.class), eq(reply));
     verify(channel).basicReject(6, false);
     assertEquals(1, settled.get());
   }
