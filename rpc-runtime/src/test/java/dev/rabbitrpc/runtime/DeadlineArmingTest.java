@@ -37,15 +37,22 @@ class DeadlineArmingTest {
     deadlines.timer.shutdown();
   }
 
+  /** When the last call's deadline was fixed: the call's time is counted from here, before its deadline existed. */
+  private long fixedAtNanos;
+
   private PendingCall armed(long millis) {
+    fixedAtNanos = System.nanoTime();
     PendingCall call = router.register(ids.next(), method, null, "q", Deadline.after(millis, TimeUnit.MILLISECONDS), WireFormat.JSON);
     deadlines.arm(call);
     return call;
   }
 
-  /** From the call's registration (just after its deadline was fixed), not from after arming it: a slow arm must not look like an early expiry. */
-  private static long expiresAfterMillis(PendingCall call) {
-    long start = call.sentAtNanos;
+  /**
+   * From just before the call's deadline was fixed, so that no delay of this thread (before
+   * registering or arming it) can make the expiry look early.
+   */
+  private long expiresAfterMillis(PendingCall call) {
+    long start = fixedAtNanos;
     ExecutionException e = assertThrows(ExecutionException.class, () -> call.get(10, TimeUnit.SECONDS));
     assertEquals(Code.DEADLINE_EXCEEDED, assertInstanceOf(RpcException.class, e.getCause()).code());
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
