@@ -59,22 +59,10 @@ class DocsLinksTest {
     List<String> problems = new ArrayList<>();
     int links = 0;
     for (Path file : files) {
-      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-      boolean inFence = false;
-      String fence = null;
+      List<String> lines = outsideCodeBlocks(Files.readAllLines(file, StandardCharsets.UTF_8));
       for (int i = 0; i < lines.size(); i++) {
         String line = lines.get(i);
-        Matcher f = FENCE.matcher(line);
-        if (f.matches()) {
-          if (!inFence) {
-            inFence = true;
-            fence = f.group(1);
-          } else if (f.group(1).equals(fence) && f.group(2).isBlank()) {
-            inFence = false;
-          }
-          continue;
-        }
-        if (inFence) {
+        if (line == null) {
           continue;
         }
         String text = CODE_SPAN.matcher(line).replaceAll("");
@@ -211,6 +199,29 @@ class DocsLinksTest {
     return null;
   }
 
+  /**
+   * The file's lines with those of fenced code blocks (fences included) replaced by null, so that
+   * line numbers stay those of the file and nothing in a code block counts as a link or heading.
+   */
+  private static List<String> outsideCodeBlocks(List<String> lines) {
+    List<String> prose = new ArrayList<>(lines.size());
+    String fence = null; // the open block's fence, or null outside blocks
+    for (String line : lines) {
+      Matcher f = FENCE.matcher(line);
+      if (f.matches()) {
+        if (fence == null) {
+          fence = f.group(1);
+        } else if (f.group(1).equals(fence) && f.group(2).isBlank()) {
+          fence = null;
+        }
+        prose.add(null);
+      } else {
+        prose.add(fence == null ? line : null);
+      }
+    }
+    return prose;
+  }
+
   /** The anchors GitHub makes for a Markdown file's headings (duplicates numbered), and its HTML anchors. */
   private Set<String> anchorsOf(Path file) throws IOException {
     Set<String> cached = anchorsByFile.get(file);
@@ -219,20 +230,8 @@ class DocsLinksTest {
     }
     Set<String> anchors = new LinkedHashSet<>();
     Map<String, Integer> seen = new HashMap<>();
-    boolean inFence = false;
-    String fence = null;
-    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-      Matcher f = FENCE.matcher(line);
-      if (f.matches()) {
-        if (!inFence) {
-          inFence = true;
-          fence = f.group(1);
-        } else if (f.group(1).equals(fence) && f.group(2).isBlank()) {
-          inFence = false;
-        }
-        continue;
-      }
-      if (inFence) {
+    for (String line : outsideCodeBlocks(Files.readAllLines(file, StandardCharsets.UTF_8))) {
+      if (line == null) {
         continue;
       }
       Matcher h = HEADING.matcher(line);
