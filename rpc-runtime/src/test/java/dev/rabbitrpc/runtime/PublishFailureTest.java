@@ -6,38 +6,23 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyBoolean;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.Mockito.doThrow;
-import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.Consumer;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import dev.rabbitrpc.runtime.TestServices.Types;
 import java.io.IOException;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** A publish that throws, which a real broker cannot be made to do on demand. */
 class PublishFailureTest {
   private static RpcClient clientWhosePublishThrows(Exception failure) throws Exception {
-    Channel channel = mock(Channel.class);
-    when(channel.isOpen()).thenReturn(true);
-    when(channel.basicConsume(anyString(), anyBoolean(), any(Consumer.class))).thenReturn("tag");
+    Channel channel = MockedBroker.channel();
     doThrow(failure)
         .when(channel).basicPublish(anyString(), anyString(), anyBoolean(), any(AMQP.BasicProperties.class), any(byte[].class));
-    Connection connection = mock(Connection.class);
-    when(connection.isOpen()).thenReturn(true);
-    when(connection.createChannel()).thenReturn(channel);
-    when(connection.getServerProperties()).thenReturn(Map.of("product", "RabbitMQ"));
-    ConnectionFactory factory = mock(ConnectionFactory.class);
-    when(factory.getHost()).thenReturn("mocked");
-    when(factory.getVirtualHost()).thenReturn("/");
-    when(factory.newConnection(any(java.util.concurrent.ExecutorService.class), anyString())).thenReturn(connection);
-    return RpcClient.builder().connectionFactory(factory).build();
+    return RpcClient.builder().connectionFactory(MockedBroker.factory(MockedBroker.connection(channel))).build();
   }
 
   @Test

@@ -5,20 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.ArgumentMatchers.anyBoolean;
-import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.Consumer;
 import dev.rabbitrpc.api.Idempotent;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import dev.rabbitrpc.api.Timeout;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -53,18 +47,7 @@ class TimerHygieneTest {
   private static final long LATE_BOUND_MILLIS = 1_000;
 
   private static ConnectionFactory silentBroker() throws Exception {
-    Channel channel = mock(Channel.class);
-    when(channel.isOpen()).thenReturn(true);
-    when(channel.basicConsume(anyString(), anyBoolean(), any(Consumer.class))).thenReturn("tag");
-    Connection connection = mock(Connection.class);
-    when(connection.isOpen()).thenReturn(true);
-    when(connection.createChannel()).thenReturn(channel);
-    when(connection.getServerProperties()).thenReturn(Map.of("product", "RabbitMQ"));
-    ConnectionFactory factory = mock(ConnectionFactory.class);
-    when(factory.getHost()).thenReturn("mocked");
-    when(factory.getVirtualHost()).thenReturn("/");
-    when(factory.newConnection(any(java.util.concurrent.ExecutorService.class), anyString())).thenReturn(connection);
-    return factory;
+    return MockedBroker.factory(MockedBroker.connection(MockedBroker.channel()));
   }
 
   @Test
