@@ -114,6 +114,25 @@ public final class RpcClient implements AutoCloseable {
     return proxy(service, describe(service).withQueue(Objects.requireNonNull(queue, "queue")));
   }
 
+  /**
+   * The contract of the service served on {@code queue}, as its server describes it (the request
+   * {@code rpc.describe}, docs/PROTOCOL.md, "Describing a service"): queues, methods, parameter
+   * names and JSON Schemas, flags and timeouts. For a sharded service, ask any of its shard queues.
+   * A call like any other, within the client's default timeout.
+   *
+   * @throws RpcException {@code UNAVAILABLE} if no server consumes from {@code queue} (or the
+   *     queue does not exist), {@code UNKNOWN_METHOD} if its server does not describe itself
+   *     ({@link ServerBuilder#describable(boolean)}), {@code DEADLINE_EXCEEDED} if it does not answer in time
+   * @throws IllegalArgumentException if the queue name is empty or longer than 255 characters
+   */
+  public ServiceContract describe(String queue) {
+    transport.connectInBackground();
+    Objects.requireNonNull(queue, "queue");
+    ServiceDescriptor descriptor = services.computeIfAbsent(Describe.class,
+        type -> ServiceDescriptor.parse(type, codec, timeout, true));
+    return proxy(Describe.class, descriptor.withQueue(queue)).describe();
+  }
+
   private <T> T proxy(Class<T> service, ServiceDescriptor descriptor) {
     CancelKeys.prepareKeys(); // like the connection, ready before the first call
     return service.cast(Proxy.newProxyInstance(
@@ -197,7 +216,8 @@ public final class RpcClient implements AutoCloseable {
     }
     int prefetch = settings.prefetch() == 0 ? settings.workers() : settings.prefetch();
     RpcServer server = new RpcServer(
-        new Dispatcher(descriptor, implementation, codec, messageSizeLimit, settings.interceptors()), shards,
+        new Dispatcher(descriptor, implementation, codec, messageSizeLimit, settings.interceptors(),
+            settings.describable()), shards,
         settings.workers(), prefetch, settings.prefetch() == 0, settings.shutdownGrace(), settings.queueSettings(),
         servers::remove);
     servers.add(server);

@@ -36,6 +36,7 @@ public final class ServerBuilder<T> {
   private final List<ServerInterceptor> interceptors;
   private String queue;
   private int[] shards;
+  private boolean describable = true;
 
   /**
    * @param prefetch the client's prefetch, 0 if it set none (adaptive)
@@ -117,6 +118,17 @@ public final class ServerBuilder<T> {
   }
 
   /**
+   * Whether the server answers the describe request ({@link RpcClient#describe(String)},
+   * docs/PROTOCOL.md, "Describing a service") with the service's {@link ServiceContract}; default
+   * true. When false, the request is answered {@code UNKNOWN_METHOD}, as any method the service
+   * does not have.
+   */
+  public ServerBuilder<T> describable(boolean describable) {
+    this.describable = describable;
+    return this;
+  }
+
+  /**
    * Serves the implementation until the returned server is closed. A queue that exists is served
    * as it is; one that does not is declared durable (classic, or quorum).
    *
@@ -157,6 +169,10 @@ public final class ServerBuilder<T> {
 
   List<ServerInterceptor> interceptors() {
     return List.copyOf(interceptors);
+  }
+
+  boolean describable() {
+    return describable;
   }
 
   /** The queue set, or null. */
