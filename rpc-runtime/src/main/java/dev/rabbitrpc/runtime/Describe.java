@@ -1,6 +1,5 @@
 package dev.rabbitrpc.runtime;
 
-import dev.rabbitrpc.api.Idempotent;
 import dev.rabbitrpc.api.RpcMethod;
 
 /**
@@ -8,10 +7,11 @@ import dev.rabbitrpc.api.RpcMethod;
  * as an interface the runtime parses like a service's ({@link ServiceDescriptor#parse(Class, Codec,
  * java.time.Duration, boolean)}): the client calls it through an ordinary proxy on the queue asked
  * about ({@link RpcClient#describe(String)}); the {@link Dispatcher} answers it without running user
- * code. No implementation exists.
+ * code. No implementation exists. Not {@code @Idempotent}, so that a queue without a server fails
+ * the call at once ({@code UNAVAILABLE}) instead of being retried until the deadline; the server
+ * answers it whether or not it was redelivered.
  */
 interface Describe {
   @RpcMethod(ServiceContract.DESCRIBE)
-  @Idempotent
   ServiceContract describe();
 }

@@ -27,7 +27,7 @@ import java.util.UUID;
  * codec writes them (docs/PROTOCOL.md, "Values"), for a {@link ServiceContract}.
  *
  * <p>Written here rather than taken from a library: the one Jackson 2 generator
- * ({@code jackson-module-jsonSchema}) writes draft 3 and is deprecated, and the schema must say what
+ * ({@code jackson-module-jsonSchema}) writes draft 3 and its maintainers plan no work on it, and the schema must say what
  * this codec does (NaN as a string, {@code byte[]} as base64, {@code Optional} as the value or
  * null, enums by the name the codec writes), which a general generator does not know. Records and
  * beans are described by the properties Jackson serializes, each in the root's {@code $defs} (keyed
