@@ -2,12 +2,15 @@ package dev.rabbitrpc.runtime;
 
 import com.fasterxml.jackson.databind.BeanDescription;
 import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ser.std.BeanSerializerBase;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -144,8 +147,22 @@ final class JsonSchemas {
     return schema;
   }
 
-  /** A record or bean: its serialized properties, defined once in {@code $defs}. */
+  /**
+   * A record or bean: its serialized properties, defined once in {@code $defs}. A type Jackson
+   * writes otherwise ({@code @JsonValue}, a serializer of a module the application added) has a
+   * schema that allows any value, saying so: its shape is that serializer's, which this cannot see.
+   */
   private ObjectNode bean(JavaType type) {
+    JsonSerializer<Object> serializer;
+    try {
+      serializer = mapper.getSerializerProviderInstance().findValueSerializer(type);
+    } catch (JsonMappingException e) {
+      serializer = null;
+    }
+    if (!(serializer instanceof BeanSerializerBase)) {
+      return NODES.objectNode().put("description", type.getRawClass().getName() + " is written by "
+          + (serializer == null ? "no serializer" : serializer.getClass().getName()) + "; its shape is not described");
+    }
     String name = type.hasGenericTypes() ? type.toCanonical() : type.getRawClass().getName();
     ObjectNode ref = NODES.objectNode().put("$ref", "#/$defs/" + name);
     if (defs.has(name)) {

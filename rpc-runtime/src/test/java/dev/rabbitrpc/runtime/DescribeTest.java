@@ -48,6 +48,21 @@ class DescribeTest {
 
   record Page<T>(List<T> items, long total) {}
 
+  /** Written as its one string by {@code @JsonValue}: not as a bean. */
+  public static final class Sku {
+    private final String code;
+
+    @com.fasterxml.jackson.annotation.JsonCreator
+    public Sku(String code) {
+      this.code = code;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonValue
+    public String code() {
+      return code;
+    }
+  }
+
   public static final class Missing extends Exception {
     private static final long serialVersionUID = 1L;
 
@@ -72,6 +87,8 @@ class DescribeTest {
     CompletableFuture<Node> tree(double weight, Optional<Boolean> deep);
 
     boolean[] flags(char c, Long boxed);
+
+    Sku sku(Sku sku);
   }
 
   interface Reserved {
@@ -103,7 +120,7 @@ class DescribeTest {
     assertEquals(List.of("catalogue.0", "catalogue.1", "catalogue.2"), contract.queues());
     assertEquals(List.of("application/json", "application/cbor"), contract.encodings());
     assertFalse(contract.plainText());
-    assertEquals(List.of("flags", "get-item", "page", "touch", "tree"),
+    assertEquals(List.of("flags", "get-item", "page", "sku", "touch", "tree"),
         contract.methods().stream().map(ServiceContract.Method::wireName).toList());
 
     ServiceContract.Method get = contract.method("get-item");
@@ -166,6 +183,11 @@ class DescribeTest {
     assertEquals(json("{\"type\":\"string\",\"minLength\":1,\"maxLength\":1}"), flags.parameters().get(0).schema());
     assertEquals(json("{\"type\":\"integer\"}"), flags.parameters().get(1).schema());
     assertEquals(json("{\"type\":\"array\",\"items\":{\"type\":\"boolean\"}}"), flags.result());
+
+    // Not a bean to Jackson (@JsonValue): any value, and the schema says why rather than inventing properties.
+    JsonNode sku = contract.method("sku").result();
+    assertEquals(1, sku.size(), sku.toString());
+    assertTrue(sku.get("description").asText().startsWith(Sku.class.getName() + " is written by "), sku.toString());
   }
 
   @Test
