@@ -95,6 +95,19 @@ class DescribeIT {
     } finally {
       broker.deleteQueue(queue);
     }
+    // The client-wide default, and a server that sets its own over it.
+    String silent = TestBroker.uniqueQueue("describe-off-client");
+    String told = TestBroker.uniqueQueue("describe-on-server");
+    RpcClient exporter = broker.client(builder -> builder.describable(false));
+    exporter.server(Greeter.class, new GreeterImpl()).queue(silent).export();
+    exporter.server(Greeter.class, new GreeterImpl()).queue(told).describable(true).export();
+    try {
+      assertEquals(Code.UNKNOWN_METHOD, assertThrows(RpcException.class, () -> broker.client().describe(silent)).code());
+      assertEquals(Greeter.class.getName(), broker.client().describe(told).service());
+    } finally {
+      broker.deleteQueue(silent);
+      broker.deleteQueue(told);
+    }
   }
 
   @Test

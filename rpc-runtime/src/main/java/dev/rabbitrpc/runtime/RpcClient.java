@@ -48,6 +48,7 @@ public final class RpcClient implements AutoCloseable {
   /** No prefetch set: servers start at the workers' count and adapt it ({@link FlowControl}). */
   private final boolean adaptivePrefetch;
   private final Duration shutdownGrace;
+  private final boolean describable;
   private final ClientParts parts;
   private final ReplyRouter router;
   private final LateReplies late;
@@ -69,6 +70,7 @@ public final class RpcClient implements AutoCloseable {
     this.prefetch = builder.prefetch == 0 ? builder.workers : builder.prefetch;
     this.adaptivePrefetch = builder.prefetch == 0;
     this.shutdownGrace = builder.shutdownGrace;
+    this.describable = builder.describable;
     this.parts = new ClientParts(builder, factory, codec, WireFormat.forEncoding(encoding));
     this.router = parts.router;
     this.late = parts.late;
@@ -174,7 +176,7 @@ public final class RpcClient implements AutoCloseable {
    */
   public <T> ServerBuilder<T> server(Class<T> service, T implementation) {
     return new ServerBuilder<>(service, implementation, workers, adaptivePrefetch ? 0 : prefetch, shutdownGrace,
-        queueSettings.quorum(), queueSettings.deadLetterExchange(), serverInterceptors, this::export);
+        queueSettings.quorum(), queueSettings.deadLetterExchange(), serverInterceptors, describable, this::export);
   }
 
   /** The shards to serve, ascending; each one the service has, once. */
@@ -349,6 +351,7 @@ public final class RpcClient implements AutoCloseable {
     /** 0: not set, adaptive (FlowControl), starting at as many as the workers. */
     private int prefetch;
     private Duration shutdownGrace = Duration.ofSeconds(10);
+    private boolean describable = true;
     private boolean quorumQueues;
     private String deadLetterExchange;
     private final List<ServerInterceptor> serverInterceptors = new java.util.ArrayList<>();
@@ -415,6 +418,19 @@ public final class RpcClient implements AutoCloseable {
         throw new IllegalArgumentException("shutdownGrace must not be negative: " + shutdownGrace);
       }
       this.shutdownGrace = shutdownGrace;
+      return this;
+    }
+
+    /**
+     * Whether exported services answer the describe request ({@link RpcClient#describe(String)})
+     * with their {@link ServiceContract}; default true. When false they answer it
+     * {@code UNKNOWN_METHOD}, as a method they do not have.
+     *
+     * <p>A client-wide default: the setting of every server this client exports that does not set
+     * its own ({@link ServerBuilder#describable(boolean)}).
+     */
+    public Builder describable(boolean describable) {
+      this.describable = describable;
       return this;
     }
 
