@@ -45,10 +45,11 @@ public record ServiceContract(
   /** The prefix of the wire names the protocol reserves for itself. */
   public static final String RESERVED_PREFIX = "rpc.";
 
+  /** Lists a peer left out (an older or another implementation) are empty, not null. */
   public ServiceContract {
-    queues = List.copyOf(queues);
-    encodings = List.copyOf(encodings);
-    methods = List.copyOf(methods);
+    queues = queues == null ? List.of() : List.copyOf(queues);
+    encodings = encodings == null ? List.of() : List.copyOf(encodings);
+    methods = methods == null ? List.of() : List.copyOf(methods);
   }
 
   /** The method with this wire name, or null. */
@@ -86,9 +87,10 @@ public record ServiceContract(
       boolean plainText,
       long timeoutMillis,
       String shardKey) {
+    /** Lists a peer left out are empty, not null. */
     public Method {
-      parameters = List.copyOf(parameters);
-      exceptions = List.copyOf(exceptions);
+      parameters = parameters == null ? List.of() : List.copyOf(parameters);
+      exceptions = exceptions == null ? List.of() : List.copyOf(exceptions);
     }
   }
 

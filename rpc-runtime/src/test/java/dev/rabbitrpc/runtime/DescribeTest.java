@@ -248,4 +248,19 @@ class DescribeTest {
   private static JsonNode json(String text) throws Exception {
     return JSON.readTree(text);
   }
+
+  @Test
+  void aContractWithoutSomeFieldsIsReadWithEmptyLists() throws Exception {
+    // What a peer may send that leaves out the lists (the codec, strict, requires the numbers and
+    // booleans: a missing one is not read as 0 or false), with a field this version does not know.
+    ServiceContract read = JSON.readValue("{\"protocol\":1,\"service\":\"Fibonacci\",\"queue\":\"rpc_queue\","
+        + "\"shards\":1,\"plainText\":false,\"methods\":[{\"wireName\":\"fib\",\"result\":{\"type\":\"integer\"},"
+        + "\"oneWay\":false,\"idempotent\":false,\"plainText\":false,\"timeoutMillis\":1}],\"future\":true}",
+        ServiceContract.class);
+    assertEquals(List.of(), read.queues());
+    assertEquals(List.of(), read.encodings());
+    assertEquals(List.of(), read.method("fib").parameters());
+    assertEquals(List.of(), read.method("fib").exceptions());
+    assertEquals("integer", read.method("fib").result().get("type").asText());
+  }
 }
