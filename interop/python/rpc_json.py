@@ -10,6 +10,7 @@ Usage:
   rpc_json.py call [--cbor] QUEUE METHOD [ARG_JSON ...]   print the result as JSON (exit 0), or the error (exit 1)
   rpc_json.py serve [--json-only] QUEUE                   serve a Fibonacci service (fib(n)) until killed
   rpc_json.py shard QUEUE SHARDS KEY_JSON                 print the queue a call with that @ShardKey goes to
+  rpc_json.py describe QUEUE                              print the contract of the service on QUEUE (rpc.describe) as JSON
 
 The broker is $RPC_AMQP_URI, default amqp://guest:guest@localhost:5672.
 """
@@ -30,6 +31,8 @@ except ImportError:  # a JSON-only peer
 PROTOCOL_VERSION = 1
 CONTENT_TYPE = "application/json"
 CBOR_CONTENT_TYPE = "application/cbor"
+# The reserved method every rabbit-rpc server answers with its service's contract (PROTOCOL.md, "Describing a service").
+DESCRIBE = "rpc.describe"
 CODES = ("DEADLINE_EXCEEDED", "UNAVAILABLE", "CANCELLED", "INVALID_ARGUMENT", "UNKNOWN_METHOD",
          "APPLICATION_ERROR", "RESOURCE_EXHAUSTED", "INTERNAL", "PROTOCOL", "UNAUTHENTICATED",
          "PERMISSION_DENIED")
@@ -187,6 +190,11 @@ class Client:
             self.connection.process_data_events(time_limit=min(left, 0.5))
         properties, body = self._replies.pop(correlation_id)
         return decode_reply(properties.headers, body, content_type=properties.content_type)
+
+    def describe(self, queue, timeout_ms=10000):
+        """The contract of the service on queue: an ordinary call of the reserved method rpc.describe.
+        A server that does not describe itself answers UNKNOWN_METHOD (raised as RpcError)."""
+        return self.call(queue, DESCRIBE, [], timeout_ms)
 
     def close(self):
         self.connection.close()
@@ -360,6 +368,16 @@ def main(argv):
         client = Client()
         try:
             print(json.dumps(client.call(argv[1], argv[2], [json.loads(a) for a in argv[3:]], cbor=cbor)), flush=True)
+            return 0
+        except RpcError as e:
+            print("error: %s" % e, flush=True)
+            return 1
+        finally:
+            client.close()
+    if len(argv) == 2 and argv[0] == "describe":
+        client = Client()
+        try:
+            print(json.dumps(client.describe(argv[1]), indent=2), flush=True)
             return 0
         except RpcError as e:
             print("error: %s" % e, flush=True)

@@ -3,6 +3,7 @@ package dev.rabbitrpc.runtime;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.lang.reflect.InvocationTargetException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -77,6 +78,10 @@ final class Dispatcher {
   private final List<ServerInterceptor> interceptors;
   /** The method plain-text requests call, or null if this service cannot take them. */
   private final MethodDescriptor plainMethod;
+  /** rpc.describe, answered here with {@link #contract()}; null if the server does not describe itself. */
+  private final MethodDescriptor describeMethod;
+  /** The service's contract, made at the first describe request. */
+  private volatile ServiceContract contract;
 
   Dispatcher(ServiceDescriptor service, Object implementation, Codec codec, int maxMessageSize) {
     this(service, implementation, codec, new MessageSizeLimit(maxMessageSize), List.of());
@@ -89,6 +94,17 @@ final class Dispatcher {
 
   Dispatcher(ServiceDescriptor service, Object implementation, Codec codec, MessageSizeLimit messageSizeLimit,
       List<ServerInterceptor> interceptors) {
+    this(service, implementation, codec, messageSizeLimit, interceptors, true);
+  }
+
+  /**
+   * @param describable answer rpc.describe with the service's {@link ServiceContract}; if false,
+   *     it is an unknown method ({@code UNKNOWN_METHOD}) like any other name the service lacks
+   */
+  Dispatcher(ServiceDescriptor service, Object implementation, Codec codec, MessageSizeLimit messageSizeLimit,
+      List<ServerInterceptor> interceptors, boolean describable) {
+    this.describeMethod = describable
+        ? ServiceDescriptor.parse(Describe.class, codec, Duration.ofSeconds(1), true).methods().get(0) : null;
     this.interceptors = interceptors;
     this.service = service;
     this.implementation = implementation;
@@ -140,7 +156,8 @@ final class Dispatcher {
     WireBody.Request request;
     try {
       WireHeaders.checkRequest(headers);
-      request = format == WireFormat.PLAIN ? decodePlain(body) : WireBody.decodeRequest(codec.mapper(format), service, body);
+      request = format == WireFormat.PLAIN ? decodePlain(body)
+          : WireBody.decodeRequest(codec.mapper(format), service, describeMethod, body);
     } catch (RpcException e) {
       log.debug("rejected a request to {}: {} {}", service.queue, e.code(), e.getMessage());
       (e.code() == Code.UNKNOWN_METHOD ? unknownMethod : unreadable).increment();
@@ -150,6 +167,11 @@ final class Dispatcher {
     MethodDescriptor method = request.method();
     if (!sink.expectsReply() && !method.oneWay) {
       sink.reject("the request for " + method.wireName + " has no reply_to, and the method is not @OneWay");
+      return;
+    }
+    if (method == describeMethod) {
+      // The protocol's own request: answered here, no user code or interceptor runs (docs/PROTOCOL.md).
+      replyResult(sink, format, method, contract());
       return;
     }
     if (redelivered && !method.idempotent) {
@@ -185,6 +207,16 @@ final class Dispatcher {
       cancellations.finish(running);
     }
     replyWhenDone(withReplyHeaders(sink, replyHeaders), format, method, deadline, outcome);
+  }
+
+  /** The service's contract, made once (racing workers may each make an equal one). */
+  ServiceContract contract() {
+    ServiceContract made = contract;
+    if (made == null) {
+      made = ServiceContract.of(service, codec.mapper());
+      contract = made;
+    }
+    return made;
   }
 
   /**

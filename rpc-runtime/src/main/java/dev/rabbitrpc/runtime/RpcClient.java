@@ -48,6 +48,7 @@ public final class RpcClient implements AutoCloseable {
   /** No prefetch set: servers start at the workers' count and adapt it ({@link FlowControl}). */
   private final boolean adaptivePrefetch;
   private final Duration shutdownGrace;
+  private final boolean describable;
   private final ClientParts parts;
   private final ReplyRouter router;
   private final LateReplies late;
@@ -69,6 +70,7 @@ public final class RpcClient implements AutoCloseable {
     this.prefetch = builder.prefetch == 0 ? builder.workers : builder.prefetch;
     this.adaptivePrefetch = builder.prefetch == 0;
     this.shutdownGrace = builder.shutdownGrace;
+    this.describable = builder.describable;
     this.parts = new ClientParts(builder, factory, codec, WireFormat.forEncoding(encoding));
     this.router = parts.router;
     this.late = parts.late;
@@ -114,6 +116,25 @@ public final class RpcClient implements AutoCloseable {
     return proxy(service, describe(service).withQueue(Objects.requireNonNull(queue, "queue")));
   }
 
+  /**
+   * The contract of the service served on {@code queue}, as its server describes it (the request
+   * {@code rpc.describe}, docs/PROTOCOL.md, "Describing a service"): queues, methods, parameter
+   * names and JSON Schemas, flags and timeouts. For a sharded service, ask any of its shard queues.
+   * A call like any other, within the client's default timeout.
+   *
+   * @throws RpcException {@code UNAVAILABLE} if no server consumes from {@code queue} (or the
+   *     queue does not exist), {@code UNKNOWN_METHOD} if its server does not describe itself
+   *     ({@link ServerBuilder#describable(boolean)}), {@code DEADLINE_EXCEEDED} if it does not answer in time
+   * @throws IllegalArgumentException if the queue name is empty or longer than 255 characters
+   */
+  public ServiceContract describe(String queue) {
+    transport.connectInBackground();
+    Objects.requireNonNull(queue, "queue");
+    ServiceDescriptor descriptor = services.computeIfAbsent(Describe.class,
+        type -> ServiceDescriptor.parse(type, codec, timeout, true));
+    return proxy(Describe.class, descriptor.withQueue(queue)).describe();
+  }
+
   private <T> T proxy(Class<T> service, ServiceDescriptor descriptor) {
     CancelKeys.prepareKeys(); // like the connection, ready before the first call
     return service.cast(Proxy.newProxyInstance(
@@ -155,7 +176,7 @@ public final class RpcClient implements AutoCloseable {
    */
   public <T> ServerBuilder<T> server(Class<T> service, T implementation) {
     return new ServerBuilder<>(service, implementation, workers, adaptivePrefetch ? 0 : prefetch, shutdownGrace,
-        queueSettings.quorum(), queueSettings.deadLetterExchange(), serverInterceptors, this::export);
+        queueSettings.quorum(), queueSettings.deadLetterExchange(), serverInterceptors, describable, this::export);
   }
 
   /** The shards to serve, ascending; each one the service has, once. */
@@ -197,7 +218,8 @@ public final class RpcClient implements AutoCloseable {
     }
     int prefetch = settings.prefetch() == 0 ? settings.workers() : settings.prefetch();
     RpcServer server = new RpcServer(
-        new Dispatcher(descriptor, implementation, codec, messageSizeLimit, settings.interceptors()), shards,
+        new Dispatcher(descriptor, implementation, codec, messageSizeLimit, settings.interceptors(),
+            settings.describable()), shards,
         settings.workers(), prefetch, settings.prefetch() == 0, settings.shutdownGrace(), settings.queueSettings(),
         servers::remove);
     servers.add(server);
@@ -329,6 +351,7 @@ public final class RpcClient implements AutoCloseable {
     /** 0: not set, adaptive (FlowControl), starting at as many as the workers. */
     private int prefetch;
     private Duration shutdownGrace = Duration.ofSeconds(10);
+    private boolean describable = true;
     private boolean quorumQueues;
     private String deadLetterExchange;
     private final List<ServerInterceptor> serverInterceptors = new java.util.ArrayList<>();
@@ -395,6 +418,19 @@ public final class RpcClient implements AutoCloseable {
         throw new IllegalArgumentException("shutdownGrace must not be negative: " + shutdownGrace);
       }
       this.shutdownGrace = shutdownGrace;
+      return this;
+    }
+
+    /**
+     * Whether exported services answer the describe request ({@link RpcClient#describe(String)})
+     * with their {@link ServiceContract}; default true. When false they answer it
+     * {@code UNKNOWN_METHOD}, as a method they do not have.
+     *
+     * <p>A client-wide default: the setting of every server this client exports that does not set
+     * its own ({@link ServerBuilder#describable(boolean)}).
+     */
+    public Builder describable(boolean describable) {
+      this.describable = describable;
       return this;
     }
 

@@ -36,13 +36,16 @@ public final class ServerBuilder<T> {
   private final List<ServerInterceptor> interceptors;
   private String queue;
   private int[] shards;
+  private boolean describable;
 
   /**
    * @param prefetch the client's prefetch, 0 if it set none (adaptive)
    * @param interceptors the client's server interceptors, in order
+   * @param describable the client's {@link RpcClient.Builder#describable(boolean)}
    */
   ServerBuilder(Class<T> service, T implementation, int workers, int prefetch, Duration shutdownGrace,
-      boolean quorumQueues, String deadLetterExchange, List<ServerInterceptor> interceptors, Exporter exporter) {
+      boolean quorumQueues, String deadLetterExchange, List<ServerInterceptor> interceptors, boolean describable,
+      Exporter exporter) {
     this.service = Objects.requireNonNull(service, "service");
     this.implementation = Objects.requireNonNull(implementation, "implementation");
     this.workers = workers;
@@ -51,6 +54,7 @@ public final class ServerBuilder<T> {
     this.quorumQueues = quorumQueues;
     this.deadLetterExchange = deadLetterExchange;
     this.interceptors = new ArrayList<>(interceptors);
+    this.describable = describable;
     this.exporter = exporter;
   }
 
@@ -117,6 +121,17 @@ public final class ServerBuilder<T> {
   }
 
   /**
+   * Whether the server answers the describe request ({@link RpcClient#describe(String)},
+   * docs/PROTOCOL.md, "Describing a service") with the service's {@link ServiceContract}; unset,
+   * the client's ({@link RpcClient.Builder#describable(boolean)}, default true). When false, the request is answered {@code UNKNOWN_METHOD}, as any method the service
+   * does not have.
+   */
+  public ServerBuilder<T> describable(boolean describable) {
+    this.describable = describable;
+    return this;
+  }
+
+  /**
    * Serves the implementation until the returned server is closed. A queue that exists is served
    * as it is; one that does not is declared durable (classic, or quorum).
    *
@@ -157,6 +172,10 @@ public final class ServerBuilder<T> {
 
   List<ServerInterceptor> interceptors() {
     return List.copyOf(interceptors);
+  }
+
+  boolean describable() {
+    return describable;
   }
 
   /** The queue set, or null. */

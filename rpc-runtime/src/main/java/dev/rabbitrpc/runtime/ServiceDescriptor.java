@@ -49,6 +49,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Immutable and thread-safe, but for the round-robin turn of a sharded service (an atomic counter).
  */
 final class ServiceDescriptor {
+  /** Wire names starting with this are the protocol's own (docs/PROTOCOL.md §4, "Describing a service"), never a user method's. */
+  static final String RESERVED_PREFIX = "rpc.";
   final Class<?> type;
   /** The queue requests travel on: the service's, or for a shard view its shard's; the base name for a sharded whole. */
   final String queue;
@@ -199,6 +201,14 @@ final class ServiceDescriptor {
    * @throws IllegalArgumentException if the type is not a usable service interface
    */
   static ServiceDescriptor parse(Class<?> type, Codec codec, Duration defaultTimeout) {
+    return parse(type, codec, defaultTimeout, false);
+  }
+
+  /**
+   * Like {@link #parse(Class, Codec, Duration)}; {@code protocolOwned} for the runtime's own
+   * interfaces ({@link Describe}), whose wire names may start with {@link #RESERVED_PREFIX}.
+   */
+  static ServiceDescriptor parse(Class<?> type, Codec codec, Duration defaultTimeout, boolean protocolOwned) {
     if (!type.isInterface()) {
       throw new IllegalArgumentException(type.getName() + " is not an interface; only interfaces can be services");
     }
@@ -231,7 +241,7 @@ final class ServiceDescriptor {
       if (!isRemote(method)) {
         continue;
       }
-      MethodDescriptor descriptor = parseMethod(method, checker, typeTimeout, plainText);
+      MethodDescriptor descriptor = parseMethod(method, checker, typeTimeout, plainText, protocolOwned);
       MethodDescriptor clash = byWireName.putIfAbsent(descriptor.wireName, descriptor);
       if (clash != null) {
         throw TypeChecker.methodError(
@@ -268,11 +278,16 @@ final class ServiceDescriptor {
     }
   }
 
-  private static MethodDescriptor parseMethod(Method method, TypeChecker checker, long typeTimeout, boolean plainText) {
+  private static MethodDescriptor parseMethod(Method method, TypeChecker checker, long typeTimeout, boolean plainText,
+      boolean protocolOwned) {
     RpcMethod rpcMethod = method.getAnnotation(RpcMethod.class);
     String wireName = rpcMethod == null ? method.getName() : rpcMethod.value();
     if (wireName.isBlank()) {
       throw TypeChecker.methodError(method, "@RpcMethod value must not be blank");
+    }
+    if (!protocolOwned && wireName.startsWith(RESERVED_PREFIX)) {
+      throw TypeChecker.methodError(method, "wire name \"" + wireName + "\" starts with \"" + RESERVED_PREFIX
+          + "\", which the protocol reserves for its own requests (rpc.describe); choose another @RpcMethod name");
     }
     long timeout = method.isAnnotationPresent(Timeout.class)
         ? timeoutNanos(method.getAnnotation(Timeout.class), null, TypeChecker.key(method))

@@ -85,6 +85,15 @@ final class WireBody {
    *     or {@code INVALID_ARGUMENT} when the arguments do not fit the method
    */
   static Request decodeRequest(ObjectMapper mapper, ServiceDescriptor service, byte[] body) {
+    return decodeRequest(mapper, service, null, body);
+  }
+
+  /**
+   * Like {@link #decodeRequest(ObjectMapper, ServiceDescriptor, byte[])}, where {@code protocolMethod},
+   * if not null, is a method of the protocol's own (rpc.describe) the request may also name.
+   */
+  static Request decodeRequest(ObjectMapper mapper, ServiceDescriptor service, MethodDescriptor protocolMethod,
+      byte[] body) {
     MethodDescriptor method = null;
     TokenBuffer earlyArgs = null;
     Object[] args = null;
@@ -103,6 +112,9 @@ final class WireBody {
           }
           String name = parser.getText();
           method = service.forWireName(name);
+          if (method == null && protocolMethod != null && protocolMethod.wireName.equals(name)) {
+            method = protocolMethod;
+          }
           if (method == null) {
             throw new RpcException(Code.UNKNOWN_METHOD,
                 "service " + service.type.getSimpleName() + " has no method \"" + name + "\"");

@@ -12,6 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +41,7 @@ class ProtocolVectorsTest {
         "application-error", "unknown-method", "invalid-arguments", "deadline-exceeded", "plain-tutorial-call",
         "plain-client-call", "plain-error", "unknown-status", "unknown-fields", "unsupported-version",
         "cbor-simple-call", "cbor-bytes", "cbor-collections-and-records", "cbor-declared-exception",
-        "unsupported-content-type")) {
+        "unsupported-content-type", "describe")) {
       assertTrue(names.contains(required), "missing vector " + required + " in " + names);
     }
   }
@@ -74,5 +76,31 @@ class ProtocolVectorsTest {
           byte[] body = (byte[]) sent[1];
           assertArrayEquals(body(expected), body, () -> "body: " + ProtocolVectors.show(expected, body));
         }));
+  }
+
+  /**
+   * The describe vector is a client vector (a server may decline to describe itself), but its reply
+   * is what the Java dispatcher answers its request with: the same JSON, the library's version
+   * (free text) aside, and the outcome is that contract.
+   */
+  @Test
+  void theDispatcherAnswersTheDescribeVectorsRequestWithItsReply() throws Exception {
+    JsonNode v = vectors().stream().filter(x -> x.get("name").asText().equals("describe")).findFirst().orElseThrow();
+    JsonNode request = v.get("request");
+    Dispatcher dispatcher = new Dispatcher(serverDescriptor(v), implementation(v), Codec.json(), 1 << 20);
+    CompletableFuture<Object[]> reply = new CompletableFuture<>();
+    dispatcher.dispatch(text(request.get("properties"), "content_type"), headers(request.get("headers")), body(request),
+        false, text(request.get("properties"), "correlation_id"), (status, body) -> reply.complete(new Object[] {status, body}));
+    Object[] sent = reply.get(20, TimeUnit.SECONDS);
+    JsonNode expected = v.get("reply");
+    assertEquals("OK", sent[0]);
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode got = (ObjectNode) json.readTree((byte[]) sent[1]);
+    ObjectNode want = (ObjectNode) json.readTree(body(expected));
+    assertTrue(got.get("library").asText().startsWith("rabbit-rpc-java "), got.toString());
+    got.remove("library");
+    want.remove("library");
+    assertEquals(want, got, () -> "body: " + new String((byte[]) sent[1], java.nio.charset.StandardCharsets.UTF_8));
+    assertEquals(json.readTree(body(expected)), v.get("outcome").get("result"), "the outcome is the reply's contract");
   }
 }

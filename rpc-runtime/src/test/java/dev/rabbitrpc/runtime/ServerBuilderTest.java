@@ -2,6 +2,7 @@ package dev.rabbitrpc.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,7 +34,7 @@ class ServerBuilderTest {
 
   private static ServerBuilder<Accounts> builder(AtomicReference<ServerBuilder<?>> exported) {
     return new ServerBuilder<>(Accounts.class, new AccountsImpl(), 8, 0, Duration.ofSeconds(10), false, null,
-        List.of(CLIENT_WIDE), settings -> {
+        List.of(CLIENT_WIDE), true, settings -> {
           exported.set(settings);
           return null;
         });
@@ -52,8 +53,16 @@ class ServerBuilderTest {
       assertEquals(List.of(CLIENT_WIDE), server.interceptors());
       assertNull(server.queueName(), "the service's own queue");
       assertNull(server.servedShards(), "every shard");
+      assertTrue(server.describable(), "describable by default");
     } finally {
       client.close();
+    }
+    RpcClient silent = RpcClient.builder().describable(false).build();
+    try {
+      assertFalse(silent.server(Accounts.class, new AccountsImpl()).describable(), "the client's default");
+      assertTrue(silent.server(Accounts.class, new AccountsImpl()).describable(true).describable(), "the server's own");
+    } finally {
+      silent.close();
     }
   }
 

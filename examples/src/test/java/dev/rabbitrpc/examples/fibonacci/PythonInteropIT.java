@@ -92,6 +92,35 @@ class PythonInteropIT {
   }
 
   @Test
+  void pythonClientAsksTheJavaServerForItsContract() throws Exception {
+    String queue = uniqueQueue("interop-describe");
+    try (RpcServer server = client.export(FibonacciService.class, new FibonacciServiceImpl(), queue)) {
+      try (PythonPeer python = PythonPeer.start("rpc_json.py", "describe", server.queue())) {
+        assertEquals(0, python.awaitExit(WAIT_SECONDS), python::output);
+        com.fasterxml.jackson.databind.JsonNode contract =
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(python.output());
+        assertEquals(FibonacciService.class.getName(), contract.get("service").asText());
+        assertEquals(queue, contract.get("queue").asText());
+        assertEquals("fib", contract.get("methods").get(0).get("wireName").asText());
+        assertEquals("integer", contract.get("methods").get(0).get("result").get("type").asText());
+        assertEquals(client.describe(queue).methods().get(0).parameters().get(0).name(),
+            contract.get("methods").get(0).get("parameters").get(0).get("name").asText());
+      }
+    }
+    String off = uniqueQueue("interop-describe-off");
+    try (RpcServer server = client.server(FibonacciService.class, new FibonacciServiceImpl()).queue(off)
+        .describable(false).export()) {
+      try (PythonPeer python = PythonPeer.start("rpc_json.py", "describe", server.queue())) {
+        assertEquals(1, python.awaitExit(WAIT_SECONDS), python::output);
+        assertTrue(python.output().strip().startsWith("error: UNKNOWN_METHOD"), python::output);
+      }
+    } finally {
+      deleteQueue(queue);
+      deleteQueue(off);
+    }
+  }
+
+  @Test
   void javaProxyCallsTheJsonPythonServerAndGetsItsErrorAsAnRpcException() throws Exception {
     String queue = uniqueQueue("interop-json-server");
     try (PythonPeer python = PythonPeer.start("rpc_json.py", "serve", queue).awaitReady(WAIT_SECONDS)) {
