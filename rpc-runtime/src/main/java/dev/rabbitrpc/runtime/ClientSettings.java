@@ -28,7 +28,10 @@ abstract class ClientSettings<B extends ClientSettings<B>> {
 
   String uri = DEFAULT_URI;
   ConnectionFactory connectionFactory;
-  Duration timeout = Duration.ofSeconds(30);
+  /** A client's timeout unless its builder sets one. */
+  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  Duration timeout = DEFAULT_TIMEOUT;
   Codec codec = Codec.json();
   Encoding encoding = Encoding.JSON;
   Executor executor;

@@ -102,6 +102,19 @@ public record ServiceContract(
    */
   public record Parameter(String name, JsonNode schema) {}
 
+  /**
+   * The contract of the service interface {@code service} as a server exporting it with the default
+   * codec ({@link Codec#json()}) and default timeout (30 s) would describe it, made without a broker:
+   * for build-time checks such as rpc-test's {@code ContractAssertions}. Its {@code timeoutMillis}
+   * is the interface's own {@code @Timeout}, or 30,000 where it has none.
+   *
+   * @throws IllegalArgumentException if {@code service} is not a usable service interface
+   */
+  public static ServiceContract of(Class<?> service) {
+    Codec codec = Codec.json();
+    return of(ServiceDescriptor.parse(service, codec, ClientSettings.DEFAULT_TIMEOUT), codec.mapper());
+  }
+
   /** The contract of {@code service}, with the schemas of the codec {@code mapper} writes. */
   static ServiceContract of(ServiceDescriptor service, ObjectMapper mapper) {
     List<Method> methods = new ArrayList<>();
