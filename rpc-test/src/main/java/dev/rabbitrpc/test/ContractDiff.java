@@ -265,7 +265,8 @@ public final class ContractDiff {
       }
       for (String keyword : new String[] {"format", "contentEncoding", "minLength", "maxLength"}) {
         if (!Objects.equals(writes.get(keyword), reads.get(keyword))) {
-          breaking(path, keyword + " " + became(String.valueOf(writes.get(keyword)), String.valueOf(reads.get(keyword)))
+          breaking(path, keyword + " " + became(writes.has(keyword) ? writes.get(keyword).toString() : "none",
+              reads.has(keyword) ? reads.get(keyword).toString() : "none")
               + ": cannot prove compatible, the values differ in kind");
           return;
         }

@@ -7,12 +7,15 @@ import dev.rabbitrpc.api.Idempotent;
 import dev.rabbitrpc.api.OneWay;
 import dev.rabbitrpc.api.RpcMethod;
 import dev.rabbitrpc.api.RpcService;
+import dev.rabbitrpc.api.ShardKey;
 import dev.rabbitrpc.api.Timeout;
 import dev.rabbitrpc.runtime.ServiceContract;
 import dev.rabbitrpc.test.ContractDiff;
 import dev.rabbitrpc.test.ContractDiff.Change;
 import dev.rabbitrpc.test.ContractDiff.Kind;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -414,6 +417,86 @@ class ContractDiffTest {
   @Test
   void aRecursiveRecordIsComparedOnce() {
     assertEquals(List.of(), diff(Trees.class, TreesCopy.class));
+  }
+
+  @RpcService(queue = "paint")
+  interface PaintRedOut {
+    ColorRed mix(Color a);
+  }
+
+  @Test
+  void anEnumValueRemovedFromAResultIsCompatible() {
+    contains(only(Kind.COMPATIBLE, "mix", Paint.class, PaintRedOut.class), "\"GREEN\" is read by an old client and never written");
+  }
+
+  @RpcService(queue = "ids")
+  interface IdsByString {
+    String owner(String id);
+  }
+
+  @RpcService(queue = "ids")
+  interface IdsByUuid {
+    String owner(UUID id);
+  }
+
+  @Test
+  void aStringBecomingAUuidIsBreaking() {
+    contains(only(Kind.BREAKING, "owner", IdsByString.class, IdsByUuid.class), "parameter id: format none became \"uuid\"");
+  }
+
+  @RpcService(queue = "shapes")
+  interface ParameterMap {
+    int area(Map<String, Integer> p);
+  }
+
+  @Test
+  void aRecordBecomingAMapIsBreaking() {
+    contains(only(Kind.BREAKING, "area", Base.class, ParameterMap.class), "cannot prove compatible: a record became a map");
+  }
+
+  @RpcService(queue = "shapes")
+  interface ParameterAnything {
+    int area(Object p);
+  }
+
+  @Test
+  void aParameterThatTakesAnyValueNowIsCompatible() {
+    assertEquals(List.of(), diff(Base.class, ParameterAnything.class));
+  }
+
+  @Test
+  void aParameterThatTookAnyValueBecomingTypedIsBreaking() {
+    contains(only(Kind.BREAKING, "area", ParameterAnything.class, Base.class), "parameter p: cannot prove compatible");
+  }
+
+  @RpcService(queue = "accounts", shards = 4)
+  interface ByOwner {
+    void move(@ShardKey String owner, String account);
+  }
+
+  @RpcService(queue = "accounts", shards = 4)
+  interface ByAccount {
+    void move(String owner, @ShardKey String account);
+  }
+
+  @Test
+  void theShardKeyChangedIsBreaking() {
+    contains(only(Kind.BREAKING, "move", ByOwner.class, ByAccount.class), "shard key owner became account");
+  }
+
+  @RpcService(queue = "echo")
+  interface Echo {
+    String echo(String text);
+  }
+
+  @RpcService(queue = "echo", plainText = true)
+  interface EchoPlain {
+    String echo(String text);
+  }
+
+  @Test
+  void plainTextChangedIsBreaking() {
+    contains(only(Kind.BREAKING, "echo", Echo.class, EchoPlain.class), "plainText false became true");
   }
 
   @Test
