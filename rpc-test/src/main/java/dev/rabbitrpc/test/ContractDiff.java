@@ -177,7 +177,16 @@ public final class ContractDiff {
     }
 
     void compare(String where) {
+      if (missing(writerRoot) || missing(readerRoot)) {
+        breaking(where, "cannot prove compatible: the " + (missing(writerRoot) == writerIsOld ? "old" : "new")
+            + " contract has no schema for it");
+        return;
+      }
       compare(where, writerRoot, readerRoot);
+    }
+
+    private static boolean missing(JsonNode schema) {
+      return schema == null || !schema.isObject();
     }
 
     /** "{old} became {new}", whichever side writes. */

@@ -500,6 +500,19 @@ class ContractDiffTest {
   }
 
   @Test
+  void aSchemaMissingFromAContractIsBreaking() {
+    ServiceContract whole = ServiceContract.of(IntInIntOut.class);
+    ServiceContract.Method half = whole.methods().get(0);
+    ServiceContract noResult = new ServiceContract(whole.protocol(), whole.library(), whole.service(), whole.queue(),
+        whole.shards(), whole.queues(), whole.encodings(), whole.plainText(), List.of(new ServiceContract.Method(
+            half.wireName(), half.javaName(), half.parameters(), null, half.exceptions(), half.oneWay(), half.idempotent(),
+            half.plainText(), half.timeoutMillis(), half.shardKey())));
+    List<Change> changes = ContractDiff.between(noResult, whole);
+    assertEquals(List.of(new Change(Kind.BREAKING, "half", "result: cannot prove compatible: the old contract has no schema for it")),
+        changes);
+  }
+
+  @Test
   void everyBreakingChangeIsListedNotJustTheFirst() {
     List<Change> breaking = ContractDiff.breaking(diff(MethodAdded.class, ParameterRetyped.class));
     assertEquals(2, breaking.size(), breaking::toString);
