@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import java.time.Duration;
@@ -42,6 +43,19 @@ class RecordEvolutionTest {
   @Test
   void aComponentTheReaderDoesNotKnowIsIgnored() throws Exception {
     assertEquals(new V1("a"), mapper.readValue("{\"name\":\"a\",\"count\":3}", V1.class));
+  }
+
+  enum Color { RED }
+
+  @Test
+  void anIntegerIsReadIntoADoubleAndAnUnknownEnumNameIsRefused() throws Exception {
+    assertEquals(3.0, mapper.readValue("3", double.class));
+    assertThrows(MismatchedInputException.class, () -> mapper.readValue("\"GREEN\"", Color.class));
+  }
+
+  @Test
+  void aListWithDuplicatesIsReadIntoASet() throws Exception {
+    assertEquals(java.util.Set.of("a"), mapper.readValue("[\"a\",\"a\"]", new TypeReference<java.util.Set<String>>() {}));
   }
 
   interface Small {

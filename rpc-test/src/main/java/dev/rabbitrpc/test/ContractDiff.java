@@ -116,8 +116,8 @@ public final class ContractDiff {
     for (String exception : old.exceptions()) {
       if (!now.exceptions().contains(exception)) {
         changes.add(new Change(Kind.BREAKING, name, "declared exception " + exception
-            + " removed: the server now reports it as an undeclared APPLICATION_ERROR, which an old client's catch of "
-            + exception + " no longer sees as one"));
+            + " removed: old clients handle a failure of the method as that type, and the new interface no longer"
+            + " promises it (what comes instead, another error or none, is not what they handle)"));
       }
     }
     for (String exception : now.exceptions()) {
