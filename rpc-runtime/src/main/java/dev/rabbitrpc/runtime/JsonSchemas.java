@@ -35,7 +35,9 @@ import java.util.UUID;
  * null, enums by the name the codec writes), which a general generator does not know. Records and
  * beans are described by the properties Jackson serializes, each in the root's {@code $defs} (keyed
  * by the type's canonical name) and referred to by {@code $ref}, so that recursive types end.
- * Properties are not marked required: a reader ignores unknown ones and leaves missing ones unset.
+ * Properties are not marked required: a reader ignores unknown ones and leaves missing ones unset,
+ * except that the Java reader refuses a missing component of a primitive type (the schema does not
+ * tell {@code int} from {@code Integer}; {@code RecordEvolutionTest} pins what the codec does).
  *
  * <p>Not thread-safe: one instance per schema.
  */
