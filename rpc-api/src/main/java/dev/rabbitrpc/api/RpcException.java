@@ -74,6 +74,12 @@ public class RpcException extends RuntimeException {
     SKIPPED_EXPIRED,
     /** The request was never sent: the deadline passed before, e.g. while connecting. */
     NOT_SENT,
+    /**
+     * A streaming call made no progress for its idle timeout ({@code @Timeout(idle)}): the caller
+     * waited that long for an item (the server is slow or gone), or the server waited that long for
+     * the caller to ask for more (the caller stopped reading). The stream's own deadline had not passed.
+     */
+    STREAM_IDLE,
     /** Nothing is known about where the time went (e.g. the queue was not counted since the request was sent). */
     UNKNOWN
   }

@@ -112,6 +112,12 @@ final class CallChannel implements ClientTransport.RequestChannel {
       }
       return;
     }
+    long seq = WireHeaders.streamSeqOf(headers);
+    if (seq >= 0) {
+      // One item of a streaming call (docs/PROTOCOL.md, "Streaming replies"); its end is a reply.
+      router.onStreamItem(properties.getCorrelationId(), properties.getContentType(), seq, properties.getReplyTo(), body);
+      return;
+    }
     String status = WireHeaders.statusOf(headers);
     // Only on this status can the server have skipped the request as expired, and said by how much.
     long expiredMillis = Code.DEADLINE_EXCEEDED.name().equals(status) ? WireHeaders.expiredMillisOf(headers) : -1;
@@ -196,6 +202,17 @@ final class CallChannel implements ClientTransport.RequestChannel {
       }
     } catch (IOException | RuntimeException e) {
       // best effort: the server will answer a call nobody waits for, and the reply is dropped
+    }
+  }
+
+  @Override
+  public void publishControl(String address, AMQP.BasicProperties properties) {
+    try {
+      synchronized (this) {
+        channel.basicPublish("", address, false, properties, EMPTY);
+      }
+    } catch (IOException | RuntimeException e) {
+      // best effort: without its credit the stream ends typed at its idle timeout
     }
   }
 

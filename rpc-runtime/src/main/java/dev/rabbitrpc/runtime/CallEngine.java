@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -128,6 +129,9 @@ final class CallEngine {
     if (shape.oneWay) {
       return oneWay(shape, service, method, args, deadline);
     }
+    if (shape.streaming) {
+      return stream(service, method, args, deadline);
+    }
     // The fast path: nothing can follow the first attempt (no retry, no JSON fallback), nobody intercepts it.
     boolean single = interceptors.isEmpty() && !method.idempotent && formats.formatFor(service, method) != WireFormat.CBOR;
     if (shape == CallShape.FUTURE) {
@@ -148,6 +152,29 @@ final class CallEngine {
     }
     Call call = new Call(service, method, args, deadline).start();
     return await(call, method, deadline, call::expire);
+  }
+
+  /**
+   * A streaming call: a {@code Stream<T>} method's starts now, and its reader blocks only for an item
+   * that has not come; a {@code Flow.Publisher<T>} method's starts at each subscription, with a
+   * deadline of its own from then (no shorter than what was left of an inherited one at the method call).
+   */
+  private Object stream(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline) {
+    if (method.shape == CallShape.STREAM) {
+      return startStream(service, method, args, deadline).blocking();
+    }
+    Deadline inherited = CallContext.inherited();
+    return (Flow.Publisher<Object>) subscriber -> startStream(service, method, args,
+        Deadline.after(method.timeoutNanos, TimeUnit.NANOSECONDS, ticker).minimum(inherited)).subscribe(subscriber);
+  }
+
+  private ClientStream startStream(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline) {
+    ClientStream stream = new ClientStream(method, sender.streamWindow, deadline, scheduler,
+        completions.executorOr(work::execute));
+    Call call = new Call(service, method, args, deadline, stream);
+    stream.call(call);
+    call.start();
+    return stream;
   }
 
   /**
@@ -255,8 +282,15 @@ final class CallEngine {
     private volatile PendingCall attempt;
     private int attempts;
     private volatile ScheduledFuture<?> timer;
+    /** A streaming call's reader, handed to each attempt; null for other calls. */
+    private final ClientStream stream;
 
     Call(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline) {
+      this(service, method, args, deadline, null);
+    }
+
+    Call(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline, ClientStream stream) {
+      this.stream = stream;
       this.service = service;
       this.method = method;
       this.args = args;
@@ -361,6 +395,10 @@ final class CallEngine {
     }
 
     private void sent(PendingCall sent) {
+      if (stream != null) {
+        sent.stream = stream; // before its request is published: its first item finds it
+        stream.attempt(sent);
+      }
       attempt = sent;
       waiting.remove(this); // in the router now
     }

@@ -32,7 +32,7 @@ final class ClientParts {
     FormatRefused formats = new FormatRefused(defaultFormat);
     CorrelationIds ids = new CorrelationIds();
     Sender sender = new Sender(codec, settings.maxInFlight, messageSizeLimit, router, transport, probe::ensureStarted,
-        formats, ids, settings.oneWayConfirms);
+        formats, ids, settings.oneWayConfirms, settings.streamWindow);
     this.engine = new CallEngine(router, completions, timer, work, transport, sender, new RetryPolicy(formats), formats,
         ids, new CallDeadlines(router, timer), List.copyOf(settings.interceptors), Deadline.SYSTEM_TICKER);
   }

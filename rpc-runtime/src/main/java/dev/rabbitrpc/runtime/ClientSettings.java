@@ -43,6 +43,9 @@ abstract class ClientSettings<B extends ClientSettings<B>> {
   java.util.Set<Class<? extends Throwable>> remoteExceptions = java.util.Set.of();
   final List<ClientInterceptor> interceptors = new java.util.ArrayList<>();
   boolean oneWayConfirms = true;
+  /** A streaming call's window unless set: {@link #streamWindow(int)}. */
+  static final int DEFAULT_STREAM_WINDOW = 64;
+  int streamWindow = DEFAULT_STREAM_WINDOW;
 
   ClientSettings() {}
 
@@ -115,6 +118,20 @@ abstract class ClientSettings<B extends ClientSettings<B>> {
       throw new IllegalArgumentException("channels must be at least 1: " + channels);
     }
     this.channels = channels;
+    return self();
+  }
+
+  /**
+   * How many items of a streaming call ({@code Stream<T>} or {@code Flow.Publisher<T>} methods) its
+   * server may send ahead of what the reader took: the most a stream buffers in this client, and
+   * the most the server produces after a cancel. The reader grants more as it takes items, half a
+   * window at a time. Default 64; sent with each streaming request ({@code rpc-stream-window}).
+   */
+  public B streamWindow(int items) {
+    if (items < 1 || items > 1_000_000) {
+      throw new IllegalArgumentException("streamWindow must be between 1 and 1,000,000 items: " + items);
+    }
+    this.streamWindow = items;
     return self();
   }
 

@@ -50,6 +50,13 @@ interface ClientTransport {
 
     /** Tells the servers of {@code queue} that the caller gave up on a call; best effort, never throws. */
     void publishCancel(String queue, String correlationId, String key);
+
+    /**
+     * Sends a stream's server a control message (credit, or a cancel) at the address its items came
+     * from, through the default exchange; best effort, never throws (a lost credit ends the stream at
+     * its idle timeout).
+     */
+    void publishControl(String address, AMQP.BasicProperties properties);
   }
 
   /** Publishes one-way requests; each future completes when the broker confirmed it, or fails typed. */

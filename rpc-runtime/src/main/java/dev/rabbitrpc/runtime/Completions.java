@@ -25,6 +25,11 @@ final class Completions {
     this.asyncExecutor = asyncExecutor;
   }
 
+  /** The application's executor if it set one, else {@code fallback}: where a stream's subscriber is signalled. */
+  Executor executorOr(Executor fallback) {
+    return asyncExecutor != null ? asyncExecutor : fallback;
+  }
+
   void complete(CompletableFuture<Object> future, MethodDescriptor method, Object value, Throwable failure) {
     if (method.async && asyncExecutor != null) {
       try {

@@ -28,41 +28,6 @@ import org.slf4j.LoggerFactory;
 final class Dispatcher {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 
-  /** Receives the one reply of a request; called exactly once, maybe on another thread. */
-  interface ReplySink {
-    void reply(String status, byte[] body);
-
-    /**
-     * A reply with application headers the server's interceptors set ({@link ServerCall#withReplyHeader}):
-     * as {@link #reply(String, byte[])}, and a sink that can puts them on the wire. Never called
-     * with an empty map: a reply without them goes to {@link #reply(String, byte[])}.
-     */
-    default void reply(String status, byte[] body, Map<String, String> replyHeaders) {
-      reply(status, body);
-    }
-
-    /**
-     * The reply to a request not run because its deadline had passed {@code expiredMillis} before
-     * its turn came: as {@link #reply}, and a sink that can says so on the wire ({@code rpc-expired-ms}).
-     */
-    default void replyExpired(String status, byte[] body, long expiredMillis) {
-      reply(status, body);
-    }
-
-    /**
-     * False for a request without {@code reply_to}: only a {@code @OneWay} method may run then,
-     * and its outcome goes to {@link #reply} to be settled, not sent.
-     */
-    default boolean expectsReply() {
-      return true;
-    }
-
-    /** Drops a request that can be neither answered nor run (no reply_to, and not a valid one-way request). */
-    default void reject(String why) {
-      throw new IllegalStateException("a request that expects a reply is answered, not rejected: " + why);
-    }
-  }
-
   final ServiceDescriptor service;
   private final Object implementation;
   private final Codec codec;
@@ -74,6 +39,8 @@ final class Dispatcher {
   private final LongAdder unknownMethod = new LongAdder();
   private final LongAdder unreadable = new LongAdder();
   final Cancellations cancellations = new Cancellations();
+  /** Streaming calls in progress, steered by their callers through the server's control queue. */
+  final ServerStreams streams = new ServerStreams();
   /** In registration order (ServerInterceptor, "Order"). */
   private final List<ServerInterceptor> interceptors;
   /** The method plain-text requests call, or null if this service cannot take them. */
@@ -192,13 +159,19 @@ final class Dispatcher {
       replyError(sink, format, Code.CANCELLED, null, "the caller cancelled " + method.wireName + " before it ran");
       return;
     }
+    StreamOut stream = method.shape.streaming ? startStream(method, format, headers, deadline, correlationId, sink) : null;
+    if (stream == null && method.shape.streaming) {
+      cancellations.finish(running);
+      return;
+    }
     CompletableFuture<Object> outcome;
     Map<String, String> replyHeaders = Map.of();
     try {
       if (interceptors.isEmpty()) {
-        outcome = invoke(method, request.args(), deadline);
+        outcome = invoke(method, request.args(), deadline, stream);
       } else {
-        Chains.Server chain = new Chains.Server(interceptors, call -> invoke(call.method, call.arguments, call.deadline));
+        Chains.Server chain = new Chains.Server(interceptors,
+            call -> invoke(call.method, call.arguments, call.deadline, stream));
         outcome = chain.proceed(new ServerCall(served, method, request.args(), ApplicationHeaders.of(headers),
             correlationId, deadline, Map.of())).toCompletableFuture();
         replyHeaders = chain.lastCall().replyHeaders();
@@ -206,7 +179,29 @@ final class Dispatcher {
     } finally {
       cancellations.finish(running);
     }
+    if (stream != null) {
+      outcome.whenComplete((count, failure) -> streams.remove(correlationId, stream));
+    }
     replyWhenDone(withReplyHeaders(sink, replyHeaders), format, method, deadline, outcome);
+  }
+
+  /**
+   * Makes the server side of a streaming call, registered for its caller's credit and cancels; or
+   * answers {@code PROTOCOL} and returns null for a request that cannot take a stream.
+   */
+  private StreamOut startStream(MethodDescriptor method, WireFormat format, Map<String, Object> headers,
+      Deadline deadline, String correlationId, ReplySink sink) {
+    int window = WireHeaders.streamWindowOf(headers);
+    if (window <= 0 || correlationId == null || streams.control() == null) {
+      replyError(sink, format, Code.PROTOCOL, null, method.wireName + " is a streaming method: its request must carry "
+          + WireHeaders.STREAM_WINDOW + " (a positive integer) and a correlation_id (docs/PROTOCOL.md, \"Streaming replies\")");
+      return null;
+    }
+    StreamOut stream = new StreamOut(method, codec.mapper(format), sink, messageSizeLimit, deadline, window,
+        WireHeaders.streamIdleOf(headers), WireHeaders.cancelKeyOf(headers));
+    sink.startStream();
+    streams.add(correlationId, stream);
+    return stream;
   }
 
   /** The service's contract, made once (racing workers may each make an equal one). */
@@ -239,6 +234,16 @@ final class Dispatcher {
       }
 
       @Override
+      public void startStream() {
+        sink.startStream();
+      }
+
+      @Override
+      public void item(long seq, byte[] body) throws java.io.IOException {
+        sink.item(seq, body);
+      }
+
+      @Override
       public void reject(String why) {
         sink.reject(why);
       }
@@ -249,8 +254,22 @@ final class Dispatcher {
    * Runs the implementation, inside the request's deadline (inherited by the calls it makes); its
    * outcome as a future: done for a sync method, the method's own future for an async one.
    */
-  private CompletableFuture<Object> invoke(MethodDescriptor method, Object[] args, Deadline deadline) {
+  private CompletableFuture<Object> invoke(MethodDescriptor method, Object[] args, Deadline deadline, StreamOut stream) {
     Object result;
+    if (stream != null) {
+      try {
+        // The items are pulled inside the deadline too: a lazy stream runs the handler's code as it is read.
+        result = CallContext.callWithDeadline(deadline, () -> stream.run(method.method.invoke(implementation, args)));
+      } catch (InvocationTargetException e) {
+        return CompletableFuture.failedFuture(e.getCause());
+      } catch (Exception e) {
+        return CompletableFuture.failedFuture(
+            new RpcException(Code.INTERNAL, "cannot invoke " + method.wireName + ": " + e, e));
+      }
+      @SuppressWarnings("unchecked") // StreamOut.run's
+      CompletableFuture<Object> streamed = (CompletableFuture<Object>) result;
+      return streamed;
+    }
     try {
       result = CallContext.callWithDeadline(deadline, () -> method.method.invoke(implementation, args));
     } catch (InvocationTargetException e) {
@@ -322,8 +341,9 @@ final class Dispatcher {
   private void replyResult(ReplySink sink, WireFormat format, MethodDescriptor method, Object result) {
     byte[] encoded;
     try {
+      // A stream's end marker: its body is null, its item count a header (ServerReply).
       encoded = format == WireFormat.PLAIN ? PlainText.encodeResult(method, result)
-          : WireBody.encodeResult(codec.mapper(format), method, result);
+          : WireBody.encodeResult(codec.mapper(format), method, method.shape.streaming ? null : result);
     } catch (RpcException e) {
       log.warn("{}", e.getMessage());
       replyError(sink, format, e.code(), null, e.getMessage());

@@ -91,6 +91,18 @@ final class IntakeChannel {
     });
   }
 
+  /**
+   * Publishes one item of a streaming reply to {@code replyTo}; not a settle (its request stays
+   * held until the end marker is sent with {@link #replyAndAck}), on the same channel so that the
+   * items and the end arrive in order.
+   */
+  synchronized void publish(String replyTo, AMQP.BasicProperties properties, byte[] body) throws IOException {
+    if (!channel.isOpen()) {
+      throw new IOException("the channel of " + queue + " is closed");
+    }
+    channel.basicPublish("", replyTo, false, properties, body);
+  }
+
   void ack(long deliveryTag) {
     settle(deliveryTag, () -> channel.basicAck(deliveryTag, false));
   }

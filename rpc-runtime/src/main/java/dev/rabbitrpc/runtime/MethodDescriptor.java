@@ -43,6 +43,12 @@ final class MethodDescriptor {
   final int shardKey;
   /** How the caller gets the outcome, decided here once (never per call). */
   final CallShape shape;
+  /**
+   * A streaming method ({@link CallShape#streaming}): the longest the stream may go without progress
+   * ({@code @Timeout(idle)}, else the whole {@link #timeoutNanos}); 0 for other methods. Its
+   * {@link #resultType} is the type of one item.
+   */
+  final long idleNanos;
 
   MethodDescriptor(
       Method method,
@@ -60,7 +66,9 @@ final class MethodDescriptor {
       List<Class<? extends Throwable>> declaredExceptions,
       boolean plainText,
       boolean oneWay,
-      int shardKey) {
+      int shardKey,
+      CallShape streamShape,
+      long idleNanos) {
     this.method = method;
     this.wireName = wireName;
     this.key = method.getDeclaringClass().getSimpleName() + "." + method.getName();
@@ -78,7 +86,8 @@ final class MethodDescriptor {
     this.plainText = plainText;
     this.oneWay = oneWay;
     this.shardKey = shardKey;
-    this.shape = CallShape.of(async, oneWay);
+    this.shape = streamShape != null ? streamShape : CallShape.of(async, oneWay);
+    this.idleNanos = streamShape != null ? idleNanos : 0;
   }
 
   int arity() {

@@ -39,6 +39,17 @@ final class PendingCall extends CompletableFuture<Object> {
    * even parsed). Set before the request is published.
    */
   volatile ClientCall.ReplyHeaders replyHeaders;
+  /** A streaming call's reader, which its items go to; null for other calls. Set before the request is published. */
+  volatile StreamItems stream;
+
+  /** Where a streaming call's items go ({@link ClientStream}); called on the reply consumer's thread. */
+  interface StreamItems {
+    /** One item, decoded (or the failure to decode it), with the address its server takes credit at. */
+    void onItem(long seq, Object value, Throwable failure, String controlAddress);
+
+    /** The end marker's item count (-1 if it had none), just before the call completes. */
+    void announced(long count);
+  }
   /**
    * 0 until a closing server says it took the request ({@code taken} notice); then until when
    * ({@link System#nanoTime()}) that server may still answer it: no verdict of the consumer probe

@@ -21,6 +21,12 @@ interface ReplyListener {
   void onReply(String correlationId, String contentType, String status, byte[] body, long expiredMillis,
       Map<String, Object> headers);
 
+  /**
+   * One item of a streaming call ({@code rpc-stream-seq} {@code seq}), with the address its server
+   * takes credit at ({@code reply_to}, may be null).
+   */
+  void onStreamItem(String correlationId, String contentType, long seq, String controlAddress, byte[] body);
+
   /** A closing server took the request and may answer it for {@code graceMillis} more (-1: not said). */
   void taken(String correlationId, long graceMillis);
 

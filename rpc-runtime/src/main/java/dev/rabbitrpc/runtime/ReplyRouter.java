@@ -145,8 +145,29 @@ final class ReplyRouter implements ReplyListener {
     if (ReplyDecoder.refusesFormat(call, format, status)) {
       call.formatRefused = true; // before it completes: RetryPolicy sends it again in JSON
     }
+    PendingCall.StreamItems stream = call.stream;
+    if (stream != null) {
+      stream.announced(WireHeaders.streamEndOf(headers)); // before the call completes: its count is checked then
+    }
     ReplyDecoder.Outcome outcome = decoder.decode(call, format, status, body, expiredMillis);
     complete(call, outcome.value(), outcome.failure());
+  }
+
+  /**
+   * One item of a streaming call: decoded here (as a result of the method's item type) and handed
+   * to the call's reader. An item for a call no longer waiting (cancelled, ended) is dropped and counted.
+   */
+  @Override
+  public void onStreamItem(String correlationId, String contentType, long seq, String controlAddress, byte[] body) {
+    PendingCall call = correlationId == null ? null : pending.get(correlationId);
+    PendingCall.StreamItems stream = call == null ? null : call.stream;
+    if (stream == null) {
+      droppedReplies.increment();
+      return;
+    }
+    WireFormat format = WireFormat.of(contentType) == WireFormat.CBOR ? WireFormat.CBOR : WireFormat.JSON;
+    ReplyDecoder.Outcome item = decoder.decode(call, format, WireHeaders.STATUS_OK, body, -1);
+    stream.onItem(seq, item.value(), item.failure(), controlAddress);
   }
 
   /** Fails one call by id, if it is still pending (e.g. its request came back unroutable). */

@@ -43,7 +43,8 @@ final class RetryPolicy {
    * or {@link #END}; a retry is counted.
    */
   long backoffNanos(MethodDescriptor method, Throwable failure, int attempt, Deadline deadline) {
-    if (!method.idempotent || !(failure instanceof RpcException)
+    // A stream is never run again: its caller may have read items of the first run (streams do not resume).
+    if (!method.idempotent || method.shape.streaming || !(failure instanceof RpcException)
         || ((RpcException) failure).code() != Code.UNAVAILABLE) {
       return END;
     }

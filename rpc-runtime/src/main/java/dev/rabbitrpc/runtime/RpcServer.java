@@ -214,7 +214,7 @@ public final class RpcServer implements AutoCloseable {
     for (ServiceDescriptor shard : served) {
       queues.declare(transport::openChannel, shard.queue);
     }
-    ServerQueues.listenForCancels(control, queues(), dispatcher.cancellations);
+    ServerQueues.listenForCancels(control, queues(), dispatcher.cancellations, dispatcher.streams);
     for (int i = 0; i < served.size(); i++) {
       intakes.consume(i);
     }

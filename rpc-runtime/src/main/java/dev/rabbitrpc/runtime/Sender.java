@@ -6,6 +6,7 @@ import dev.rabbitrpc.api.RpcException.Code;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -33,10 +34,13 @@ final class Sender {
   private final CorrelationIds ids;
   /** {@code @OneWay} calls wait for the broker's publisher confirm. */
   private final boolean oneWayConfirms;
+  /** The items a streaming call lets its server send ahead of what its reader took ({@code rpc-stream-window}). */
+  final int streamWindow;
   private volatile boolean closed;
 
   Sender(Codec codec, int maxInFlight, MessageSizeLimit messageSizeLimit, ReplyRouter router, ClientTransport transport,
-      Runnable beforePublish, FormatRefused formats, CorrelationIds ids, boolean oneWayConfirms) {
+      Runnable beforePublish, FormatRefused formats, CorrelationIds ids, boolean oneWayConfirms, int streamWindow) {
+    this.streamWindow = streamWindow;
     this.ids = ids;
     this.codec = codec;
     this.maxInFlight = maxInFlight;
@@ -81,7 +85,8 @@ final class Sender {
       beforePublish.run();
       // RabbitMQ drops a request still queued at its deadline; the server checks the header too.
       AMQP.BasicProperties properties = WireHeaders.request(format, call.correlationId, channel.replyTo(), deadline,
-          expirationMillis(remainingMillis), applicationHeaders);
+          expirationMillis(remainingMillis), applicationHeaders, method.shape.streaming ? streamWindow : 0,
+          TimeUnit.NANOSECONDS.toMillis(method.idleNanos));
       transport.checkNotBlocked();
       channel.publish(service.queue, properties, body);
     } catch (IOException | RuntimeException e) {

@@ -83,9 +83,11 @@ final class ServerQueues {
 
   /**
    * Receives the cancel notices for these queues on an exclusive queue, bound to the cancel
-   * exchange with each queue's name (docs/PROTOCOL.md §7).
+   * exchange with each queue's name (docs/PROTOCOL.md §7), and on the same queue the control
+   * messages of this server's streams, sent to it by name (its name is their items' {@code reply_to}).
    */
-  static void listenForCancels(Channel control, List<String> queues, Cancellations cancellations) throws IOException {
+  static void listenForCancels(Channel control, List<String> queues, Cancellations cancellations,
+      ServerStreams streams) throws IOException {
     control.exchangeDeclare(Cancellations.EXCHANGE, Cancellations.EXCHANGE_TYPE, false, false, null);
     String cancels = control.queueDeclare("", false, true, true, null).getQueue();
     for (String queue : queues) {
@@ -94,9 +96,14 @@ final class ServerQueues {
     control.basicConsume(cancels, true, new DefaultConsumer(control) {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-        cancellations.onNotice(properties.getHeaders());
+        if (WireHeaders.isStreamControl(properties.getHeaders())) {
+          streams.onControl(properties.getCorrelationId(), properties.getHeaders());
+        } else {
+          cancellations.onNotice(properties.getHeaders());
+        }
       }
     });
+    streams.control(cancels);
   }
 
   /**

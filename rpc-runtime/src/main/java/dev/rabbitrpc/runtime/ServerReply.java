@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * thread completes its future; {@link #failed} on the worker. The once-only guard is atomic; the
  * channel work takes {@link IntakeChannel}'s lock; the flow control's change never runs here.
  */
-final class ServerReply implements Dispatcher.ReplySink {
+final class ServerReply implements ReplySink {
   private static final Logger log = LoggerFactory.getLogger(ServerReply.class);
 
   private final IntakeChannel channel;
@@ -31,6 +31,8 @@ final class ServerReply implements Dispatcher.ReplySink {
   private final String correlationId;
   private final String contentType;
   private final AtomicBoolean sent = new AtomicBoolean();
+  /** Items published, for a streaming request; -1 for any other (then the reply has no {@code rpc-stream-end}). */
+  private volatile long streamed = -1;
   /** When its handling started on a worker: how long the handler took is what drives the prefetch. */
   private final long startedNanos;
 
@@ -57,6 +59,17 @@ final class ServerReply implements Dispatcher.ReplySink {
   @Override
   public boolean expectsReply() {
     return hasReplyTo(replyTo);
+  }
+
+  @Override
+  public void startStream() {
+    streamed = 0;
+  }
+
+  @Override
+  public void item(long seq, byte[] body) throws java.io.IOException {
+    channel.publish(replyTo, WireHeaders.streamItem(contentType, correlationId, dispatcher.streams.control(), seq), body);
+    streamed = seq + 1;
   }
 
   /** A request without reply_to that is not a valid one-way request: rejected, as before it ran. */
@@ -108,7 +121,8 @@ final class ServerReply implements Dispatcher.ReplySink {
       }
       channel.ack(deliveryTag);
     } else {
-      AMQP.BasicProperties reply = WireHeaders.reply(contentType, correlationId, status, expiredMillis, replyHeaders);
+      AMQP.BasicProperties reply = WireHeaders.reply(contentType, correlationId, status, expiredMillis, replyHeaders,
+          streamed);
       channel.replyAndAck(deliveryTag, replyTo, reply, replyBody);
     }
     flow.onRequestDone(handledNanos);

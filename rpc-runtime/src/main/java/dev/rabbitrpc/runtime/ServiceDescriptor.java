@@ -28,8 +28,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 /**
  * A service interface parsed and validated once: its queue and one {@link MethodDescriptor} per
@@ -309,11 +311,24 @@ final class ServiceDescriptor {
 
     Type returnType = method.getGenericReturnType();
     Class<?> rawReturn = method.getReturnType();
+    CallShape streamShape = rawReturn == Stream.class ? CallShape.STREAM
+        : rawReturn == Flow.Publisher.class ? CallShape.PUBLISHER : null;
     boolean async = rawReturn == CompletableFuture.class;
     if (!async && (Future.class.isAssignableFrom(rawReturn) || CompletionStage.class.isAssignableFrom(rawReturn))) {
       throw TypeChecker.methodError(method, "asynchronous methods must return CompletableFuture<T>, not " + returnType.getTypeName());
     }
     Type resultType = returnType;
+    if (streamShape != null) {
+      if (!(returnType instanceof ParameterizedType)) {
+        throw TypeChecker.methodError(method, "raw " + rawReturn.getSimpleName() + "; declare its item type, e.g. "
+            + rawReturn.getSimpleName() + "<Order>");
+      }
+      resultType = ((ParameterizedType) returnType).getActualTypeArguments()[0];
+      if (resultType == Void.class || method.isAnnotationPresent(OneWay.class) || plainText) {
+        throw TypeChecker.methodError(method, "a streaming method returns items of a type other than Void, is not @OneWay"
+            + " and needs the JSON protocol (not plainText)");
+      }
+    }
     if (async) {
       if (!(returnType instanceof ParameterizedType)) {
         throw TypeChecker.methodError(method, "raw CompletableFuture; declare its value type, e.g. CompletableFuture<Void>");
@@ -352,7 +367,19 @@ final class ServiceDescriptor {
         List.copyOf(declared),
         plainText,
         oneWay,
-        shardKey);
+        shardKey,
+        streamShape,
+        streamShape == null ? 0 : idleNanos(method, timeout));
+  }
+
+  /** A streaming method's idle timeout: its {@code @Timeout(idle)}, else the type's, else the whole timeout. */
+  private static long idleNanos(Method method, long timeoutNanos) {
+    Timeout annotation = method.isAnnotationPresent(Timeout.class) ? method.getAnnotation(Timeout.class)
+        : method.getDeclaringClass().getAnnotation(Timeout.class);
+    if (annotation == null || annotation.idle() <= 0) {
+      return timeoutNanos;
+    }
+    return Math.min(timeoutNanos, annotation.unit().toNanos(annotation.idle()));
   }
 
   /** The index of the method's {@code @ShardKey} parameter, or -1; at most one, of a key type ({@link Sharding#isKeyType}). */

@@ -41,6 +41,18 @@ final class WireHeaders {
    * machines moves it.
    */
   static final String GRACE = "rpc-grace-ms";
+  /** On a stream item (docs/PROTOCOL.md, "Streaming replies"): its place in the stream, from 0. */
+  static final String STREAM_SEQ = "rpc-stream-seq";
+  /** On the reply that ends a stream (OK or an error): how many items the server sent before it. */
+  static final String STREAM_END = "rpc-stream-end";
+  /** On a streaming request: how many items the server may send before the caller grants more. */
+  static final String STREAM_WINDOW = "rpc-stream-window";
+  /** On a streaming request: the longest the stream may go without progress, in ms. */
+  static final String STREAM_IDLE = "rpc-stream-idle-ms";
+  /** On a control message to a stream's server: this many more items may be sent. */
+  static final String STREAM_CREDIT = "rpc-stream-credit";
+  /** On a control message to a stream's server: the caller gave the stream up (any value). */
+  static final String STREAM_CANCEL = "rpc-stream-cancel";
   static final int PROTOCOL_VERSION = 1;
   static final String STATUS_OK = "OK";
 
@@ -60,16 +72,41 @@ final class WireHeaders {
    */
   static AMQP.BasicProperties request(WireFormat format, String correlationId, String replyTo, Deadline deadline,
       long expirationMillis, Map<String, String> applicationHeaders) {
+    return request(format, correlationId, replyTo, deadline, expirationMillis, applicationHeaders, 0, 0);
+  }
+
+  /**
+   * A request, of a streaming method if {@code streamWindow} > 0: then with {@code rpc-stream-window}
+   * and {@code rpc-stream-idle-ms}.
+   */
+  static AMQP.BasicProperties request(WireFormat format, String correlationId, String replyTo, Deadline deadline,
+      long expirationMillis, Map<String, String> applicationHeaders, int streamWindow, long idleMillis) {
+    Map<String, Object> protocol = streamWindow <= 0
+        ? Map.of(PROTOCOL, PROTOCOL_VERSION, DEADLINE, deadline.toEpochMillis(),
+            CANCEL_KEY, CancelKeys.keyFor(correlationId), NOTICES, NOTICE_TAKEN)
+        : Map.of(PROTOCOL, PROTOCOL_VERSION, DEADLINE, deadline.toEpochMillis(),
+            CANCEL_KEY, CancelKeys.keyFor(correlationId), NOTICES, NOTICE_TAKEN,
+            STREAM_WINDOW, streamWindow, STREAM_IDLE, Math.max(1, idleMillis));
     return new AMQP.BasicProperties.Builder()
         .contentType(format.contentType)
         .correlationId(correlationId)
         .replyTo(replyTo)
-        .headers(withApplication(Map.of(
-            PROTOCOL, PROTOCOL_VERSION,
-            DEADLINE, deadline.toEpochMillis(),
-            CANCEL_KEY, CancelKeys.keyFor(correlationId),
-            NOTICES, NOTICE_TAKEN), applicationHeaders))
+        .headers(withApplication(protocol, applicationHeaders))
         .expiration(expiration(expirationMillis))
+        .build();
+  }
+
+  /**
+   * A control message to the server of a stream, at the address its items came from ({@code
+   * reply_to}): {@code credit} more items may be sent, or (credit &lt; 0) the stream is cancelled.
+   * Carries the request's cancel key, so that nobody else can steer the stream.
+   */
+  static AMQP.BasicProperties streamControl(String correlationId, String key, int credit) {
+    return new AMQP.BasicProperties.Builder()
+        .correlationId(correlationId)
+        .headers(credit < 0
+            ? Map.of(PROTOCOL, PROTOCOL_VERSION, CANCEL_KEY, key, STREAM_CANCEL, true)
+            : Map.of(PROTOCOL, PROTOCOL_VERSION, CANCEL_KEY, key, STREAM_CREDIT, credit))
         .build();
   }
 
@@ -180,13 +217,34 @@ final class WireHeaders {
    */
   static AMQP.BasicProperties reply(String contentType, String correlationId, String status, long expiredMillis,
       Map<String, String> applicationHeaders) {
-    Map<String, Object> protocol = status.equals(STATUS_OK) ? OK_HEADERS
+    return reply(contentType, correlationId, status, expiredMillis, applicationHeaders, -1);
+  }
+
+  /** As above, for the reply that ends a stream if {@code streamItems} ≥ 0: with {@code rpc-stream-end}. */
+  static AMQP.BasicProperties reply(String contentType, String correlationId, String status, long expiredMillis,
+      Map<String, String> applicationHeaders, long streamItems) {
+    Map<String, Object> protocol = streamItems >= 0
+        ? Map.of(PROTOCOL, PROTOCOL_VERSION, STATUS, status, STREAM_END, streamItems)
+        : status.equals(STATUS_OK) ? OK_HEADERS
         : expiredMillis >= 0 ? Map.of(PROTOCOL, PROTOCOL_VERSION, STATUS, status, EXPIRED, expiredMillis)
         : Map.of(PROTOCOL, PROTOCOL_VERSION, STATUS, status);
     return new AMQP.BasicProperties.Builder()
         .contentType(contentType)
         .correlationId(correlationId)
         .headers(withApplication(protocol, applicationHeaders))
+        .build();
+  }
+
+  /**
+   * One item of a stream: in the request's content type, to its correlation id, with its {@code
+   * rpc-stream-seq}; {@code reply_to} names where the caller sends credit and cancels ({@code control}).
+   */
+  static AMQP.BasicProperties streamItem(String contentType, String correlationId, String control, long seq) {
+    return new AMQP.BasicProperties.Builder()
+        .contentType(contentType)
+        .correlationId(correlationId)
+        .replyTo(control)
+        .headers(Map.of(PROTOCOL, PROTOCOL_VERSION, STREAM_SEQ, seq))
         .build();
   }
 
@@ -229,6 +287,50 @@ final class WireHeaders {
    */
   static long expiredMillisOf(Map<String, Object> headers) {
     Object value = headers == null ? null : headers.get(EXPIRED);
+    if (value instanceof Number && isIntegral((Number) value) && ((Number) value).longValue() >= 0) {
+      return ((Number) value).longValue();
+    }
+    return -1;
+  }
+
+  /** A stream item's {@code rpc-stream-seq}, or -1 for a message that is not one. */
+  static long streamSeqOf(Map<String, Object> headers) {
+    return headers == null ? -1 : wholeAtLeastZero(headers.get(STREAM_SEQ));
+  }
+
+  /** The item count on the reply that ends a stream, or -1 if it has none. */
+  static long streamEndOf(Map<String, Object> headers) {
+    return headers == null ? -1 : wholeAtLeastZero(headers.get(STREAM_END));
+  }
+
+  /** A streaming request's window ({@code rpc-stream-window}), or 0 if it has none that can be read. */
+  static int streamWindowOf(Map<String, Object> headers) {
+    long window = headers == null ? -1 : wholeAtLeastZero(headers.get(STREAM_WINDOW));
+    return window <= 0 ? 0 : (int) Math.min(window, Integer.MAX_VALUE);
+  }
+
+  /** A streaming request's {@code rpc-stream-idle-ms}, or 0 if it has none. */
+  static long streamIdleOf(Map<String, Object> headers) {
+    return Math.max(0, headers == null ? 0 : wholeAtLeastZero(headers.get(STREAM_IDLE)));
+  }
+
+  /** A control message's credit; -1 for a cancel; 0 if it says neither. */
+  static long streamCreditOf(Map<String, Object> headers) {
+    if (headers == null) {
+      return 0;
+    }
+    if (headers.containsKey(STREAM_CANCEL)) {
+      return -1;
+    }
+    return Math.max(0, wholeAtLeastZero(headers.get(STREAM_CREDIT)));
+  }
+
+  /** Whether a message to a server's control queue is a stream's (credit or cancel), not a cancel notice. */
+  static boolean isStreamControl(Map<String, Object> headers) {
+    return headers != null && (headers.containsKey(STREAM_CREDIT) || headers.containsKey(STREAM_CANCEL));
+  }
+
+  private static long wholeAtLeastZero(Object value) {
     if (value instanceof Number && isIntegral((Number) value) && ((Number) value).longValue() >= 0) {
       return ((Number) value).longValue();
     }

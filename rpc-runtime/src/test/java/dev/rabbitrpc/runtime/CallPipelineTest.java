@@ -74,7 +74,7 @@ class CallPipelineTest {
     FormatRefused formats = new FormatRefused(format);
     CorrelationIds ids = new CorrelationIds();
     sender = new Sender(Codec.json(), 100, new MessageSizeLimit(maxMessageSize), router, transport, () -> {}, formats,
-        ids, true);
+        ids, true, ClientSettings.DEFAULT_STREAM_WINDOW);
     engine = new CallEngine(router, new Completions(null), timer, work, transport, sender, new RetryPolicy(formats),
         formats, ids, new CallDeadlines(router, timer), List.of(interceptors), ticker);
     return engine;

@@ -104,7 +104,7 @@ class ChainsTest {
     CompletableFuture<Map<String, String>> replied = new CompletableFuture<>();
     dispatcher.dispatch(WireFormat.JSON.contentType, Map.of("rpc-protocol", 1),
         "{\"method\":\"add\",\"args\":[1,2]}".getBytes(java.nio.charset.StandardCharsets.UTF_8), false, "id-1",
-        new Dispatcher.ReplySink() {
+        new ReplySink() {
           @Override
           public void reply(String status, byte[] body) {
             assertEquals("OK", status);

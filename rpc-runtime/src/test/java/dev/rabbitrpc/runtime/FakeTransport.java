@@ -53,6 +53,9 @@ final class FakeTransport implements ClientTransport {
 
     @Override
     public void publishCancel(String queue, String correlationId, String key) {}
+
+    @Override
+    public void publishControl(String address, com.rabbitmq.client.AMQP.BasicProperties properties) {}
   };
 
   private void answer(Request request) throws IOException {

@@ -54,7 +54,7 @@ class ProtocolVectorsTest {
           Dispatcher dispatcher = new Dispatcher(serverDescriptor(v), implementation(v), Codec.json(), 1 << 20);
           CompletableFuture<Object[]> reply = new CompletableFuture<>();
           dispatcher.dispatch(text(request.get("properties"), "content_type"), headers(request.get("headers")),
-              body(request), false, text(request.get("properties"), "correlation_id"), new Dispatcher.ReplySink() {
+              body(request), false, text(request.get("properties"), "correlation_id"), new ReplySink() {
                 @Override
                 public void reply(String status, byte[] body) {
                   reply.complete(new Object[] {status, body, null});
