@@ -58,7 +58,7 @@ class StreamingIT {
 
     Flow.Publisher<Item> published(int count);
 
-    @Timeout(20_000)
+    @Timeout(value = 20_000, idle = 2_000)
     Stream<Long> endless(String tag);
 
     @Timeout(20_000)
@@ -71,6 +71,8 @@ class StreamingIT {
     Stream<Long> stalls(String tag);
 
     Stream<Long> failsAfter(int items) throws OutOfStock;
+
+    Flow.Publisher<Long> runsOut(int items) throws OutOfStock;
 
     String ping(String text);
   }
@@ -175,6 +177,31 @@ class StreamingIT {
         }
       };
       return Stream.iterate(0L, i -> i + 1).map(i -> iterator.next());
+    }
+
+    @Override
+    public Flow.Publisher<Long> runsOut(int items) {
+      return subscriber -> subscriber.onSubscribe(new Flow.Subscription() {
+        private long next;
+        private boolean ended;
+
+        @Override
+        public synchronized void request(long n) {
+          for (long i = 0; i < n && !ended; i++) {
+            if (next == items) {
+              ended = true;
+              subscriber.onError(new OutOfStock("out of stock after " + items));
+              return;
+            }
+            subscriber.onNext(next++);
+          }
+        }
+
+        @Override
+        public synchronized void cancel() {
+          ended = true;
+        }
+      });
     }
 
     @Override
@@ -327,6 +354,48 @@ class StreamingIT {
     assertEquals(Code.APPLICATION_ERROR, e.code(), e.getMessage());
     assertTrue(e.getMessage().contains("out of stock after 5"), e.getMessage());
     assertEquals(List.of(0L, 1L, 2L, 3L, 4L), seen);
+  }
+
+  @Test
+  void aDeclaredExceptionMidStreamReachesTheSubscriberAsItsType() throws Exception {
+    Collecting<Long> subscriber = new Collecting<>(3);
+    catalog.runsOut(7).subscribe(subscriber);
+    assertTrue(subscriber.done.await(30, TimeUnit.SECONDS));
+    assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L), subscriber.items);
+    assertTrue(subscriber.failure instanceof OutOfStock, "got " + subscriber.failure);
+    assertEquals("out of stock after 7", subscriber.failure.getMessage());
+  }
+
+  @Test
+  void aCutConnectionEndsTheStreamTypedAfterTheItemsBefore() throws Exception {
+    com.rabbitmq.client.ConnectionFactory direct = RpcClient.Builder.factoryFor(broker.uri());
+    try (TcpProxy proxy = new TcpProxy(direct.getHost(), direct.getPort())) {
+      Catalog throughProxy = broker.client(b -> b.uri("amqp://guest:guest@127.0.0.1:" + proxy.port())
+          .streamWindow(WINDOW)).proxy(Catalog.class, queue);
+      List<Long> seen = new ArrayList<>();
+      long[] cutAt = new long[1];
+      RpcException e = assertThrows(RpcException.class, () -> {
+        try (Stream<Long> items = throughProxy.endless("cut")) {
+          Iterator<Long> iterator = items.iterator();
+          while (true) {
+            seen.add(iterator.next());
+            if (seen.size() == 5) {
+              cutAt[0] = System.nanoTime();
+              proxy.cut();
+            }
+          }
+        }
+      });
+      System.out.printf("cut: failed %d ms after the cut: %s%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cutAt[0]),
+          e.getMessage());
+      assertEquals(Code.UNAVAILABLE, e.code(), e.getMessage());
+      assertTrue(seen.size() >= 5 && seen.size() <= 5 + WINDOW, "items before the cut: " + seen.size());
+      for (int i = 0; i < seen.size(); i++) {
+        assertEquals(i, seen.get(i));
+      }
+      // The server cannot hear the cancel; it ends the stream when no credit came for the idle timeout (2 s).
+      assertTrue(implementation.producers.closed("cut").await(15, TimeUnit.SECONDS), "the orphaned stream was ended");
+    }
   }
 
   @Test
