@@ -61,9 +61,33 @@ final class MethodDescriptor {
       boolean plainText,
       boolean oneWay,
       int shardKey) {
+    this(method, method.getDeclaringClass().getSimpleName() + "." + method.getName(), wireName, parameterTypes,
+        argumentWriters, argumentReaders, resultType, resultWriter, resultReader, async, returnsVoid, timeoutNanos,
+        idempotent, declaredExceptions, plainText, oneWay, shardKey);
+  }
+
+  /** With the {@code key} messages name it by: a dynamic call's ({@link JsonCall}) is its wire name. */
+  MethodDescriptor(
+      Method method,
+      String key,
+      String wireName,
+      JavaType[] parameterTypes,
+      ObjectWriter[] argumentWriters,
+      ObjectReader[] argumentReaders,
+      JavaType resultType,
+      ObjectWriter resultWriter,
+      ObjectReader resultReader,
+      boolean async,
+      boolean returnsVoid,
+      long timeoutNanos,
+      boolean idempotent,
+      List<Class<? extends Throwable>> declaredExceptions,
+      boolean plainText,
+      boolean oneWay,
+      int shardKey) {
     this.method = method;
     this.wireName = wireName;
-    this.key = method.getDeclaringClass().getSimpleName() + "." + method.getName();
+    this.key = key;
     this.parameterTypes = parameterTypes;
     this.argumentWriters = argumentWriters;
     this.argumentReaders = argumentReaders;

@@ -118,6 +118,17 @@ final class ServiceDescriptor {
         : new ServiceDescriptor(type, otherQueue, shards, encoding, byMethod, byWireName);
   }
 
+  /**
+   * A service known by its queue only, for a dynamic call ({@link JsonCall}): it has no methods of
+   * its own (each call brings its descriptor) and one queue; {@code type} stands for it in interceptors.
+   *
+   * @throws IllegalArgumentException if the queue name is empty or longer than 255 characters
+   */
+  static ServiceDescriptor untyped(Class<?> type, String queue) {
+    checkQueue(type, queue, 1);
+    return new ServiceDescriptor(type, queue, 1, Encoding.DEFAULT, Map.of(), Map.of());
+  }
+
   private static void checkQueue(Class<?> type, String queue, int shards) {
     if (queue.isEmpty() || queue.length() > 255) {
       throw new IllegalArgumentException(type.getName() + ": a queue name must have 1 to 255 characters: \"" + queue + "\"");
