@@ -77,7 +77,8 @@ class CliIT {
     assertTrue(text.out().contains("\npaint(label: Label, color: \"RED\"|\"GREEN\") -> string\n"), text::toString);
     assertTrue(text.out().contains("\nreset() -> nothing\n"), text::toString);
     assertTrue(text.out().contains("\n    throws " + Shapes.NotFound.class.getName() + "\n"), text::toString);
-    assertTrue(text.out().contains("timeout 30000 ms"), text::toString);
+    // The server's own view: its client's default timeout (the test broker's clients have 10 s).
+    assertTrue(text.out().contains("\n    timeout " + broker.client().timeout().toMillis() + " ms\n"), text::toString);
     assertTrue(text.out().contains("\n  Point {x: integer, y: integer}\n"), text::toString);
     assertTrue(text.out().contains("\n  Label {text: string, color: \"RED\"|\"GREEN\" or null}\n"), text::toString);
 
@@ -163,7 +164,7 @@ class CliIT {
     String queue = serveShapes();
     Cli.Result declared = cli("call", queue, "find", "\"circle\"");
     assertEquals(15, declared.status(), declared::toString);
-    assertEquals("error: APPLICATION_ERROR: " + Shapes.NotFound.class.getName() + ": no shape named circle",
+    assertEquals("error: APPLICATION_ERROR: find threw " + Shapes.NotFound.class.getName() + ": no shape named circle",
         declared.errorLine());
     // Unchecked, a wrong argument reaches the server, which refuses it.
     Cli.Result unchecked = cli("call", "--no-check", queue, "move", "1", "2");
