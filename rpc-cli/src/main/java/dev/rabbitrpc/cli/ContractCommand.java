@@ -1,7 +1,7 @@
 package dev.rabbitrpc.cli;
 
 import dev.rabbitrpc.runtime.ServiceContract;
-import dev.rabbitrpc.test.ContractDiff;
+import dev.rabbitrpc.runtime.ContractChanges;
 import dev.rabbitrpc.test.ContractFile;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code contract diff OLD NEW}: rpc-test's {@link ContractDiff} on two contract files, no broker. One run, one thread. */
+/** {@code contract diff OLD NEW}: the runtime's {@link ContractChanges} (rpc-test's ContractDiff rules) on two contract files, no broker. One run, one thread. */
 @Command(name = "contract", mixinStandardHelpOptions = true, description = "Work with contract files (no broker).",
     subcommands = ContractCommand.Diff.class)
 final class ContractCommand implements Runnable {
@@ -43,8 +43,8 @@ final class ContractCommand implements Runnable {
     public Integer call() {
       ServiceContract before = read(old);
       ServiceContract after = read(now);
-      List<ContractDiff.Change> changes = ContractDiff.between(before, after);
-      int breaking = ContractDiff.breaking(changes).size();
+      List<ContractChanges.Change> changes = ContractChanges.between(before, after);
+      int breaking = ContractChanges.breaking(changes).size();
       PrintWriter out = spec.commandLine().getOut();
       changes.forEach(out::println);
       out.println(breaking + " breaking, " + (changes.size() - breaking) + " compatible change"

@@ -138,6 +138,41 @@ public final class RpcClient implements AutoCloseable {
   }
 
   /**
+   * Checks that the server on the service's queue can talk with proxies of {@code service}: asks
+   * it for its contract ({@link #describe(String)}; a sharded service's first shard queue) and
+   * compares it with this interface's ({@link ServiceContract}) by the rules of
+   * {@link ContractChanges}, this interface as the old side and the server as the new. Call it at
+   * start-up, before the first call, to fail fast on a deployment mismatch; it is one call, within
+   * the client's default timeout.
+   *
+   * @throws RpcException {@code PROTOCOL} if the contracts differ in a way that breaks calls, its
+   *     message listing every breaking change, one per line; or the code of the describe call's
+   *     failure ({@code UNAVAILABLE} with no server, {@code UNKNOWN_METHOD} if it does not describe itself)
+   * @throws IllegalArgumentException if {@code service} is not a valid service interface
+   */
+  public void verify(Class<?> service) {
+    verify(describe(service));
+  }
+
+  /** {@link #verify(Class)} of the service served on {@code queue} (see {@link #proxy(Class, String)}). */
+  public void verify(Class<?> service, String queue) {
+    verify(describe(service).withQueue(Objects.requireNonNull(queue, "queue")));
+  }
+
+  private void verify(ServiceDescriptor descriptor) {
+    ServiceContract mine = ServiceContract.of(descriptor, codec.mapper());
+    ServiceContract theirs = describe(descriptor.shard(0).queue);
+    List<ContractChanges.Change> breaking = ContractChanges.breaking(ContractChanges.between(mine, theirs));
+    if (!breaking.isEmpty()) {
+      StringBuilder message = new StringBuilder(descriptor.type.getName()).append(" cannot talk with the server on ")
+          .append(descriptor.shard(0).queue).append(" (").append(theirs.service()).append(", ").append(theirs.library())
+          .append("): ").append(breaking.size()).append(" breaking change").append(breaking.size() == 1 ? "" : "s");
+      breaking.forEach(change -> message.append('\n').append(change));
+      throw new RpcException(Code.PROTOCOL, message.toString());
+    }
+  }
+
+  /**
    * Calls the method whose wire name is {@code method} on the service served on {@code queue},
    * with JSON arguments and without its Java interface, and returns its result as JSON: for tools
    * (the {@code rabbit-rpc} command line), gateways and scripts that learn the contract at run time
