@@ -44,29 +44,7 @@ final class MethodDescriptor {
   /** How the caller gets the outcome, decided here once (never per call). */
   final CallShape shape;
 
-  MethodDescriptor(
-      Method method,
-      String wireName,
-      JavaType[] parameterTypes,
-      ObjectWriter[] argumentWriters,
-      ObjectReader[] argumentReaders,
-      JavaType resultType,
-      ObjectWriter resultWriter,
-      ObjectReader resultReader,
-      boolean async,
-      boolean returnsVoid,
-      long timeoutNanos,
-      boolean idempotent,
-      List<Class<? extends Throwable>> declaredExceptions,
-      boolean plainText,
-      boolean oneWay,
-      int shardKey) {
-    this(method, method.getDeclaringClass().getSimpleName() + "." + method.getName(), wireName, parameterTypes,
-        argumentWriters, argumentReaders, resultType, resultWriter, resultReader, async, returnsVoid, timeoutNanos,
-        idempotent, declaredExceptions, plainText, oneWay, shardKey);
-  }
-
-  /** With the {@code key} messages name it by: a dynamic call's ({@link JsonCall}) is its wire name. */
+  /** {@code key} names it in messages: {@code Service.method} ({@link TypeChecker#key}), a dynamic call's ({@link JsonCall}) wire name. */
   MethodDescriptor(
       Method method,
       String key,

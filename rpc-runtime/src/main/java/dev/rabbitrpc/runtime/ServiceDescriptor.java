@@ -349,6 +349,7 @@ final class ServiceDescriptor {
     }
     return new MethodDescriptor(
         method,
+        TypeChecker.key(method),
         wireName,
         parameterTypes,
         writers,
