@@ -33,6 +33,26 @@ final class ArgumentCheck {
   private ArgumentCheck() {}
 
   /**
+   * The method {@code call} and {@code bench} call, found in the contract, and its arguments checked.
+   *
+   * @throws Failure {@code UNKNOWN_METHOD} listing the methods the service has; {@code INVALID_ARGUMENT}
+   *     for a one-way method (nothing would answer) or arguments that do not fit
+   */
+  static ServiceContract.Method check(ServiceContract contract, String queue, String method, List<JsonNode> args) {
+    ServiceContract.Method described = contract.method(method);
+    if (described == null) {
+      List<String> names = contract.methods().stream().map(ServiceContract.Method::wireName).toList();
+      throw Failure.of(Code.UNKNOWN_METHOD, contract.service() + " on " + queue + " has no method " + method
+          + "; its methods: " + String.join(", ", names));
+    }
+    if (described.oneWay()) {
+      throw Failure.of(Code.INVALID_ARGUMENT, method + " is one-way (nothing is answered); the CLI calls methods that reply");
+    }
+    check(described, args);
+    return described;
+  }
+
+  /**
    * @throws Failure {@code INVALID_ARGUMENT} naming the argument, the path inside it and what was
    *     expected, for the first mismatch
    */

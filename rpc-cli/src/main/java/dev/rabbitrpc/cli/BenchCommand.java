@@ -3,7 +3,6 @@ package dev.rabbitrpc.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
-import dev.rabbitrpc.runtime.ServiceContract;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -104,12 +103,7 @@ final class BenchCommand implements Callable<Integer> {
     JsonNode arguments = Json.MAPPER.valueToTree(values);
     try (BrokerOptions.Session session = main.broker.connect()) {
       if (!noCheck) {
-        ServiceContract contract = session.describe(queue);
-        ServiceContract.Method described = contract.method(method);
-        if (described == null) {
-          throw Failure.of(Code.UNKNOWN_METHOD, contract.service() + " on " + queue + " has no method " + method);
-        }
-        ArgumentCheck.check(described, values);
+        ArgumentCheck.check(session.describe(queue), queue, method, values);
       }
       long start = System.nanoTime();
       long end = start + duration.toNanos();

@@ -3,7 +3,6 @@ package dev.rabbitrpc.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rabbitrpc.api.RpcException.Code;
 import dev.rabbitrpc.api.RpcService;
-import dev.rabbitrpc.runtime.ServiceContract;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -68,7 +67,7 @@ final class CallCommand implements Callable<Integer> {
         output = session.call(() -> proxy.call(args.get(0)));
       } else {
         if (!noCheck) {
-          check(session.describe(queue), values);
+          ArgumentCheck.check(session.describe(queue), queue, method, values);
         }
         JsonNode result = session.call(() -> session.client.callJson(queue, method, Json.MAPPER.valueToTree(values),
             main.broker.timeout));
@@ -77,18 +76,5 @@ final class CallCommand implements Callable<Integer> {
       spec.commandLine().getOut().println(output);
     }
     return ExitCodes.OK;
-  }
-
-  private void check(ServiceContract contract, List<JsonNode> values) {
-    ServiceContract.Method described = contract.method(method);
-    if (described == null) {
-      List<String> names = contract.methods().stream().map(ServiceContract.Method::wireName).toList();
-      throw Failure.of(Code.UNKNOWN_METHOD, contract.service() + " on " + queue + " has no method " + method
-          + "; its methods: " + String.join(", ", names));
-    }
-    if (described.oneWay()) {
-      throw Failure.of(Code.INVALID_ARGUMENT, method + " is one-way (nothing is answered); the CLI calls methods that reply");
-    }
-    ArgumentCheck.check(described, values);
   }
 }
