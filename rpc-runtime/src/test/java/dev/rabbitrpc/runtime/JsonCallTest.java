@@ -135,7 +135,9 @@ class JsonCallTest {
     assertTrue(notArray.getMessage().contains("must be a JSON array"), notArray.getMessage());
     assertThrows(IllegalArgumentException.class, () -> call("q", " ", "[]", Duration.ofSeconds(1)));
     assertThrows(IllegalArgumentException.class, () -> call("q", "m", "[]", Duration.ZERO));
-    assertThrows(IllegalArgumentException.class, () -> call("", "m", "[]", Duration.ofSeconds(1)));
+    IllegalArgumentException emptyQueue = assertThrows(IllegalArgumentException.class,
+        () -> call("", "m", "[]", Duration.ofSeconds(1)));
+    assertEquals("callJson: a queue name must have 1 to 255 characters: \"\"", emptyQueue.getMessage());
     assertEquals(0, transport.published.size());
   }
 }
