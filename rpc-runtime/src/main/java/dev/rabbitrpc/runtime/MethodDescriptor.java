@@ -50,8 +50,10 @@ final class MethodDescriptor {
    */
   final long idleNanos;
 
+  /** {@code key} names it in messages: {@code Service.method} ({@link TypeChecker#key}), a dynamic call's ({@link JsonCall}) wire name. */
   MethodDescriptor(
       Method method,
+      String key,
       String wireName,
       JavaType[] parameterTypes,
       ObjectWriter[] argumentWriters,
@@ -71,7 +73,7 @@ final class MethodDescriptor {
       long idleNanos) {
     this.method = method;
     this.wireName = wireName;
-    this.key = method.getDeclaringClass().getSimpleName() + "." + method.getName();
+    this.key = key;
     this.parameterTypes = parameterTypes;
     this.argumentWriters = argumentWriters;
     this.argumentReaders = argumentReaders;

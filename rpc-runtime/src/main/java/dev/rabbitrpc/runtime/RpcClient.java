@@ -55,6 +55,7 @@ public final class RpcClient implements AutoCloseable {
   private final AmqpTransport transport;
   private final ConsumerProbe probe;
   private final CallEngine engine;
+  private final JsonCall jsonCall;
   /** In registration order (ServerInterceptor, "Order"). */
   private final List<ServerInterceptor> serverInterceptors;
   private final Map<Class<?>, ServiceDescriptor> services = new ConcurrentHashMap<>();
@@ -78,6 +79,7 @@ public final class RpcClient implements AutoCloseable {
     this.transport = parts.transport;
     this.probe = parts.probe;
     this.engine = parts.engine;
+    this.jsonCall = new JsonCall(codec);
     this.serverInterceptors = List.copyOf(builder.serverInterceptors);
   }
 
@@ -133,6 +135,77 @@ public final class RpcClient implements AutoCloseable {
     ServiceDescriptor descriptor = services.computeIfAbsent(Describe.class,
         type -> ServiceDescriptor.parse(type, codec, timeout, true));
     return proxy(Describe.class, descriptor.withQueue(queue)).describe();
+  }
+
+  /**
+   * Checks that the server on the service's queue can talk with proxies of {@code service}: asks
+   * it for its contract ({@link #describe(String)}; a sharded service's first shard queue) and
+   * compares it with this interface's ({@link ServiceContract}) by the rules of
+   * {@link ContractChanges}, this interface as the old side and the server as the new. Call it at
+   * start-up, before the first call, to fail fast on a deployment mismatch; it is one call, within
+   * the client's default timeout.
+   *
+   * @throws RpcException {@code PROTOCOL} if the contracts differ in a way that breaks calls, its
+   *     message listing every breaking change, one per line; or the code of the describe call's
+   *     failure ({@code UNAVAILABLE} with no server, {@code UNKNOWN_METHOD} if it does not describe itself)
+   * @throws IllegalArgumentException if {@code service} is not a valid service interface
+   */
+  public void verify(Class<?> service) {
+    verify(describe(service));
+  }
+
+  /** {@link #verify(Class)} of the service served on {@code queue} (see {@link #proxy(Class, String)}). */
+  public void verify(Class<?> service, String queue) {
+    verify(describe(service).withQueue(Objects.requireNonNull(queue, "queue")));
+  }
+
+  private void verify(ServiceDescriptor descriptor) {
+    ServiceContract mine = ServiceContract.of(descriptor, codec.mapper());
+    ServiceContract theirs = describe(descriptor.shard(0).queue);
+    List<ContractChanges.Change> breaking = ContractChanges.breaking(ContractChanges.between(mine, theirs));
+    if (!breaking.isEmpty()) {
+      StringBuilder message = new StringBuilder(descriptor.type.getName()).append(" cannot talk with the server on ")
+          .append(descriptor.shard(0).queue).append(" (").append(theirs.service()).append(", ").append(theirs.library())
+          .append("): ").append(breaking.size()).append(" breaking change").append(breaking.size() == 1 ? "" : "s");
+      breaking.forEach(change -> message.append('\n').append(change));
+      throw new RpcException(Code.PROTOCOL, message.toString());
+    }
+  }
+
+  /**
+   * Calls the method whose wire name is {@code method} on the service served on {@code queue},
+   * with JSON arguments and without its Java interface, and returns its result as JSON: for tools
+   * (the {@code rabbit-rpc} command line), gateways and scripts that learn the contract at run time
+   * ({@link #describe(String)}). The call goes through the same pipeline as a proxy's: the
+   * client's interceptors, deadline ({@code timeout}, or less when called inside a handler),
+   * checks and typed errors. It is sent in the client's {@link Builder#encoding encoding}, never
+   * retried (nothing says the method is idempotent) and never in plain text. The arguments are
+   * not checked here against the method's schemas: the server decodes them into its parameter
+   * types and refuses a mismatch with {@code INVALID_ARGUMENT}. docs/guide/clients-and-brokers.md,
+   * "Calls without an interface".
+   *
+   * <p>Blocks the calling thread until the reply or the deadline; thread-safe, call it from any
+   * number of threads. An interrupt ends the wait with {@code CANCELLED}. Interceptors see the
+   * wire name as {@link RpcCall#methodName()}; {@link RpcCall#service()} and {@link RpcCall#method()}
+   * are a stand-in interface's, not the service's.
+   *
+   * @param queue the request queue (for a sharded service, one of its shard queues)
+   * @param method the method's wire name ({@code @RpcMethod}, else its Java name)
+   * @param args a JSON array with one element per parameter, in order
+   * @param timeout the call's deadline, from now
+   * @return the result, {@code NullNode} for a method without one
+   * @throws RpcException with the code of the failure, as a proxy's call: {@code UNAVAILABLE} (no
+   *     server on the queue), {@code UNKNOWN_METHOD}, {@code INVALID_ARGUMENT} (the server could not
+   *     read the arguments), {@code APPLICATION_ERROR} (the method threw; even a type it declares
+   *     comes as this, its class name in {@link RpcException#remoteType()}), {@code DEADLINE_EXCEEDED} …
+   * @throws IllegalArgumentException if {@code args} is not an array, {@code method} is blank,
+   *     {@code timeout} is not positive or the queue name is empty or longer than 255 characters
+   */
+  public com.fasterxml.jackson.databind.JsonNode callJson(String queue, String method,
+      com.fasterxml.jackson.databind.JsonNode args, Duration timeout) {
+    transport.connectInBackground();
+    CancelKeys.prepareKeys();
+    return jsonCall.call(engine, queue, method, args, timeout);
   }
 
   private <T> T proxy(Class<T> service, ServiceDescriptor descriptor) {

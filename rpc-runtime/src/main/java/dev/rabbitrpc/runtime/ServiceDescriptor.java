@@ -115,17 +115,29 @@ final class ServiceDescriptor {
 
   /** The same service on another queue; the method descriptors are shared. */
   ServiceDescriptor withQueue(String otherQueue) {
-    checkQueue(type, otherQueue, shards);
+    checkQueue(type.getName(), otherQueue, shards);
     return otherQueue.equals(serviceQueue) ? this
         : new ServiceDescriptor(type, otherQueue, shards, encoding, byMethod, byWireName);
   }
 
-  private static void checkQueue(Class<?> type, String queue, int shards) {
+  /**
+   * A service known by its queue only, for a dynamic call ({@link JsonCall}): it has no methods of
+   * its own (each call brings its descriptor) and one queue; {@code type} stands for it in interceptors.
+   *
+   * @throws IllegalArgumentException if the queue name is empty or longer than 255 characters
+   */
+  static ServiceDescriptor untyped(Class<?> type, String queue) {
+    checkQueue("callJson", queue, 1); // a message about the call, not the stand-in type
+    return new ServiceDescriptor(type, queue, 1, Encoding.DEFAULT, Map.of(), Map.of());
+  }
+
+  /** {@code who} begins the message: the service interface, or the call. */
+  private static void checkQueue(String who, String queue, int shards) {
     if (queue.isEmpty() || queue.length() > 255) {
-      throw new IllegalArgumentException(type.getName() + ": a queue name must have 1 to 255 characters: \"" + queue + "\"");
+      throw new IllegalArgumentException(who + ": a queue name must have 1 to 255 characters: \"" + queue + "\"");
     }
     if (shards > 1 && Sharding.queueName(queue, shards - 1).length() > 255) {
-      throw new IllegalArgumentException(type.getName() + ": the shard queues of \"" + queue + "\" (" + queue + ".0 to "
+      throw new IllegalArgumentException(who + ": the shard queues of \"" + queue + "\" (" + queue + ".0 to "
           + Sharding.queueName(queue, shards - 1) + ") must have at most 255 characters");
     }
   }
@@ -225,7 +237,7 @@ final class ServiceDescriptor {
       throw new IllegalArgumentException(type.getName() + ": @RpcService(shards) must be 1 to " + Sharding.MAX_SHARDS
           + ", not " + shards);
     }
-    checkQueue(type, queue, shards);
+    checkQueue(type.getName(), queue, shards);
     boolean plainText = service != null && service.plainText();
     Encoding encoding = service == null ? Encoding.DEFAULT : service.encoding();
     if (plainText && encoding != Encoding.DEFAULT) {
@@ -353,6 +365,7 @@ final class ServiceDescriptor {
     }
     return new MethodDescriptor(
         method,
+        protocolOwned ? wireName : TypeChecker.key(method), // "rpc.describe: …", not the internal interface's name
         wireName,
         parameterTypes,
         writers,
