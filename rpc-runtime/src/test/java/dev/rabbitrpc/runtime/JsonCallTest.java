@@ -45,7 +45,7 @@ class JsonCallTest {
     FormatRefused formats = new FormatRefused(WireFormat.JSON);
     CorrelationIds ids = new CorrelationIds();
     Sender sender = new Sender(Codec.json(), 100, new MessageSizeLimit(1 << 20), router, transport, () -> {}, formats,
-        ids, true);
+        ids, true, ClientSettings.DEFAULT_STREAM_WINDOW);
     engine = new CallEngine(router, new Completions(null), timer, work, transport, sender, new RetryPolicy(formats),
         formats, ids, new CallDeadlines(router, timer), List.of(interceptors), System::nanoTime);
     return engine;
