@@ -48,6 +48,10 @@ final class ArgumentCheck {
     if (described.oneWay()) {
       throw Failure.of(Code.INVALID_ARGUMENT, method + " is one-way (nothing is answered); the CLI calls methods that reply");
     }
+    if (described.streaming()) {
+      throw Failure.of(Code.INVALID_ARGUMENT, method + " answers with a stream of items; the CLI calls methods with one"
+          + " reply (read a stream with a Stream<T> or Flow.Publisher<T> proxy, or interop/python's rpc_json.py)");
+    }
     check(described, args);
     return described;
   }

@@ -33,6 +33,9 @@ final class ContractText {
       if (method.oneWay()) {
         details.add("one-way");
       }
+      if (method.streaming()) {
+        details.add("streaming (result: one item), idle timeout " + method.idleMillis() + " ms");
+      }
       if (method.idempotent()) {
         details.add("idempotent");
       }

@@ -399,6 +399,15 @@ class StreamingIT {
   }
 
   @Test
+  void describeSaysWhichMethodsStream() throws Exception {
+    ServiceContract contract = broker.client().describe(queue);
+    assertTrue(contract.method("endless").streaming());
+    assertEquals(2_000L, contract.method("endless").idleMillis());
+    assertEquals("integer", contract.method("endless").result().get("type").asText(), "the schema of one item");
+    assertEquals(false, contract.method("ping").streaming());
+  }
+
+  @Test
   void unaryCallsAreServedBesideALongStream() throws Exception {
     try (Stream<Long> items = catalog.endless("beside")) {
       Iterator<Long> iterator = items.iterator();

@@ -139,6 +139,11 @@ public final class ContractChanges {
     } else if (!old.idempotent() && now.idempotent()) {
       changes.add(new Change(Kind.COMPATIBLE, name, "became idempotent: old clients only retry it less"));
     }
+    if (old.streaming() != now.streaming()) {
+      changes.add(new Change(Kind.BREAKING, name, (now.streaming()
+          ? "became streaming: old clients send a request without rpc-stream-window, which the server refuses (PROTOCOL)"
+          : "is no longer streaming: old clients wait for items and an end marker, and take the one reply for a stream of no items")));
+    }
     if (old.plainText() != now.plainText()) {
       changes.add(new Change(Kind.BREAKING, name, "plainText " + old.plainText() + " became " + now.plainText()
           + ": old clients send its calls in the other format"));

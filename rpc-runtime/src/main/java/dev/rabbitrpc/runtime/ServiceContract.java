@@ -75,6 +75,9 @@ public record ServiceContract(
    * @param plainText its calls are sent in plain text (a {@code @RpcService(plainText = true)} service)
    * @param timeoutMillis its deadline, relative to the start of a call, in the server's own view of the interface
    * @param shardKey the name of the parameter whose value chooses the shard, or null
+   * @param streaming answered by a stream of items ({@code Stream<T>}, {@code Flow.Publisher<T>}; docs/PROTOCOL.md,
+   *     "Streaming replies"): then {@code result} is the schema of one item
+   * @param idleMillis for a streaming method, its idle timeout ({@code @Timeout(idle)}); else 0
    */
   public record Method(
       String wireName,
@@ -86,9 +89,16 @@ public record ServiceContract(
       boolean idempotent,
       boolean plainText,
       long timeoutMillis,
-      String shardKey) {
-    /** Lists a peer left out are empty, not null. */
+      String shardKey,
+      Boolean streaming,
+      Long idleMillis) {
+    /**
+     * Lists a peer left out are empty, not null; {@code streaming} and {@code idleMillis}, which
+     * servers before streaming do not send (and contract files recorded then lack), are false and 0.
+     */
     public Method {
+      streaming = Boolean.TRUE.equals(streaming);
+      idleMillis = idleMillis == null ? 0L : idleMillis;
       parameters = parameters == null ? List.of() : List.copyOf(parameters);
       exceptions = exceptions == null ? List.of() : List.copyOf(exceptions);
     }
@@ -131,7 +141,8 @@ public record ServiceContract(
       methods.add(new Method(method.wireName, method.method.getName(), parameters,
           JsonSchemas.of(mapper, method.resultType), exceptions, method.oneWay, method.idempotent, method.plainText,
           TimeUnit.NANOSECONDS.toMillis(method.timeoutNanos),
-          method.shardKey < 0 ? null : declared[method.shardKey].getName()));
+          method.shardKey < 0 ? null : declared[method.shardKey].getName(), method.shape.streaming,
+          TimeUnit.NANOSECONDS.toMillis(method.idleNanos)));
     }
     return new ServiceContract(WireHeaders.PROTOCOL_VERSION, "rabbit-rpc-java " + libraryVersion(), service.type.getName(),
         service.serviceQueue, service.shards, service.shardQueues(), List.of(WireFormat.JSON.contentType, WireFormat.CBOR.contentType),

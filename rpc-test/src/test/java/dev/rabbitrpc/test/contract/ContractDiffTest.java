@@ -355,6 +355,22 @@ class ContractDiffTest {
     contains(only(Kind.BREAKING, "append", LogOneWay.class, Log.class), "no longer one-way");
   }
 
+  @RpcService(queue = "lines")
+  interface Lines {
+    String lines(int from);
+  }
+
+  @RpcService(queue = "lines")
+  interface LinesStreamed {
+    java.util.stream.Stream<String> lines(int from);
+  }
+
+  @Test
+  void streamingChangedIsBreaking() {
+    contains(only(Kind.BREAKING, "lines", Lines.class, LinesStreamed.class), "became streaming");
+    contains(only(Kind.BREAKING, "lines", LinesStreamed.class, Lines.class), "no longer streaming");
+  }
+
   @RpcService(queue = "log")
   interface LogIdempotent {
     @Idempotent
@@ -506,7 +522,7 @@ class ContractDiffTest {
     ServiceContract noResult = new ServiceContract(whole.protocol(), whole.library(), whole.service(), whole.queue(),
         whole.shards(), whole.queues(), whole.encodings(), whole.plainText(), List.of(new ServiceContract.Method(
             half.wireName(), half.javaName(), half.parameters(), null, half.exceptions(), half.oneWay(), half.idempotent(),
-            half.plainText(), half.timeoutMillis(), half.shardKey())));
+            half.plainText(), half.timeoutMillis(), half.shardKey(), false, 0L)));
     List<Change> changes = ContractDiff.between(noResult, whole);
     assertEquals(List.of(new Change(Kind.BREAKING, "half", "result: cannot prove compatible: the old contract has no schema for it")),
         changes);
