@@ -38,7 +38,10 @@ class DocsLinksTest {
       // 1. the contract of the quickstart
       "examples/src/main/java/dev/rabbitrpc/examples/fibonacci/FibonacciService.java",
       // 2. the server and the client of the quickstart
-      "examples/src/main/java/dev/rabbitrpc/examples/fibonacci/Quickstart.java");
+      "examples/src/main/java/dev/rabbitrpc/examples/fibonacci/Quickstart.java",
+      // 3. and 4. streaming: the interface, and reading the stream
+      "examples/src/main/java/dev/rabbitrpc/examples/streaming/Orders.java",
+      "examples/src/main/java/dev/rabbitrpc/examples/streaming/StreamingExample.java");
 
   private static final Pattern FENCE = Pattern.compile("^\\s{0,3}(```|~~~)(.*)$");
   private static final Pattern HEADING = Pattern.compile("^\\s{0,3}(#{1,6})\\s+(.*?)\\s*#*\\s*$");

@@ -2,6 +2,7 @@ package dev.rabbitrpc.examples.fibonacci;
 
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.broker.embedded.EmbeddedBroker;
+import dev.rabbitrpc.examples.streaming.StreamingExample;
 import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.runtime.RpcProxy;
 import dev.rabbitrpc.runtime.RpcServer;
@@ -23,6 +24,7 @@ import java.util.function.IntUnaryOperator;
  * java -jar rabbit-rpc-examples.jar client 30 10           # call a running server
  * java -jar rabbit-rpc-examples.jar client --plain 30      # call the tutorial's own (plain-text) server
  * java -jar rabbit-rpc-examples.jar demo 30                # server and client in one process
+ * java -jar rabbit-rpc-examples.jar stream 5               # stream 5 orders, printed as they arrive
  * </pre>
  *
  * The broker is {@code RPC_AMQP_URI}, default {@code amqp://guest:guest@localhost:5672}. With
@@ -63,6 +65,8 @@ public final class Main {
           return client(fibonacci, numbers(plain ? dropFlag(args) : args), out);
         case "demo":
           return demo(numbers(args), out);
+        case "stream":
+          return stream(numbers(args), out);
         default:
           return usage(err);
       }
@@ -151,6 +155,25 @@ public final class Main {
           + "127.0.0.1:" + broker.port() + " (started in " + broker.startupTime().toMillis() + " ms)");
       return serveAndCall(client.export(FibonacciService.class, new FibonacciServiceImpl()),
           client.proxy(FibonacciService.class), numbers, out);
+    }
+  }
+
+  /**
+   * {@code stream N}: serves the orders service and streams N orders from it, printing each as it
+   * arrives ({@link StreamingExample}); the broker as {@code demo} finds it.
+   */
+  private static int stream(List<Integer> numbers, PrintStream out) {
+    if (numbers.size() != 1) {
+      throw new UsageException("stream takes one number, the orders to stream");
+    }
+    if (brokerConfigured() || reachable(LOCALHOST, EMBEDDED_PORT)) {
+      try (RpcClient client = RpcClient.builder().uri(brokerUri()).connectionName("rabbit-rpc example stream").build()) {
+        return StreamingExample.run(client, numbers.get(0), out);
+      }
+    }
+    try (EmbeddedBroker broker = EmbeddedBroker.start();
+         RpcClient client = RpcClient.builder().uri(broker.uri()).connectionName("rabbit-rpc example stream").build()) {
+      return StreamingExample.run(client, numbers.get(0), out);
     }
   }
 
@@ -245,7 +268,7 @@ public final class Main {
   }
 
   private static int usage(PrintStream err) {
-    err.println("usage: rabbit-rpc-examples.jar server [--embedded] | client [--plain] N... | demo N...   (broker: RPC_AMQP_URI)");
+    err.println("usage: rabbit-rpc-examples.jar server [--embedded] | client [--plain] N... | demo N... | stream N   (broker: RPC_AMQP_URI)");
     return 2;
   }
 

@@ -49,6 +49,17 @@ class ExamplesIT {
   }
 
   @Test
+  void streamPrintsEachOrderAsItArrivesThenTheTotal() throws Exception {
+    Result result = run(Map.of(), "stream", "3");
+    assertEquals(0, result.exitCode(), result.err());
+    assertEquals(String.join("\n",
+        " [.] order 1 for customer-1",
+        " [.] order 2 for customer-2",
+        " [.] order 3 for customer-3",
+        " [x] 3 orders, 8.97 in all", ""), result.out());
+  }
+
+  @Test
   void serverInOneProcessAnswersClientInAnother() throws Exception {
     Process server = main(Map.of(), "server").start();
     try {
