@@ -30,6 +30,6 @@ public class DefaultRpcClientObservationConvention implements RpcClientObservati
 
   @Override
   public KeyValues getHighCardinalityKeyValues(RpcClientContext context) {
-    return Keys.highCardinality(context.call().correlationId());
+    return Keys.highCardinality(context.call().correlationId(), context.call(), context.getResponse());
   }
 }

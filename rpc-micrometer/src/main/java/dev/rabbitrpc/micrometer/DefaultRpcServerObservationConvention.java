@@ -30,6 +30,6 @@ public class DefaultRpcServerObservationConvention implements RpcServerObservati
 
   @Override
   public KeyValues getHighCardinalityKeyValues(RpcServerContext context) {
-    return Keys.highCardinality(context.call().correlationId());
+    return Keys.highCardinality(context.call().correlationId(), context.call(), context.getResponse());
   }
 }

@@ -71,6 +71,19 @@ final class Keys {
   }
 
   /**
+   * As {@link #highCardinality(String)}, and for a streaming call ({@code Stream<T>} or
+   * {@code Flow.Publisher<T>} method) that ended well, its item count: the outcome such a call's
+   * interceptors see, on either side.
+   */
+  static KeyValues highCardinality(String correlationId, RpcCall call, Object response) {
+    KeyValues values = highCardinality(correlationId);
+    Class<?> returns = call.method().getReturnType();
+    boolean streaming = returns == java.util.stream.Stream.class || returns == java.util.concurrent.Flow.Publisher.class;
+    return streaming && response instanceof Number
+        ? values.and(KeyValue.of(HighCardinalityKeys.RPC_STREAM_ITEMS, response.toString())) : values;
+  }
+
+  /**
    * The attributes of the OpenTelemetry RPC semantic conventions, version {@value #SEMCONV_VERSION}:
    * {@code rpc.system.name}, {@code rpc.method}, {@code rpc.response.status_code}, and
    * {@code error.type} only when the call failed.

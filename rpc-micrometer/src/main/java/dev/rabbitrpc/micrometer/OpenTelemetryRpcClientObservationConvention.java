@@ -36,6 +36,6 @@ public class OpenTelemetryRpcClientObservationConvention implements RpcClientObs
 
   @Override
   public KeyValues getHighCardinalityKeyValues(RpcClientContext context) {
-    return Keys.highCardinality(context.call().correlationId());
+    return Keys.highCardinality(context.call().correlationId(), context.call(), context.getResponse());
   }
 }

@@ -36,6 +36,6 @@ public class OpenTelemetryRpcServerObservationConvention implements RpcServerObs
 
   @Override
   public KeyValues getHighCardinalityKeyValues(RpcServerContext context) {
-    return Keys.highCardinality(context.call().correlationId());
+    return Keys.highCardinality(context.call().correlationId(), context.call(), context.getResponse());
   }
 }

@@ -87,7 +87,9 @@ public enum RabbitRpcObservation implements ObservationDocumentation {
   /** Keys with a value per call: on spans, not on timers. */
   public enum HighCardinalityKeys implements KeyName {
     /** The correlation id of the attempt (client) or request (server). */
-    MESSAGING_CONVERSATION_ID("messaging.message.conversation_id");
+    MESSAGING_CONVERSATION_ID("messaging.message.conversation_id"),
+    /** A streaming call that ended well: how many items it carried (absent for other calls). */
+    RPC_STREAM_ITEMS("rpc.stream.items");
 
     private final String key;
 

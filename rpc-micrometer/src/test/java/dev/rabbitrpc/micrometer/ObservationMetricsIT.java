@@ -68,6 +68,37 @@ class ObservationMetricsIT {
         .gauge().value());
   }
 
+  @dev.rabbitrpc.api.RpcService(queue = "micrometer-stream")
+  public interface Counter {
+    java.util.stream.Stream<Integer> upTo(int count);
+  }
+
+  @Test
+  void aStreamIsOneObservationPerSideThatRecordsItsItemCount() throws Exception {
+    java.util.List<String> stopped = new java.util.concurrent.CopyOnWriteArrayList<>();
+    observations.observationConfig().observationHandler(new io.micrometer.observation.ObservationHandler<>() {
+      @Override
+      public boolean supportsContext(io.micrometer.observation.Observation.Context context) {
+        return context instanceof RpcClientContext || context instanceof RpcServerContext;
+      }
+
+      @Override
+      public void onStop(io.micrometer.observation.Observation.Context context) {
+        stopped.add(context.getName() + " " + context.getHighCardinalityKeyValue("rpc.stream.items").getValue());
+      }
+    });
+    RpcClient client = instrumented();
+    client.export(Counter.class, count -> java.util.stream.IntStream.range(0, count).boxed(), queue);
+    try (java.util.stream.Stream<Integer> items = client.proxy(Counter.class, queue).upTo(25)) {
+      assertEquals(25, items.count());
+    }
+    Greeter.await(Duration.ofSeconds(10), "both sides' observations", () -> stopped.size() == 2);
+    assertEquals(java.util.Set.of("rabbit.rpc.client 25", "rabbit.rpc.server 25"), java.util.Set.copyOf(stopped));
+    for (String side : new String[] {"rabbit.rpc.client", "rabbit.rpc.server"}) {
+      assertEquals(1, meters.get(side).tag("rpc.method", Counter.class.getName() + "/upTo").timer().count(), side);
+    }
+  }
+
   @Test
   void namesTheTimersAsTheOpenTelemetryRpcConventionsWhenAskedTo() {
     RpcClient client = broker.newClient(builder -> builder

@@ -150,7 +150,9 @@ final class ReplyRouter implements ReplyListener {
       stream.announced(WireHeaders.streamEndOf(headers)); // before the call completes: its count is checked then
     }
     ReplyDecoder.Outcome outcome = decoder.decode(call, format, status, body, expiredMillis);
-    complete(call, outcome.value(), outcome.failure());
+    // A stream's call (what interceptors observe) ends with its item count; the items went to its reader.
+    Object value = stream != null && outcome.failure() == null ? (Object) WireHeaders.streamEndOf(headers) : outcome.value();
+    complete(call, value, outcome.failure());
   }
 
   /**
