@@ -30,7 +30,8 @@ import java.util.stream.Stream;
  * up, then measured in {@link #ROUNDS} interleaved rounds (the first peer rotating). For each it gives
  * items/s and MiB/s (of payload: items x nominal size), the bytes the client's threads allocated per
  * MiB (caller threads + the client connection's threads, {@link Allocation}), and the peak heap of
- * the whole JVM (the servers run in it too: an upper bound, the sum of each heap pool's peak).
+ * the whole JVM (the servers run in it too: an upper bound, the sum of each heap pool's peak), from a
+ * heap collected before each round. {@code -Dbench.streamWindow=N} sets the client's stream window.
  *
  * <p>Not thread-safe; one run at a time.
  */
@@ -103,8 +104,8 @@ final class Streaming {
         RawStreamPeer.Client rawClient = new RawStreamPeer.Client(rawClients, rawServer.queue(), mapper);
         RpcClient servers = RpcClient.builder().connectionFactory(factories.named("bench-server-stream-"))
             .connectionName("bench rabbit-rpc stream server").build();
-        RpcClient client = RpcClient.builder().connectionFactory(factories.named("bench-client-stream-"))
-            .timeout(Duration.ofMillis(TIMEOUT_MILLIS)).connectionName("bench rabbit-rpc stream client").build()) {
+        RpcClient client = windowIfSet(RpcClient.builder().connectionFactory(factories.named("bench-client-stream-"))
+            .timeout(Duration.ofMillis(TIMEOUT_MILLIS))).connectionName("bench rabbit-rpc stream client").build()) {
       RpcServer server = servers.export(StreamService.class, impl, "rabbit-rpc-bench.stream-" + suffix);
       try {
         StreamService proxy = client.proxy(StreamService.class, server.queue());
@@ -140,6 +141,12 @@ final class Streaming {
         server.closeAndDeleteCreatedQueue();
       }
     }
+  }
+
+  /** The client's stream window as {@code -Dbench.streamWindow} sets it; else rabbit-rpc's default. */
+  private static RpcClient.Builder windowIfSet(RpcClient.Builder builder) {
+    Integer window = Integer.getInteger("bench.streamWindow");
+    return window == null ? builder : builder.streamWindow(window);
   }
 
   private int count(int quick) {
@@ -213,6 +220,7 @@ final class Streaming {
         int p = (i + round) % peers.size();
         Peer peer = peers.get(p);
         progress.accept("streaming " + peer.group() + " " + peer.name() + " round " + (round + 1) + "/" + ROUNDS);
+        Allocation.heapUsedAfterGc(); // every round's peak starts from the same, collected heap
         resetPeakHeap();
         Allocation.Usage before = Allocation.ofThreads(peer.threadPrefix()).plus(Allocation.ofCurrentThread());
         long start = System.nanoTime();
@@ -250,13 +258,15 @@ final class Streaming {
   /** The report's section: one table, each row's items/s against the raw stream of its group. */
   static String report(List<Result> results, int threads) {
     StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
-        "%nStreaming replies: the same items as one rabbit-rpc stream (window 64), by unary calls (1 and %d threads),"
+        "%nStreaming replies: the same items as one rabbit-rpc stream (window %s), by unary calls (1 and %d threads),"
             + " and streamed by hand with amqp-client (direct reply-to, no flow control); MiB of payload"
             + " (items x nominal size); client allocation: caller + client connection threads; peak heap: whole JVM"
             + " (servers included), sum of the heap pools' peaks:%n%n"
             + "| items | peer | items (or calls) | items/s | MiB/s | MiB/s / raw stream | client alloc B/item"
             + " | client alloc B per B of payload | peak heap MiB |%n"
-            + "|---|---|---|---|---|---|---|---|---|%n", threads));
+            + "|---|---|---|---|---|---|---|---|---|%n",
+        Integer.getInteger("bench.streamWindow") == null ? "64, the default" : Integer.getInteger("bench.streamWindow"),
+        threads));
     for (Result result : results) {
       double raw = results.stream().filter(r -> r.group().equals(result.group()) && r.peer().startsWith(RAW_STREAM))
           .mapToDouble(Result::mibPerSecond).findFirst().orElse(Double.NaN);
