@@ -115,11 +115,7 @@ final class Streaming {
           int streamed = count(size == 16 ? 20_000 : 10_000);
           results.addAll(measure(List.of(
               new Peer(group, RPC_STREAM, size, streamed, "bench-client-stream-", n -> read(proxy, n, size)),
-              new Peer(group, RAW_STREAM, size, streamed, "bench-client-rawstream-",
-                  n -> {
-                    rawClient.stream(n, size, TIMEOUT_MILLIS);
-                    return 0;
-                  }),
+              new Peer(group, RAW_STREAM, size, streamed, "bench-client-rawstream-", raw(rawClient, size)),
               new Peer(group, RPC_UNARY, size, count(1_000), "bench-client-stream-", n -> unary(proxy, n, size, 1)),
               new Peer(group, "rabbit-rpc unary, " + threads + " threads", size, count(100 * threads),
                   "bench-client-stream-", n -> unary(proxy, n, size, threads)))));
@@ -130,10 +126,7 @@ final class Streaming {
             new Peer("64 MiB", RPC_STREAM + ", 256 KiB items", big, bigItems, "bench-client-stream-",
                 n -> read(proxy, n, big)),
             new Peer("64 MiB", RAW_STREAM + ", 256 KiB items", big, bigItems, "bench-client-rawstream-",
-                n -> {
-                  rawClient.stream(n, big, TIMEOUT_MILLIS);
-                  return 0;
-                }),
+                raw(rawClient, big)),
             new Peer("64 MiB", "rabbit-rpc unary, 1 MiB calls", MIB, bigItems / 4, "bench-client-stream-",
                 n -> unary(proxy, n, MIB, 1)))));
         return results;
@@ -155,6 +148,14 @@ final class Streaming {
 
   private byte[] json(int size) throws Exception {
     return mapper.writeValueAsBytes(Payload.ofSize(size));
+  }
+
+  /** One hand-written stream of items of {@code size} bytes, read to its end. */
+  private static Transfer raw(RawStreamPeer.Client client, int size) {
+    return items -> {
+      client.stream(items, size, TIMEOUT_MILLIS);
+      return 0;
+    };
   }
 
   /** Reads one stream of {@code items} to its end on the calling thread. */
