@@ -66,12 +66,13 @@ import java.util.function.IntSupplier;
  *
  * <pre>
  * java -jar rpc-benchmarks/target/rabbit-rpc-benchmarks.jar [--quick | --smoke] [--uri amqp://…] [--out report.md]
- *     [--charts DIR] [--payloads 16,1024,65536,1048576] [--no-probes] [--traced]
+ *     [--charts DIR] [--payloads 16,1024,65536,1048576] [--no-probes] [--traced] [--no-streaming | --streaming-only]
  * </pre>
  *
  * <p>{@code --payloads} and {@code --no-probes} (no first-call and heap probes) narrow a run down for
  * profiling; {@code --traced} adds the observed peer with OpenTelemetry spans too (left out by
- * default, to keep a run's length).
+ * default, to keep a run's length). The streaming scenario ({@link Streaming}) runs after the fairness one;
+ * {@code --no-streaming} leaves it out, {@code --streaming-only} runs it alone.
  *
  * <p>The broker is {@code --uri}, else {@code RPC_AMQP_URI}, else {@code amqp://guest:guest@localhost:5672}.
  * {@code --smoke} makes a handful of calls of each kind and checks nothing about time: it proves the
@@ -130,6 +131,9 @@ public final class EndToEndBenchmark {
   private final boolean probes;
   /** Whether the observed + traced peer runs too ({@code --traced}). */
   private final boolean traced;
+  /** Which parts run: {@code --no-streaming} leaves the streaming scenario out, {@code --streaming-only} all else. */
+  private final boolean streaming;
+  private final boolean streamingOnly;
   private final String uri;
   private final PrintStream out;
   private final ObjectMapper mapper = JsonMapper.builder().build();
@@ -143,8 +147,10 @@ public final class EndToEndBenchmark {
   private final Progress progress;
 
   private EndToEndBenchmark(Mode mode, String uri, PrintStream out, int[] payloads, boolean probes, boolean traced,
-      PrintStream progress) {
+      boolean streaming, boolean streamingOnly, PrintStream progress) {
     this.mode = mode;
+    this.streaming = streaming;
+    this.streamingOnly = streamingOnly;
     this.traced = traced;
     this.payloads = payloads;
     this.probes = probes;
@@ -172,6 +178,8 @@ public final class EndToEndBenchmark {
     int[] payloads = {16, KIB, 64 * KIB, KIB * KIB};
     boolean probes = true;
     boolean traced = false;
+    boolean streaming = true;
+    boolean streamingOnly = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> mode = Mode.QUICK;
@@ -182,9 +190,11 @@ public final class EndToEndBenchmark {
         case "--payloads" -> payloads = Arrays.stream(value(args, ++i).split(",")).mapToInt(Integer::parseInt).toArray();
         case "--no-probes" -> probes = false;
         case "--traced" -> traced = true;
+        case "--no-streaming" -> streaming = false;
+        case "--streaming-only" -> streamingOnly = true;
         default -> {
           System.err.println("usage: [--quick | --smoke] [--uri amqp://…] [--out report.md] [--charts DIR]"
-              + " [--payloads 16,1024,…] [--no-probes] [--traced]; unknown: " + args[i]);
+              + " [--payloads 16,1024,…] [--no-probes] [--traced] [--no-streaming | --streaming-only]; unknown: " + args[i]);
           return 2;
         }
       }
@@ -196,7 +206,12 @@ public final class EndToEndBenchmark {
       Path beside = report == null ? null : report.toAbsolutePath().getParent();
       charts = beside == null ? Path.of("rpc-benchmarks", "target", "charts") : beside.resolve("charts");
     }
-    EndToEndBenchmark benchmark = new EndToEndBenchmark(mode, uri, out, payloads, probes, traced, progress);
+    if (!streaming && streamingOnly) {
+      System.err.println("--no-streaming and --streaming-only exclude each other");
+      return 2;
+    }
+    EndToEndBenchmark benchmark = new EndToEndBenchmark(mode, uri, out, payloads, probes, traced, streaming, streamingOnly,
+        progress);
     benchmark.runAll(report, charts);
     return 0;
   }
@@ -328,8 +343,9 @@ public final class EndToEndBenchmark {
             Peers.rawPipelined("raw pipelined", rawClients, rawEcho, body),
             Peers.rawPipelined(TUTORIAL_PIPELINED, rawClients, tutorialServer.queue(), body),
             Peers.rpcAsync(proxy));
-        progress.plan(plannedSteps(peerSet, asyncSet) + fairnessPairs(workers, prefetch).size());
-        if (mode.jitWarmupCalls > 0) {
+        progress.plan((streamingOnly ? 0 : plannedSteps(peerSet, asyncSet) + fairnessPairs(workers, prefetch).size())
+            + (streaming ? Streaming.plannedSteps() : 0));
+        if (mode.jitWarmupCalls > 0 && !streamingOnly) {
           // Library code has far more to compile than the raw peer: let the JIT finish before measuring.
           Payload small = Payload.ofSize(16);
           for (SyncPeer peer : peerSet.at(16)) {
@@ -344,7 +360,7 @@ public final class EndToEndBenchmark {
             }
           }
         }
-        for (int size : payloads) {
+        for (int size : streamingOnly ? new int[0] : payloads) {
           Payload payload = Payload.ofSize(size);
           byte[] body = Peers.requestBody(mapper, payload);
           List<SyncPeer> peers = peerSet.at(size);
@@ -360,8 +376,13 @@ public final class EndToEndBenchmark {
             runAsyncScenario("256 in flight", size, asyncSet.at(body), payload, 256, mode.asyncCalls);
           }
         }
-        fairness(workers, prefetch);
-        if (probes) {
+        if (!streamingOnly) {
+          fairness(workers, prefetch);
+        }
+        if (streaming) {
+          streaming();
+        }
+        if (probes && !streamingOnly) {
           firstCall(rawQueue, echoQueue);
           heapPerCall(rawClients, parkedQueue);
         }
@@ -370,8 +391,9 @@ public final class EndToEndBenchmark {
         if (reportFile != null) {
           Files.writeString(reportFile, report.append(results), StandardCharsets.UTF_8);
         }
-        List<Path> charts = Charts.render(new RunSummary(mode.name().toLowerCase(Locale.ROOT), started,
-            Runtime.getRuntime().availableProcessors(), broker, chartRows, chartTargets), chartsDir);
+        List<Path> charts = streamingOnly ? List.of()
+            : Charts.render(new RunSummary(mode.name().toLowerCase(Locale.ROOT), started,
+                Runtime.getRuntime().availableProcessors(), broker, chartRows, chartTargets), chartsDir);
         progress.note(charts.size() + " charts in " + chartsDir.toAbsolutePath().normalize());
       } finally {
         rpcServer.closeAndDeleteCreatedQueue(); // durable, so it would outlive the run
@@ -729,6 +751,23 @@ public final class EndToEndBenchmark {
     return text.toString();
   }
 
+  // ---------------------------------------------------------------- streaming
+
+  /** The streaming scenario ({@link Streaming}): a stream against unary calls and hand-written streaming. */
+  private void streaming() throws Exception {
+    int threads = mode.threads[mode.threads.length - 1];
+    List<Streaming.Result> results = new Streaming(this::factory, mapper, progress::step,
+        mode.scale, threads).run();
+    for (Streaming.Result result : results) {
+      String key = "streaming " + result.group() + " " + result.peer();
+      figures.put(key + " items/s", result.itemsPerSecond());
+      figures.put(key + " MiB/s", result.mibPerSecond());
+    }
+    String text = Streaming.report(results, threads);
+    rows.add(text);
+    out.print(text);
+  }
+
   // ---------------------------------------------------------------- first call and heap
 
   /** Spawns child JVMs that connect and make one call, alternating raw and rabbit-rpc. */
@@ -841,6 +880,10 @@ public final class EndToEndBenchmark {
 
   private String results() {
     StringBuilder text = new StringBuilder();
+    if (streamingOnly) {
+      rows.forEach(text::append); // no calls table, no targets: none of them was measured
+      return text.toString();
+    }
     text.append("\n| scenario | payload | peer | calls | p50 µs | p99 µs | calls/s | p50 / raw | calls/s / raw"
         + " | p50 / tutorial | calls/s / tutorial | client alloc B/call | client CPU µs/call |\n");
     text.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");

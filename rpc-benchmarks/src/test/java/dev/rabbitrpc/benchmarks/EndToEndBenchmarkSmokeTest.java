@@ -70,6 +70,17 @@ class EndToEndBenchmarkSmokeTest {
       assertTrue(report.matches("(?s).*\\| " + java.util.regex.Pattern.quote(servers)
           + " \\| \\d+ \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\| [AB] \\d+.*"), servers + "\n" + report);
     }
+    // Streaming: every peer of every group moved its items, with a rate, an allocation and a peak heap.
+    for (String group : new String[] {"16 B", "1 KiB"}) {
+      for (String peer : new String[] {Streaming.RPC_STREAM, Streaming.RAW_STREAM, Streaming.RPC_UNARY,
+          "rabbit-rpc unary, 4 threads"}) {
+        assertStreamingRow(report, group, peer);
+      }
+    }
+    for (String peer : new String[] {Streaming.RPC_STREAM + ", 256 KiB items", Streaming.RAW_STREAM + ", 256 KiB items",
+        "rabbit-rpc unary, 1 MiB calls"}) {
+      assertStreamingRow(report, "64 MiB", peer);
+    }
     assertTrue(report.matches("(?s).*rabbit-rpc: +\\d+\\.\\d ms.*"), "first call measured\n" + report);
     assertTrue(report.matches("(?s).*rabbit-rpc: +\\d+ B.*"), "heap per call measured\n" + report);
 
@@ -83,12 +94,38 @@ class EndToEndBenchmarkSmokeTest {
     ProgressLines.assertCountUpToPlan(progress);
     for (String step : List.of("] sequential 16 B raw warm-up ", "] sequential 1 MiB rabbit-rpc sync round 1/5 ",
         "] 4 threads 16 B RabbitTemplate round 5/5 ", "] 256 in flight 16 B rabbit-rpc async round 3/5 ",
-        "] fairness " + EndToEndBenchmark.FAIR_RPC_2_WORKERS + " (elapsed", "] first call rabbit-rpc, new JVM 1/1 ", "] heap per call in flight raw, 1000 calls ")) {
+        "] fairness " + EndToEndBenchmark.FAIR_RPC_2_WORKERS + " (elapsed",
+        "] streaming 1 KiB " + Streaming.RAW_STREAM + " round 3/3 ", "] first call rabbit-rpc, new JVM 1/1 ", "] heap per call in flight raw, 1000 calls ")) {
       assertTrue(progress.contains(step), step + "\n" + progress);
     }
     assertTrue(progress.contains("[progress] 8 charts in "), progress);
     assertFalse(report.contains("[progress"), "progress stays off the report\n" + report);
     System.out.println(report + "\nsmoke run took " + Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms");
+  }
+
+  private static void assertStreamingRow(String report, String group, String peer) {
+    assertTrue(report.matches("(?s).*\n\\| " + Pattern.quote(group) + " \\| " + Pattern.quote(peer)
+        + " \\| [1-9]\\d* \\| [1-9]\\d* \\| [\\d.]+ \\| [\\d.]+ \\| [1-9]\\d* \\| [\\d.]+ \\| [1-9]\\d* \\|\n.*"),
+        "streaming " + group + " " + peer + "\n" + report);
+  }
+
+  @Test
+  void streamingOnlyRunsTheStreamingScenarioAlone() throws Exception {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    ByteArrayOutputStream progressBuffer = new ByteArrayOutputStream();
+    assertEquals(0, EndToEndBenchmark.run(new String[] {"--smoke", "--streaming-only", "--charts", charts.toString()},
+        new PrintStream(buffer, true, StandardCharsets.UTF_8), new PrintStream(progressBuffer, true, StandardCharsets.UTF_8)));
+    String report = buffer.toString(StandardCharsets.UTF_8);
+    assertStreamingRow(report, "16 B", Streaming.RPC_STREAM);
+    assertFalse(report.contains("| sequential |"), report);
+    assertFalse(report.contains("Targets"), report);
+    ProgressLines.assertCountUpToPlan(progressBuffer.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void noStreamingAndStreamingOnlyAreAUsageError() throws Exception {
+    assertEquals(2, EndToEndBenchmark.run(new String[] {"--no-streaming", "--streaming-only"},
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
   }
 
   @Test

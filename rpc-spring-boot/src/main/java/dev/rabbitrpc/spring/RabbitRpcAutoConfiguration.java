@@ -63,6 +63,8 @@ public class RabbitRpcAutoConfiguration {
     RpcClient.Builder builder = RpcClient.builder()
         .timeout(properties.getTimeout())
         .maxInFlight(properties.getMaxInFlight())
+        .describable(properties.isDescribable())
+        .streamWindow(properties.getStreamWindow())
         .quorumQueues(properties.isQuorumQueues())
         .encoding(properties.getEncoding())
         .shutdownGrace(properties.getShutdownGrace());

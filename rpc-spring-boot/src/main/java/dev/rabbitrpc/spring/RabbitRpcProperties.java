@@ -37,6 +37,18 @@ public class RabbitRpcProperties {
   private int maxInFlight = 50_000;
 
   /**
+   * Whether exported services answer rpc.describe with their contract (what `rabbit-rpc describe`
+   * and RpcClient.describe/verify ask); false makes it an unknown method.
+   */
+  private boolean describable = true;
+
+  /**
+   * Items a streaming call (Stream or Flow.Publisher method) lets its server send ahead of what the
+   * reader took: what a stream buffers in this application at most.
+   */
+  private int streamWindow = 64;
+
+  /**
    * Whether exported services declare the request queues that do not exist yet as quorum queues
    * instead of classic durable queues. A queue that exists is served as it is.
    */
@@ -106,6 +118,26 @@ public class RabbitRpcProperties {
   /** @return calls in flight at most */
   public int getMaxInFlight() {
     return maxInFlight;
+  }
+
+  /** @return whether exported services describe themselves */
+  public boolean isDescribable() {
+    return describable;
+  }
+
+  /** @param describable whether exported services describe themselves */
+  public void setDescribable(boolean describable) {
+    this.describable = describable;
+  }
+
+  /** @return a streaming call's window, in items */
+  public int getStreamWindow() {
+    return streamWindow;
+  }
+
+  /** @param streamWindow a streaming call's window, in items */
+  public void setStreamWindow(int streamWindow) {
+    this.streamWindow = streamWindow;
   }
 
   /** @param maxInFlight calls in flight at most */

@@ -57,6 +57,18 @@ class RabbitRpcAutoConfigurationTest {
   }
 
   @Test
+  void bindsTheDescribeAndStreamSettings() {
+    runner.withPropertyValues("rabbit-rpc.describable=false", "rabbit-rpc.stream-window=8").run(context -> {
+      RabbitRpcProperties properties = context.getBean(RabbitRpcProperties.class);
+      assertThat(properties.isDescribable()).isFalse();
+      assertThat(properties.getStreamWindow()).isEqualTo(8);
+      assertThat(context).hasSingleBean(RpcClient.class);
+    });
+    runner.withPropertyValues("rabbit-rpc.stream-window=0").run(context ->
+        assertThat(context).getFailure().hasRootCauseMessage("streamWindow must be between 1 and 1,000,000 items: 0"));
+  }
+
+  @Test
   void choosesTheEncodingFromTheProperties() {
     runner.run(context ->
         assertThat(context.getBean(RpcClient.class).encoding()).isEqualTo(dev.rabbitrpc.api.Encoding.JSON));
