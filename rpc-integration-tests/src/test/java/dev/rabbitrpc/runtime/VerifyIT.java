@@ -94,4 +94,24 @@ class VerifyIT {
         () -> broker.client().verify(Orders.class, TestBroker.uniqueQueue("verify-nobody")));
     assertEquals(Code.UNAVAILABLE, e.code());
   }
+
+  /** A client that verifies contracts: a proxy that cannot talk never sends, one that can calls as usual. */
+  @Test
+  void aVerifyingClientChecksBeforeEachProxysFirstCall() throws Exception {
+    String queue = serveOrders();
+    try {
+      RpcClient client = broker.client(b -> b.verifyContracts(true));
+      assertEquals("3 x tea", client.proxy(OrdersBefore.class, queue).place("tea", 3));
+      OrdersMismatched mismatched = client.proxy(OrdersMismatched.class, queue);
+      RpcException first = assertThrows(RpcException.class, () -> mismatched.place("tea", "3"));
+      assertEquals(Code.PROTOCOL, first.code());
+      assertTrue(first.getMessage().contains("cannot talk with the server on " + queue), first.getMessage());
+      // Not asked again: the same verdict, and still nothing sent.
+      RpcException again = assertThrows(RpcException.class, mismatched::total);
+      assertEquals(first.getMessage(), again.getMessage());
+      assertEquals(0, client.stats().pendingCalls());
+    } finally {
+      broker.deleteQueue(queue);
+    }
+  }
 }

@@ -43,6 +43,7 @@ abstract class ClientSettings<B extends ClientSettings<B>> {
   java.util.Set<Class<? extends Throwable>> remoteExceptions = java.util.Set.of();
   final List<ClientInterceptor> interceptors = new java.util.ArrayList<>();
   boolean oneWayConfirms = true;
+  boolean verifyContracts;
   /** A streaming call's window unless set: {@link #streamWindow(int)}. */
   static final int DEFAULT_STREAM_WINDOW = 64;
   int streamWindow = DEFAULT_STREAM_WINDOW;
@@ -214,6 +215,20 @@ abstract class ClientSettings<B extends ClientSettings<B>> {
    */
   public B interceptor(ClientInterceptor interceptor) {
     this.interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+    return self();
+  }
+
+  /**
+   * Whether each proxy asks its server for its contract before its first call and compares it with
+   * the interface, as {@link RpcClient#verify(Class)} does (default false). If the two cannot talk
+   * (a method removed, a parameter retyped…), that call and every later one of the proxy fail with
+   * {@code PROTOCOL}, listing the breaking changes, and nothing is sent. A server that does not
+   * describe itself is not checked; one that cannot be asked yet (not running) is asked again at
+   * the next call. The first call waits for the answer (one round trip, within the client's
+   * timeout), an asynchronous one too.
+   */
+  public B verifyContracts(boolean verify) {
+    this.verifyContracts = verify;
     return self();
   }
 

@@ -15,16 +15,29 @@ final class ProxyHandler implements InvocationHandler {
 
   private final CallEngine engine;
   final ServiceDescriptor service;
+  /** The first call's contract check, or null when the client does not verify contracts. */
+  private final ContractCheck check;
 
-  ProxyHandler(CallEngine engine, ServiceDescriptor service) {
+  ProxyHandler(CallEngine engine, ServiceDescriptor service, ContractCheck check) {
     this.engine = engine;
     this.service = service;
+    this.check = check;
   }
 
   @Override
   public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
     MethodDescriptor descriptor = service.forMethod(method);
     if (descriptor != null) {
+      if (check != null) {
+        try {
+          check.beforeCall();
+        } catch (dev.rabbitrpc.api.RpcException broken) {
+          if (descriptor.shape == CallShape.FUTURE || descriptor.shape == CallShape.ONE_WAY_FUTURE) {
+            return java.util.concurrent.CompletableFuture.failedFuture(broken); // an async call never throws
+          }
+          throw broken;
+        }
+      }
       return engine.call(service, descriptor, args == null ? NO_ARGS : args);
     }
     if (method.isDefault()) {

@@ -49,6 +49,8 @@ public final class RpcClient implements AutoCloseable {
   private final boolean adaptivePrefetch;
   private final Duration shutdownGrace;
   private final boolean describable;
+  /** Proxies check their server's contract before their first call ({@link ContractCheck}). */
+  private final boolean verifyContracts;
   private final ClientParts parts;
   private final ReplyRouter router;
   private final LateReplies late;
@@ -72,6 +74,7 @@ public final class RpcClient implements AutoCloseable {
     this.adaptivePrefetch = builder.prefetch == 0;
     this.shutdownGrace = builder.shutdownGrace;
     this.describable = builder.describable;
+    this.verifyContracts = builder.verifyContracts;
     this.parts = new ClientParts(builder, factory, codec, WireFormat.forEncoding(encoding));
     this.router = parts.router;
     this.late = parts.late;
@@ -211,7 +214,9 @@ public final class RpcClient implements AutoCloseable {
   private <T> T proxy(Class<T> service, ServiceDescriptor descriptor) {
     CancelKeys.prepareKeys(); // like the connection, ready before the first call
     return service.cast(Proxy.newProxyInstance(
-        service.getClassLoader(), new Class<?>[] {service}, new ProxyHandler(engine, descriptor)));
+        service.getClassLoader(), new Class<?>[] {service},
+        new ProxyHandler(engine, descriptor, verifyContracts && descriptor.type != Describe.class // describe is how it checks
+            ? new ContractCheck(descriptor, this::verify) : null)));
   }
 
   /**
