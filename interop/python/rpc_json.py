@@ -558,10 +558,13 @@ def serve(service, queue, uri=None, ready=None):
         channel.queue_declare(queue=queue, durable=True, exclusive=False, auto_delete=False)
     channel.basic_qos(prefetch_count=1)
     # The control queue: credit and cancels of this server's streams, and cancel notices for its queue
-    # (PROTOCOL.md §7). Server-named, exclusive, auto-delete: it goes with this connection.
-    control = channel.queue_declare(queue="", exclusive=True, auto_delete=True).method.queue
-    channel.exchange_declare(exchange=CANCEL_EXCHANGE, exchange_type="direct", durable=False, auto_delete=False)
-    channel.queue_bind(queue=control, exchange=CANCEL_EXCHANGE, routing_key=queue)
+    # (PROTOCOL.md §7). Server-named, exclusive, auto-delete. On a second connection: pika does not
+    # dispatch a connection's deliveries from inside one of its callbacks, where a stream waits for credit.
+    control_connection = pika.BlockingConnection(pika.URLParameters(uri or os.environ.get("RPC_AMQP_URI", DEFAULT_URI)))
+    control_channel = control_connection.channel()
+    control = control_channel.queue_declare(queue="", exclusive=True, auto_delete=True).method.queue
+    control_channel.exchange_declare(exchange=CANCEL_EXCHANGE, exchange_type="direct", durable=False, auto_delete=False)
+    control_channel.queue_bind(queue=control, exchange=CANCEL_EXCHANGE, routing_key=queue)
     streams = {}  # correlation_id -> the StreamOut of a stream running here
 
     def on_control(ch, method, properties, body):
@@ -580,7 +583,11 @@ def serve(service, queue, uri=None, ready=None):
             if out is not None and out.key is not None and _text(headers.get("rpc-cancel-key")) == out.key:
                 out.cancel()
 
-    channel.basic_consume(queue=control, on_message_callback=on_control, auto_ack=True)
+    control_channel.basic_consume(queue=control, on_message_callback=on_control, auto_ack=True)
+
+    def wait(seconds):
+        connection.process_data_events(time_limit=0)  # heartbeats of the request connection
+        control_connection.process_data_events(time_limit=seconds)
 
     def on_request(ch, method, properties, body):
         if not properties.reply_to:
@@ -592,10 +599,7 @@ def serve(service, queue, uri=None, ready=None):
                 content_type=properties.content_type, correlation_id=properties.correlation_id, reply_to=control,
                 headers={"rpc-protocol": PROTOCOL_VERSION, "rpc-stream-seq": seq}))
 
-        # process_data_events from inside this callback takes control messages; no second request
-        # arrives meanwhile (prefetch 1, not yet acked).
-        out = StreamOut(send, lambda seconds: connection.process_data_events(time_limit=seconds),
-                        _cancel_key(properties.headers))
+        out = StreamOut(send, wait, _cancel_key(properties.headers))
         if properties.correlation_id:
             streams[properties.correlation_id] = out
         try:
@@ -610,7 +614,9 @@ def serve(service, queue, uri=None, ready=None):
     channel.basic_consume(queue=queue, on_message_callback=on_request)
     if ready:
         ready()
-    channel.start_consuming()
+    while True:  # requests; control messages that arrive between streams are read (and ignored) too
+        connection.process_data_events(time_limit=0.2)
+        control_connection.process_data_events(time_limit=0)
 
 
 def fib(n):
