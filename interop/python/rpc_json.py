@@ -145,6 +145,14 @@ def request_headers(timeout_ms, now_ms=None):
     return {"rpc-protocol": PROTOCOL_VERSION, "rpc-deadline": now_ms + timeout_ms}
 
 
+def stream_request_headers(timeout_ms, window, idle_ms, cancel_key, now_ms=None):
+    """A streaming request's headers: a request's, the window, the idle timeout and the cancel key
+    (which the control messages carry)."""
+    headers = request_headers(timeout_ms, now_ms)
+    headers.update({"rpc-cancel-key": cancel_key, "rpc-stream-window": window, "rpc-stream-idle-ms": idle_ms})
+    return headers
+
+
 def decode_reply(headers, body, plain=False, content_type=None):
     """The result of a reply (for plain replies: its text), or raises RpcError. A reply whose
     content_type is application/cbor is read as CBOR, any other non-plain one as JSON."""
@@ -174,6 +182,59 @@ def decode_item(body, content_type=None):
     """A stream item's value: its body is encoded as the result of a successful reply."""
     cbor = (content_type or "").split(";")[0].strip().lower() == CBOR_CONTENT_TYPE
     return from_cbor(body) if cbor else json.loads(body.decode("utf-8"))
+
+
+class StreamReader:
+    """The caller's side of one stream (docs/PROTOCOL.md, "Streaming replies"), without I/O: it is fed
+    the call's messages in order, checks them, and says when to grant credit (in halves of the window,
+    as the reader takes items). Client.stream() drives it over the broker, check_vectors.py with the
+    vectors' messages. Not thread-safe: one reader per stream."""
+
+    def __init__(self, method, window):
+        self.method = method
+        self.window = window
+        self.received = 0
+        self.granted = window  # items the server may send in all: the window plus the credit granted since
+        self.since_credit = 0
+        self.control = None  # the server's control address: the items' reply_to
+        self.ended = False
+
+    def receive(self, headers, content_type, reply_to, body):
+        """One message of the call: ("item", value), ("end", item count), or None for one to skip (a
+        notice). Raises RpcError for the stream's error end, or when a check fails: an item out of
+        sequence (UNAVAILABLE), beyond the window (PROTOCOL), an end whose count differs (PROTOCOL)."""
+        headers = headers or {}
+        seq = headers.get("rpc-stream-seq")
+        if seq is None:
+            if headers.get("rpc-notice") is not None and headers.get("rpc-status") is None:
+                return None  # a notice this client did not ask for: ignored, as every unknown notice
+            self.ended = True
+            end = headers.get("rpc-stream-end")
+            if end is not None and not (_is_int(end) and end == self.received):
+                raise RpcError("PROTOCOL", "%s: the stream ended after %d items but its end says %r"
+                               % (self.method, self.received, end))
+            decode_reply(headers, body, content_type=content_type)  # raises its error: after the items before
+            if end is None:  # an OK that is not a stream's end
+                raise RpcError("PROTOCOL", "%s: the reply that ends the stream has no rpc-stream-end" % self.method)
+            return "end", end
+        if not (_is_int(seq) and seq == self.received):
+            raise RpcError("UNAVAILABLE", "%s: stream item %r arrived after %d items (streams do not resume)"
+                           % (self.method, seq, self.received))
+        if self.received >= self.granted:
+            raise RpcError("PROTOCOL", "%s: the server sent item %d beyond the window it was granted (%d items)"
+                           % (self.method, seq, self.granted))
+        self.received += 1
+        self.control = _text(reply_to) or self.control
+        return "item", decode_item(body, content_type)
+
+    def took(self):
+        """The reader took an item: the credit to grant now, or 0 (not yet half a window, or no control address)."""
+        self.since_credit += 1
+        if self.since_credit < max(1, self.window // 2) or not self.control:
+            return 0
+        credit, self.since_credit = self.since_credit, 0
+        self.granted += credit
+        return credit
 
 
 class Client:
@@ -211,19 +272,14 @@ class Client:
             raise ValueError("idle_ms must be an integer >= 1, got %r" % (idle_ms,))
         correlation_id = uuid.uuid4().hex
         cancel_key = uuid.uuid4().hex  # 32 lowercase hex digits, unpredictable (PROTOCOL.md §7)
-        headers = request_headers(timeout_ms)
-        headers.update({"rpc-cancel-key": cancel_key, "rpc-stream-window": window, "rpc-stream-idle-ms": idle_ms})
+        headers = stream_request_headers(timeout_ms, window, idle_ms, cancel_key)
         return self._read_stream(queue, method, args, window, idle_ms, timeout_ms, cbor, correlation_id, cancel_key,
                                  headers)
 
     def _read_stream(self, queue, method, args, window, idle_ms, timeout_ms, cbor, correlation_id, cancel_key, headers):
         """The generator behind stream(): sends the request at the first next()."""
         inbox = self._streams[correlation_id] = []
-        control = None  # the server's control address, from the first item's reply_to
-        received = taken = 0
-        granted = window  # items the server may send in all: the window plus the credit granted since
-        since_credit = 0
-        ended = False
+        reader = StreamReader(method, window)
         try:
             self.channel.basic_publish(
                 exchange="", routing_key=queue, body=encode_request(method, args, cbor),
@@ -237,47 +293,27 @@ class Client:
                     now = time.monotonic()
                     if now >= deadline:
                         raise RpcError("DEADLINE_EXCEEDED", "%s: the stream's deadline of %d ms passed after %d items"
-                                       % (method, timeout_ms, received))
+                                       % (method, timeout_ms, reader.received))
                     if now >= idle_ends:
                         raise RpcError("DEADLINE_EXCEEDED", "%s: no stream item for %d ms (the idle timeout) after %d items"
-                                       % (method, idle_ms, received))
+                                       % (method, idle_ms, reader.received))
                     self.connection.process_data_events(time_limit=min(deadline, idle_ends) - now)
                 properties, body = inbox.pop(0)
-                message_headers = properties.headers or {}
-                seq = message_headers.get("rpc-stream-seq")
-                if seq is None:
-                    if message_headers.get("rpc-notice") is not None and message_headers.get("rpc-status") is None:
-                        continue  # a notice this client did not ask for: ignored, as every unknown notice
-                    ended = True
-                    end = message_headers.get("rpc-stream-end")
-                    if end is not None and not (_is_int(end) and end == received):
-                        raise RpcError("PROTOCOL", "%s: the stream ended after %d items but its end says %r"
-                                       % (method, received, end))
-                    decode_reply(message_headers, body, content_type=properties.content_type)  # raises its error
-                    if end is None:  # an OK without a count: not a stream's end
-                        raise RpcError("PROTOCOL", "%s: the stream's end has no rpc-stream-end" % method)
-                    return received
-                if not (_is_int(seq) and seq == received):
-                    raise RpcError("UNAVAILABLE", "%s: stream item %r arrived after %d items (streams do not resume)"
-                                   % (method, seq, received))
-                if received >= granted:
-                    raise RpcError("PROTOCOL", "%s: the server sent item %d beyond the window it was granted (%d items)"
-                                   % (method, seq, granted))
-                received += 1
-                control = _text(properties.reply_to) or control
-                item = decode_item(body, properties.content_type)
-                yield item
-                taken += 1
-                since_credit += 1
-                if since_credit >= max(1, window // 2) and control:
-                    self._control(control, correlation_id, cancel_key, {"rpc-stream-credit": since_credit})
-                    granted += since_credit
-                    since_credit = 0
+                message = reader.receive(properties.headers, properties.content_type, properties.reply_to, body)
+                if message is None:
+                    continue
+                kind, value = message
+                if kind == "end":
+                    return value
+                yield value
+                credit = reader.took()
+                if credit:
+                    self._control(reader.control, correlation_id, cancel_key, {"rpc-stream-credit": credit})
         finally:
             del self._streams[correlation_id]
-            if not ended and self.connection.is_open:
-                if control:
-                    self._control(control, correlation_id, cancel_key, {"rpc-stream-cancel": True})
+            if not reader.ended and self.connection.is_open:
+                if reader.control:
+                    self._control(reader.control, correlation_id, cancel_key, {"rpc-stream-cancel": True})
                 self.channel.exchange_declare(exchange=CANCEL_EXCHANGE, exchange_type="direct", durable=False,
                                               auto_delete=False)
                 self.channel.basic_publish(
@@ -404,6 +440,12 @@ def streaming(function):
 
 def is_streaming(function):
     return getattr(function, "rpc_streaming", False) or inspect.isgeneratorfunction(function)
+
+
+def stream_item_headers(seq):
+    """The headers of stream item `seq` (its properties: the request's content_type and correlation_id,
+    reply_to = the server's control address)."""
+    return {"rpc-protocol": PROTOCOL_VERSION, "rpc-stream-seq": seq}
 
 
 def _cancel_key(headers):
@@ -597,7 +639,7 @@ def serve(service, queue, uri=None, ready=None):
         def send(seq, item):
             ch.basic_publish(exchange="", routing_key=properties.reply_to, body=item, properties=pika.BasicProperties(
                 content_type=properties.content_type, correlation_id=properties.correlation_id, reply_to=control,
-                headers={"rpc-protocol": PROTOCOL_VERSION, "rpc-stream-seq": seq}))
+                headers=stream_item_headers(seq)))
 
         out = StreamOut(send, wait, _cancel_key(properties.headers))
         if properties.correlation_id:
