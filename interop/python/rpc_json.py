@@ -248,14 +248,16 @@ class Client:
         self.reply_queue = self.channel.queue_declare(queue="", exclusive=True).method.queue
         self.channel.basic_consume(queue=self.reply_queue, on_message_callback=self._on_reply, auto_ack=True)
         self._replies = {}
+        self._pending = set()  # the correlation ids of calls waiting for their reply
         self._streams = {}  # correlation_id -> the messages of a stream not yet read
 
     def _on_reply(self, channel, method, properties, body):
         stream = self._streams.get(properties.correlation_id)
         if stream is not None:
             stream.append((properties, body))  # items and the end, in order
-        else:
+        elif properties.correlation_id in self._pending:
             self._replies[properties.correlation_id] = (properties, body)
+        # else: for a call given up (a late reply, a cancelled stream's items and end): dropped
 
     def stream(self, queue, method, args, window=DEFAULT_STREAM_WINDOW, idle_ms=None, timeout_ms=30000, cbor=False):
         """A streaming call (docs/PROTOCOL.md, "Streaming replies"): a generator of the items, in order.
@@ -331,6 +333,14 @@ class Client:
     def call(self, queue, method, args, timeout_ms=10000, cbor=False):
         """One call; with cbor=True the request is CBOR (this client does not fall back to JSON)."""
         correlation_id = uuid.uuid4().hex
+        self._pending.add(correlation_id)
+        try:
+            return self._call(queue, method, args, timeout_ms, cbor, correlation_id)
+        finally:
+            self._pending.discard(correlation_id)
+            self._replies.pop(correlation_id, None)
+
+    def _call(self, queue, method, args, timeout_ms, cbor, correlation_id):
         self.channel.basic_publish(
             exchange="", routing_key=queue, body=encode_request(method, args, cbor),
             properties=self._pika.BasicProperties(
@@ -555,7 +565,7 @@ def dispatch(service, content_type, headers, body, now_ms=None, stream=None):
                 raise RpcError("PROTOCOL", "%s is a streaming method: the request needs rpc-stream-window, an "
                                            "integer >= 1" % name)
             if stream is None:
-                raise RpcError("INTERNAL", "%s is a streaming method and this server cannot stream" % name)
+                raise RpcError("PROTOCOL", "%s is a streaming method: its request must carry a correlation_id" % name)
             count, status, error = _stream(function, args, name, encode, headers, deadline, stream)
             end = reply_headers(status)
             end["rpc-stream-end"] = count
@@ -641,8 +651,8 @@ def serve(service, queue, uri=None, ready=None):
                 content_type=properties.content_type, correlation_id=properties.correlation_id, reply_to=control,
                 headers=stream_item_headers(seq)))
 
-        out = StreamOut(send, wait, _cancel_key(properties.headers))
-        if properties.correlation_id:
+        out = StreamOut(send, wait, _cancel_key(properties.headers)) if properties.correlation_id else None
+        if out is not None:
             streams[properties.correlation_id] = out
         try:
             status, content_type, reply, headers = dispatch(service, properties.content_type, properties.headers, body,
