@@ -8,6 +8,10 @@ A vector with body_hex has a binary (CBOR) body: its bodies are compared as deco
 since CBOR may write one value several ways (definite or indefinite lengths) and only the Java
 dispatcher is held to the exact bytes. CBOR vectors need cbor2 (Debian's python3-cbor2).
 
+The stream vectors (streams/*.json) add "items", the messages before the reply: as a server the peer
+sends exactly those, then the reply; as a client it makes them into the outcome's items and then
+its error, if any.
+
 The shard-key vectors (shard-keys/*.json) check that the peer puts a @ShardKey call on the same
 shard queue as Java: canonical text, CRC-32 modulo the shard count, queue names.
 
@@ -43,7 +47,14 @@ def find(isbn):
     raise BookNotFoundException("no book with ISBN " + isbn)
 
 
+def find_all(isbns):
+    """Shelf.findAll: the books of these ISBNs, one stream item each; fails at the first unknown one."""
+    for isbn in isbns:
+        yield find(isbn)
+
+
 SERVICES = {
+    "Shelf": rpc_json.Service("Shelf", {"findAll": (find_all, [list])}),
     "Fibonacci": rpc_json.Service("Fibonacci", {"fib": (rpc_json.fib, [int])}),
     "Catalog": rpc_json.Service("Catalog", {
         "byAuthor": (by_author, [list]),
@@ -76,10 +87,20 @@ def parse_body(body, content_type):
 
 def check_server(vector):
     request, expected = vector["request"], vector["reply"]
+    sent = []  # a stream's items: (seq, body)
+    out = rpc_json.StreamOut(lambda seq, item: sent.append((seq, item)), lambda seconds: None) if "items" in vector else None
     status, content_type, body, headers = rpc_json.dispatch(
         SERVICES[vector["service"]], request["properties"].get("content_type"), request["headers"],
-        body_of(request))
+        body_of(request), stream=out)
     problems = []
+    if out is not None:
+        if len(sent) != len(vector["items"]):
+            problems.append("%d stream items, expected %d" % (len(sent), len(vector["items"])))
+        for (seq, item), wanted in zip(sent, vector["items"]):
+            if rpc_json.stream_item_headers(seq) != wanted["headers"]:
+                problems.append("item headers %r, expected %r" % (rpc_json.stream_item_headers(seq), wanted["headers"]))
+            if item != body_of(wanted):
+                problems.append("item %d body %r, expected %r" % (seq, item, wanted["body"]))
     if status != expected["headers"]["rpc-status"]:
         problems.append("rpc-status %s, expected %s" % (status, expected["headers"]["rpc-status"]))
     if sorted(headers) != sorted(expected["headers"]):
@@ -149,6 +170,47 @@ def check_client(vector):
     return problems
 
 
+def check_stream_client(vector):
+    """A stream vector's client side: the request it sends, and what it makes of the items and the end."""
+    request, call = vector["request"], vector["call"]
+    problems = []
+    body = rpc_json.encode_request(call["method"], call["args"])
+    if body != body_of(request):
+        problems.append("request body %r, expected %r" % (body, request["body"]))
+    window = request["headers"]["rpc-stream-window"]
+    headers = rpc_json.stream_request_headers(5000, window, 5000, "0" * 32)
+    key = headers.pop("rpc-cancel-key")  # optional in the vectors (README): checked for its form only
+    if len(key) != 32:
+        problems.append("rpc-cancel-key %r" % key)
+    if sorted(headers) != sorted(request["headers"]):
+        problems.append("request headers %s, expected %s" % (sorted(headers), sorted(request["headers"])))
+    for name, value in request["headers"].items():
+        if "request.headers." + name not in vector["varies"] and headers.get(name) != value:
+            problems.append("header %s = %r, expected %r" % (name, headers.get(name), value))
+    reader = rpc_json.StreamReader(call["method"], window)
+    items, error = [], None
+    try:
+        for message in vector["items"] + [vector["reply"]]:
+            got = reader.receive(message["headers"], message["properties"].get("content_type"),
+                                 message["properties"].get("reply_to"), body_of(message))
+            if got is not None and got[0] == "item":
+                items.append(got[1])
+                reader.took()
+    except rpc_json.RpcError as e:
+        error = e
+    outcome = vector["outcome"]
+    if items != outcome["items"]:
+        problems.append("items %r, expected %r" % (items, outcome["items"]))
+    if "error" in outcome:
+        if error is None:
+            problems.append("the stream ended, expected error %s" % outcome["error"]["code"])
+        elif error.code != outcome["error"]["code"]:
+            problems.append("code %s, expected %s" % (error.code, outcome["error"]["code"]))
+    elif error is not None:
+        problems.append("the stream failed with %s, expected its end" % error)
+    return problems
+
+
 def check_shard_keys(vector):
     """The shard-keys vectors (docs/protocol-vectors/shard-keys): canonical text, CRC-32, shard per count, queue names."""
     problems = []
@@ -189,10 +251,14 @@ def main(argv):
         else:
             passed += 1
             print("ok   %s (shard keys, %d keys)" % (vector["name"], len(vector["cases"])))
-    for name in files:
+    stream_dir = os.path.join(directory, "streams")
+    streams = sorted(os.path.join("streams", f) for f in os.listdir(stream_dir) if f.endswith(".json")) \
+        if os.path.isdir(stream_dir) else []
+    for name in files + streams:
         with open(os.path.join(directory, name), encoding="utf-8") as f:
             vector = json.load(f)
-        for role, check in (("server", check_server), ("client", check_client)):
+        client = check_stream_client if "items" in vector else check_client
+        for role, check in (("server", check_server), ("client", client)):
             if role not in vector["roles"]:
                 continue
             problems = check(copy.deepcopy(vector))

@@ -11,6 +11,14 @@ Usage:
   rpc_json.py serve [--json-only] QUEUE                   serve a Fibonacci service (fib(n)) until killed
   rpc_json.py shard QUEUE SHARDS KEY_JSON                 print the queue a call with that @ShardKey goes to
   rpc_json.py describe QUEUE                              print the contract of the service on QUEUE (rpc.describe) as JSON
+  rpc_json.py stream [--window W] [--take K] QUEUE METHOD [ARG_JSON ...]
+                                                          print a streaming method's items, one JSON per line, then
+                                                          "end N" (exit 0), or the error after the items (exit 1);
+                                                          --take K gives the stream up after K items (a cancel)
+
+Streaming replies (docs/PROTOCOL.md, "Streaming replies"): Client.stream() is a generator of the items;
+a server method is streaming when it is a generator function (or marked with @streaming), and
+serve() sends its items against the caller's credit.
 
 The broker is $RPC_AMQP_URI, default amqp://guest:guest@localhost:5672.
 """
@@ -22,6 +30,7 @@ import time
 import uuid
 import zlib
 import enum
+import inspect
 
 try:
     import cbor2
@@ -37,6 +46,9 @@ CODES = ("DEADLINE_EXCEEDED", "UNAVAILABLE", "CANCELLED", "INVALID_ARGUMENT", "U
          "APPLICATION_ERROR", "RESOURCE_EXHAUSTED", "INTERNAL", "PROTOCOL", "UNAUTHENTICATED",
          "PERMISSION_DENIED")
 DEFAULT_URI = "amqp://guest:guest@localhost:5672"
+# Cancel notices (docs/PROTOCOL.md §7): a direct exchange, routing key = the request queue.
+CANCEL_EXCHANGE = "rabbit-rpc.cancel-by-queue"
+DEFAULT_STREAM_WINDOW = 32
 
 
 class RpcError(Exception):
@@ -133,6 +145,14 @@ def request_headers(timeout_ms, now_ms=None):
     return {"rpc-protocol": PROTOCOL_VERSION, "rpc-deadline": now_ms + timeout_ms}
 
 
+def stream_request_headers(timeout_ms, window, idle_ms, cancel_key, now_ms=None):
+    """A streaming request's headers: a request's, the window, the idle timeout and the cancel key
+    (which the control messages carry)."""
+    headers = request_headers(timeout_ms, now_ms)
+    headers.update({"rpc-cancel-key": cancel_key, "rpc-stream-window": window, "rpc-stream-idle-ms": idle_ms})
+    return headers
+
+
 def decode_reply(headers, body, plain=False, content_type=None):
     """The result of a reply (for plain replies: its text), or raises RpcError. A reply whose
     content_type is application/cbor is read as CBOR, any other non-plain one as JSON."""
@@ -158,6 +178,65 @@ def decode_reply(headers, body, plain=False, content_type=None):
     raise RpcError(code, error.get("message", status), error.get("type"))
 
 
+def decode_item(body, content_type=None):
+    """A stream item's value: its body is encoded as the result of a successful reply."""
+    cbor = (content_type or "").split(";")[0].strip().lower() == CBOR_CONTENT_TYPE
+    return from_cbor(body) if cbor else json.loads(body.decode("utf-8"))
+
+
+class StreamReader:
+    """The caller's side of one stream (docs/PROTOCOL.md, "Streaming replies"), without I/O: it is fed
+    the call's messages in order, checks them, and says when to grant credit (in halves of the window,
+    as the reader takes items). Client.stream() drives it over the broker, check_vectors.py with the
+    vectors' messages. Not thread-safe: one reader per stream."""
+
+    def __init__(self, method, window):
+        self.method = method
+        self.window = window
+        self.received = 0
+        self.granted = window  # items the server may send in all: the window plus the credit granted since
+        self.since_credit = 0
+        self.control = None  # the server's control address: the items' reply_to
+        self.ended = False
+
+    def receive(self, headers, content_type, reply_to, body):
+        """One message of the call: ("item", value), ("end", item count), or None for one to skip (a
+        notice). Raises RpcError for the stream's error end, or when a check fails: an item out of
+        sequence (UNAVAILABLE), beyond the window (PROTOCOL), an end whose count differs (PROTOCOL)."""
+        headers = headers or {}
+        seq = headers.get("rpc-stream-seq")
+        if seq is None:
+            if headers.get("rpc-notice") is not None and headers.get("rpc-status") is None:
+                return None  # a notice this client did not ask for: ignored, as every unknown notice
+            self.ended = True
+            end = headers.get("rpc-stream-end")
+            if end is not None and not (_is_int(end) and end == self.received):
+                raise RpcError("PROTOCOL", "%s: the stream ended after %d items but its end says %r"
+                               % (self.method, self.received, end))
+            decode_reply(headers, body, content_type=content_type)  # raises its error: after the items before
+            if end is None:  # an OK that is not a stream's end
+                raise RpcError("PROTOCOL", "%s: the reply that ends the stream has no rpc-stream-end" % self.method)
+            return "end", end
+        if not (_is_int(seq) and seq == self.received):
+            raise RpcError("UNAVAILABLE", "%s: stream item %r arrived after %d items (streams do not resume)"
+                           % (self.method, seq, self.received))
+        if self.received >= self.granted:
+            raise RpcError("PROTOCOL", "%s: the server sent item %d beyond the window it was granted (%d items)"
+                           % (self.method, seq, self.granted))
+        self.received += 1
+        self.control = _text(reply_to) or self.control
+        return "item", decode_item(body, content_type)
+
+    def took(self):
+        """The reader took an item: the credit to grant now, or 0 (not yet half a window, or no control address)."""
+        self.since_credit += 1
+        if self.since_credit < max(1, self.window // 2) or not self.control:
+            return 0
+        credit, self.since_credit = self.since_credit, 0
+        self.granted += credit
+        return credit
+
+
 class Client:
     """A JSON-protocol client on its own connection, with an exclusive server-named reply queue."""
 
@@ -169,13 +248,99 @@ class Client:
         self.reply_queue = self.channel.queue_declare(queue="", exclusive=True).method.queue
         self.channel.basic_consume(queue=self.reply_queue, on_message_callback=self._on_reply, auto_ack=True)
         self._replies = {}
+        self._pending = set()  # the correlation ids of calls waiting for their reply
+        self._streams = {}  # correlation_id -> the messages of a stream not yet read
 
     def _on_reply(self, channel, method, properties, body):
-        self._replies[properties.correlation_id] = (properties, body)
+        stream = self._streams.get(properties.correlation_id)
+        if stream is not None:
+            stream.append((properties, body))  # items and the end, in order
+        elif properties.correlation_id in self._pending:
+            self._replies[properties.correlation_id] = (properties, body)
+        # else: for a call given up (a late reply, a cancelled stream's items and end): dropped
+
+    def stream(self, queue, method, args, window=DEFAULT_STREAM_WINDOW, idle_ms=None, timeout_ms=30000, cbor=False):
+        """A streaming call (docs/PROTOCOL.md, "Streaming replies"): a generator of the items, in order.
+        Grants the server credit in halves of the window as the items are taken; raises RpcError after
+        the items before it when the stream ends with an error, an item is out of sequence (UNAVAILABLE)
+        or beyond the window (PROTOCOL), the end's count differs from the items received (PROTOCOL), or
+        nothing came for idle_ms (default: the whole timeout) or the deadline passed (DEADLINE_EXCEEDED).
+        Closing the generator early gives the stream up: rpc-stream-cancel to the server's control queue,
+        and a cancel notice. The generator's return value (StopIteration.value) is the item count."""
+        if not (_is_int(window) and window >= 1):
+            raise ValueError("window must be an integer >= 1, got %r" % (window,))
+        idle_ms = timeout_ms if idle_ms is None else idle_ms
+        if not (_is_int(idle_ms) and idle_ms >= 1):
+            raise ValueError("idle_ms must be an integer >= 1, got %r" % (idle_ms,))
+        correlation_id = uuid.uuid4().hex
+        cancel_key = uuid.uuid4().hex  # 32 lowercase hex digits, unpredictable (PROTOCOL.md §7)
+        headers = stream_request_headers(timeout_ms, window, idle_ms, cancel_key)
+        return self._read_stream(queue, method, args, window, idle_ms, timeout_ms, cbor, correlation_id, cancel_key,
+                                 headers)
+
+    def _read_stream(self, queue, method, args, window, idle_ms, timeout_ms, cbor, correlation_id, cancel_key, headers):
+        """The generator behind stream(): sends the request at the first next()."""
+        inbox = self._streams[correlation_id] = []
+        reader = StreamReader(method, window)
+        try:
+            self.channel.basic_publish(
+                exchange="", routing_key=queue, body=encode_request(method, args, cbor),
+                properties=self._pika.BasicProperties(
+                    content_type=CBOR_CONTENT_TYPE if cbor else CONTENT_TYPE, correlation_id=correlation_id,
+                    reply_to=self.reply_queue, expiration=str(timeout_ms), headers=headers))
+            deadline = time.monotonic() + timeout_ms / 1000.0
+            while True:
+                idle_ends = time.monotonic() + idle_ms / 1000.0
+                while not inbox:
+                    now = time.monotonic()
+                    if now >= deadline:
+                        raise RpcError("DEADLINE_EXCEEDED", "%s: the stream's deadline of %d ms passed after %d items"
+                                       % (method, timeout_ms, reader.received))
+                    if now >= idle_ends:
+                        raise RpcError("DEADLINE_EXCEEDED", "%s: no stream item for %d ms (the idle timeout) after %d items"
+                                       % (method, idle_ms, reader.received))
+                    self.connection.process_data_events(time_limit=min(deadline, idle_ends) - now)
+                properties, body = inbox.pop(0)
+                message = reader.receive(properties.headers, properties.content_type, properties.reply_to, body)
+                if message is None:
+                    continue
+                kind, value = message
+                if kind == "end":
+                    return value
+                yield value
+                credit = reader.took()
+                if credit:
+                    self._control(reader.control, correlation_id, cancel_key, {"rpc-stream-credit": credit})
+        finally:
+            del self._streams[correlation_id]
+            if not reader.ended and self.connection.is_open:
+                if reader.control:
+                    self._control(reader.control, correlation_id, cancel_key, {"rpc-stream-cancel": True})
+                self.channel.exchange_declare(exchange=CANCEL_EXCHANGE, exchange_type="direct", durable=False,
+                                              auto_delete=False)
+                self.channel.basic_publish(
+                    exchange=CANCEL_EXCHANGE, routing_key=queue, body=b"",
+                    properties=self._pika.BasicProperties(expiration="60000", headers={
+                        "rpc-cancel": correlation_id, "rpc-cancel-key": cancel_key}))
+
+    def _control(self, control, correlation_id, cancel_key, what):
+        """A stream control message (credit or cancel) to the server's control address, via the default exchange."""
+        headers = {"rpc-protocol": PROTOCOL_VERSION, "rpc-cancel-key": cancel_key}
+        headers.update(what)
+        self.channel.basic_publish(exchange="", routing_key=control, body=b"", properties=self._pika.BasicProperties(
+            correlation_id=correlation_id, headers=headers))
 
     def call(self, queue, method, args, timeout_ms=10000, cbor=False):
         """One call; with cbor=True the request is CBOR (this client does not fall back to JSON)."""
         correlation_id = uuid.uuid4().hex
+        self._pending.add(correlation_id)
+        try:
+            return self._call(queue, method, args, timeout_ms, cbor, correlation_id)
+        finally:
+            self._pending.discard(correlation_id)
+            self._replies.pop(correlation_id, None)
+
+    def _call(self, queue, method, args, timeout_ms, cbor, correlation_id):
         self.channel.basic_publish(
             exchange="", routing_key=queue, body=encode_request(method, args, cbor),
             properties=self._pika.BasicProperties(
@@ -276,8 +441,101 @@ def reply_headers(status, expired_ms=None):
     return headers
 
 
-def dispatch(service, content_type, headers, body, now_ms=None):
-    """Answers one request: returns (rpc-status, content_type or None, body, reply headers), in the request's format."""
+def streaming(function):
+    """Marks a method as streaming: it returns an iterable of items, sent one message each (a generator
+    function needs no mark: it streams)."""
+    function.rpc_streaming = True
+    return function
+
+
+def is_streaming(function):
+    return getattr(function, "rpc_streaming", False) or inspect.isgeneratorfunction(function)
+
+
+def stream_item_headers(seq):
+    """The headers of stream item `seq` (its properties: the request's content_type and correlation_id,
+    reply_to = the server's control address)."""
+    return {"rpc-protocol": PROTOCOL_VERSION, "rpc-stream-seq": seq}
+
+
+def _cancel_key(headers):
+    """A request's rpc-cancel-key if well formed (32 lowercase hex digits), else None."""
+    key = _text((headers or {}).get("rpc-cancel-key"))
+    return key if isinstance(key, str) and len(key) == 32 and all(c in "0123456789abcdef" for c in key) else None
+
+
+class StreamOut:
+    """The server's side of one stream (docs/PROTOCOL.md, "Streaming replies"): the credit left and
+    whether the caller gave up. send(seq, body) publishes an item (its content_type is the request's);
+    wait(seconds) takes control messages (grant, cancel) for at most that long. Single-threaded: serve()
+    calls grant and cancel from wait, on the thread that produces."""
+
+    def __init__(self, send, wait, key=None):
+        self.send = send
+        self.wait = wait
+        self.key = key  # the request's cancel key: control messages must carry it (any, if None)
+        self.credit = 0
+        self.cancelled = False
+
+    def grant(self, items):
+        self.credit += items
+
+    def cancel(self):
+        self.cancelled = True
+
+    def await_credit(self, method, sent, idle_ms, deadline_ms):
+        """Returns once one more item may be sent; raises RpcError CANCELLED, or DEADLINE_EXCEEDED when
+        the deadline passed or no credit came for idle_ms."""
+        self.wait(0)  # a cancel is seen at the next item even with credit left
+        idle_ends = time.monotonic() + idle_ms / 1000.0
+        while True:
+            if self.cancelled:
+                raise RpcError("CANCELLED", "%s: the caller gave the stream up after %d items" % (method, sent))
+            now_ms = int(time.time() * 1000)
+            if deadline_ms is not None and now_ms >= deadline_ms:
+                raise RpcError("DEADLINE_EXCEEDED", "%s: the stream's deadline passed after %d items" % (method, sent))
+            if self.credit > 0:
+                self.credit -= 1
+                return
+            left = idle_ends - time.monotonic()
+            if left <= 0:
+                raise RpcError("DEADLINE_EXCEEDED", "%s: the caller asked for no stream item for %d ms (its idle "
+                                                    "timeout) after %d items" % (method, idle_ms, sent))
+            if deadline_ms is not None:
+                left = min(left, (deadline_ms - now_ms) / 1000.0)
+            self.wait(max(0.001, min(left, 0.5)))
+
+
+def _stream(function, args, name, encode, headers, deadline, out):
+    """Runs a streaming method: its items against the caller's credit, then the end's
+    (rpc-stream-end, status, error or None)."""
+    window = headers.get("rpc-stream-window")
+    idle = headers.get("rpc-stream-idle-ms")
+    idle_ms = idle if _is_int(idle) and idle >= 1 else 30000
+    out.grant(window)
+    sent = 0
+    items = None
+    try:
+        items = iter(function(*args))
+        for item in items:
+            body = encode(item)
+            out.await_credit(name, sent, idle_ms, deadline)
+            out.send(sent, body)
+            sent += 1
+        return sent, "OK", None
+    except RpcError as e:
+        return sent, e.code, e
+    except Exception as e:  # the implementation failed mid-stream: an application error after the items before
+        return sent, "APPLICATION_ERROR", RpcError("APPLICATION_ERROR", str(e), type(e).__name__)
+    finally:
+        if hasattr(items, "close"):
+            items.close()  # a generator stopped early runs its finally blocks
+
+
+def dispatch(service, content_type, headers, body, now_ms=None, stream=None):
+    """Answers one request: returns (rpc-status, content_type or None, body, reply headers), in the request's
+    format. For a streaming method, `stream` (a StreamOut) sends the items first, and the reply returned
+    is the stream's end, with rpc-stream-end."""
     fmt = content_format(content_type)
     plain = fmt is None
     if fmt == "unknown":  # not run; answered in JSON, which every peer reads
@@ -298,8 +556,28 @@ def dispatch(service, content_type, headers, body, now_ms=None):
         if deadline is not None and now_ms >= deadline:
             raise RpcError("DEADLINE_EXCEEDED", "the deadline passed before the server ran %s" % name,
                            expired_ms=now_ms - deadline)
+        function = service.methods[name][0]
+        if is_streaming(function):
+            if plain:
+                raise RpcError("PROTOCOL", "%s streams its items: a plain-text request cannot read them" % name)
+            window = headers.get("rpc-stream-window")
+            if not (_is_int(window) and window >= 1):
+                raise RpcError("PROTOCOL", "%s is a streaming method: the request needs rpc-stream-window, an "
+                                           "integer >= 1" % name)
+            if stream is None:
+                raise RpcError("PROTOCOL", "%s is a streaming method: its request must carry a correlation_id" % name)
+            count, status, error = _stream(function, args, name, encode, headers, deadline, stream)
+            end = reply_headers(status)
+            end["rpc-stream-end"] = count
+            if error is None:
+                return "OK", reply_type, encode(None), end
+            fields = {"code": error.code}
+            if error.type:
+                fields["type"] = error.type
+            fields["message"] = error.message
+            return status, reply_type, encode({"error": fields}), end
         try:
-            result = service.methods[name][0](*args)
+            result = function(*args)
         except RpcError:
             raise
         except Exception as e:  # the implementation failed: an application error, never a traceback
@@ -331,12 +609,56 @@ def serve(service, queue, uri=None, ready=None):
         channel = connection.channel()  # the 404 closed the channel
         channel.queue_declare(queue=queue, durable=True, exclusive=False, auto_delete=False)
     channel.basic_qos(prefetch_count=1)
+    # The control queue: credit and cancels of this server's streams, and cancel notices for its queue
+    # (PROTOCOL.md §7). Server-named, exclusive, auto-delete. On a second connection: pika does not
+    # dispatch a connection's deliveries from inside one of its callbacks, where a stream waits for credit.
+    control_connection = pika.BlockingConnection(pika.URLParameters(uri or os.environ.get("RPC_AMQP_URI", DEFAULT_URI)))
+    control_channel = control_connection.channel()
+    control = control_channel.queue_declare(queue="", exclusive=True, auto_delete=True).method.queue
+    control_channel.exchange_declare(exchange=CANCEL_EXCHANGE, exchange_type="direct", durable=False, auto_delete=False)
+    control_channel.queue_bind(queue=control, exchange=CANCEL_EXCHANGE, routing_key=queue)
+    streams = {}  # correlation_id -> the StreamOut of a stream running here
+
+    def on_control(ch, method, properties, body):
+        headers = properties.headers or {}
+        if "rpc-stream-credit" in headers or "rpc-stream-cancel" in headers:
+            out = streams.get(properties.correlation_id)
+            if out is None or (out.key is not None and _text(headers.get("rpc-cancel-key")) != out.key):
+                return  # not a stream running here, or not its caller
+            credit = headers.get("rpc-stream-credit")
+            if "rpc-stream-cancel" in headers:
+                out.cancel()
+            elif _is_int(credit) and credit > 0:
+                out.grant(credit)
+        else:  # a cancel notice: only with the request's key
+            out = streams.get(_text(headers.get("rpc-cancel")))
+            if out is not None and out.key is not None and _text(headers.get("rpc-cancel-key")) == out.key:
+                out.cancel()
+
+    control_channel.basic_consume(queue=control, on_message_callback=on_control, auto_ack=True)
+
+    def wait(seconds):
+        connection.process_data_events(time_limit=0)  # heartbeats of the request connection
+        control_connection.process_data_events(time_limit=seconds)
 
     def on_request(ch, method, properties, body):
         if not properties.reply_to:
             ch.basic_reject(delivery_tag=method.delivery_tag, requeue=False)
             return
-        status, content_type, reply, headers = dispatch(service, properties.content_type, properties.headers, body)
+
+        def send(seq, item):
+            ch.basic_publish(exchange="", routing_key=properties.reply_to, body=item, properties=pika.BasicProperties(
+                content_type=properties.content_type, correlation_id=properties.correlation_id, reply_to=control,
+                headers=stream_item_headers(seq)))
+
+        out = StreamOut(send, wait, _cancel_key(properties.headers)) if properties.correlation_id else None
+        if out is not None:
+            streams[properties.correlation_id] = out
+        try:
+            status, content_type, reply, headers = dispatch(service, properties.content_type, properties.headers, body,
+                                                            stream=out)
+        finally:
+            streams.pop(properties.correlation_id, None)
         ch.basic_publish(exchange="", routing_key=properties.reply_to, body=reply, properties=pika.BasicProperties(
             content_type=content_type, correlation_id=properties.correlation_id, headers=headers))
         ch.basic_ack(delivery_tag=method.delivery_tag)
@@ -344,7 +666,9 @@ def serve(service, queue, uri=None, ready=None):
     channel.basic_consume(queue=queue, on_message_callback=on_request)
     if ready:
         ready()
-    channel.start_consuming()
+    while True:  # requests; control messages that arrive between streams are read (and ignored) too
+        connection.process_data_events(time_limit=0.2)
+        control_connection.process_data_events(time_limit=0)
 
 
 def fib(n):
@@ -356,7 +680,54 @@ def fib(n):
     return previous
 
 
-FIBONACCI = Service("FibonacciService", {"fib": (fib, [int])})
+def fibs(count):
+    """A streaming method: fib(0), fib(1), ... fib(count - 1); a Java long holds up to fib(92), so from
+    fib(93) on it fails, after the items before."""
+    if count < 0:
+        raise ValueError("count must not be negative, got %d" % count)
+    for n in range(count):
+        if n > 92:
+            raise ValueError("fib(%d) does not fit in a signed 64-bit integer" % n)
+        yield fib(n)
+
+
+FIBONACCI = Service("FibonacciService", {"fib": (fib, [int]), "fibs": (fibs, [int])})
+
+
+def stream_command(argv):
+    """rpc_json.py stream [--window W] [--take K] QUEUE METHOD [ARG_JSON ...]"""
+    window, take = DEFAULT_STREAM_WINDOW, None
+    while argv and argv[0] in ("--window", "--take"):
+        if len(argv) < 2:
+            print(__doc__, file=sys.stderr)
+            return 2
+        if argv[0] == "--window":
+            window = int(argv[1])
+        else:
+            take = int(argv[1])
+        argv = argv[2:]
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    client = Client()
+    try:
+        items = client.stream(argv[0], argv[1], [json.loads(a) for a in argv[2:]], window=window)
+        count = 0
+        try:
+            for item in items:
+                print(json.dumps(item), flush=True)
+                count += 1
+                if take is not None and count >= take:
+                    items.close()  # gives the stream up: the server is told to stop
+                    print("cancelled after %d" % count, flush=True)
+                    return 0
+        except RpcError as e:
+            print("error: %s" % e, flush=True)
+            return 1
+        print("end %d" % count, flush=True)
+        return 0
+    finally:
+        client.close()
 
 
 def main(argv):
@@ -384,6 +755,8 @@ def main(argv):
             return 1
         finally:
             client.close()
+    if len(argv) >= 3 and argv[0] == "stream":
+        return stream_command(argv[1:])
     if len(argv) == 4 and argv[0] == "shard":
         shards = int(argv[2])
         print(shard_queue(argv[1], shard_of(json.loads(argv[3]), shards)) if shards > 1 else argv[1], flush=True)

@@ -130,6 +130,63 @@ class ProtocolVectorsIT {
         }));
   }
 
+  /**
+   * The stream vectors (docs/protocol-vectors/streams) over the broker: an exported server sends
+   * exactly the vector's items (properties and headers; {@code reply_to} is its own control queue),
+   * then its reply, {@code rpc-stream-end} included.
+   */
+  @TestFactory
+  Stream<DynamicTest> exportedServerStreamsEachStreamVectorsItemsThenItsEnd() throws IOException {
+    return ProtocolVectors.streamVectors().stream().filter(v -> hasRole(v, "server")).map(v -> DynamicTest.dynamicTest(
+        v.get("name").asText(), () -> {
+          String queue = TestBroker.uniqueQueue("vectors-stream");
+          RpcServer server = client.export(ProtocolFixtures.Shelf.class, new ProtocolFixtures.ShelfImpl(), queue);
+          try (Channel channel = raw.createChannel()) {
+            String callbackQueue = channel.queueDeclare().getQueue();
+            BlockingQueue<Object[]> messages = new ArrayBlockingQueue<>(16);
+            channel.basicConsume(callbackQueue, true, new DefaultConsumer(channel) {
+              @Override
+              public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+                messages.add(new Object[] {properties, body});
+              }
+            });
+            JsonNode request = v.get("request");
+            JsonNode props = request.get("properties");
+            String correlationId = text(props, "correlation_id");
+            channel.basicPublish("", queue, new AMQP.BasicProperties.Builder()
+                .contentType(text(props, "content_type"))
+                .correlationId(correlationId)
+                .replyTo(callbackQueue)
+                .expiration(broker.isRabbitMq() ? text(props, "expiration") : null)
+                .headers(headers(request.get("headers")))
+                .build(), body(request));
+            for (JsonNode item : v.get("items")) {
+              Object[] sent = messages.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+              assertNotNull(sent, "no stream item within " + WAIT_SECONDS + " s");
+              AMQP.BasicProperties properties = (AMQP.BasicProperties) sent[0];
+              assertEquals(text(item.get("properties"), "content_type"), properties.getContentType(), "item content_type");
+              assertEquals(correlationId, properties.getCorrelationId(), "item correlation_id");
+              assertNotNull(properties.getReplyTo(), "item reply_to: the server's control address");
+              assertOnlyProperties(properties, "content_type", "correlation_id", "reply_to", "headers");
+              assertHeaders(item.get("headers"), properties.getHeaders(), List.of(), v, "items.headers.");
+              assertBody(item, (byte[]) sent[1]);
+            }
+            Object[] reply = messages.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertNotNull(reply, "no end within " + WAIT_SECONDS + " s");
+            AMQP.BasicProperties properties = (AMQP.BasicProperties) reply[0];
+            JsonNode expected = v.get("reply");
+            assertEquals(text(expected.get("properties"), "content_type"), properties.getContentType(), "content_type");
+            assertEquals(correlationId, properties.getCorrelationId(), "correlation_id");
+            assertOnlyProperties(properties, "content_type", "correlation_id", "headers");
+            assertHeaders(expected.get("headers"), properties.getHeaders(), List.of(), v, "reply.headers.");
+            assertBodyModuloFreeText(v, expected, (byte[]) reply[1]);
+          } finally {
+            server.close();
+            broker.deleteQueue(queue);
+          }
+        }));
+  }
+
   @TestFactory
   Stream<DynamicTest> clientSendsEachRequestAndTurnsItsReplyIntoTheOutcome() throws IOException {
     return vectors().stream().filter(v -> hasRole(v, "client")).map(v -> DynamicTest.dynamicTest(

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * The services of the protocol test vectors (docs/protocol-vectors/README.md) and their
@@ -51,6 +52,13 @@ final class ProtocolFixtures {
     byte[] cover(String isbn) throws BookNotFoundException;
   }
 
+  /** A streaming service (docs/protocol-vectors/streams). */
+  @RpcService(queue = "protocol-vectors.shelf")
+  interface Shelf {
+    /** The books of these ISBNs, one stream item each, in order; fails at the first unknown one. */
+    Stream<Book> findAll(List<String> isbns);
+  }
+
   /** {@link Fibonacci} called in CBOR. */
   @RpcService(queue = "protocol-vectors.fibonacci", encoding = Encoding.CBOR)
   interface CborFibonacci extends Fibonacci {}
@@ -85,6 +93,20 @@ final class ProtocolFixtures {
         current = next;
       }
       return current;
+    }
+  }
+
+  static final class ShelfImpl implements Shelf {
+    @Override
+    public Stream<Book> findAll(List<String> isbns) {
+      CatalogImpl catalog = new CatalogImpl();
+      return isbns.stream().map(isbn -> {
+        try {
+          return catalog.find(isbn);
+        } catch (BookNotFoundException e) {
+          throw new IllegalArgumentException(e.getMessage(), e);
+        }
+      });
     }
   }
 

@@ -39,6 +39,18 @@ final class ProtocolVectors {
     return vectors;
   }
 
+  /** The stream vectors (docs/protocol-vectors/streams): a request, its {@code items}, then the reply. */
+  static List<JsonNode> streamVectors() throws IOException {
+    List<JsonNode> vectors = new ArrayList<>();
+    try (Stream<Path> files = Files.list(DIRECTORY.resolve("streams"))) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
+        vectors.add(JSON.readTree(file.toFile()));
+      }
+    }
+    assertFalse(vectors.isEmpty(), "no stream vectors in " + DIRECTORY.resolve("streams").toAbsolutePath());
+    return vectors;
+  }
+
   static boolean hasRole(JsonNode v, String role) {
     for (JsonNode r : v.get("roles")) {
       if (r.asText().equals(role)) {

@@ -18,7 +18,9 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -72,6 +74,63 @@ class ProtocolVectorsTest {
           assertEquals(expected.get("headers").has(WireHeaders.EXPIRED), sent[2] != null, "rpc-expired-ms");
           if (sent[2] != null) {
             assertTrue((Long) sent[2] >= 0, "rpc-expired-ms " + sent[2]);
+          }
+          byte[] body = (byte[]) sent[1];
+          assertArrayEquals(body(expected), body, () -> "body: " + ProtocolVectors.show(expected, body));
+        }));
+  }
+
+  /**
+   * The stream vectors (docs/protocol-vectors/streams): the dispatcher publishes exactly the vector's
+   * items (their seq and body bytes), then its reply; the item count is what the AMQP sink sends as
+   * {@code rpc-stream-end}, and a request refused before it ran starts no stream.
+   */
+  @TestFactory
+  Stream<DynamicTest> dispatcherStreamsEachStreamVectorsItemsThenItsEnd() throws IOException {
+    List<JsonNode> streams = ProtocolVectors.streamVectors();
+    assertTrue(streams.stream().anyMatch(v -> v.get("name").asText().equals("stream-items")), "no stream-items vector");
+    return streams.stream().filter(v -> hasRole(v, "server")).map(v -> DynamicTest.dynamicTest(
+        v.get("name").asText(), () -> {
+          JsonNode request = v.get("request");
+          Dispatcher dispatcher = new Dispatcher(ServiceDescriptor.parse(ProtocolFixtures.Shelf.class, Codec.json(),
+              ProtocolVectors.TIMEOUT), new ProtocolFixtures.ShelfImpl(), Codec.json(), 1 << 20);
+          dispatcher.streams.control("amq.gen-control"); // as a started server has one
+          List<Long> seqs = new CopyOnWriteArrayList<>();
+          List<byte[]> items = new CopyOnWriteArrayList<>();
+          AtomicBoolean started = new AtomicBoolean();
+          CompletableFuture<Object[]> reply = new CompletableFuture<>();
+          dispatcher.dispatch(text(request.get("properties"), "content_type"), headers(request.get("headers")),
+              body(request), false, text(request.get("properties"), "correlation_id"), new ReplySink() {
+                @Override
+                public void reply(String status, byte[] body) {
+                  reply.complete(new Object[] {status, body});
+                }
+
+                @Override
+                public void startStream() {
+                  started.set(true);
+                }
+
+                @Override
+                public void item(long seq, byte[] body) {
+                  seqs.add(seq);
+                  items.add(body);
+                }
+              });
+          Object[] sent = reply.get(20, TimeUnit.SECONDS);
+          JsonNode expected = v.get("reply");
+          assertEquals(expected.get("headers").get(WireHeaders.STATUS).asText(), sent[0], "rpc-status");
+          JsonNode end = expected.get("headers").get(WireHeaders.STREAM_END);
+          assertEquals(end != null, started.get(), "a stream started exactly when the reply ends one (rpc-stream-end)");
+          JsonNode wanted = v.get("items");
+          assertEquals(wanted.size(), items.size(), "items");
+          if (end != null) {
+            assertEquals(end.asLong(), items.size(), "rpc-stream-end");
+          }
+          for (int i = 0; i < items.size(); i++) {
+            assertEquals(wanted.get(i).get("headers").get(WireHeaders.STREAM_SEQ).asLong(), seqs.get(i), "rpc-stream-seq");
+            byte[] item = items.get(i);
+            assertArrayEquals(body(wanted.get(i)), item, () -> "item: " + ProtocolVectors.show(wanted.get(0), item));
           }
           byte[] body = (byte[]) sent[1];
           assertArrayEquals(body(expected), body, () -> "body: " + ProtocolVectors.show(expected, body));

@@ -12,14 +12,19 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Java and Python peers on the real broker, both ways, in the tutorial's plain text and in the
- * JSON and CBOR protocol, and a Java CBOR client falling back to JSON for a JSON-only Python server. The Python programs (interop/python) are written from the tutorial's description
+ * JSON and CBOR protocol, and a Java CBOR client falling back to JSON for a JSON-only Python server;
+ * streaming replies both ways (order, the end's count, a typed error after the items, cancel). The Python programs (interop/python) are written from the tutorial's description
  * and from docs/PROTOCOL.md alone.
  */
 class PythonInteropIT {
@@ -243,6 +248,115 @@ class PythonInteropIT {
       assertEquals(0, python.awaitExit(WAIT_SECONDS), python::output);
       assertTrue(python.output().contains(" 0 failed"), python::output);
     }
+  }
+
+  /** fib(0) … fib(count − 1) as the Python server sends them. */
+  private static List<Long> fibs(int count) {
+    List<Long> fibs = new ArrayList<>();
+    long previous = 0;
+    long current = 1;
+    for (int i = 0; i < count; i++) {
+      fibs.add(previous);
+      long next = previous + current;
+      previous = current;
+      current = next;
+    }
+    return fibs;
+  }
+
+  /** The Python client reads a Java stream in order to its end, granting credit (window 4) as it goes. */
+  @Test
+  void pythonClientReadsAStreamFromTheJavaServer() throws Exception {
+    String queue = uniqueQueue("interop-stream-client");
+    try (RpcServer server = client.export(FibonacciStreams.class, new FibonacciStreams.Impl(), queue)) {
+      try (PythonPeer python = PythonPeer.start("rpc_json.py", "stream", "--window", "4", server.queue(), "fibs", "90")) {
+        assertEquals(0, python.awaitExit(WAIT_SECONDS), python::output);
+        List<String> expected = new ArrayList<>(fibs(90).stream().map(String::valueOf).toList());
+        expected.add("end 90");
+        assertEquals(expected, python.output().lines().toList());
+      }
+      try (PythonPeer python = PythonPeer.start("rpc_json.py", "stream", "--window", "4", server.queue(), "failsAfter", "6")) {
+        assertEquals(1, python.awaitExit(WAIT_SECONDS), python::output);
+        assertEquals(List.of("0", "1", "2", "3", "4", "5",
+            "error: APPLICATION_ERROR: java.lang.IllegalStateException: failed after 6 items"), python.output().lines().toList());
+      }
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  /** Closing the Python client's generator sends rpc-stream-cancel: the Java producer stops within the window. */
+  @Test
+  void pythonClientGivingUpAStreamStopsTheJavaProducer() throws Exception {
+    String queue = uniqueQueue("interop-stream-cancel");
+    FibonacciStreams.Impl implementation = new FibonacciStreams.Impl();
+    try (RpcServer server = client.export(FibonacciStreams.class, implementation, queue)) {
+      try (PythonPeer python = PythonPeer.start("rpc_json.py", "stream", "--window", "8", "--take", "5", server.queue(),
+          "endless")) {
+        assertEquals(0, python.awaitExit(WAIT_SECONDS), python::output);
+        assertEquals(List.of("0", "1", "2", "3", "4", "cancelled after 5"), python.output().lines().toList());
+      }
+      assertTrue(implementation.closed.await(10, TimeUnit.SECONDS), "the cancel closed the Java server's stream");
+      // produced ≤ taken + the window + the one item held while waiting for credit
+      assertTrue(implementation.produced.get() <= 5 + 8 + 1, "produced " + implementation.produced.get());
+      try (Stream<Long> again = client.proxy(FibonacciStreams.class, queue).fibs(3)) {
+        assertEquals(List.of(0L, 1L, 1L), again.toList(), "the server's worker is free again");
+      }
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  /** A Java client (window 4, so credit goes back many times) reads the Python server's stream, then its typed error. */
+  @Test
+  void javaClientReadsAStreamFromThePythonServerAndItsErrorAfterTheItems() throws Exception {
+    String queue = uniqueQueue("interop-stream-server");
+    try (RpcClient small = windowClient(4);
+        PythonPeer python = PythonPeer.start("rpc_json.py", "serve", queue).awaitReady(WAIT_SECONDS)) {
+      FibonacciStreams streams = small.proxy(FibonacciStreams.class, queue);
+      try (Stream<Long> items = streams.fibs(50)) {
+        assertEquals(fibs(50), items.toList(), python::output);
+      }
+      List<Long> seen = new ArrayList<>();
+      RpcException e = assertThrows(RpcException.class, () -> {
+        try (Stream<Long> items = streams.fibs(100)) {
+          items.forEach(seen::add);
+        }
+      });
+      assertEquals(RpcException.Code.APPLICATION_ERROR, e.code(), e::getMessage);
+      assertEquals("ValueError", e.remoteType());
+      assertTrue(e.getMessage().contains("fib(93) does not fit"), e.getMessage());
+      assertEquals(fibs(93), seen, "the items before the error, all of them");
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  /** A Java client closing the stream cancels it: the single-threaded Python server is free at once, not after its idle timeout. */
+  @Test
+  void javaClientClosingAPythonStreamFreesThePythonServer() throws Exception {
+    String queue = uniqueQueue("interop-stream-server-cancel");
+    try (RpcClient small = windowClient(4);
+        PythonPeer python = PythonPeer.start("rpc_json.py", "serve", queue).awaitReady(WAIT_SECONDS)) {
+      try (Stream<Long> items = small.proxy(FibonacciStreams.class, queue).fibs(90)) {
+        assertEquals(fibs(5), items.limit(5).toList(), python::output);
+      }
+      // the stream's idle timeout is the client's 20 s: a server still waiting for credit would miss this 5 s call
+      try (RpcClient quick = RpcClient.builder().uri(uri()).timeout(Duration.ofSeconds(5)).build()) {
+        assertEquals(832040, quick.proxy(FibonacciService.class, queue).fib(30), python::output);
+      }
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  private static String uri() {
+    String uri = System.getenv("RPC_AMQP_URI");
+    return uri == null || uri.isBlank() ? "amqp://guest:guest@localhost:5672" : uri;
+  }
+
+  private static RpcClient windowClient(int window) {
+    return RpcClient.builder().uri(uri()).timeout(Duration.ofSeconds(20)).streamWindow(window).build();
   }
 
   private static PrintStream print(ByteArrayOutputStream bytes) {
