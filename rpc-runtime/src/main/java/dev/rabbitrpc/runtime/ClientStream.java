@@ -52,6 +52,8 @@ final class ClientStream implements PendingCall.StreamItems {
   private String control;
   private long received;
   private long taken;
+  /** Credit sent back to the server so far: it may have sent {@code window + granted} items. */
+  private long granted;
   private int takenSinceCredit;
   /** The end's {@code rpc-stream-end}, -1 until it came. */
   private long announcedCount = -1;
@@ -102,7 +104,7 @@ final class ClientStream implements PendingCall.StreamItems {
         failure = new RpcException(Code.UNAVAILABLE, method.key + ": stream item " + seq + " arrived after " + received
             + " items (expected item " + received + "); the server may have failed and another started the call"
             + " again, and streams do not resume");
-      } else if (received - taken >= window) {
+      } else if (received - granted >= window) {
         failure = new RpcException(Code.PROTOCOL, method.key + ": the server sent item " + seq + " beyond the window of "
             + window + " items the client granted");
       }
@@ -198,6 +200,7 @@ final class ClientStream implements PendingCall.StreamItems {
       if (++takenSinceCredit >= Math.max(1, window / 2) && control != null && end == null) {
         credit = takenSinceCredit;
         takenSinceCredit = 0;
+        granted += credit;
       }
       address = control;
     }
