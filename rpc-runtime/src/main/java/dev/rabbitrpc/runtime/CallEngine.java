@@ -120,6 +120,9 @@ final class CallEngine {
     ServiceDescriptor service; // the shard whose queue the call goes to: downstream, its queue is the call's
     try {
       service = whole.route(method, args);
+      if (method.deduplication != null && method.deduplication.callKeyParameter >= 0) {
+        method.deduplication.keyFor(method.key, args); // a bad @CallKey argument fails the call here, like a bad shard key
+      }
     } catch (RpcException nullKey) {
       if (shape.async) {
         return CompletableFuture.failedFuture(nullKey);
@@ -133,7 +136,7 @@ final class CallEngine {
       return stream(service, method, args, deadline);
     }
     // The fast path: nothing can follow the first attempt (no retry, no JSON fallback), nobody intercepts it.
-    boolean single = interceptors.isEmpty() && !method.idempotent && formats.formatFor(service, method) != WireFormat.CBOR;
+    boolean single = interceptors.isEmpty() && !method.retried() && formats.formatFor(service, method) != WireFormat.CBOR;
     if (shape == CallShape.FUTURE) {
       if (single && transport.isConnected()) {
         try {
@@ -148,10 +151,10 @@ final class CallEngine {
     }
     if (single) {
       PendingCall call = sender.send(null, service, method, args, deadline, Map.of(), null);
-      return await(call, method, deadline, () -> router.expire(call));
+      return SyncWait.await(call, method, deadline, () -> router.expire(call));
     }
     Call call = new Call(service, method, args, deadline).start();
-    return await(call, method, deadline, call::expire);
+    return SyncWait.await(call, method, deadline, call::expire);
   }
 
   /**
@@ -202,7 +205,7 @@ final class CallEngine {
       });
       return result;
     }
-    await(sent, method, deadline, () -> {
+    SyncWait.await(sent, method, deadline, () -> {
       throw noConfirmInTime(method, deadline);
     });
     return null;
@@ -218,46 +221,19 @@ final class CallEngine {
   }
 
   /**
-   * The wait of a sync call, bounded by its deadline; at the deadline {@code expire} ends the call
-   * (the interceptors observe that outcome and may change it), and the call's outcome is returned.
+   * One attempt through the interceptors; the send at the chain's end tells {@code keyed} the call
+   * key the interceptors left and {@code sent} about the request it published (so that a deadline or
+   * a cancel reaches it).
    */
-  private static Object await(CompletableFuture<Object> call, MethodDescriptor method, Deadline deadline,
-      Runnable expire) throws Throwable {
-    try {
-      return call.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
-    } catch (ExecutionException e) {
-      throw e.getCause();
-    } catch (TimeoutException e) {
-      expire.run();
-      try {
-        return call.getNow(null);
-      } catch (CompletionException failed) {
-        throw failed.getCause();
-      } catch (java.util.concurrent.CancellationException cancelled) {
-        throw new RpcException(Code.CANCELLED, method.key + ": cancelled", cancelled);
-      }
-    } catch (InterruptedException e) {
-      if (!method.oneWay) { // a one-way request's confirm is the broker's: left to come
-        call.cancel(true);
-      }
-      Thread.currentThread().interrupt();
-      throw new RpcException(Code.CANCELLED, method.key + (method.oneWay
-          ? ": interrupted while waiting for the broker's confirm" : ": interrupted while waiting for the reply"), e);
-    }
-  }
-
-  /**
-   * One attempt through the interceptors; the send at the chain's end tells {@code sent} about the
-   * request it published (so that a deadline or a cancel reaches it).
-   */
-  private CompletableFuture<Object> intercepted(ClientCall call, Consumer<PendingCall> sent) {
+  private CompletableFuture<Object> intercepted(ClientCall call, Consumer<PendingCall> sent, Consumer<String> keyed) {
     ClientInterceptor.Chain send = attempt -> {
       try {
+        keyed.accept(attempt.callKey()); // an interceptor's key holds for the later attempts too
         return sender.send(attempt.correlationId(), attempt.service, attempt.method, attempt.arguments,
             attempt.deadline, attempt.headers(), registered -> {
               registered.replyHeaders = attempt.reply; // before it is published: its reply finds them
               sent.accept(registered);
-            });
+            }, attempt.callKey());
       } catch (RpcException e) {
         return CompletableFuture.failedFuture(e);
       }
@@ -284,6 +260,8 @@ final class CallEngine {
     private volatile ScheduledFuture<?> timer;
     /** A streaming call's reader, handed to each attempt; null for other calls. */
     private final ClientStream stream;
+    /** The key all attempts of a {@code @Deduplicated} call carry, else null; an interceptor may set another. */
+    private volatile String callKey;
 
     Call(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline) {
       this(service, method, args, deadline, null);
@@ -291,6 +269,7 @@ final class CallEngine {
 
     Call(ServiceDescriptor service, MethodDescriptor method, Object[] args, Deadline deadline, ClientStream stream) {
       this.stream = stream;
+      this.callKey = method.deduplication == null ? null : method.deduplication.keyFor(method.key, args);
       this.service = service;
       this.method = method;
       this.args = args;
@@ -338,14 +317,14 @@ final class CallEngine {
       CompletableFuture<Object> current;
       if (interceptors.isEmpty()) {
         try {
-          current = sender.send(null, service, method, args, deadline, Map.of(), this::sent);
+          current = sender.send(null, service, method, args, deadline, Map.of(), this::sent, callKey);
         } catch (RpcException e) {
           failed(e);
           return;
         }
       } else {
         current = intercepted(new ClientCall(service, method, args, deadline, attempts + 1, ids.next(),
-            Map.of()), this::sent);
+            Map.of(), callKey), this::sent, key -> callKey = key);
       }
       current.whenComplete((value, failure) -> {
         // On the thread that completed the attempt, the executor's already if one is set: no second hop.

@@ -17,17 +17,24 @@ public final class ClientCall extends RpcCall {
   private final int attempt;
   private final String correlationId;
   private final Map<String, String> headers;
+  private final String callKey;
   /** The attempt's reply headers: one for the attempt, shared by every copy of its call. */
   final ReplyHeaders reply;
 
   ClientCall(ServiceDescriptor service, MethodDescriptor method, Object[] arguments, Deadline deadline, int attempt,
       String correlationId, Map<String, String> headers) {
-    this(service, method, arguments, deadline, attempt, correlationId, headers, new ReplyHeaders());
+    this(service, method, arguments, deadline, attempt, correlationId, headers, null, new ReplyHeaders());
+  }
+
+  ClientCall(ServiceDescriptor service, MethodDescriptor method, Object[] arguments, Deadline deadline, int attempt,
+      String correlationId, Map<String, String> headers, String callKey) {
+    this(service, method, arguments, deadline, attempt, correlationId, headers, callKey, new ReplyHeaders());
   }
 
   private ClientCall(ServiceDescriptor service, MethodDescriptor method, Object[] arguments, Deadline deadline,
-      int attempt, String correlationId, Map<String, String> headers, ReplyHeaders reply) {
+      int attempt, String correlationId, Map<String, String> headers, String callKey, ReplyHeaders reply) {
     super(service, method, arguments);
+    this.callKey = callKey;
     this.deadline = deadline;
     this.attempt = attempt;
     this.correlationId = correlationId;
@@ -63,7 +70,31 @@ public final class ClientCall extends RpcCall {
    */
   public ClientCall withHeader(String name, String value) {
     return new ClientCall(service, method, arguments, deadline, attempt, correlationId,
-        ApplicationHeaders.with(headers, name, value), reply);
+        ApplicationHeaders.with(headers, name, value), callKey, reply);
+  }
+
+  /**
+   * The key every attempt of this call carries, by which its server runs it at most once: for a
+   * {@code @Deduplicated} method, the {@code @CallKey} argument's text or a fresh random key (the
+   * same for every attempt of one call); null for other methods.
+   */
+  public String callKey() {
+    return callKey;
+  }
+
+  /**
+   * This call with another key, for an interceptor that knows the operation's own identifier (say,
+   * from the request being served); this and every later attempt of the call carry it.
+   *
+   * @throws IllegalStateException if the method is not {@code @Deduplicated}
+   * @throws dev.rabbitrpc.api.RpcException {@code INVALID_ARGUMENT} for a null, empty or too long key (over 200 characters)
+   */
+  public ClientCall withCallKey(String key) {
+    if (method.deduplication == null) {
+      throw new IllegalStateException(method.key + " is not @Deduplicated: its calls carry no key");
+    }
+    return new ClientCall(service, method, arguments, deadline, attempt, correlationId, headers,
+        Deduplication.checked(method.key, key), reply);
   }
 
   /**

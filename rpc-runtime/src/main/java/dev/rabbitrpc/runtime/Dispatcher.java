@@ -7,9 +7,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +29,6 @@ final class Dispatcher {
   private final Object implementation;
   private final Codec codec;
   private final MessageSizeLimit messageSizeLimit;
-  private final LongAdder expired = new LongAdder();
   private final LongAdder cancelled = new LongAdder();
   /** Requests refused before any method ran, by reason (see {@link ServerStats#rejectedRequests}). */
   private final LongAdder tooLarge = new LongAdder();
@@ -49,6 +45,9 @@ final class Dispatcher {
   private final MethodDescriptor describeMethod;
   /** The service's contract, made at the first describe request. */
   private volatile ServiceContract contract;
+  private final ReplyWriter writer;
+  /** Runs {@code @Deduplicated} methods at most once per call key; null without a reply store. */
+  private final Deduplicator deduplicator;
 
   Dispatcher(ServiceDescriptor service, Object implementation, Codec codec, int maxMessageSize) {
     this(service, implementation, codec, new MessageSizeLimit(maxMessageSize), List.of());
@@ -70,6 +69,17 @@ final class Dispatcher {
    */
   Dispatcher(ServiceDescriptor service, Object implementation, Codec codec, MessageSizeLimit messageSizeLimit,
       List<ServerInterceptor> interceptors, boolean describable) {
+    this(service, implementation, codec, messageSizeLimit, interceptors, describable, null);
+  }
+
+  /**
+   * @param replyStore where {@code @Deduplicated} methods' replies are kept ({@link Deduplicator});
+   *     null if the server has none (then such a method's requests run as any other's)
+   */
+  Dispatcher(ServiceDescriptor service, Object implementation, Codec codec, MessageSizeLimit messageSizeLimit,
+      List<ServerInterceptor> interceptors, boolean describable, ReplyStore replyStore) {
+    this.writer = new ReplyWriter(service, codec, messageSizeLimit);
+    this.deduplicator = replyStore == null ? null : new Deduplicator(service.queue, replyStore, writer);
     this.describeMethod = describable
         ? ServiceDescriptor.parse(Describe.class, codec, Duration.ofSeconds(1), true).methods().get(0) : null;
     this.interceptors = interceptors;
@@ -107,13 +117,13 @@ final class Dispatcher {
     if (format == null) {
       // Not run: the format decides what the body means. Answered in JSON, which every peer reads.
       unreadable.increment();
-      refuse(sink, WireFormat.JSON, Code.PROTOCOL, unsupported(contentType));
+      writer.refuse(sink, WireFormat.JSON, Code.PROTOCOL, unsupported(contentType));
       return;
     }
     int limit = messageSizeLimit.bytes();
     if (body.length > limit) {
       tooLarge.increment();
-      refuse(sink, format, Code.RESOURCE_EXHAUSTED,
+      writer.refuse(sink, format, Code.RESOURCE_EXHAUSTED,
           "the request has " + body.length + " bytes, more than the server's limit of " + limit);
       return;
     }
@@ -121,14 +131,16 @@ final class Dispatcher {
     // Saturated: rpc-deadline = Long.MAX_VALUE is merely far away, never an overflow into the past.
     Deadline deadline = deadlineMillis == 0 ? null : Deadline.fromEpochMillis(deadlineMillis);
     WireBody.Request request;
+    String callKey;
     try {
       WireHeaders.checkRequest(headers);
+      callKey = WireHeaders.callKeyOf(headers);
       request = format == WireFormat.PLAIN ? decodePlain(body)
           : WireBody.decodeRequest(codec.mapper(format), service, describeMethod, body);
     } catch (RpcException e) {
       log.debug("rejected a request to {}: {} {}", service.queue, e.code(), e.getMessage());
       (e.code() == Code.UNKNOWN_METHOD ? unknownMethod : unreadable).increment();
-      refuse(sink, format, e.code(), e.getMessage());
+      writer.refuse(sink, format, e.code(), e.getMessage());
       return;
     }
     MethodDescriptor method = request.method();
@@ -138,41 +150,59 @@ final class Dispatcher {
     }
     if (method == describeMethod) {
       // The protocol's own request: answered here, no user code or interceptor runs (docs/PROTOCOL.md).
-      replyResult(sink, format, method, contract());
+      writer.result(sink, format, method, contract());
+      return;
+    }
+    if (callKey != null && deduplicator != null && method.deduplication != null) {
+      // Run at most once per call key: a repeated request gets the stored reply (docs/PROTOCOL.md, "Replayed replies").
+      deduplicator.dispatch(method, format, callKey, body, redelivered, deadline, sink,
+          recording -> start(served, method, request.args(), headers, deadline, correlationId, format, recording));
       return;
     }
     if (redelivered && !method.idempotent) {
       // It may have run already on a server that died before acking: running it again could do it twice.
-      replyError(sink, format, Code.UNAVAILABLE, null, "the request for " + method.wireName
+      writer.error(sink, format, Code.UNAVAILABLE, null, "the request for " + method.wireName
           + " was redelivered after a server failure and may or may not have run; it is not run again"
           + " because the method is not @Idempotent");
       return;
     }
+    Invocation invocation = start(served, method, request.args(), headers, deadline, correlationId, format, sink);
+    if (invocation != null) {
+      writer.whenDone(withReplyHeaders(sink, invocation.replyHeaders()), format, method, deadline, invocation.outcome());
+    }
+  }
+
+  /**
+   * Runs the method through the interceptors, inside the request's deadline, unless the deadline has
+   * passed or the caller cancelled it: then the request is answered here and null returned.
+   */
+  private Invocation start(ServiceDescriptor served, MethodDescriptor method, Object[] args,
+      Map<String, Object> headers, Deadline deadline, String correlationId, WireFormat format, ReplySink sink) {
     if (deadline != null && deadline.isExpired()) {
-      replyExpired(sink, format, method.wireName, deadline);
-      return;
+      writer.expired(sink, format, method.wireName, deadline);
+      return null;
     }
     Cancellations.Running running =
         cancellations.start(correlationId, WireHeaders.cancelKeyOf(headers));
     if (running == null) {
       cancelled.increment();
-      replyError(sink, format, Code.CANCELLED, null, "the caller cancelled " + method.wireName + " before it ran");
-      return;
+      writer.error(sink, format, Code.CANCELLED, null, "the caller cancelled " + method.wireName + " before it ran");
+      return null;
     }
     StreamOut stream = method.shape.streaming ? startStream(method, format, headers, deadline, correlationId, sink) : null;
     if (stream == null && method.shape.streaming) {
       cancellations.finish(running);
-      return;
+      return null;
     }
     CompletableFuture<Object> outcome;
     Map<String, String> replyHeaders = Map.of();
     try {
       if (interceptors.isEmpty()) {
-        outcome = invoke(method, request.args(), deadline, stream);
+        outcome = invoke(method, args, deadline, stream);
       } else {
         Chains.Server chain = new Chains.Server(interceptors,
             call -> invoke(call.method, call.arguments, call.deadline, stream));
-        outcome = chain.proceed(new ServerCall(served, method, request.args(), ApplicationHeaders.of(headers),
+        outcome = chain.proceed(new ServerCall(served, method, args, ApplicationHeaders.of(headers),
             correlationId, deadline, Map.of())).toCompletableFuture();
         replyHeaders = chain.lastCall().replyHeaders();
       }
@@ -182,7 +212,7 @@ final class Dispatcher {
     if (stream != null) {
       outcome.whenComplete((count, failure) -> streams.remove(correlationId, stream));
     }
-    replyWhenDone(withReplyHeaders(sink, replyHeaders), format, method, deadline, outcome);
+    return new Invocation(outcome, replyHeaders);
   }
 
   /**
@@ -193,7 +223,7 @@ final class Dispatcher {
       Deadline deadline, String correlationId, ReplySink sink) {
     int window = WireHeaders.streamWindowOf(headers);
     if (window <= 0 || correlationId == null || streams.control() == null) {
-      replyError(sink, format, Code.PROTOCOL, null, method.wireName + " is a streaming method: its request must carry "
+      writer.error(sink, format, Code.PROTOCOL, null, method.wireName + " is a streaming method: its request must carry "
           + WireHeaders.STREAM_WINDOW + " (a positive integer) and a correlation_id (docs/PROTOCOL.md, \"Streaming replies\")");
       return null;
     }
@@ -290,41 +320,6 @@ final class Dispatcher {
     return future;
   }
 
-  /** Replies with the outcome now if it is done (a sync method), else when it completes, within the deadline. */
-  private void replyWhenDone(ReplySink sink, WireFormat format, MethodDescriptor method, Deadline deadline,
-      CompletableFuture<Object> outcome) {
-    if (outcome.isDone() && !outcome.isCompletedExceptionally()) {
-      replyResult(sink, format, method, outcome.getNow(null));
-      return;
-    }
-    CompletableFuture<Object> bounded = outcome;
-    if (deadline != null && !outcome.isDone()) {
-      // An async handler that never completes must not hold its request (unacked) forever.
-      bounded = outcome.copy().orTimeout(Math.max(1, deadline.remainingMillisCeil()), TimeUnit.MILLISECONDS);
-    }
-    bounded.whenComplete((value, failure) -> {
-      if (failure == null) {
-        replyResult(sink, format, method, value);
-      } else {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        if (cause instanceof TimeoutException) {
-          replyError(sink, format, Code.DEADLINE_EXCEEDED, null, method.wireName + " did not complete before the caller's deadline");
-        } else {
-          replyFailure(sink, format, method, cause);
-        }
-      }
-    });
-  }
-
-  /** A request refused before its method is known: answered, or dropped if it has nowhere to be answered. */
-  private void refuse(ReplySink sink, WireFormat format, Code code, String message) {
-    if (sink.expectsReply()) {
-      replyError(sink, format, code, null, message);
-    } else {
-      sink.reject(code + ": " + message);
-    }
-  }
-
   /** The message of the reply to a request whose content type this version does not read. */
   static String unsupported(String contentType) {
     return "unsupported content_type " + WireFormat.describe(contentType) + "; this server reads "
@@ -338,39 +333,8 @@ final class Dispatcher {
     return new WireBody.Request(plainMethod, new Object[] {PlainText.decodeArgument(plainMethod, body)});
   }
 
-  private void replyResult(ReplySink sink, WireFormat format, MethodDescriptor method, Object result) {
-    byte[] encoded;
-    try {
-      // A stream's end marker: its body is null, its item count a header (ServerReply).
-      encoded = format == WireFormat.PLAIN ? PlainText.encodeResult(method, result)
-          : WireBody.encodeResult(codec.mapper(format), method, method.shape.streaming ? null : result);
-    } catch (RpcException e) {
-      log.warn("{}", e.getMessage());
-      replyError(sink, format, e.code(), null, e.getMessage());
-      return;
-    }
-    int limit = messageSizeLimit.bytes();
-    if (encoded.length > limit) {
-      replyError(sink, format, Code.RESOURCE_EXHAUSTED, null, "the result of " + method.wireName + " has " + encoded.length
-          + " bytes, more than the server's limit of " + limit + " (" + messageSizeLimit.source() + ")");
-      return;
-    }
-    sink.reply(WireHeaders.STATUS_OK, encoded);
-  }
-
-  /** Answers a request whose deadline passed without running it; counted and logged at debug. */
-  private void replyExpired(ReplySink sink, WireFormat format, String what, Deadline deadline) {
-    expired.increment();
-    long lateMillis = -deadline.remainingMillisCeil();
-    log.debug("skipped {} on {}: its deadline had passed {} ms before its turn came", what, service.queue, lateMillis);
-    // The caller has given up already and records this reply as a late one, skipped as expired
-    // (rpc-expired-ms); the protocol vectors fix the text (docs/protocol-vectors/deadline-exceeded.json).
-    sink.replyExpired(Code.DEADLINE_EXCEEDED.name(), errorBody(format, Code.DEADLINE_EXCEEDED, null,
-        "the deadline passed before the server ran " + what), Math.max(0, lateMillis));
-  }
-
   long expiredRequests() {
-    return expired.sum();
+    return writer.expiredRequests();
   }
 
   long cancelledRequests() {
@@ -389,28 +353,9 @@ final class Dispatcher {
     return unreadable.sum();
   }
 
-  /** A handler's exception: its own code if it threw an {@link RpcException}, else an application error. */
-  private void replyFailure(ReplySink sink, WireFormat format, MethodDescriptor method, Throwable failure) {
-    if (failure instanceof RpcException) {
-      RpcException rpc = (RpcException) failure;
-      replyError(sink, format, rpc.code(), rpc.remoteType(), rpc.getMessage());
-      return;
-    }
-    if (isDeclared(method, failure)) {
-      log.debug("{} threw a declared exception", method.key, failure); // part of the method's contract
-    } else {
-      log.warn(sink.expectsReply() ? "{} threw; the caller gets APPLICATION_ERROR" : "{} threw (a one-way request: nobody is told)", method.key, failure);
-    }
-    replyError(sink, format, Code.APPLICATION_ERROR, failure.getClass().getName(), failure.getMessage());
-  }
-
-  private static boolean isDeclared(MethodDescriptor method, Throwable failure) {
-    for (Class<? extends Throwable> declared : method.declaredExceptions) {
-      if (declared.isInstance(failure)) {
-        return true;
-      }
-    }
-    return false;
+  /** Replayed replies and the waits for a run in progress, or null if no method of the service is {@code @Deduplicated}. */
+  Deduplicator deduplicator() {
+    return deduplicator;
   }
 
   /**
@@ -418,17 +363,6 @@ final class Dispatcher {
    * {@link Error} from a deserializer, say); the reply names the throwable's type, never its stack.
    */
   void replyUnexpected(String contentType, Throwable failure, ReplySink sink) {
-    replyError(sink, WireFormat.ofReplyTo(contentType), Code.INTERNAL, null,
-        "the server failed to handle the request to " + service.type.getSimpleName() + ": " + failure);
-  }
-
-  private void replyError(ReplySink sink, WireFormat format, Code code, String type, String message) {
-    sink.reply(code.name(), errorBody(format, code, type, message));
-  }
-
-  /** An error reply's body, in the request's format (plain text, JSON or CBOR). */
-  private byte[] errorBody(WireFormat format, Code code, String type, String message) {
-    return format == WireFormat.PLAIN ? PlainText.encodeError(code, type, message)
-        : WireBody.encodeError(codec.mapper(format), code, type, message);
+    writer.unexpected(contentType, failure, sink);
   }
 }

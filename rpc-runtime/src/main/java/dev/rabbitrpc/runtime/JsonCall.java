@@ -92,6 +92,6 @@ final class JsonCall {
     Arrays.fill(writers, writer);
     Arrays.fill(readers, reader);
     return new MethodDescriptor(UNTYPED, wireName, wireName, types, writers, readers, nodeType, writer,
-        reader, false, false, timeout.toNanos(), false, List.of(), false, false, -1, null, 0);
+        reader, false, false, timeout.toNanos(), false, List.of(), false, false, -1, null, 0, null);
   }
 }

@@ -49,6 +49,8 @@ final class MethodDescriptor {
    * {@link #resultType} is the type of one item.
    */
   final long idleNanos;
+  /** {@code @Deduplicated}: its settings ({@link Deduplication}); null for other methods. */
+  final Deduplication deduplication;
 
   /** {@code key} names it in messages: {@code Service.method} ({@link TypeChecker#key}), a dynamic call's ({@link JsonCall}) wire name. */
   MethodDescriptor(
@@ -70,7 +72,8 @@ final class MethodDescriptor {
       boolean oneWay,
       int shardKey,
       CallShape streamShape,
-      long idleNanos) {
+      long idleNanos,
+      Deduplication deduplication) {
     this.method = method;
     this.wireName = wireName;
     this.key = key;
@@ -90,6 +93,15 @@ final class MethodDescriptor {
     this.shardKey = shardKey;
     this.shape = streamShape != null ? streamShape : CallShape.of(async, oneWay);
     this.idleNanos = streamShape != null ? idleNanos : 0;
+    this.deduplication = deduplication;
+  }
+
+  /**
+   * Whether a failed call may be tried again after {@code UNAVAILABLE}: {@code @Idempotent}, or
+   * {@code @Deduplicated} (its server never runs one call twice).
+   */
+  boolean retried() {
+    return idempotent || deduplication != null;
   }
 
   int arity() {

@@ -24,6 +24,14 @@ interface ReplySink {
   }
 
   /**
+   * A reply stored for an earlier attempt of the same call and sent again ({@code rpc-replayed}:
+   * docs/PROTOCOL.md, "Replayed replies"), bit for bit, with the application headers it had.
+   */
+  default void replayed(String status, byte[] body, Map<String, String> replyHeaders) {
+    reply(status, body, replyHeaders);
+  }
+
+  /**
    * The reply to a request not run because its deadline had passed {@code expiredMillis} before
    * its turn came: as {@link #reply}, and a sink that can says so on the wire ({@code rpc-expired-ms}).
    */

@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * What follows a failed attempt, for every call shape: sent again at once in JSON (a CBOR request
  * its server refused for its format, once per call), retried after a back-off (only
- * {@code @Idempotent} methods, only on {@code UNAVAILABLE}, only while the deadline leaves room),
+ * {@code @Idempotent} and {@code @Deduplicated} methods, only on {@code UNAVAILABLE}, only while the deadline leaves room),
  * or ended. {@link CallEngine}'s pipeline consults it; it never sends, sleeps or schedules itself.
  *
  * <p>Thread-safe (stateless but for {@link FormatRefused} and a counter).
@@ -44,7 +44,7 @@ final class RetryPolicy {
    */
   long backoffNanos(MethodDescriptor method, Throwable failure, int attempt, Deadline deadline) {
     // A stream is never run again: its caller may have read items of the first run (streams do not resume).
-    if (!method.idempotent || method.shape.streaming || !(failure instanceof RpcException)
+    if (!method.retried() || method.shape.streaming || !(failure instanceof RpcException)
         || ((RpcException) failure).code() != Code.UNAVAILABLE) {
       return END;
     }

@@ -294,10 +294,11 @@ public final class RpcClient implements AutoCloseable {
       throw new IllegalArgumentException(
           implementation.getClass().getName() + " does not implement " + descriptor.type.getName());
     }
+    checkReplyStore(descriptor, settings.replyStore());
     int prefetch = settings.prefetch() == 0 ? settings.workers() : settings.prefetch();
     RpcServer server = new RpcServer(
         new Dispatcher(descriptor, implementation, codec, messageSizeLimit, settings.interceptors(),
-            settings.describable()), shards,
+            settings.describable(), settings.replyStore()), shards,
         settings.workers(), prefetch, settings.prefetch() == 0, settings.shutdownGrace(), settings.queueSettings(),
         servers::remove);
     servers.add(server);
@@ -308,6 +309,20 @@ public final class RpcClient implements AutoCloseable {
       throw e;
     }
     return server;
+  }
+
+  /** A service with {@code @Deduplicated} methods is served only with a reply store: else a retry could run a call twice. */
+  private static void checkReplyStore(ServiceDescriptor descriptor, ReplyStore store) {
+    if (store != null) {
+      return;
+    }
+    for (MethodDescriptor method : descriptor.methods()) {
+      if (method.deduplication != null) {
+        throw new IllegalStateException(method.key + " is @Deduplicated: export " + descriptor.type.getSimpleName()
+            + " with a reply store, client.server(" + descriptor.type.getSimpleName() + ".class, impl).replyStore(...)"
+            + " — an InMemoryReplyStore for one server process, a JdbcReplyStore for several (docs/guide/replayed-replies.md)");
+      }
+    }
   }
 
   /**

@@ -68,10 +68,17 @@ final class Sender {
    * @param correlationId the attempt's id if an interceptor was shown it already, else null for a new one
    * @param registered told of the attempt once it is registered, before it is published (so that a
    *     reply, a deadline or a cancel can never come before its caller knows the attempt); may be null
+   * @param callKey the key every attempt of a {@code @Deduplicated} call carries ({@code rpc-call-key}), else null
    * @throws RpcException if a precondition fails or the publish does; nothing is left registered
    */
   PendingCall send(String correlationId, ServiceDescriptor service, MethodDescriptor method, Object[] args,
       Deadline deadline, Map<String, String> applicationHeaders, Consumer<PendingCall> registered) {
+    return send(correlationId, service, method, args, deadline, applicationHeaders, registered, null);
+  }
+
+  /** {@link #send(String, ServiceDescriptor, MethodDescriptor, Object[], Deadline, Map, Consumer)} with a call key. */
+  PendingCall send(String correlationId, ServiceDescriptor service, MethodDescriptor method, Object[] args,
+      Deadline deadline, Map<String, String> applicationHeaders, Consumer<PendingCall> registered, String callKey) {
     WireFormat format = formats.formatFor(service, method);
     byte[] body = encode(method, args, deadline, format, true);
     ClientTransport.RequestChannel channel = connected(method, () -> transport.requestChannel(deadline)); // never past the deadline
@@ -86,7 +93,7 @@ final class Sender {
       // RabbitMQ drops a request still queued at its deadline; the server checks the header too.
       AMQP.BasicProperties properties = WireHeaders.request(format, call.correlationId, channel.replyTo(), deadline,
           expirationMillis(remainingMillis), applicationHeaders, method.shape.streaming ? streamWindow : 0,
-          TimeUnit.NANOSECONDS.toMillis(method.idleNanos));
+          TimeUnit.NANOSECONDS.toMillis(method.idleNanos), callKey);
       transport.checkNotBlocked();
       channel.publish(service.queue, properties, body);
     } catch (IOException | RuntimeException e) {

@@ -37,6 +37,7 @@ public final class ServerBuilder<T> {
   private String queue;
   private int[] shards;
   private boolean describable;
+  private ReplyStore replyStore;
 
   /**
    * @param prefetch the client's prefetch, 0 if it set none (adaptive)
@@ -132,12 +133,25 @@ public final class ServerBuilder<T> {
   }
 
   /**
+   * Where the replies of the service's {@link dev.rabbitrpc.api.Deduplicated @Deduplicated} methods
+   * are kept, so that each call runs at most once (docs/guide/replayed-replies.md): an {@link
+   * InMemoryReplyStore} for one server process, a {@link JdbcReplyStore} for several. Required if the
+   * service has such a method; the application owns the store (it may serve several servers) and
+   * closes it after them.
+   */
+  public ServerBuilder<T> replyStore(ReplyStore store) {
+    this.replyStore = Objects.requireNonNull(store, "store");
+    return this;
+  }
+
+  /**
    * Serves the implementation until the returned server is closed. A queue that exists is served
    * as it is; one that does not is declared durable (classic, or quorum).
    *
    * @throws IllegalArgumentException if the service is not a valid service interface, the
    *     implementation does not implement it, the queue name is empty or too long, or the shards
    *     are not valid
+   * @throws IllegalStateException if the service has a {@code @Deduplicated} method and no {@link #replyStore} is set
    * @throws dev.rabbitrpc.api.RpcException {@code UNAVAILABLE} if the broker cannot be reached;
    *     {@code INTERNAL} if it refuses a queue (the message has the broker's reply code and text)
    */
@@ -176,6 +190,11 @@ public final class ServerBuilder<T> {
 
   boolean describable() {
     return describable;
+  }
+
+  /** The reply store set, or null. */
+  ReplyStore replyStore() {
+    return replyStore;
   }
 
   /** The queue set, or null. */

@@ -103,8 +103,17 @@ final class ServerReply implements ReplySink {
     send(status, replyBody, expiredMillis, Map.of());
   }
 
+  /** With {@code rpc-replayed}: the reply an earlier attempt of the call got, stored and sent again. */
+  @Override
+  public void replayed(String status, byte[] replyBody, Map<String, String> replyHeaders) {
+    send(status, replyBody, REPLAYED, replyHeaders);
+  }
+
+  /** {@link #send}'s {@code expiredMillis} for a replayed reply. */
+  private static final long REPLAYED = -2;
+
   /**
-   * @param expiredMillis for a request skipped as expired, by how much; else -1
+   * @param expiredMillis for a request skipped as expired, by how much; {@link #REPLAYED} for a replayed reply; else -1
    * @param replyHeaders application headers for the reply (names outside {@code rpc-}, checked when set)
    */
   private void send(String status, byte[] replyBody, long expiredMillis, Map<String, String> replyHeaders) {
@@ -121,8 +130,9 @@ final class ServerReply implements ReplySink {
       }
       channel.ack(deliveryTag);
     } else {
-      AMQP.BasicProperties reply = WireHeaders.reply(contentType, correlationId, status, expiredMillis, replyHeaders,
-          streamed);
+      AMQP.BasicProperties reply = expiredMillis == REPLAYED
+          ? WireHeaders.replayed(contentType, correlationId, status, replyHeaders)
+          : WireHeaders.reply(contentType, correlationId, status, expiredMillis, replyHeaders, streamed);
       channel.replyAndAck(deliveryTag, replyTo, reply, replyBody);
     }
     flow.onRequestDone(handledNanos);

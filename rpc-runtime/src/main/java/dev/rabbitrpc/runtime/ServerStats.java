@@ -13,9 +13,16 @@ package dev.rabbitrpc.runtime;
  * @param tooLargeRequests requests refused as {@link Rejection#TOO_LARGE}
  * @param unknownMethodRequests requests refused as {@link Rejection#UNKNOWN_METHOD}
  * @param unreadableRequests requests refused as {@link Rejection#UNREADABLE}
+ * @param replayedReplies requests of {@code @Deduplicated} methods answered with the reply stored for
+ *     an earlier attempt of their call ({@code rpc-replayed}), without running
+ * @param inProgressWaits requests of {@code @Deduplicated} methods that waited for an earlier attempt
+ *     of their call still running (then replayed its reply, or gave up: {@code busyRequests})
+ * @param busyRequests requests of {@code @Deduplicated} methods answered {@code DEADLINE_EXCEEDED}
+ *     because the earlier attempt of their call was still running at their deadline
  */
 public record ServerStats(long failedOneWayRequests, long expiredRequests, long cancelledRequests,
-    long tooLargeRequests, long unknownMethodRequests, long unreadableRequests) {
+    long tooLargeRequests, long unknownMethodRequests, long unreadableRequests, long replayedReplies,
+    long inProgressWaits, long busyRequests) {
 
   /** Why a request was refused before any method ran; see {@link #rejectedRequests(Rejection)}. */
   public enum Rejection {
@@ -49,7 +56,10 @@ public record ServerStats(long failedOneWayRequests, long expiredRequests, long 
 
   /** The counters of a server now: its dispatcher's and its failed one-way requests. */
   static ServerStats of(Dispatcher dispatcher, long failedOneWay) {
+    Deduplicator deduplicator = dispatcher.deduplicator();
     return new ServerStats(failedOneWay, dispatcher.expiredRequests(), dispatcher.cancelledRequests(),
-        dispatcher.tooLargeRequests(), dispatcher.unknownMethodRequests(), dispatcher.unreadableRequests());
+        dispatcher.tooLargeRequests(), dispatcher.unknownMethodRequests(), dispatcher.unreadableRequests(),
+        deduplicator == null ? 0 : deduplicator.replayedReplies(), deduplicator == null ? 0 : deduplicator.inProgressWaits(),
+        deduplicator == null ? 0 : deduplicator.busyRequests());
   }
 }

@@ -166,7 +166,7 @@ final class ServiceDescriptor {
     if (views == null) {
       return this;
     }
-    return views[method.shardKey >= 0 ? Sharding.shardOfArgument(method, args[method.shardKey], shards)
+    return views[method.shardKey >= 0 ? Sharding.shardOfArgument(method.key, method.shardKey, args[method.shardKey], shards)
         : Math.floorMod(turn.getAndIncrement(), shards)];
   }
 
@@ -382,7 +382,8 @@ final class ServiceDescriptor {
         oneWay,
         shardKey,
         streamShape,
-        streamShape == null ? 0 : idleNanos(method, timeout));
+        streamShape == null ? 0 : idleNanos(method, timeout),
+        Deduplication.of(method, timeout, streamShape != null));
   }
 
   /** A streaming method's idle timeout: its {@code @Timeout(idle)}, else the type's, else the whole timeout. */

@@ -62,10 +62,10 @@ final class Sharding {
   }
 
   /** The shard of a call's key argument; {@code INVALID_ARGUMENT} for a null key, before anything is sent. */
-  static int shardOfArgument(MethodDescriptor method, Object key, int shards) {
+  static int shardOfArgument(String methodKey, int parameter, Object key, int shards) {
     if (key == null) {
-      throw new RpcException(Code.INVALID_ARGUMENT, method.key + ": the @ShardKey argument (parameter #"
-          + (method.shardKey + 1) + ") is null; a sharded call needs a key to choose its queue");
+      throw new RpcException(Code.INVALID_ARGUMENT, methodKey + ": the @ShardKey argument (parameter #"
+          + (parameter + 1) + ") is null; a sharded call needs a key to choose its queue");
     }
     return shardOf(key, shards);
   }

@@ -55,6 +55,10 @@ final class WireHeaders {
   static final String STREAM_CANCEL = "rpc-stream-cancel";
   static final int PROTOCOL_VERSION = 1;
   static final String STATUS_OK = "OK";
+  /** A request header: the key every attempt of one {@code @Deduplicated} call carries (docs/PROTOCOL.md, "Replayed replies"). */
+  static final String CALL_KEY = "rpc-call-key";
+  /** A reply header: {@code true} on a reply the server stored for an earlier attempt of the call and sends again. */
+  static final String REPLAYED = "rpc-replayed";
 
   /** Shared by every successful reply without application headers (the common case): no map per reply. */
   private static final Map<String, Object> OK_HEADERS = Map.of(PROTOCOL, PROTOCOL_VERSION, STATUS, STATUS_OK);
@@ -72,21 +76,27 @@ final class WireHeaders {
    */
   static AMQP.BasicProperties request(WireFormat format, String correlationId, String replyTo, Deadline deadline,
       long expirationMillis, Map<String, String> applicationHeaders) {
-    return request(format, correlationId, replyTo, deadline, expirationMillis, applicationHeaders, 0, 0);
+    return request(format, correlationId, replyTo, deadline, expirationMillis, applicationHeaders, 0, 0, null);
   }
 
   /**
    * A request, of a streaming method if {@code streamWindow} > 0: then with {@code rpc-stream-window}
-   * and {@code rpc-stream-idle-ms}.
+   * and {@code rpc-stream-idle-ms}; of a {@code @Deduplicated} method if {@code callKey} is not null:
+   * then with {@code rpc-call-key}.
    */
   static AMQP.BasicProperties request(WireFormat format, String correlationId, String replyTo, Deadline deadline,
-      long expirationMillis, Map<String, String> applicationHeaders, int streamWindow, long idleMillis) {
+      long expirationMillis, Map<String, String> applicationHeaders, int streamWindow, long idleMillis,
+      String callKey) {
     Map<String, Object> protocol = streamWindow <= 0
         ? Map.of(PROTOCOL, PROTOCOL_VERSION, DEADLINE, deadline.toEpochMillis(),
             CANCEL_KEY, CancelKeys.keyFor(correlationId), NOTICES, NOTICE_TAKEN)
         : Map.of(PROTOCOL, PROTOCOL_VERSION, DEADLINE, deadline.toEpochMillis(),
             CANCEL_KEY, CancelKeys.keyFor(correlationId), NOTICES, NOTICE_TAKEN,
             STREAM_WINDOW, streamWindow, STREAM_IDLE, Math.max(1, idleMillis));
+    if (callKey != null) {
+      protocol = new java.util.HashMap<>(protocol);
+      protocol.put(CALL_KEY, callKey);
+    }
     return new AMQP.BasicProperties.Builder()
         .contentType(format.contentType)
         .correlationId(correlationId)
@@ -175,6 +185,25 @@ final class WireHeaders {
     return headers == null ? null : headers.get(CANCEL_KEY);
   }
 
+  /**
+   * A request's {@code rpc-call-key}, or null if it has none.
+   *
+   * @throws RpcException {@code PROTOCOL} for a key that is not a non-empty string of at most
+   *     {@value Deduplication#MAX_KEY_CHARS} characters
+   */
+  static String callKeyOf(Map<String, Object> headers) {
+    Object key = headers == null ? null : headers.get(CALL_KEY);
+    if (key == null) {
+      return null;
+    }
+    String text = key instanceof String || key instanceof com.rabbitmq.client.LongString ? key.toString() : null;
+    if (text == null || text.isEmpty() || text.length() > Deduplication.MAX_KEY_CHARS) {
+      throw new RpcException(Code.PROTOCOL, CALL_KEY + " must be a string of 1 to " + Deduplication.MAX_KEY_CHARS
+          + " characters, got " + (text == null ? key.getClass().getSimpleName() : text.length() + " characters"));
+    }
+    return text;
+  }
+
   /** A notice's {@code rpc-cancel} as it arrived (any type), or null. */
   static Object cancelledIdOf(Map<String, Object> headers) {
     return headers == null ? null : headers.get(CANCEL);
@@ -233,6 +262,21 @@ final class WireHeaders {
         .correlationId(correlationId)
         .headers(withApplication(protocol, applicationHeaders))
         .build();
+  }
+
+  /** A reply stored for an earlier attempt of the call and sent again: with {@code rpc-replayed: true}. */
+  static AMQP.BasicProperties replayed(String contentType, String correlationId, String status,
+      Map<String, String> applicationHeaders) {
+    return new AMQP.BasicProperties.Builder()
+        .contentType(contentType)
+        .correlationId(correlationId)
+        .headers(withApplication(Map.of(PROTOCOL, PROTOCOL_VERSION, STATUS, status, REPLAYED, true), applicationHeaders))
+        .build();
+  }
+
+  /** Whether a reply is one the server stored for an earlier attempt and sent again ({@code rpc-replayed}). */
+  static boolean isReplayed(Map<String, Object> headers) {
+    return headers != null && Boolean.TRUE.equals(headers.get(REPLAYED));
   }
 
   /**
