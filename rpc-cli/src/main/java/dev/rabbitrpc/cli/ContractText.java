@@ -39,6 +39,10 @@ final class ContractText {
       if (method.idempotent()) {
         details.add("idempotent");
       }
+      if (method.deduplicated()) {
+        details.add("deduplicated (replies kept " + method.retentionMillis() + " ms, call key "
+            + (method.callKey() == null ? "fresh per call" : "parameter " + method.callKey()) + ")");
+      }
       if (method.plainText()) {
         details.add("plain text");
       }

@@ -56,7 +56,7 @@ class ArgumentCheckTest {
         + "\"required\":[\"id\"]}");
     ServiceContract.Method method = new ServiceContract.Method("get", "get",
         List.of(new ServiceContract.Parameter("key", schema)), Json.MAPPER.readTree("{}"), List.of(), false, false, false,
-        1000, null, false, 0L);
+        1000, null, false, 0L, false, null, 0L);
     Failure failure = assertThrows(Failure.class, () -> ArgumentCheck.check(method, Json.arguments(List.of("{}"))));
     assertEquals("get: argument #1 (key) at id is required", failure.getMessage());
     ArgumentCheck.check(method, Json.arguments(List.of("{\"id\":\"a\"}")));

@@ -139,6 +139,13 @@ public final class ContractChanges {
     } else if (!old.idempotent() && now.idempotent()) {
       changes.add(new Change(Kind.COMPATIBLE, name, "became idempotent: old clients only retry it less"));
     }
+    if (old.deduplicated() && !now.deduplicated()) {
+      changes.add(new Change(Kind.BREAKING, name, "no longer deduplicated: old clients still retry it after UNAVAILABLE,"
+          + " and the server no longer replays the first run's reply, so it may run twice"));
+    } else if (!old.deduplicated() && now.deduplicated()) {
+      changes.add(new Change(Kind.COMPATIBLE, name, "became deduplicated: old clients send no call key, so their calls run"
+          + " as before (never retried, never replayed)"));
+    }
     if (old.streaming() != now.streaming()) {
       changes.add(new Change(Kind.BREAKING, name, (now.streaming()
           ? "became streaming: old clients send a request without rpc-stream-window, which the server refuses (PROTOCOL)"

@@ -78,6 +78,11 @@ public record ServiceContract(
    * @param streaming answered by a stream of items ({@code Stream<T>}, {@code Flow.Publisher<T>}; docs/PROTOCOL.md,
    *     "Streaming replies"): then {@code result} is the schema of one item
    * @param idleMillis for a streaming method, its idle timeout ({@code @Timeout(idle)}); else 0
+   * @param deduplicated run at most once per call key ({@code @Deduplicated}; docs/PROTOCOL.md, "Replayed
+   *     replies"): retried after {@code UNAVAILABLE}, a repeated call answered with the kept reply
+   * @param callKey for a deduplicated method, the name of the parameter whose value is the call key
+   *     ({@code @CallKey}), or null if each call gets a fresh key
+   * @param retentionMillis for a deduplicated method, how long the server keeps a call's reply; else 0
    */
   public record Method(
       String wireName,
@@ -91,14 +96,20 @@ public record ServiceContract(
       long timeoutMillis,
       String shardKey,
       Boolean streaming,
-      Long idleMillis) {
+      Long idleMillis,
+      Boolean deduplicated,
+      String callKey,
+      Long retentionMillis) {
     /**
-     * Lists a peer left out are empty, not null; {@code streaming} and {@code idleMillis}, which
-     * servers before streaming do not send (and contract files recorded then lack), are false and 0.
+     * Lists a peer left out are empty, not null; {@code streaming}, {@code idleMillis},
+     * {@code deduplicated} and {@code retentionMillis}, which older servers do not send (and contract
+     * files recorded then lack), are false and 0.
      */
     public Method {
       streaming = Boolean.TRUE.equals(streaming);
       idleMillis = idleMillis == null ? 0L : idleMillis;
+      deduplicated = Boolean.TRUE.equals(deduplicated);
+      retentionMillis = retentionMillis == null ? 0L : retentionMillis;
       parameters = parameters == null ? List.of() : List.copyOf(parameters);
       exceptions = exceptions == null ? List.of() : List.copyOf(exceptions);
     }
@@ -142,7 +153,10 @@ public record ServiceContract(
           JsonSchemas.of(mapper, method.resultType), exceptions, method.oneWay, method.idempotent, method.plainText,
           TimeUnit.NANOSECONDS.toMillis(method.timeoutNanos),
           method.shardKey < 0 ? null : declared[method.shardKey].getName(), method.shape.streaming,
-          TimeUnit.NANOSECONDS.toMillis(method.idleNanos)));
+          TimeUnit.NANOSECONDS.toMillis(method.idleNanos), method.deduplication != null,
+          method.deduplication == null || method.deduplication.callKeyParameter < 0 ? null
+              : declared[method.deduplication.callKeyParameter].getName(),
+          method.deduplication == null ? 0L : method.deduplication.retentionMillis));
     }
     return new ServiceContract(WireHeaders.PROTOCOL_VERSION, "rabbit-rpc-java " + libraryVersion(), service.type.getName(),
         service.serviceQueue, service.shards, service.shardQueues(), List.of(WireFormat.JSON.contentType, WireFormat.CBOR.contentType),

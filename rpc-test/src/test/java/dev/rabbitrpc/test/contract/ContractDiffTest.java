@@ -371,6 +371,23 @@ class ContractDiffTest {
     contains(only(Kind.BREAKING, "lines", LinesStreamed.class, Lines.class), "no longer streaming");
   }
 
+  @RpcService(queue = "pay")
+  interface Pay {
+    String pay(String account, long cents);
+  }
+
+  @RpcService(queue = "pay")
+  interface PayDeduplicated {
+    @dev.rabbitrpc.api.Deduplicated
+    String pay(String account, long cents);
+  }
+
+  @Test
+  void deduplicatedDroppedIsBreakingAndAddedIsCompatible() {
+    contains(only(Kind.BREAKING, "pay", PayDeduplicated.class, Pay.class), "no longer deduplicated");
+    contains(only(Kind.COMPATIBLE, "pay", Pay.class, PayDeduplicated.class), "became deduplicated");
+  }
+
   @RpcService(queue = "log")
   interface LogIdempotent {
     @Idempotent
@@ -522,7 +539,7 @@ class ContractDiffTest {
     ServiceContract noResult = new ServiceContract(whole.protocol(), whole.library(), whole.service(), whole.queue(),
         whole.shards(), whole.queues(), whole.encodings(), whole.plainText(), List.of(new ServiceContract.Method(
             half.wireName(), half.javaName(), half.parameters(), null, half.exceptions(), half.oneWay(), half.idempotent(),
-            half.plainText(), half.timeoutMillis(), half.shardKey(), false, 0L)));
+            half.plainText(), half.timeoutMillis(), half.shardKey(), false, 0L, false, null, 0L)));
     List<Change> changes = ContractDiff.between(noResult, whole);
     assertEquals(List.of(new Change(Kind.BREAKING, "half", "result: cannot prove compatible: the old contract has no schema for it")),
         changes);
