@@ -41,7 +41,10 @@ class DocsLinksTest {
       "examples/src/main/java/dev/rabbitrpc/examples/fibonacci/Quickstart.java",
       // 3. and 4. streaming: the interface, and reading the stream
       "examples/src/main/java/dev/rabbitrpc/examples/streaming/Orders.java",
-      "examples/src/main/java/dev/rabbitrpc/examples/streaming/StreamingExample.java");
+      "examples/src/main/java/dev/rabbitrpc/examples/streaming/StreamingExample.java",
+      // 5. and 6. replayed replies: the interface, and the server with its store
+      "examples/src/main/java/dev/rabbitrpc/examples/replay/Payments.java",
+      "examples/src/main/java/dev/rabbitrpc/examples/replay/ReplayExample.java");
 
   private static final Pattern FENCE = Pattern.compile("^\\s{0,3}(```|~~~)(.*)$");
   private static final Pattern HEADING = Pattern.compile("^\\s{0,3}(#{1,6})\\s+(.*?)\\s*#*\\s*$");

@@ -2,6 +2,7 @@ package dev.rabbitrpc.examples.fibonacci;
 
 import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.broker.embedded.EmbeddedBroker;
+import dev.rabbitrpc.examples.replay.ReplayExample;
 import dev.rabbitrpc.examples.streaming.StreamingExample;
 import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.runtime.RpcProxy;
@@ -67,6 +68,11 @@ public final class Main {
           return demo(numbers(args), out);
         case "stream":
           return stream(numbers(args), out);
+        case "pay":
+          if (args.length > 1) {
+            throw new UsageException("pay takes no argument, got '" + args[1] + "'");
+          }
+          return pay(out);
         default:
           return usage(err);
       }
@@ -162,6 +168,19 @@ public final class Main {
    * {@code stream N}: serves the orders service and streams N orders from it, printing each as it
    * arrives ({@link StreamingExample}); the broker as {@code demo} finds it.
    */
+  /** {@code pay}: {@link ReplayExample} on the configured broker, else on an embedded one. */
+  private static int pay(PrintStream out) {
+    if (brokerConfigured() || reachable(LOCALHOST, EMBEDDED_PORT)) {
+      try (RpcClient client = RpcClient.builder().uri(brokerUri()).connectionName("rabbit-rpc example pay").build()) {
+        return ReplayExample.run(client, out);
+      }
+    }
+    try (EmbeddedBroker broker = EmbeddedBroker.start();
+         RpcClient client = RpcClient.builder().uri(broker.uri()).connectionName("rabbit-rpc example pay").build()) {
+      return ReplayExample.run(client, out);
+    }
+  }
+
   private static int stream(List<Integer> numbers, PrintStream out) {
     if (numbers.size() != 1) {
       throw new UsageException("stream takes one number, the orders to stream");
@@ -268,7 +287,7 @@ public final class Main {
   }
 
   private static int usage(PrintStream err) {
-    err.println("usage: rabbit-rpc-examples.jar server [--embedded] | client [--plain] N... | demo N... | stream N   (broker: RPC_AMQP_URI)");
+    err.println("usage: rabbit-rpc-examples.jar server [--embedded] | client [--plain] N... | demo N... | stream N | pay   (broker: RPC_AMQP_URI)");
     return 2;
   }
 

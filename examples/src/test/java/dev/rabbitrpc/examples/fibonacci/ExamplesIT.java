@@ -60,6 +60,16 @@ class ExamplesIT {
   }
 
   @Test
+  void payChargesOnceThoughCalledTwiceWithOneKey() throws Exception {
+    Result result = run(Map.of(), "pay");
+    assertEquals(0, result.exitCode(), result.err());
+    assertEquals(String.join("\n",
+        " [.] receipt 1: 12.50 charged to acme",
+        " [.] receipt 1: 12.50 charged to acme (again: the kept reply)",
+        " [x] 1 charge ran, 1 reply replayed", ""), result.out());
+  }
+
+  @Test
   void serverInOneProcessAnswersClientInAnother() throws Exception {
     Process server = main(Map.of(), "server").start();
     try {
