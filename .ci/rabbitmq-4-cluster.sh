@@ -192,12 +192,14 @@ ask() {
 
 # launch N: start node N without waiting for it: its app if its VM runs (start_app, in the background:
 # it returns once the node runs, and a node of a cluster that lost its majority waits for the others),
-# else its VM.
+# else its VM. Never a second VM beside a running one: it could not bind the node's distribution port
+# ("in use by another node") and would exit. A VM slow to answer on a loaded machine (a CI run once saw
+# a stopped node take over 10 s to answer rabbitmqctl) is waited for: start_app is bounded by 120 s.
 declare -a LAUNCHED=()
 launch() {
   at "$1"
-  if [ -n "$(server_pids)" ] && ctl_q 10 eval 'ok.' >/dev/null 2>&1; then
-    ctl_q 60 start_app >/dev/null &
+  if [ -n "$(server_pids)" ]; then
+    ctl_q 120 start_app >/dev/null &
     LAUNCHED+=($!)
   else
     start_server
