@@ -79,7 +79,7 @@ final class Dispatcher {
   Dispatcher(ServiceDescriptor service, Object implementation, Codec codec, MessageSizeLimit messageSizeLimit,
       List<ServerInterceptor> interceptors, boolean describable, ReplyStore replyStore) {
     this.writer = new ReplyWriter(service, codec, messageSizeLimit);
-    this.deduplicator = replyStore == null ? null : new Deduplicator(service.queue, replyStore, writer);
+    this.deduplicator = replyStore == null ? null : new Deduplicator(service.serviceQueue, replyStore, writer);
     this.describeMethod = describable
         ? ServiceDescriptor.parse(Describe.class, codec, Duration.ofSeconds(1), true).methods().get(0) : null;
     this.interceptors = interceptors;
@@ -154,6 +154,10 @@ final class Dispatcher {
       return;
     }
     if (callKey != null && deduplicator != null && method.deduplication != null) {
+      if (deadline != null && deadline.isExpired()) {
+        writer.expired(sink, format, method.wireName, deadline); // its caller gave up: nothing to claim for
+        return;
+      }
       // Run at most once per call key: a repeated request gets the stored reply (docs/PROTOCOL.md, "Replayed replies").
       deduplicator.dispatch(method, format, callKey, body, redelivered, deadline, sink,
           recording -> start(served, method, request.args(), headers, deadline, correlationId, format, recording));
