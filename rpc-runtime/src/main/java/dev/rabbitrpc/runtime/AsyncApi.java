@@ -110,6 +110,9 @@ public final class AsyncApi {
     boolean errorUsed = false;
     for (ServiceContract.Method method : contract.methods()) {
       String key = AsyncApiSchemas.key(method.wireName());
+      for (int i = 2; operations.has(key); i++) { // two wire names that differ only in characters a key cannot hold
+        key = AsyncApiSchemas.key(method.wireName()) + "-" + i;
+      }
       ObjectNode operation = operations.putObject(key).put("action", "receive");
       operation.set("channel", ref("#/channels/requests"));
       operation.put("title", method.javaName());

@@ -54,26 +54,18 @@ final class AsyncApiHeaders {
     protocol(oneWay);
     integer(oneWay, WireHeaders.DEADLINE, 1, "the caller's absolute deadline, in ms since the Unix epoch", false);
 
-    ObjectNode reply = headers(schemas, REPLY, "A successful reply.");
-    property(reply, CORRELATION_ID, "the request's", true);
-    protocol(reply);
+    ObjectNode reply = answer(schemas, REPLY, "A successful reply.");
     status(reply, "the outcome", NODES.arrayNode().add("OK"));
 
-    ObjectNode item = headers(schemas, ITEM, "A stream item: never the reply (no `rpc-status`).");
-    property(item, CORRELATION_ID, "the request's", true);
+    ObjectNode item = answer(schemas, ITEM, "A stream item: never the reply (no `rpc-status`).");
     property(item, REPLY_TO, "the server's control address, for the caller's credit and cancel messages", true);
-    protocol(item);
     integer(item, WireHeaders.STREAM_SEQ, 0, "the item's place in the stream, from 0", true);
 
-    ObjectNode end = headers(schemas, END, "The reply that ends a stream complete.");
-    property(end, CORRELATION_ID, "the request's", true);
-    protocol(end);
+    ObjectNode end = answer(schemas, END, "The reply that ends a stream complete.");
     status(end, "the outcome", NODES.arrayNode().add("OK"));
     integer(end, WireHeaders.STREAM_END, 0, "how many items the server sent before this reply", true);
 
-    ObjectNode error = headers(schemas, ERROR_REPLY, "An error reply.");
-    property(error, CORRELATION_ID, "the request's", true);
-    protocol(error);
+    ObjectNode error = answer(schemas, ERROR_REPLY, "An error reply.");
     status(error, "the error's code, as `error.code`", errorCodes());
     integer(error, WireHeaders.EXPIRED, 0, "on `DEADLINE_EXCEEDED` only: the request was not run, its deadline had passed"
         + " this many ms before the server took it", false);
@@ -133,6 +125,14 @@ final class AsyncApiHeaders {
         + " application headers, string values carried unchanged (docs/PROTOCOL.md §3).");
     headers.putObject("properties");
     headers.putObject("additionalProperties").put("type", "string");
+    return headers;
+  }
+
+  /** The headers of a message a server sends for a request: its {@code correlation_id}, the protocol version. */
+  private static ObjectNode answer(ObjectNode schemas, String name, String description) {
+    ObjectNode headers = headers(schemas, name, description);
+    property(headers, CORRELATION_ID, "the request's", true);
+    protocol(headers);
     return headers;
   }
 

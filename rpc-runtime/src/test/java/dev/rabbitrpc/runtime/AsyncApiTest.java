@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rabbitrpc.api.RpcMethod;
 import dev.rabbitrpc.api.RpcService;
 import dev.rabbitrpc.api.Timeout;
 import java.net.URI;
@@ -36,6 +37,14 @@ class AsyncApiTest {
     Flow.Publisher<DescribeTest.Node> trees();
 
     DescribeTest.Item latest(String sku);
+  }
+
+  interface Names {
+    @RpcMethod("price list")
+    String priceList();
+
+    @RpcMethod("price_list")
+    String priceListToo();
   }
 
   /** The sharded catalogue of {@link DescribeTest}: records, generics, a recursive type, one-way, exceptions. */
@@ -186,6 +195,14 @@ class AsyncApiTest {
     assertEquals("#/components/schemas/" + test + "_Item", schemas.at("/" + page + "/properties/items/items/$ref").asText());
     String node = DescribeTest.Node.class.getName().replace('$', '_');
     assertEquals("#/components/schemas/" + node, schemas.at("/" + node + "/properties/children/items/$ref").asText());
+  }
+
+  @Test
+  void wireNamesThatAKeyCannotHoldGetKeysOfTheirOwnAndKeepTheirNamesOnTheWire() {
+    ObjectNode document = AsyncApi.document(ServiceContract.of(Names.class));
+    assertEquals(List.of("price_list", "price_list-2"), names(document.get("operations")));
+    assertEquals("price list", resolve(document, document.at("/operations/price_list/messages/0")).at("/payload/properties/method/const").asText());
+    assertEquals("price_list", resolve(document, document.at("/operations/price_list-2/messages/0")).at("/payload/properties/method/const").asText());
   }
 
   @Test
