@@ -1,15 +1,18 @@
 package dev.rabbitrpc.cli;
 
+import dev.rabbitrpc.runtime.AsyncApi;
 import dev.rabbitrpc.runtime.ServiceContract;
+import java.net.URI;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code describe QUEUE [--json]}: the contract of the service on a queue. One run, one thread. */
+/** {@code describe QUEUE [--json | --asyncapi]}: the contract of the service on a queue. One run, one thread. */
 @Command(name = "describe", mixinStandardHelpOptions = true,
     description = "The contract of the service on QUEUE: methods with their parameters and result types, flags,"
         + " timeouts and declared exceptions (rpc.describe).")
@@ -23,14 +26,27 @@ final class DescribeCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "QUEUE", description = "The service's queue (a shard queue of a sharded service).")
   String queue;
 
-  @Option(names = "--json", description = "Print the contract as JSON, as ContractFile writes it (for contract diff).")
-  boolean json;
+  @ArgGroup(exclusive = true)
+  Format format = new Format();
+
+  /** How the contract is printed: for people (neither option), or one of the two machine formats. */
+  static final class Format {
+    @Option(names = "--json", description = "Print the contract as JSON, as ContractFile writes it (for contract diff).")
+    boolean json;
+
+    @Option(names = "--asyncapi", description = "Print the contract as an AsyncAPI 3.0 document (JSON), with the broker"
+        + " (without its credentials) as its server.")
+    boolean asyncApi;
+  }
 
   @Override
   public Integer call() {
     try (BrokerOptions.Session session = main.broker.connect()) {
       ServiceContract contract = session.describe(queue);
-      spec.commandLine().getOut().print(json ? Json.indented(contract) + System.lineSeparator() : ContractText.of(contract));
+      String text = format.json ? Json.indented(contract) + System.lineSeparator()
+          : format.asyncApi ? Json.indented(AsyncApi.document(contract, URI.create(main.broker.uri()))) + System.lineSeparator()
+          : ContractText.of(contract);
+      spec.commandLine().getOut().print(text);
     }
     return ExitCodes.OK;
   }

@@ -1,15 +1,19 @@
 package dev.rabbitrpc.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.rabbitrpc.examples.fibonacci.FibonacciService;
 import dev.rabbitrpc.examples.fibonacci.FibonacciServiceImpl;
+import dev.rabbitrpc.runtime.AsyncApi;
 import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.runtime.ServiceContract;
 import dev.rabbitrpc.test.RpcBroker;
 import dev.rabbitrpc.test.RpcBrokerTest;
+import java.net.URI;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -86,6 +90,27 @@ class CliIT {
     assertEquals(0, json.status(), json::toString);
     ServiceContract printed = JsonMapper.builder().build().readValue(json.out(), ServiceContract.class);
     assertEquals(broker.client().describe(queue), printed);
+  }
+
+  @Test
+  void describeAsyncApiPrintsTheContractAsAnAsyncApiDocumentWithTheBrokerAsItsServer() throws Exception {
+    String queue = serveShapes();
+    Cli.Result result = cli("describe", "--asyncapi", queue);
+    assertEquals(0, result.status(), result::toString);
+    JsonMapper mapper = JsonMapper.builder().build();
+    JsonNode printed = mapper.readTree(result.out());
+    URI uri = URI.create(broker.uri());
+    // Compared as read back, where every number is the smallest node that holds it.
+    assertTrue(mapper.readTree(mapper.writeValueAsString(AsyncApi.document(broker.client().describe(queue), uri))).equals(printed),
+        "the document of the service's description");
+    assertEquals("3.0.0", printed.get("asyncapi").asText());
+    assertEquals(Shapes.class.getName(), printed.at("/info/title").asText());
+    assertEquals(queue, printed.at("/channels/requests/address").asText());
+    assertEquals("receive", printed.at("/operations/move/action").asText());
+    assertEquals(uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort()), printed.at("/servers/broker/host").asText());
+    if (uri.getUserInfo() != null) {
+      assertFalse(result.out().contains(uri.getUserInfo()), "no credentials in the document");
+    }
   }
 
   @Test

@@ -70,7 +70,7 @@ class ContractDiffCommandTest {
   @Test
   void usageErrorsAreOneLineAndStatusTwo() {
     for (String[] args : new String[][] {{}, {"nope"}, {"call", "q"}, {"bench", "q", "m", "--threads", "x"},
-        {"call", "--timeout", "soon", "q", "m"}, {"contract"}}) {
+        {"call", "--timeout", "soon", "q", "m"}, {"contract"}, {"describe", "--json", "--asyncapi", "q"}}) {
       Cli.Result result = Cli.run(null, args);
       assertEquals(ExitCodes.USAGE, result.status(), result::toString);
       assertTrue(result.errorLine().startsWith("error: USAGE: "), result::toString);

@@ -45,14 +45,19 @@ public final class ContractFile {
    * @throws UncheckedIOException if it cannot be written
    */
   public static void write(ServiceContract contract, Path file) {
+    writeJson(contract, file, "the contract");
+  }
+
+  /** Writes {@code value} to {@code file} as {@link #write} does; {@code what} names it in the exception. */
+  static void writeJson(Object value, Path file, String what) {
     try {
       Path parent = file.toAbsolutePath().getParent();
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      Files.writeString(file, MAPPER.writeValueAsString(contract) + System.lineSeparator());
+      Files.writeString(file, MAPPER.writeValueAsString(value) + System.lineSeparator());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the contract to " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot write " + what + " to " + file + ": " + e.getMessage(), e);
     }
   }
 }

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rabbitrpc.runtime.AsyncApi;
 import dev.rabbitrpc.runtime.ServiceContract;
 import dev.rabbitrpc.test.ContractDiff;
 import dev.rabbitrpc.test.ContractFile;
@@ -14,7 +17,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link WriteContract} and {@link ContractFile}: what the main class writes reads back as the same contract. */
+/** {@link WriteContract} and {@link ContractFile}: what the main class writes reads back as the same contract; its AsyncAPI document. */
 class WriteContractTest {
 
   @Test
@@ -27,6 +30,23 @@ class WriteContractTest {
     assertEquals(List.of(), ContractDiff.between(read, made));
     String text = Files.readString(out);
     assertTrue(text.contains("\n  \"service\" : \"" + ContractAssertionsTest.Inventory.class.getName() + "\""), text);
+  }
+
+  @Test
+  void withAsyncApiItAlsoWritesTheAsyncApiDocument(@TempDir Path dir) throws Exception {
+    Path contract = dir.resolve("inventory.json");
+    Path document = dir.resolve("asyncapi/inventory.json"); // its directory does not exist yet
+    WriteContract.main(new String[] {ContractAssertionsTest.Inventory.class.getName(), contract.toString(),
+        "--asyncapi", document.toString()});
+    assertEquals(ServiceContract.of(ContractAssertionsTest.Inventory.class), ContractFile.read(contract));
+    JsonNode written = new ObjectMapper().readTree(document.toFile());
+    assertEquals("3.0.0", written.get("asyncapi").asText());
+    assertEquals(ContractAssertionsTest.Inventory.class.getName(), written.at("/info/title").asText());
+    assertEquals("inventory", written.at("/channels/requests/address").asText());
+    // As AsyncApi writes it: compared as read back, where every number is the smallest node that holds it.
+    ObjectMapper mapper = new ObjectMapper();
+    assertEquals(mapper.readTree(mapper.writeValueAsString(AsyncApi.document(ServiceContract.of(ContractAssertionsTest.Inventory.class)))),
+        written);
   }
 
   @Test
