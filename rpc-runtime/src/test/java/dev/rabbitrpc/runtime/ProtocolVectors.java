@@ -92,12 +92,16 @@ final class ProtocolVectors {
     return message.has("body_hex") ? java.util.HexFormat.of().formatHex(body) : new String(body, StandardCharsets.UTF_8);
   }
 
-  /** Vector headers as amqp-client sends them: JSON integers as Integer when they fit, else Long. */
+  /**
+   * Vector headers as amqp-client sends them: JSON integers as Integer when they fit, else Long;
+   * booleans as Boolean ({@code rpc-replayed}).
+   */
   static Map<String, Object> headers(JsonNode headers) {
     Map<String, Object> map = new HashMap<>();
     headers.properties().forEach(e -> map.put(e.getKey(),
         e.getValue().canConvertToInt() && e.getValue().isIntegralNumber() ? (Object) e.getValue().intValue()
-            : e.getValue().isIntegralNumber() ? (Object) e.getValue().longValue() : e.getValue().asText()));
+            : e.getValue().isIntegralNumber() ? (Object) e.getValue().longValue()
+            : e.getValue().isBoolean() ? (Object) e.getValue().booleanValue() : e.getValue().asText()));
     return map;
   }
 
