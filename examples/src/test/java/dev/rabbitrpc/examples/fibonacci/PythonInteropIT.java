@@ -276,6 +276,29 @@ class PythonInteropIT {
     }
   }
 
+  /** {@link FibonacciService} as a deduplicated client sees it: each call carries a fresh rpc-call-key. */
+  @dev.rabbitrpc.api.RpcService(queue = "fibonacci")
+  interface DeduplicatedFibonacci {
+    @dev.rabbitrpc.api.Deduplicated
+    int fib(int n);
+  }
+
+  /**
+   * The Python server keeps no replies, which the protocol allows: it runs a Java client's
+   * deduplicated calls as any other, their rpc-call-key read for its form and otherwise ignored.
+   */
+  @Test
+  void javaClientsDeduplicatedCallsRunOnThePythonServerThatKeepsNoReplies() throws Exception {
+    String queue = uniqueQueue("interop-replay-server");
+    try (PythonPeer python = PythonPeer.start("rpc_json.py", "serve", queue).awaitReady(WAIT_SECONDS)) {
+      DeduplicatedFibonacci fibonacci = client.proxy(DeduplicatedFibonacci.class, queue);
+      assertEquals(832040, fibonacci.fib(30), python::output);
+      assertEquals(55, fibonacci.fib(10), python::output);
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
   @Test
   void pythonPeerPassesTheProtocolVectors() throws Exception {
     try (PythonPeer python = PythonPeer.start("check_vectors.py")) {
