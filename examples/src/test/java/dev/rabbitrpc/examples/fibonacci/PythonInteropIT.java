@@ -25,8 +25,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Java and Python peers on the real broker, both ways, in the tutorial's plain text and in the
  * JSON and CBOR protocol, and a Java CBOR client falling back to JSON for a JSON-only Python server;
- * streaming replies both ways (order, the end's count, a typed error after the items, cancel); the Python client's call key and a Java server's replayed reply. The Python programs (interop/python) are written from the tutorial's description
- * and from docs/PROTOCOL.md alone.
+ * streaming replies both ways (order, the end's count, a typed error after the items, cancel);
+ * the Python client's call key and a Java server's replayed reply, a Python server that keeps no
+ * replies. The Python programs (interop/python) are written from the tutorial's description and
+ * from docs/PROTOCOL.md alone.
  */
 class PythonInteropIT {
   private static final long WAIT_SECONDS = 60;
