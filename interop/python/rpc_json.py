@@ -7,7 +7,10 @@ The JSON codec needs only the standard library, CBOR (content_type application/c
 that predate CBOR do (docs/PROTOCOL.md, "Negotiation").
 
 Usage:
-  rpc_json.py call [--cbor] QUEUE METHOD [ARG_JSON ...]   print the result as JSON (exit 0), or the error (exit 1)
+  rpc_json.py call [--cbor] [--call-key KEY] QUEUE METHOD [ARG_JSON ...]
+                                                          print the result as JSON (exit 0), or the error (exit 1);
+                                                          --call-key sends rpc-call-key KEY, and a reply the server
+                                                          replayed for an earlier call with KEY adds a line "replayed"
   rpc_json.py serve [--json-only] QUEUE                   serve a Fibonacci service (fib(n)) until killed
   rpc_json.py shard QUEUE SHARDS KEY_JSON                 print the queue a call with that @ShardKey goes to
   rpc_json.py describe QUEUE                              print the contract of the service on QUEUE (rpc.describe) as JSON
@@ -19,6 +22,12 @@ Usage:
 Streaming replies (docs/PROTOCOL.md, "Streaming replies"): Client.stream() is a generator of the items;
 a server method is streaming when it is a generator function (or marked with @streaming), and
 serve() sends its items against the caller's credit.
+
+Replayed replies (docs/PROTOCOL.md, "Replayed replies"): Client.call(..., call_key=KEY) sends rpc-call-key,
+so that a server that keeps replies runs the call at most once and answers a repeated request with the
+kept reply (rpc-replayed: true; Client.call_keyed() says whether it was). The server here keeps no
+replies, which the protocol allows: it checks an rpc-call-key's form (PROTOCOL if not a string of 1 to
+200 characters) and otherwise ignores it.
 
 The broker is $RPC_AMQP_URI, default amqp://guest:guest@localhost:5672.
 """
@@ -49,6 +58,7 @@ DEFAULT_URI = "amqp://guest:guest@localhost:5672"
 # Cancel notices (docs/PROTOCOL.md §7): a direct exchange, routing key = the request queue.
 CANCEL_EXCHANGE = "rabbit-rpc.cancel-by-queue"
 DEFAULT_STREAM_WINDOW = 32
+MAX_CALL_KEY_CHARS = 200  # rpc-call-key: 1 to 200 characters (PROTOCOL.md, "Headers")
 
 
 class RpcError(Exception):
@@ -59,7 +69,8 @@ class RpcError(Exception):
         self.code = code
         self.message = message
         self.type = type
-        self.expired_ms = expired_ms  # a request not run because its deadline had passed this long before
+        self.expired_ms = expired_ms
+        self.replayed = False  # the reply was kept for an earlier request with the same rpc-call-key  # a request not run because its deadline had passed this long before
 
 
 def shard_key_text(key):
@@ -140,9 +151,20 @@ def encode_request(method, args, cbor=False):
     return to_cbor(request) if cbor else to_json(request)
 
 
-def request_headers(timeout_ms, now_ms=None):
+def request_headers(timeout_ms, now_ms=None, call_key=None):
+    """A request's headers; with call_key, rpc-call-key (the same on every attempt of one call)."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    return {"rpc-protocol": PROTOCOL_VERSION, "rpc-deadline": now_ms + timeout_ms}
+    headers = {"rpc-protocol": PROTOCOL_VERSION, "rpc-deadline": now_ms + timeout_ms}
+    if call_key is not None:
+        if not (isinstance(call_key, str) and 1 <= len(call_key) <= MAX_CALL_KEY_CHARS):
+            raise ValueError("a call key is a string of 1 to %d characters, got %r" % (MAX_CALL_KEY_CHARS, call_key))
+        headers["rpc-call-key"] = call_key
+    return headers
+
+
+def is_replayed(headers):
+    """Whether a reply is the one a server kept for an earlier request with the same rpc-call-key (rpc-replayed)."""
+    return (headers or {}).get("rpc-replayed") is True
 
 
 def stream_request_headers(timeout_ms, window, idle_ms, cancel_key, now_ms=None):
@@ -330,23 +352,31 @@ class Client:
         self.channel.basic_publish(exchange="", routing_key=control, body=b"", properties=self._pika.BasicProperties(
             correlation_id=correlation_id, headers=headers))
 
-    def call(self, queue, method, args, timeout_ms=10000, cbor=False):
-        """One call; with cbor=True the request is CBOR (this client does not fall back to JSON)."""
+    def call(self, queue, method, args, timeout_ms=10000, cbor=False, call_key=None):
+        """One call; with cbor=True the request is CBOR (this client does not fall back to JSON). With
+        call_key, the request carries rpc-call-key: calling again with the same key (after a lost reply, or
+        from a restarted process) gets the first call's reply from a server that keeps replies."""
+        return self.call_keyed(queue, method, args, call_key, timeout_ms, cbor)[0]
+
+    def call_keyed(self, queue, method, args, call_key, timeout_ms=10000, cbor=False):
+        """As call(), and says whether the reply was replayed: (result, replayed). A replayed error is raised
+        as RpcError, with .replayed set."""
         correlation_id = uuid.uuid4().hex
         self._pending.add(correlation_id)
         try:
-            return self._call(queue, method, args, timeout_ms, cbor, correlation_id)
+            return self._call(queue, method, args, timeout_ms, cbor, correlation_id, call_key)
         finally:
             self._pending.discard(correlation_id)
             self._replies.pop(correlation_id, None)
 
-    def _call(self, queue, method, args, timeout_ms, cbor, correlation_id):
+    def _call(self, queue, method, args, timeout_ms, cbor, correlation_id, call_key):
+        headers = request_headers(timeout_ms, call_key=call_key)
         self.channel.basic_publish(
             exchange="", routing_key=queue, body=encode_request(method, args, cbor),
             properties=self._pika.BasicProperties(
                 content_type=CBOR_CONTENT_TYPE if cbor else CONTENT_TYPE, correlation_id=correlation_id,
                 reply_to=self.reply_queue,
-                expiration=str(timeout_ms), headers=request_headers(timeout_ms)))
+                expiration=str(timeout_ms), headers=headers))
         end = time.monotonic() + timeout_ms / 1000.0
         while correlation_id not in self._replies:
             left = end - time.monotonic()
@@ -354,7 +384,12 @@ class Client:
                 raise RpcError("DEADLINE_EXCEEDED", "no reply within %d ms" % timeout_ms)
             self.connection.process_data_events(time_limit=min(left, 0.5))
         properties, body = self._replies.pop(correlation_id)
-        return decode_reply(properties.headers, body, content_type=properties.content_type)
+        replayed = is_replayed(properties.headers)
+        try:
+            return decode_reply(properties.headers, body, content_type=properties.content_type), replayed
+        except RpcError as e:
+            e.replayed = replayed
+            raise
 
     def describe(self, queue, timeout_ms=10000):
         """The contract of the service on queue: an ordinary call of the reserved method rpc.describe.
@@ -551,6 +586,10 @@ def dispatch(service, content_type, headers, body, now_ms=None, stream=None):
         deadline = headers.get("rpc-deadline")
         if deadline is not None and not (_is_int(deadline) and deadline > 0):
             raise RpcError("PROTOCOL", "rpc-deadline must be a positive integer (epoch milliseconds)")
+        # This server keeps no replies, so it runs every request; it still refuses a malformed key, as Java does.
+        call_key = _text(headers.get("rpc-call-key"))
+        if call_key is not None and not (isinstance(call_key, str) and 1 <= len(call_key) <= MAX_CALL_KEY_CHARS):
+            raise RpcError("PROTOCOL", "rpc-call-key must be a string of 1 to %d characters" % MAX_CALL_KEY_CHARS)
         name, args = _plain_request(service, body) if plain else decode_request(service, body, fmt == "cbor")
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         if deadline is not None and now_ms >= deadline:
@@ -730,21 +769,39 @@ def stream_command(argv):
         client.close()
 
 
+def call_command(argv):
+    """rpc_json.py call [--cbor] [--call-key KEY] QUEUE METHOD [ARG_JSON ...]"""
+    cbor, call_key = False, None
+    while argv and argv[0] in ("--cbor", "--call-key"):
+        if argv[0] == "--cbor":
+            cbor, argv = True, argv[1:]
+        elif len(argv) < 2:
+            print(__doc__, file=sys.stderr)
+            return 2
+        else:
+            call_key, argv = argv[1], argv[2:]
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    client = Client()
+    try:
+        result, replayed = client.call_keyed(argv[0], argv[1], [json.loads(a) for a in argv[2:]], call_key, cbor=cbor)
+        print(json.dumps(result), flush=True)
+        code = 0
+    except RpcError as e:
+        print("error: %s" % e, flush=True)
+        replayed, code = e.replayed, 1
+    finally:
+        client.close()
+    if replayed:
+        print("replayed", flush=True)
+    return code
+
+
 def main(argv):
     global JSON_ONLY
     if len(argv) >= 3 and argv[0] == "call":
-        cbor = argv[1] == "--cbor"
-        if cbor:
-            argv = [argv[0]] + argv[2:]
-        client = Client()
-        try:
-            print(json.dumps(client.call(argv[1], argv[2], [json.loads(a) for a in argv[3:]], cbor=cbor)), flush=True)
-            return 0
-        except RpcError as e:
-            print("error: %s" % e, flush=True)
-            return 1
-        finally:
-            client.close()
+        return call_command(argv[1:])
     if len(argv) == 2 and argv[0] == "describe":
         client = Client()
         try:

@@ -68,7 +68,8 @@ class ProtocolVectorsIT {
       "NewerCatalog", NewerCatalog.class,
       "OlderCatalog", OlderCatalog.class,
       "CborFibonacci", ProtocolFixtures.CborFibonacci.class,
-      "CborCatalog", ProtocolFixtures.CborCatalog.class);
+      "CborCatalog", ProtocolFixtures.CborCatalog.class,
+      "Payments", ProtocolFixtures.Payments.class);
 
   private final TestBroker broker;
 
@@ -92,37 +93,138 @@ class ProtocolVectorsIT {
           String queue = TestBroker.uniqueQueue("vectors-server");
           RpcServer server = exportFor(v, queue);
           try (Channel channel = raw.createChannel()) {
-            // The tutorial's client: a server-named, exclusive callback queue.
-            String callbackQueue = channel.queueDeclare().getQueue();
             BlockingQueue<Object[]> replies = new ArrayBlockingQueue<>(1);
-            channel.basicConsume(callbackQueue, true, new DefaultConsumer(channel) {
-              @Override
-              public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-                replies.add(new Object[] {properties, body});
+            String callbackQueue = callbackQueue(channel, replies);
+            sendAndAssertReply(v, v, channel, queue, callbackQueue, replies);
+          } finally {
+            server.close();
+            broker.deleteQueue(queue);
+          }
+        }));
+  }
+
+  /** The tutorial's client's callback queue: server-named, exclusive; what it receives goes to {@code messages}. */
+  private static String callbackQueue(Channel channel, BlockingQueue<Object[]> messages) throws IOException {
+    String callbackQueue = channel.queueDeclare().getQueue();
+    channel.basicConsume(callbackQueue, true, new DefaultConsumer(channel) {
+      @Override
+      public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+        messages.add(new Object[] {properties, body});
+      }
+    });
+    return callbackQueue;
+  }
+
+  /** Publishes a vector's request to {@code queue}, replies to {@code replyTo}; its correlation id. */
+  private String publishRequest(Channel channel, String queue, String replyTo, JsonNode request) throws IOException {
+    JsonNode props = request.get("properties");
+    String correlationId = text(props, "correlation_id");
+    channel.basicPublish("", queue, new AMQP.BasicProperties.Builder()
+        .contentType(text(props, "content_type"))
+        .correlationId(correlationId)
+        .replyTo(replyTo)
+        // Qpid (the embedded broker) reads expiration as an absolute time: RabbitMQ only.
+        .expiration(broker.isRabbitMq() ? text(props, "expiration") : null)
+        .headers(request.get("headers").isEmpty() ? null : headers(request.get("headers")))
+        .build(), body(request));
+    return correlationId;
+  }
+
+  /**
+   * A server on {@code queue} (declared here, auto-delete) that answers the n-th request with the
+   * n-th exchange's reply, to whatever reply_to and correlation id the client chose; the requests it
+   * got, in order.
+   */
+  private static BlockingQueue<Object[]> answerRequests(Channel channel, String queue, List<JsonNode> exchanges)
+      throws IOException {
+    channel.queueDeclare(queue, false, true, true, null);
+    BlockingQueue<Object[]> requests = new ArrayBlockingQueue<>(exchanges.size());
+    Iterator<JsonNode> replies = exchanges.stream().map(exchange -> exchange.get("reply")).iterator();
+    channel.basicConsume(queue, true, new DefaultConsumer(channel) {
+      @Override
+      public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
+          throws IOException {
+        requests.add(new Object[] {properties, body});
+        JsonNode reply = replies.next();
+        channel.basicPublish("", properties.getReplyTo(), new AMQP.BasicProperties.Builder()
+            .contentType(text(reply.get("properties"), "content_type"))
+            .correlationId(properties.getCorrelationId())
+            .headers(reply.get("headers").isEmpty() ? null : headers(reply.get("headers")))
+            .build(), body(reply));
+      }
+    });
+    return requests;
+  }
+
+  /** A call of the client under test. */
+  private interface CallUnderTest {
+    Object call() throws Throwable;
+  }
+
+  /** Makes the exchange's call; the request the client sent is the exchange's, and its outcome too. */
+  private void callAndAssert(JsonNode v, JsonNode exchange, BlockingQueue<Object[]> requests, CallUnderTest call)
+      throws Exception {
+    Throwable thrown = null;
+    Object returned = null;
+    try {
+      returned = call.call();
+    } catch (Throwable t) {
+      thrown = t;
+    }
+    Object[] request = requests.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(request, "the client sent no request");
+    assertRequest(v, exchange.get("request"), (AMQP.BasicProperties) request[0], (byte[]) request[1]);
+    assertOutcome(exchange.get("outcome"), returned, thrown);
+  }
+
+  /**
+   * Publishes an exchange's request to {@code queue} as the tutorial's client does (from {@code
+   * callbackQueue}, whose messages {@code replies} gets) and checks the server's reply against the
+   * exchange's: properties, headers, body (free text aside). Returns the reply's body.
+   */
+  private byte[] sendAndAssertReply(JsonNode v, JsonNode exchange, Channel channel, String queue, String callbackQueue,
+      BlockingQueue<Object[]> replies) throws Exception {
+    String correlationId = publishRequest(channel, queue, callbackQueue, exchange.get("request"));
+    Object[] reply = replies.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(reply, "no reply within " + WAIT_SECONDS + " s");
+    AMQP.BasicProperties properties = (AMQP.BasicProperties) reply[0];
+    JsonNode expected = exchange.get("reply");
+    assertEquals(text(expected.get("properties"), "content_type"), properties.getContentType(), "content_type");
+    assertEquals(correlationId, properties.getCorrelationId(), "correlation_id");
+    assertOnlyProperties(properties, "content_type", "correlation_id", "headers");
+    assertHeaders(expected.get("headers"), properties.getHeaders(), List.of("rpc-expired-ms"), v, "reply.headers.");
+    // Over the broker the free text may differ (each implementation words its own errors);
+    // the dispatcher test checks the exact bytes.
+    assertBodyModuloFreeText(v, expected, (byte[]) reply[1]);
+    return (byte[]) reply[1];
+  }
+
+  /**
+   * The replay vectors (docs/protocol-vectors/replays) over the broker: one server exported with an
+   * {@link InMemoryReplyStore} answers each exchange's request, in order, with exactly its reply
+   * ({@code rpc-replayed} included), a replayed body is bit for bit the one it replays, and the
+   * method ran {@code runs} times.
+   */
+  @TestFactory
+  Stream<DynamicTest> exportedServerWithAReplyStoreAnswersEachReplayVectorsExchanges() throws IOException {
+    return ProtocolVectors.replayVectors().stream().filter(v -> hasRole(v, "server")).map(v -> DynamicTest.dynamicTest(
+        v.get("name").asText(), () -> {
+          String queue = TestBroker.uniqueQueue("vectors-replay");
+          ProtocolFixtures.PaymentsImpl payments = new ProtocolFixtures.PaymentsImpl();
+          RpcServer server = client.server(ProtocolFixtures.Payments.class, payments).queue(queue)
+              .replyStore(new InMemoryReplyStore()).export();
+          try (Channel channel = raw.createChannel()) {
+            BlockingQueue<Object[]> replies = new ArrayBlockingQueue<>(1);
+            String callbackQueue = callbackQueue(channel, replies);
+            List<byte[]> bodies = new ArrayList<>();
+            for (JsonNode exchange : v.get("exchanges")) {
+              byte[] body = sendAndAssertReply(v, exchange, channel, queue, callbackQueue, replies);
+              if (exchange.has("replay_of")) {
+                assertArrayEquals(bodies.get(exchange.get("replay_of").asInt()), body, "the replayed body, bit for bit");
               }
-            });
-            JsonNode request = v.get("request");
-            JsonNode props = request.get("properties");
-            String correlationId = text(props, "correlation_id");
-            channel.basicPublish("", queue, new AMQP.BasicProperties.Builder()
-                .contentType(text(props, "content_type"))
-                .correlationId(correlationId)
-                .replyTo(callbackQueue)
-                // Qpid (the embedded broker) reads expiration as an absolute time: RabbitMQ only.
-                .expiration(broker.isRabbitMq() ? text(props, "expiration") : null)
-                .headers(request.get("headers").isEmpty() ? null : headers(request.get("headers")))
-                .build(), body(request));
-            Object[] reply = replies.poll(WAIT_SECONDS, TimeUnit.SECONDS);
-            assertNotNull(reply, "no reply within " + WAIT_SECONDS + " s");
-            AMQP.BasicProperties properties = (AMQP.BasicProperties) reply[0];
-            JsonNode expected = v.get("reply");
-            assertEquals(text(expected.get("properties"), "content_type"), properties.getContentType(), "content_type");
-            assertEquals(correlationId, properties.getCorrelationId(), "correlation_id");
-            assertOnlyProperties(properties, "content_type", "correlation_id", "headers");
-            assertHeaders(expected.get("headers"), properties.getHeaders(), List.of("rpc-expired-ms"), v, "reply.headers.");
-            // Over the broker the free text may differ (each implementation words its own errors);
-            // the dispatcher test checks the exact bytes.
-            assertBodyModuloFreeText(v, expected, (byte[]) reply[1]);
+              bodies.add(body);
+            }
+            assertEquals(v.get("runs").asInt(), payments.runs.get(), "runs of pay");
           } finally {
             server.close();
             broker.deleteQueue(queue);
@@ -142,24 +244,8 @@ class ProtocolVectorsIT {
           String queue = TestBroker.uniqueQueue("vectors-stream");
           RpcServer server = client.export(ProtocolFixtures.Shelf.class, new ProtocolFixtures.ShelfImpl(), queue);
           try (Channel channel = raw.createChannel()) {
-            String callbackQueue = channel.queueDeclare().getQueue();
             BlockingQueue<Object[]> messages = new ArrayBlockingQueue<>(16);
-            channel.basicConsume(callbackQueue, true, new DefaultConsumer(channel) {
-              @Override
-              public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-                messages.add(new Object[] {properties, body});
-              }
-            });
-            JsonNode request = v.get("request");
-            JsonNode props = request.get("properties");
-            String correlationId = text(props, "correlation_id");
-            channel.basicPublish("", queue, new AMQP.BasicProperties.Builder()
-                .contentType(text(props, "content_type"))
-                .correlationId(correlationId)
-                .replyTo(callbackQueue)
-                .expiration(broker.isRabbitMq() ? text(props, "expiration") : null)
-                .headers(headers(request.get("headers")))
-                .build(), body(request));
+            String correlationId = publishRequest(channel, queue, callbackQueue(channel, messages), v.get("request"));
             for (JsonNode item : v.get("items")) {
               Object[] sent = messages.poll(WAIT_SECONDS, TimeUnit.SECONDS);
               assertNotNull(sent, "no stream item within " + WAIT_SECONDS + " s");
@@ -193,42 +279,38 @@ class ProtocolVectorsIT {
         v.get("name").asText(), () -> {
           String queue = TestBroker.uniqueQueue("vectors-client");
           try (Channel channel = raw.createChannel()) {
-            channel.queueDeclare(queue, false, true, true, null);
-            BlockingQueue<Object[]> requests = new ArrayBlockingQueue<>(1);
-            JsonNode reply = v.get("reply");
-            channel.basicConsume(queue, true, new DefaultConsumer(channel) {
-              @Override
-              public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
-                  throws IOException {
-                requests.add(new Object[] {properties, body});
-                // Answer as the vector says, to whatever reply_to and correlation id this client chose.
-                channel.basicPublish("", properties.getReplyTo(), new AMQP.BasicProperties.Builder()
-                    .contentType(text(reply.get("properties"), "content_type"))
-                    .correlationId(properties.getCorrelationId())
-                    .headers(reply.get("headers").isEmpty() ? null : headers(reply.get("headers")))
-                    .build(), body(reply));
-              }
-            });
+            BlockingQueue<Object[]> requests = answerRequests(channel, queue, List.of(v));
             // rpc.describe is the client's own request (RpcClient.describe), on no interface.
             boolean describe = ServiceContract.DESCRIBE.equals(v.get("call").get("method").asText());
             Object proxy = describe ? null : clientView(v, queue);
-            Throwable thrown = null;
-            Object returned = null;
-            try {
-              returned = describe ? client.describe(queue) : invoke(proxy, v.get("call"));
-            } catch (Throwable t) {
-              thrown = t;
-            }
-            Object[] request = requests.poll(WAIT_SECONDS, TimeUnit.SECONDS);
-            assertNotNull(request, "the client sent no request");
-            assertRequest(v, (AMQP.BasicProperties) request[0], (byte[]) request[1]);
-            assertOutcome(v.get("outcome"), returned, thrown);
+            callAndAssert(v, v, requests, () -> describe ? client.describe(queue) : invoke(proxy, v.get("call")));
           }
         }));
   }
 
-  private void assertRequest(JsonNode v, AMQP.BasicProperties actual, byte[] body) {
-    JsonNode expected = v.get("request");
+  /**
+   * The replay vectors' client side: a Java client calling each exchange's {@code call} (the
+   * {@code @CallKey} argument is the key) sends exactly its request, {@code rpc-call-key} included,
+   * and makes the exchange's reply, replayed or not, into its outcome.
+   */
+  @TestFactory
+  Stream<DynamicTest> clientSendsEachReplayVectorsRequestsWithTheirCallKey() throws IOException {
+    return ProtocolVectors.replayVectors().stream().filter(v -> hasRole(v, "client")).map(v -> DynamicTest.dynamicTest(
+        v.get("name").asText(), () -> {
+          String queue = TestBroker.uniqueQueue("vectors-replay-client");
+          try (Channel channel = raw.createChannel()) {
+            List<JsonNode> exchanges = new ArrayList<>();
+            v.get("exchanges").forEach(exchanges::add);
+            BlockingQueue<Object[]> requests = answerRequests(channel, queue, exchanges);
+            Object proxy = clientView(v, queue);
+            for (JsonNode exchange : exchanges) {
+              callAndAssert(v, exchange, requests, () -> invoke(proxy, exchange.get("call")));
+            }
+          }
+        }));
+  }
+
+  private void assertRequest(JsonNode v, JsonNode expected, AMQP.BasicProperties actual, byte[] body) {
     JsonNode props = expected.get("properties");
     Map<String, String> sent = new HashMap<>();
     sent.put("content_type", actual.getContentType());

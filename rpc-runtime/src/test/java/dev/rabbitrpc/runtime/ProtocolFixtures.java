@@ -1,11 +1,14 @@
 package dev.rabbitrpc.runtime;
 
+import dev.rabbitrpc.api.CallKey;
+import dev.rabbitrpc.api.Deduplicated;
 import dev.rabbitrpc.api.Encoding;
 import dev.rabbitrpc.api.RpcService;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
@@ -59,6 +62,22 @@ final class ProtocolFixtures {
     Stream<Book> findAll(List<String> isbns);
   }
 
+  static final class PaymentDeclinedException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public PaymentDeclinedException(String message) {
+      super(message);
+    }
+  }
+
+  /** A deduplicated service (docs/protocol-vectors/replays): its calls run at most once per order id. */
+  @RpcService(queue = "protocol-vectors.payments")
+  interface Payments {
+    /** Charges an order once: its receipt; declines amounts over 1000 (a declared exception, kept and replayed). */
+    @Deduplicated
+    String pay(@CallKey String orderId, int amount) throws PaymentDeclinedException;
+  }
+
   /** {@link Fibonacci} called in CBOR. */
   @RpcService(queue = "protocol-vectors.fibonacci", encoding = Encoding.CBOR)
   interface CborFibonacci extends Fibonacci {}
@@ -93,6 +112,20 @@ final class ProtocolFixtures {
         current = next;
       }
       return current;
+    }
+  }
+
+  /** Counts its runs: receipt n is the n-th run's, so a reply that ran twice would show it. */
+  static final class PaymentsImpl implements Payments {
+    final AtomicInteger runs = new AtomicInteger();
+
+    @Override
+    public String pay(String orderId, int amount) throws PaymentDeclinedException {
+      int run = runs.incrementAndGet();
+      if (amount > 1000) {
+        throw new PaymentDeclinedException("order " + orderId + ": " + amount + " is over the limit of 1000");
+      }
+      return "receipt-" + run;
     }
   }
 

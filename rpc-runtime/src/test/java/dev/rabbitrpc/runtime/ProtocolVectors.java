@@ -29,25 +29,30 @@ final class ProtocolVectors {
   private ProtocolVectors() {}
 
   static List<JsonNode> vectors() throws IOException {
-    List<JsonNode> vectors = new ArrayList<>();
-    try (Stream<Path> files = Files.list(DIRECTORY)) {
-      for (Path file : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
-        vectors.add(JSON.readTree(file.toFile()));
-      }
-    }
-    assertFalse(vectors.isEmpty(), "no vectors in " + DIRECTORY.toAbsolutePath());
-    return vectors;
+    return vectorsIn(DIRECTORY);
   }
 
   /** The stream vectors (docs/protocol-vectors/streams): a request, its {@code items}, then the reply. */
   static List<JsonNode> streamVectors() throws IOException {
+    return vectorsIn(DIRECTORY.resolve("streams"));
+  }
+
+  /**
+   * The replay vectors (docs/protocol-vectors/replays): {@code exchanges} sent in order to one server
+   * with one reply store, and the number of {@code runs} of the method they make.
+   */
+  static List<JsonNode> replayVectors() throws IOException {
+    return vectorsIn(DIRECTORY.resolve("replays"));
+  }
+
+  private static List<JsonNode> vectorsIn(Path directory) throws IOException {
     List<JsonNode> vectors = new ArrayList<>();
-    try (Stream<Path> files = Files.list(DIRECTORY.resolve("streams"))) {
+    try (Stream<Path> files = Files.list(directory)) {
       for (Path file : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
         vectors.add(JSON.readTree(file.toFile()));
       }
     }
-    assertFalse(vectors.isEmpty(), "no stream vectors in " + DIRECTORY.resolve("streams").toAbsolutePath());
+    assertFalse(vectors.isEmpty(), "no vectors in " + directory.toAbsolutePath());
     return vectors;
   }
 
@@ -87,12 +92,16 @@ final class ProtocolVectors {
     return message.has("body_hex") ? java.util.HexFormat.of().formatHex(body) : new String(body, StandardCharsets.UTF_8);
   }
 
-  /** Vector headers as amqp-client sends them: JSON integers as Integer when they fit, else Long. */
+  /**
+   * Vector headers as amqp-client sends them: JSON integers as Integer when they fit, else Long;
+   * booleans as Boolean ({@code rpc-replayed}).
+   */
   static Map<String, Object> headers(JsonNode headers) {
     Map<String, Object> map = new HashMap<>();
     headers.properties().forEach(e -> map.put(e.getKey(),
         e.getValue().canConvertToInt() && e.getValue().isIntegralNumber() ? (Object) e.getValue().intValue()
-            : e.getValue().isIntegralNumber() ? (Object) e.getValue().longValue() : e.getValue().asText()));
+            : e.getValue().isIntegralNumber() ? (Object) e.getValue().longValue()
+            : e.getValue().isBoolean() ? (Object) e.getValue().booleanValue() : e.getValue().asText()));
     return map;
   }
 

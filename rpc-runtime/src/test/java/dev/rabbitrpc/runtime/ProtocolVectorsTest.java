@@ -138,6 +138,55 @@ class ProtocolVectorsTest {
   }
 
   /**
+   * The replay vectors (docs/protocol-vectors/replays): one dispatcher with an {@link
+   * InMemoryReplyStore} answers each exchange's request, in order, with exactly its status and body
+   * bytes, replayed ({@code rpc-replayed}) exactly when the vector's reply says so and then bit for
+   * bit the reply it replays; the method ran {@code runs} times. A vector for any server (one that
+   * keeps no replies too) is also answered so by a dispatcher without a store.
+   */
+  @TestFactory
+  Stream<DynamicTest> dispatcherWithAReplyStoreAnswersEachReplayVectorsExchanges() throws IOException {
+    List<JsonNode> replays = ProtocolVectors.replayVectors();
+    assertTrue(replays.stream().anyMatch(v -> v.get("name").asText().equals("replayed-result")), "no replayed-result vector");
+    return replays.stream().filter(v -> hasRole(v, "server")).flatMap(v -> Stream.of(true, false)
+        .filter(keeps -> keeps || !v.get("server_keeps_replies").asBoolean())
+        .map(keeps -> DynamicTest.dynamicTest(v.get("name").asText() + (keeps ? "" : " (no reply store)"), () -> {
+          ProtocolFixtures.PaymentsImpl payments = new ProtocolFixtures.PaymentsImpl();
+          Dispatcher dispatcher = new Dispatcher(ServiceDescriptor.parse(ProtocolFixtures.Payments.class, Codec.json(),
+              ProtocolVectors.TIMEOUT), payments, Codec.json(), new MessageSizeLimit(1 << 20), List.of(), true,
+              keeps ? new InMemoryReplyStore() : null);
+          List<byte[]> bodies = new ArrayList<>();
+          for (JsonNode exchange : v.get("exchanges")) {
+            JsonNode request = exchange.get("request");
+            CompletableFuture<Object[]> reply = new CompletableFuture<>();
+            dispatcher.dispatch(text(request.get("properties"), "content_type"), headers(request.get("headers")),
+                body(request), false, text(request.get("properties"), "correlation_id"), new ReplySink() {
+                  @Override
+                  public void reply(String status, byte[] body) {
+                    reply.complete(new Object[] {status, body, false});
+                  }
+
+                  @Override
+                  public void replayed(String status, byte[] body, java.util.Map<String, String> replyHeaders) {
+                    reply.complete(new Object[] {status, body, true});
+                  }
+                });
+            Object[] sent = reply.get(20, TimeUnit.SECONDS);
+            JsonNode expected = exchange.get("reply");
+            assertEquals(expected.get("headers").get(WireHeaders.STATUS).asText(), sent[0], "rpc-status");
+            assertEquals(expected.get("headers").has(WireHeaders.REPLAYED), sent[2], "rpc-replayed");
+            byte[] body = (byte[]) sent[1];
+            assertArrayEquals(body(expected), body, () -> "body: " + ProtocolVectors.show(expected, body));
+            if (exchange.has("replay_of")) {
+              assertArrayEquals(bodies.get(exchange.get("replay_of").asInt()), body, "the replayed body, bit for bit");
+            }
+            bodies.add(body);
+          }
+          assertEquals(v.get("runs").asInt(), payments.runs.get(), "runs of pay");
+        })));
+  }
+
+  /**
    * The describe vector is a client vector (a server may decline to describe itself), but its reply
    * is what the Java dispatcher answers its request with: the same JSON, the library's version
    * (free text) aside, and the outcome is that contract.

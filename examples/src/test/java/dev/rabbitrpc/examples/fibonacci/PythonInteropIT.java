@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rabbitrpc.api.RpcException;
+import dev.rabbitrpc.runtime.InMemoryReplyStore;
 import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.runtime.RpcServer;
 import java.io.ByteArrayOutputStream;
@@ -24,8 +25,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Java and Python peers on the real broker, both ways, in the tutorial's plain text and in the
  * JSON and CBOR protocol, and a Java CBOR client falling back to JSON for a JSON-only Python server;
- * streaming replies both ways (order, the end's count, a typed error after the items, cancel). The Python programs (interop/python) are written from the tutorial's description
- * and from docs/PROTOCOL.md alone.
+ * streaming replies both ways (order, the end's count, a typed error after the items, cancel);
+ * the Python client's call key and a Java server's replayed reply, a Python server that keeps no
+ * replies. The Python programs (interop/python) are written from the tutorial's description and
+ * from docs/PROTOCOL.md alone.
  */
 class PythonInteropIT {
   private static final long WAIT_SECONDS = 60;
@@ -237,6 +240,62 @@ class PythonInteropIT {
         int answer = client.proxy(PlainFibonacciService.class, queue).fib(30);
         assertEquals(832040, answer, python::output);
       }
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  /**
+   * The Python client calls a Java server that keeps replies twice with the same call key (a retry, or
+   * a restarted caller): the second answer is the first's, replayed, and the method ran once; another
+   * key runs it again.
+   */
+  @Test
+  void pythonClientCallingTwiceWithOneCallKeyGetsTheJavaServersReplayedReply() throws Exception {
+    String queue = uniqueQueue("interop-replay");
+    FibonacciLedger.Impl ledger = new FibonacciLedger.Impl();
+    try (RpcServer server = client.server(FibonacciLedger.class, ledger).queue(queue)
+        .replyStore(new InMemoryReplyStore()).export()) {
+      try (PythonPeer python = PythonPeer.start("rpc_json.py", "call", "--call-key", "entry-7", server.queue(), "record",
+          "\"entry-7\"", "30")) {
+        assertEquals(0, python.awaitExit(WAIT_SECONDS), python::output);
+        assertEquals(List.of("\"entry-7: fib(30) = 832040 (run 1)\""), python.output().lines().toList());
+      }
+      try (PythonPeer python = PythonPeer.start("rpc_json.py", "call", "--call-key", "entry-7", server.queue(), "record",
+          "\"entry-7\"", "30")) {
+        assertEquals(0, python.awaitExit(WAIT_SECONDS), python::output);
+        assertEquals(List.of("\"entry-7: fib(30) = 832040 (run 1)\"", "replayed"), python.output().lines().toList());
+      }
+      assertEquals(1, ledger.runs.get(), "runs of record for one call key");
+      try (PythonPeer python = PythonPeer.start("rpc_json.py", "call", "--call-key", "entry-8", server.queue(), "record",
+          "\"entry-8\"", "10")) {
+        assertEquals(0, python.awaitExit(WAIT_SECONDS), python::output);
+        assertEquals(List.of("\"entry-8: fib(10) = 55 (run 2)\""), python.output().lines().toList());
+      }
+      assertEquals(2, ledger.runs.get(), "runs of record for two call keys");
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  /** {@link FibonacciService} as a deduplicated client sees it: each call carries a fresh rpc-call-key. */
+  @dev.rabbitrpc.api.RpcService(queue = "fibonacci")
+  interface DeduplicatedFibonacci {
+    @dev.rabbitrpc.api.Deduplicated
+    int fib(int n);
+  }
+
+  /**
+   * The Python server keeps no replies, which the protocol allows: it runs a Java client's
+   * deduplicated calls as any other, their rpc-call-key read for its form and otherwise ignored.
+   */
+  @Test
+  void javaClientsDeduplicatedCallsRunOnThePythonServerThatKeepsNoReplies() throws Exception {
+    String queue = uniqueQueue("interop-replay-server");
+    try (PythonPeer python = PythonPeer.start("rpc_json.py", "serve", queue).awaitReady(WAIT_SECONDS)) {
+      DeduplicatedFibonacci fibonacci = client.proxy(DeduplicatedFibonacci.class, queue);
+      assertEquals(832040, fibonacci.fib(30), python::output);
+      assertEquals(55, fibonacci.fib(10), python::output);
     } finally {
       deleteQueue(queue);
     }
