@@ -1,5 +1,6 @@
 package dev.rabbitrpc.runtime;
 
+import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.api.RpcException.Code;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -10,13 +11,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs a {@code @Deduplicated} method at most once per call key (docs/PROTOCOL.md, "Replayed
- * replies"): claims the key in the server's {@link ReplyStore}, then runs the method and keeps its
+ * replies"). At the end of the server interceptors' chain (so that they see every request, replays
+ * included, and an authenticating one refuses before any claim) it claims the key in the server's
+ * {@link ReplyStore}, then runs the method around the claim; once the outcome is done it keeps the
  * reply before sending it, or sends the reply kept for an earlier attempt ({@code rpc-replayed}),
  * or answers why it can do neither.
  *
@@ -46,77 +49,107 @@ final class Deduplicator {
   }
 
   /**
-   * Claims {@code key} and runs, replays or refuses the request.
-   *
-   * @param start runs the method with the given sink for the replies it makes on its own (expired,
-   *     cancelled: then it returns null, and nothing is kept); else its outcome, replied here
+   * What the chain's end found for one request, read once its outcome is done: the claim it runs
+   * under, or the reply it replays; neither if it refused (busy, conflict, store failure) or an
+   * interceptor never reached it. Set on the worker, read on the thread that completes the outcome.
    */
-  void dispatch(MethodDescriptor method, WireFormat format, String key, byte[] body, boolean redelivered,
-      Deadline deadline, ReplySink sink, Function<ReplySink, Invocation> start) {
+  static final class Claimed {
+    volatile ReplyStore.Run run;
+    volatile StoredReply replay;
+  }
+
+  /**
+   * The end of the server interceptors' chain for a request with a call key: claims the key, then
+   * runs the method around the claim ({@code invoke}), or finds the kept reply (the outcome is then
+   * null and {@code claimed.replay} the reply), or fails typed without running: busy, conflict, the
+   * store failed, or a redelivery a store that does not outlive servers cannot judge.
+   */
+  CompletableFuture<Object> claimAndRun(Claimed claimed, MethodDescriptor method, WireFormat format, String key,
+      byte[] body, boolean redelivered, Deadline deadline, Supplier<CompletableFuture<Object>> invoke) {
     ReplyStore.Claim claim;
     try {
       claim = store.claim(scope, key, fingerprint(method, format, body),
           Duration.ofMillis(method.deduplication.retentionMillis), waitFor(deadline));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      writer.error(sink, format, Code.UNAVAILABLE, null, method.wireName + ": the server stopped while claiming call key " + key);
-      return;
+      return failed(Code.UNAVAILABLE, method.wireName + ": the server stopped while claiming call key " + key);
     } catch (Exception e) {
       log.warn("the reply store failed to claim call key {} of {}", key, method.key, e);
-      writer.error(sink, format, Code.UNAVAILABLE, null, method.wireName + ": the server's reply store failed to claim call key "
+      return failed(Code.UNAVAILABLE, method.wireName + ": the server's reply store failed to claim call key "
           + key + " (" + e + "); the call did not run");
-      return;
     }
     if (claim instanceof ReplyStore.Replay replay) {
       replayed.increment();
       if (replay.waited()) {
         waits.increment();
       }
-      StoredReply reply = replay.reply();
-      sink.replayed(reply.status(), reply.body(), reply.headers());
-    } else if (claim instanceof ReplyStore.Busy) {
+      claimed.replay = replay.reply();
+      return CompletableFuture.completedFuture(null);
+    }
+    if (claim instanceof ReplyStore.Busy) {
       waits.increment();
       busy.increment();
-      writer.error(sink, format, Code.DEADLINE_EXCEEDED, null, method.wireName + ": an earlier attempt of the call with key "
-          + key + " is still running, and did not finish within the deadline; a retry gets its reply once it has one");
-    } else if (claim instanceof ReplyStore.Conflict) {
-      writer.error(sink, format, Code.INVALID_ARGUMENT, null, method.wireName + ": call key " + key
-          + " was used before for another request (another method, other arguments or another format); a key names one call");
-    } else {
-      run((ReplyStore.Run) claim, method, format, key, redelivered, deadline, sink, start);
+      return failed(Code.DEADLINE_EXCEEDED, method.wireName + ": an earlier attempt of the call with key " + key
+          + " is still running, and did not finish within the deadline; a retry gets its reply once it has one");
     }
-  }
-
-  private void run(ReplyStore.Run run, MethodDescriptor method, WireFormat format, String key, boolean redelivered,
-      Deadline deadline, ReplySink sink, Function<ReplySink, Invocation> start) {
+    if (claim instanceof ReplyStore.Conflict) {
+      return failed(Code.INVALID_ARGUMENT, method.wireName + ": call key " + key + " was used before for another"
+          + " request (another method, other arguments or another format); a key names one call");
+    }
+    ReplyStore.Run run = (ReplyStore.Run) claim;
     if (redelivered && !store.durable()) {
       // Redelivered: its server died holding it. This store cannot know whether that server ran it.
       run.abandon();
-      writer.error(sink, format, Code.UNAVAILABLE, null, "the request for " + method.wireName
-          + " was redelivered after a server failure and may or may not have run; it is not run again because the"
-          + " server's reply store (" + store.getClass().getSimpleName() + ") does not outlive a server");
-      return;
+      return failed(Code.UNAVAILABLE, "the request for " + method.wireName + " was redelivered after a server failure"
+          + " and may or may not have run; it is not run again because the server's reply store ("
+          + store.getClass().getSimpleName() + ") does not outlive a server");
     }
-    Invocation invocation;
+    claimed.run = run;
     try {
-      invocation = run.around(() -> start.apply(sink));
+      return run.around(invoke);
     } catch (RuntimeException | Error e) {
+      claimed.run = null;
       run.abandon();
       throw e;
     }
-    if (invocation == null) {
-      run.abandon(); // answered without running: expired or cancelled
-      return;
+  }
+
+  private static CompletableFuture<Object> failed(Code code, String message) {
+    return CompletableFuture.failedFuture(new RpcException(code, message));
+  }
+
+  /**
+   * Replies to a request the chain has run: the kept reply again ({@code rpc-replayed}); or the
+   * run's reply, kept first (or its claim abandoned); or, if nothing was claimed, the outcome as any
+   * request's. The caller hears at its deadline at the latest; a run's reply is still kept when it
+   * comes, for a retry.
+   */
+  void reply(Claimed claimed, Invocation invocation, MethodDescriptor method, WireFormat format, String key,
+      Deadline deadline, ReplySink sink) {
+    CompletableFuture<Answer> answer = invocation.outcome().handle((value, failure) -> {
+      StoredReply replay = claimed.replay;
+      if (replay != null) {
+        return new Answer(replay, true);
+      }
+      ReplyStore.Run run = claimed.run;
+      if (run == null) {
+        Captured captured = new Captured();
+        writer.outcome(captured, format, method, value, failure);
+        return new Answer(new StoredReply(captured.status, captured.body, invocation.replyHeaders()), false);
+      }
+      return new Answer(keep(run, method, format, key, value, failure, invocation.replyHeaders()), false);
+    });
+    if (!answer.isDone() && deadline != null) {
+      answer = answer.copy().orTimeout(Math.max(1, deadline.remainingMillisCeil()), TimeUnit.MILLISECONDS);
     }
-    CompletableFuture<StoredReply> kept =
-        invocation.outcome().handle((value, failure) -> keep(run, method, format, key, value, failure, invocation.replyHeaders()));
-    if (!kept.isDone() && deadline != null) {
-      // The caller hears at its deadline; the run's reply is still kept when it comes, for a retry.
-      kept = kept.copy().orTimeout(Math.max(1, deadline.remainingMillisCeil()), TimeUnit.MILLISECONDS);
-    }
-    kept.whenComplete((reply, failure) -> {
+    answer.whenComplete((done, failure) -> {
       if (failure == null) {
-        sink.reply(reply.status(), reply.body(), reply.headers());
+        StoredReply reply = done.reply();
+        if (done.replayed()) {
+          sink.replayed(reply.status(), reply.body(), reply.headers());
+        } else {
+          sink.reply(reply.status(), reply.body(), reply.headers());
+        }
       } else if (ReplyWriter.unwrap(failure) instanceof TimeoutException) {
         writer.error(sink, format, Code.DEADLINE_EXCEEDED, null, method.wireName + " did not complete before the caller's deadline");
       } else {
@@ -125,6 +158,9 @@ final class Deduplicator {
       }
     });
   }
+
+  /** The reply to send, and whether it is a kept one sent again. */
+  private record Answer(StoredReply reply, boolean replayed) {}
 
   /** Encodes the outcome as its reply, and keeps it or abandons the claim; the reply to send. */
   private StoredReply keep(ReplyStore.Run run, MethodDescriptor method, WireFormat format, String key, Object value,

@@ -158,9 +158,15 @@ final class Dispatcher {
         writer.expired(sink, format, method.wireName, deadline); // its caller gave up: nothing to claim for
         return;
       }
-      // Run at most once per call key: a repeated request gets the stored reply (docs/PROTOCOL.md, "Replayed replies").
-      deduplicator.dispatch(method, format, callKey, body, redelivered, deadline, sink,
-          recording -> start(served, method, request.args(), headers, deadline, correlationId, format, recording));
+      // At most once per call key (docs/PROTOCOL.md, "Replayed replies"): the interceptors run first, as
+      // for any request (an authenticating one refuses before any claim); the chain's end claims the key.
+      Deduplicator.Claimed claimed = new Deduplicator.Claimed();
+      Invocation invocation = start(served, method, request.args(), headers, deadline, correlationId, format, sink,
+          (m, args, d, stream) -> deduplicator.claimAndRun(claimed, m, format, callKey, body, redelivered, d,
+              () -> invoke(m, args, d, stream)));
+      if (invocation != null) {
+        deduplicator.reply(claimed, invocation, method, format, callKey, deadline, sink);
+      }
       return;
     }
     if (redelivered && !method.idempotent) {
@@ -170,18 +176,27 @@ final class Dispatcher {
           + " because the method is not @Idempotent");
       return;
     }
-    Invocation invocation = start(served, method, request.args(), headers, deadline, correlationId, format, sink);
+    Invocation invocation = start(served, method, request.args(), headers, deadline, correlationId, format, sink,
+        this::invoke);
     if (invocation != null) {
       writer.whenDone(withReplyHeaders(sink, invocation.replyHeaders()), format, method, deadline, invocation.outcome());
     }
   }
 
+  /** The end of the server interceptors' chain: runs the method ({@link #invoke}, or a deduplicated call's claim first). */
+  @FunctionalInterface
+  interface Terminal {
+    CompletableFuture<Object> invoke(MethodDescriptor method, Object[] args, Deadline deadline, StreamOut stream);
+  }
+
   /**
-   * Runs the method through the interceptors, inside the request's deadline, unless the deadline has
-   * passed or the caller cancelled it: then the request is answered here and null returned.
+   * Runs the method through the interceptors to {@code terminal}, inside the request's deadline,
+   * unless the deadline has passed or the caller cancelled it: then the request is answered here and
+   * null returned.
    */
   private Invocation start(ServiceDescriptor served, MethodDescriptor method, Object[] args,
-      Map<String, Object> headers, Deadline deadline, String correlationId, WireFormat format, ReplySink sink) {
+      Map<String, Object> headers, Deadline deadline, String correlationId, WireFormat format, ReplySink sink,
+      Terminal terminal) {
     if (deadline != null && deadline.isExpired()) {
       writer.expired(sink, format, method.wireName, deadline);
       return null;
@@ -202,10 +217,10 @@ final class Dispatcher {
     Map<String, String> replyHeaders = Map.of();
     try {
       if (interceptors.isEmpty()) {
-        outcome = invoke(method, args, deadline, stream);
+        outcome = terminal.invoke(method, args, deadline, stream);
       } else {
         Chains.Server chain = new Chains.Server(interceptors,
-            call -> invoke(call.method, call.arguments, call.deadline, stream));
+            call -> terminal.invoke(call.method, call.arguments, call.deadline, stream));
         outcome = chain.proceed(new ServerCall(served, method, args, ApplicationHeaders.of(headers),
             correlationId, deadline, Map.of())).toCompletableFuture();
         replyHeaders = chain.lastCall().replyHeaders();
@@ -357,7 +372,7 @@ final class Dispatcher {
     return unreadable.sum();
   }
 
-  /** Replayed replies and the waits for a run in progress, or null if no method of the service is {@code @Deduplicated}. */
+  /** Replayed replies and the waits for a run in progress; null if the server has no reply store. */
   Deduplicator deduplicator() {
     return deduplicator;
   }

@@ -229,6 +229,36 @@ class DeduplicatorTest {
   }
 
   @Test
+  void theInterceptorsRunBeforeAnyClaimSoAReplayIsRefusedToWhomTheyRefuse() throws Exception {
+    ServerInterceptor authenticating = (call, chain) -> "secret".equals(call.headers().get("token")) ? chain.proceed(call)
+        : CompletableFuture.failedFuture(new dev.rabbitrpc.api.RpcException(
+            dev.rabbitrpc.api.RpcException.Code.UNAUTHENTICATED, "no token"));
+    Dispatcher guarded = new Dispatcher(ServiceDescriptor.parse(Ledger.class, Codec.json(), Duration.ofSeconds(5)), ledger,
+        Codec.json(), new MessageSizeLimit(1 << 20), List.of(authenticating), true, store);
+    Reply first = send(guarded, "k1", "add", "5", Map.of("token", "secret")).get();
+    assertEquals("5", first.text());
+    Reply stranger = send(guarded, "k1", "add", "5", Map.of()).get();
+    assertEquals("UNAUTHENTICATED", stranger.status(), "no replay for a caller the interceptors refuse");
+    assertFalse(stranger.replayed());
+    Reply again = send(guarded, "k1", "add", "5", Map.of("token", "secret")).get();
+    assertTrue(again.replayed());
+    assertArrayEquals(first.body(), again.body());
+    assertEquals(1, ledger.runs.get());
+  }
+
+  private Sink send(Dispatcher to, String key, String method, String args, Map<String, String> application) {
+    Map<String, Object> headers = new HashMap<>(application);
+    headers.put("rpc-protocol", 1);
+    headers.put("rpc-deadline", System.currentTimeMillis() + 5_000);
+    headers.put("rpc-call-key", key);
+    Sink sink = new Sink();
+    to.dispatch(WireFormat.JSON.contentType, headers,
+        ("{\"method\":\"" + method + "\",\"args\":[" + args + "]}").getBytes(StandardCharsets.UTF_8), false,
+        "c-" + System.nanoTime(), sink);
+    return sink;
+  }
+
+  @Test
   void anAsyncMethodsReplyIsKeptToo() throws Exception {
     Reply first = send("k1", "addLater", "3").get();
     assertTrue(send("k1", "addLater", "3").get().replayed());
