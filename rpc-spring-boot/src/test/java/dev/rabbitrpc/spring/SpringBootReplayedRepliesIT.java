@@ -134,6 +134,14 @@ class SpringBootReplayedRepliesIT {
     assertEquals(1, credits(key));
   }
 
+  @Test
+  void aRunWhoseTransactionalMethodMarkedItRollbackOnlyFailsInternalAndKeepsNothing() {
+    String key = UUID.randomUUID().toString();
+    RpcException thrown = assertThrows(RpcException.class, () -> ledger.creditSwallowingAFailure(key, "joan", 50));
+    assertEquals(RpcException.Code.INTERNAL, thrown.code(), thrown.getMessage());
+    assertEquals(0, credits(key), "as Spring's UnexpectedRollbackException: nothing commits");
+  }
+
   private static int credits(String key) {
     Integer count = new JdbcTemplate(dataSource).queryForObject("SELECT COUNT(*) FROM " + CREDITS + " WHERE call_key = ?",
         Integer.class, key);

@@ -112,6 +112,13 @@ final class TestServices {
     /** Inserts the credit through a {@code @Transactional} method of another bean; the run's number. */
     @Deduplicated
     int creditThroughService(@CallKey String key, String account, int amount);
+
+    /**
+     * Inserts the credit through a {@code @Transactional} method that then throws, and swallows its
+     * exception: the transaction is rollback-only.
+     */
+    @Deduplicated
+    int creditSwallowingAFailure(@CallKey String key, String account, int amount);
   }
 
   /** Inserts a credit in the caller's transaction ({@code REQUIRED}). */
@@ -127,6 +134,12 @@ final class TestServices {
     @Transactional
     public void insert(String key, String account, int amount) {
       jdbc.update("INSERT INTO " + table + " (call_key, account, amount) VALUES (?, ?, ?)", key, account, amount);
+    }
+
+    @Transactional
+    public void insertThenFail(String key, String account, int amount) {
+      insert(key, account, amount);
+      throw new IllegalStateException("failed after inserting");
     }
   }
 
@@ -157,6 +170,16 @@ final class TestServices {
     @Override
     public int creditThroughService(String key, String account, int amount) {
       writer.insert(key, account, amount);
+      return ran();
+    }
+
+    @Override
+    public int creditSwallowingAFailure(String key, String account, int amount) {
+      try {
+        writer.insertThenFail(key, account, amount);
+      } catch (IllegalStateException expected) {
+        // swallowed: the transaction stays rollback-only
+      }
       return ran();
     }
 
