@@ -12,9 +12,16 @@ import java.util.Objects;
 /**
  * The requests a server answered without running them, as counters tagged
  * {@code messaging.destination.name} (the server's queue): {@code rabbit.rpc.server.requests.expired}
- * (their deadline had passed; {@link ServerStats#expiredRequests()}) and
+ * (their deadline had passed; {@link ServerStats#expiredRequests()}),
  * {@code rabbit.rpc.server.requests.cancelled} (their caller had cancelled them;
- * {@link ServerStats#cancelledRequests()}). The meters hold the server weakly.
+ * {@link ServerStats#cancelledRequests()}), {@code rabbit.rpc.server.requests.rejected} (by
+ * {@code reason}), and for {@code @Deduplicated} methods {@code rabbit.rpc.server.replies.replayed}
+ * (answered with the reply kept for an earlier attempt of the call; {@link ServerStats#replayedReplies()}),
+ * {@code rabbit.rpc.server.requests.waited} (waited for an earlier attempt still running;
+ * {@link ServerStats#inProgressWaits()}) and {@code rabbit.rpc.server.requests.busy} (that attempt
+ * was still running at their deadline; {@link ServerStats#busyRequests()}). Replayed requests run
+ * no handler, so they are not in the {@code rabbit.rpc.server} observation: these counters are
+ * where they show. The meters hold the server weakly.
  *
  * <pre>{@code
  * new RpcServerMetrics(client.export(Orders.class, orders)).bindTo(meterRegistry);
@@ -49,5 +56,14 @@ public final class RpcServerMetrics implements MeterBinder {
           .description("requests refused before any method ran: too large, unknown method, or unreadable")
           .tags(tags).tag("reason", why.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
     }
+    FunctionCounter.builder("rabbit.rpc.server.replies.replayed", server, s -> s.stats().replayedReplies())
+        .description("requests of @Deduplicated methods answered with the reply kept for an earlier attempt, without running")
+        .tags(tags).register(registry);
+    FunctionCounter.builder("rabbit.rpc.server.requests.waited", server, s -> s.stats().inProgressWaits())
+        .description("requests of @Deduplicated methods that waited for an earlier attempt of their call still running")
+        .tags(tags).register(registry);
+    FunctionCounter.builder("rabbit.rpc.server.requests.busy", server, s -> s.stats().busyRequests())
+        .description("requests of @Deduplicated methods answered DEADLINE_EXCEEDED: an earlier attempt was still running")
+        .tags(tags).register(registry);
   }
 }
