@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.Objects;
+import java.util.function.ToLongFunction;
 
 /**
  * The requests a server answered without running them, as counters tagged
@@ -45,25 +46,26 @@ public final class RpcServerMetrics implements MeterBinder {
 
   @Override
   public void bindTo(MeterRegistry registry) {
-    FunctionCounter.builder("rabbit.rpc.server.requests.expired", server, s -> s.stats().expiredRequests())
-        .description("requests answered DEADLINE_EXCEEDED without running: their deadline had passed")
-        .tags(tags).register(registry);
-    FunctionCounter.builder("rabbit.rpc.server.requests.cancelled", server, s -> s.stats().cancelledRequests())
-        .description("requests answered CANCELLED without running: their caller had cancelled them")
-        .tags(tags).register(registry);
+    counter(registry, "rabbit.rpc.server.requests.expired", ServerStats::expiredRequests,
+        "requests answered DEADLINE_EXCEEDED without running: their deadline had passed");
+    counter(registry, "rabbit.rpc.server.requests.cancelled", ServerStats::cancelledRequests,
+        "requests answered CANCELLED without running: their caller had cancelled them");
     for (ServerStats.Rejection why : ServerStats.Rejection.values()) {
       FunctionCounter.builder("rabbit.rpc.server.requests.rejected", server, s -> s.stats().rejectedRequests(why))
           .description("requests refused before any method ran: too large, unknown method, or unreadable")
           .tags(tags).tag("reason", why.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
     }
-    FunctionCounter.builder("rabbit.rpc.server.replies.replayed", server, s -> s.stats().replayedReplies())
-        .description("requests of @Deduplicated methods answered with the reply kept for an earlier attempt, without running")
-        .tags(tags).register(registry);
-    FunctionCounter.builder("rabbit.rpc.server.requests.waited", server, s -> s.stats().inProgressWaits())
-        .description("requests of @Deduplicated methods that waited for an earlier attempt of their call still running")
-        .tags(tags).register(registry);
-    FunctionCounter.builder("rabbit.rpc.server.requests.busy", server, s -> s.stats().busyRequests())
-        .description("requests of @Deduplicated methods answered DEADLINE_EXCEEDED: an earlier attempt was still running")
-        .tags(tags).register(registry);
+    counter(registry, "rabbit.rpc.server.replies.replayed", ServerStats::replayedReplies,
+        "requests of @Deduplicated methods answered with the reply kept for an earlier attempt, without running");
+    counter(registry, "rabbit.rpc.server.requests.waited", ServerStats::inProgressWaits,
+        "requests of @Deduplicated methods that waited for an earlier attempt of their call still running");
+    counter(registry, "rabbit.rpc.server.requests.busy", ServerStats::busyRequests,
+        "requests of @Deduplicated methods answered DEADLINE_EXCEEDED: an earlier attempt was still running");
+  }
+
+  /** A counter of one of the server's {@link ServerStats}, read from a fresh snapshot. */
+  private void counter(MeterRegistry registry, String name, ToLongFunction<ServerStats> count, String description) {
+    FunctionCounter.builder(name, server, s -> count.applyAsLong(s.stats()))
+        .description(description).tags(tags).register(registry);
   }
 }
