@@ -24,8 +24,9 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * <p>What Spring would do at the end of a transaction it began happens here too, as far as it can:
  * a participating method that marked the transaction rollback-only (it threw, and the handler caught
  * it) makes the run fail with {@link UnexpectedRollbackException}: nothing commits and the caller
- * gets {@code INTERNAL}. The run commits after the handler returns, when its reply is kept, on
- * another path than Spring's: {@link TransactionSynchronization} callbacks the handler registers
+ * gets {@code INTERNAL}; so does a declared unchecked exception thrown out of such a method, which
+ * Spring rolls back (this binding sees the transaction's state, not the call's outcome). The run
+ * commits after the handler returns, when its reply is kept, on another path than Spring's: {@link TransactionSynchronization} callbacks the handler registers
  * ({@code @TransactionalEventListener}, {@code afterCommit}) are completed with
  * {@link TransactionSynchronization#STATUS_UNKNOWN} when it returns (and a warning is logged), so they
  * release what they hold but do not see the commit.

@@ -142,6 +142,14 @@ class SpringBootReplayedRepliesIT {
     assertEquals(0, credits(key), "as Spring's UnexpectedRollbackException: nothing commits");
   }
 
+  @Test
+  void aDeclaredUncheckedExceptionOutOfATransactionalMethodRollsBackAndFailsInternalInsteadOfBeingKept() {
+    String key = UUID.randomUUID().toString();
+    RpcException thrown = assertThrows(RpcException.class, () -> ledger.creditOverTheLimit(key, "kay", 60));
+    assertEquals(RpcException.Code.INTERNAL, thrown.code(), thrown.getMessage());
+    assertEquals(0, credits(key), "Spring rolled the transaction back; nothing of the run commits");
+  }
+
   private static int credits(String key) {
     Integer count = new JdbcTemplate(dataSource).queryForObject("SELECT COUNT(*) FROM " + CREDITS + " WHERE call_key = ?",
         Integer.class, key);

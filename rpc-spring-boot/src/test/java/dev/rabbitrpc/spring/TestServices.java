@@ -119,6 +119,19 @@ final class TestServices {
      */
     @Deduplicated
     int creditSwallowingAFailure(@CallKey String key, String account, int amount);
+
+    /** Inserts the credit through a {@code @Transactional} method that then refuses it, unchecked and declared. */
+    @Deduplicated
+    int creditOverTheLimit(@CallKey String key, String account, int amount) throws OverTheLimitException;
+  }
+
+  /** A declared unchecked exception: Spring rolls back the transaction it leaves. */
+  static final class OverTheLimitException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    OverTheLimitException(String message) {
+      super(message);
+    }
   }
 
   /** Inserts a credit in the caller's transaction ({@code REQUIRED}). */
@@ -140,6 +153,12 @@ final class TestServices {
     public void insertThenFail(String key, String account, int amount) {
       insert(key, account, amount);
       throw new IllegalStateException("failed after inserting");
+    }
+
+    @Transactional
+    public void insertThenRefuse(String key, String account, int amount) {
+      insert(key, account, amount);
+      throw new OverTheLimitException(account + " is over the limit");
     }
   }
 
@@ -180,6 +199,12 @@ final class TestServices {
       } catch (IllegalStateException expected) {
         // swallowed: the transaction stays rollback-only
       }
+      return ran();
+    }
+
+    @Override
+    public int creditOverTheLimit(String key, String account, int amount) {
+      writer.insertThenRefuse(key, account, amount);
       return ran();
     }
 
