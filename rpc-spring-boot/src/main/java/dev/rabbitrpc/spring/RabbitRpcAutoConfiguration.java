@@ -28,7 +28,8 @@ import org.springframework.context.annotation.Configuration;
  * virtual host, TLS, heartbeats, timeouts) and Boot's address list. Without Spring AMQP the client
  * uses its own default (localhost). Every bean backs off when the application defines its own.
  * {@link ClientInterceptor} and {@link ServerInterceptor} beans are added to the client; Micrometer
- * observations are {@link RabbitRpcObservationAutoConfiguration}'s.
+ * observations are {@link RabbitRpcObservationAutoConfiguration}'s, and the reply store of
+ * {@code @Deduplicated} services is {@link RabbitRpcReplyStoreAutoConfiguration}'s (or the application's).
  */
 @AutoConfiguration(afterName = {
     "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration", // Boot 4
