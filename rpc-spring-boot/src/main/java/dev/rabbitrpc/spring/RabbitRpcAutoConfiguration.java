@@ -2,6 +2,7 @@ package dev.rabbitrpc.spring;
 
 import dev.rabbitrpc.runtime.ClientInterceptor;
 import dev.rabbitrpc.runtime.Codec;
+import dev.rabbitrpc.runtime.ReplyStore;
 import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.runtime.ServerInterceptor;
 import org.springframework.beans.factory.ListableBeanFactory;
@@ -27,7 +28,8 @@ import org.springframework.context.annotation.Configuration;
  * virtual host, TLS, heartbeats, timeouts) and Boot's address list. Without Spring AMQP the client
  * uses its own default (localhost). Every bean backs off when the application defines its own.
  * {@link ClientInterceptor} and {@link ServerInterceptor} beans are added to the client; Micrometer
- * observations are {@link RabbitRpcObservationAutoConfiguration}'s.
+ * observations are {@link RabbitRpcObservationAutoConfiguration}'s, and the reply store of
+ * {@code @Deduplicated} services is {@link RabbitRpcReplyStoreAutoConfiguration}'s (or the application's).
  */
 @AutoConfiguration(afterName = {
     "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration", // Boot 4
@@ -88,13 +90,15 @@ public class RabbitRpcAutoConfiguration {
    * @param beanFactory where the annotated beans are found
    * @param properties rabbit-rpc's settings
    * @param listeners told of each server exported, in order
+   * @param replyStore the reply store of services with {@code @Deduplicated} methods, if the context has one
+   *     ({@link RabbitRpcReplyStoreAutoConfiguration})
    * @return the lifecycle of the exports
    */
   @Bean
   @ConditionalOnMissingBean
   RpcExporter rabbitRpcExporter(RpcClient client, ListableBeanFactory beanFactory, RabbitRpcProperties properties,
-      ObjectProvider<ExportListener> listeners) {
-    return new RpcExporter(client, beanFactory, properties, listeners.orderedStream().toList());
+      ObjectProvider<ExportListener> listeners, ObjectProvider<ReplyStore> replyStore) {
+    return new RpcExporter(client, beanFactory, properties, listeners.orderedStream().toList(), replyStore::getIfAvailable);
   }
 
   /** The connection from Spring Boot's RabbitMQ auto-configuration (or the application's connection factory). */

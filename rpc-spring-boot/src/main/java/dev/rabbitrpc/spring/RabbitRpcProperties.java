@@ -85,6 +85,9 @@ public class RabbitRpcProperties {
   /** Micrometer instrumentation of the auto-configured client, when rpc-micrometer is on the class path. */
   private final Observations observations = new Observations();
 
+  /** Where exported services with @Deduplicated methods keep their replies (RabbitRpcReplyStoreAutoConfiguration). */
+  private final ReplyStore replyStore = new ReplyStore();
+
   /** @return the default call timeout */
   public Duration getTimeout() {
     return timeout;
@@ -198,6 +201,83 @@ public class RabbitRpcProperties {
   /** @return the Micrometer instrumentation's settings */
   public Observations getObservations() {
     return observations;
+  }
+
+  /** @return the reply store's settings */
+  public ReplyStore getReplyStore() {
+    return replyStore;
+  }
+
+  /**
+   * {@code rabbit-rpc.reply-store.*}: the reply store of exported services with {@code @Deduplicated}
+   * methods, when the application defines no {@code ReplyStore} bean.
+   */
+  public static class ReplyStore {
+    /**
+     * Which store: jdbc (a JdbcReplyStore on the application's DataSource; the default when it has
+     * one), memory (an InMemoryReplyStore: correct only while one server process serves each queue)
+     * or none.
+     */
+    private ReplyStoreType type;
+
+    /** The JDBC store's table, optionally schema-qualified. */
+    private String table = "rpc_replies";
+
+    /** Whether the JDBC store creates its table and index when they are missing. */
+    private boolean createTable = true;
+
+    /** How often the JDBC store deletes expired replies; 0 for never. */
+    private Duration purgeEvery = Duration.ofMinutes(10);
+
+    /** @return the store's type, or null: jdbc if there is a DataSource, else none */
+    public ReplyStoreType getType() {
+      return type;
+    }
+
+    /** @param type the store's type */
+    public void setType(ReplyStoreType type) {
+      this.type = type;
+    }
+
+    /** @return the JDBC store's table */
+    public String getTable() {
+      return table;
+    }
+
+    /** @param table the JDBC store's table */
+    public void setTable(String table) {
+      this.table = table;
+    }
+
+    /** @return whether the JDBC store creates its table */
+    public boolean isCreateTable() {
+      return createTable;
+    }
+
+    /** @param createTable whether the JDBC store creates its table */
+    public void setCreateTable(boolean createTable) {
+      this.createTable = createTable;
+    }
+
+    /** @return how often the JDBC store deletes expired replies */
+    public Duration getPurgeEvery() {
+      return purgeEvery;
+    }
+
+    /** @param purgeEvery how often the JDBC store deletes expired replies; 0 for never */
+    public void setPurgeEvery(Duration purgeEvery) {
+      this.purgeEvery = purgeEvery;
+    }
+  }
+
+  /** The kinds of {@code rabbit-rpc.reply-store.type}. */
+  public enum ReplyStoreType {
+    /** A {@code JdbcReplyStore} on the application's one {@code DataSource}. */
+    JDBC,
+    /** An {@code InMemoryReplyStore}: for one server process per queue. */
+    MEMORY,
+    /** No store: a service with {@code @Deduplicated} methods fails to export unless the application defines one. */
+    NONE
   }
 
   /**

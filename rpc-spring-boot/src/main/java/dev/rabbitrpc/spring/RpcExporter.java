@@ -1,9 +1,12 @@
 package dev.rabbitrpc.spring;
 
+import dev.rabbitrpc.api.Deduplicated;
 import dev.rabbitrpc.api.RpcService;
+import dev.rabbitrpc.runtime.ReplyStore;
 import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.runtime.RpcServer;
 import dev.rabbitrpc.runtime.ServerBuilder;
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.aop.support.AopUtils;
@@ -22,6 +26,11 @@ import org.springframework.util.ClassUtils;
  * Exports the {@link RpcExport} beans when the context starts and closes their servers when it
  * stops, all at once, each draining within the shutdown grace. Start and stop are called by
  * Spring's lifecycle processor, one at a time; {@link #servers()} may be read from any thread.
+ *
+ * <p>A service with a {@code @Deduplicated} method is exported with the context's {@link ReplyStore}
+ * (the application's bean, or {@link RabbitRpcReplyStoreAutoConfiguration}'s), asked for only then,
+ * so that an application without such a service never makes one; without a store its export fails
+ * with the runtime's message naming the method.
  */
 final class RpcExporter implements SmartLifecycle {
   private static final Logger log = LoggerFactory.getLogger(RpcExporter.class);
@@ -32,19 +41,22 @@ final class RpcExporter implements SmartLifecycle {
   private final ListableBeanFactory beanFactory;
   private final RabbitRpcProperties properties;
   private final List<ExportListener> listeners;
+  private final Supplier<ReplyStore> replyStore;
   private volatile List<RpcServer> servers = List.of();
   private volatile boolean running;
 
   RpcExporter(RpcClient client, ListableBeanFactory beanFactory, RabbitRpcProperties properties) {
-    this(client, beanFactory, properties, List.of());
+    this(client, beanFactory, properties, List.of(), () -> null);
   }
 
+  /** @param replyStore the context's reply store, or null if it has none; asked for at most once per export */
   RpcExporter(RpcClient client, ListableBeanFactory beanFactory, RabbitRpcProperties properties,
-      List<ExportListener> listeners) {
+      List<ExportListener> listeners, Supplier<ReplyStore> replyStore) {
     this.client = client;
     this.beanFactory = beanFactory;
     this.properties = properties;
     this.listeners = List.copyOf(listeners);
+    this.replyStore = replyStore;
   }
 
   /** The servers running now, in the order they were exported. */
@@ -85,7 +97,23 @@ final class RpcExporter implements SmartLifecycle {
     if (shards != null) {
       server.shards(shards);
     }
+    if (deduplicates(service)) {
+      ReplyStore store = replyStore.get();
+      if (store != null) {
+        server.replyStore(store);
+      }
+    }
     return server.export();
+  }
+
+  /** Whether a method of the service is {@code @Deduplicated}, on itself or on the interface that declares it. */
+  static boolean deduplicates(Class<?> service) {
+    for (Method method : service.getMethods()) {
+      if (method.isAnnotationPresent(Deduplicated.class) || method.getDeclaringClass().isAnnotationPresent(Deduplicated.class)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static Class<?> serviceOf(String beanName, Class<?> beanClass, RpcExport annotation) {
