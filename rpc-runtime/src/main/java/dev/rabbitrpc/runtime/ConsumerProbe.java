@@ -17,14 +17,19 @@ import org.slf4j.LoggerFactory;
  * Fails calls fast when their queue exists but nothing consumes it (every server is down), instead
  * of at their deadline. A call that has no reply after {@link #PROBE_AFTER_NANOS} (or a quarter of
  * its timeout, if shorter) gets its queue probed with a passive {@code queue.declare}; a consumer
- * count of 0 fails every such call to that queue with {@code UNAVAILABLE} — but a call whose request
- * a closing server said it took (a {@code taken} notice, docs/PROTOCOL.md, "Closing a server"), until that server's
- * shutdown grace is over: the request is running, not waiting in the queue.
+ * count of 0 that holds for {@link #CONFIRM_NANOS} (asked again at each sweep meanwhile) fails every
+ * such call to that queue with {@code UNAVAILABLE} — but a call whose request a closing server said it took (a {@code taken} notice, docs/PROTOCOL.md, "Closing a server"), until that server's
+ * shutdown grace is over: the request is running, not waiting in the queue. The confirmation is
+ * what lets that notice count: it travels on the reply channel and is handled on the client's
+ * consumer threads, while the count comes on the probe's own channel, so a count of 0 taken just
+ * after a server stopped consuming could otherwise be read before the notice the server sent before
+ * it (a CI run on a loaded machine saw exactly that); and a server that consumes again at once (a
+ * restart, a prefetch change) does not fail the calls waiting for it.
  *
  * <p>It costs nothing per call: a sweep of the pending calls every {@link #SWEEP_NANOS} collects the
  * queues to probe, and the probe runs on its own thread with its own channel, so a slow broker
- * never delays deadlines. Detection takes between the probe delay and that plus one sweep and one
- * broker round trip.
+ * never delays deadlines. Detection takes the probe delay plus the confirmation, plus at most one
+ * sweep and a broker round trip per probe (about 0.9 s).
  *
  * <p>While a queue's count keeps saying it has consumers (a backlog: servers saturated, not gone),
  * it is asked again only after a back-off that doubles from {@link #PROBE_AFTER_NANOS} to {@link
@@ -43,12 +48,16 @@ final class ConsumerProbe {
   static final long PROBE_AFTER_NANOS = PendingCall.PROBE_AFTER_NANOS;
   static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(4);
+  /** How long a queue must have answered "no consumer" before its calls are failed. */
+  static final long CONFIRM_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
 
   /** A queue that had consumers when last asked: not asked again before {@code next}. */
   private record Quiet(long nextNanos, long backoffNanos) {}
 
   /** Read and written on the timer's thread (the sweep) and the probe's thread. */
   private final java.util.concurrent.ConcurrentHashMap<String, Quiet> quiet = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Queues that answered "no consumer", since when (nanoTime); read and written on the same two threads. */
+  private final java.util.concurrent.ConcurrentHashMap<String, Long> emptySince = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final AmqpTransport transport;
   private final ReplyRouter router;
@@ -91,6 +100,7 @@ final class ConsumerProbe {
     long now = System.nanoTime();
     Set<String> queues = router.queuesWaitingSince(now);
     quiet.keySet().retainAll(queues); // a queue nobody waits on any more starts afresh
+    emptySince.keySet().retainAll(queues);
     queues.removeIf(queue -> {
       Quiet q = quiet.get(queue);
       return q != null && now - q.nextNanos < 0;
@@ -105,6 +115,12 @@ final class ConsumerProbe {
           int consumers = consumerCount(queue);
           if (consumers == 0) {
             quiet.remove(queue);
+            long seen = System.nanoTime();
+            Long since = emptySince.putIfAbsent(queue, seen);
+            if (since == null || seen - since < CONFIRM_NANOS) {
+              continue; // not yet confirmed: asked again at the next sweep
+            }
+            emptySince.remove(queue);
             // A call whose request a closing server took is not in the queue but running: it is
             // failed only once that server's grace is over without a reply (docs/PROTOCOL.md, "Closing a server").
             long verdict = System.nanoTime();
@@ -115,6 +131,7 @@ final class ConsumerProbe {
                         + " shutdown grace, and no server consumes queue " + queue + "; it may have run"
                     : call.method.key + ": no server consumes queue " + queue));
           } else if (consumers > 0) {
+            emptySince.remove(queue);
             Quiet last = quiet.get(queue);
             long backoff = last == null ? PROBE_AFTER_NANOS : Math.min(2 * last.backoffNanos, MAX_BACKOFF_NANOS);
             quiet.put(queue, new Quiet(System.nanoTime() + backoff, backoff));
