@@ -12,13 +12,18 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -29,13 +34,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  * with the reply), a duplicate waiting on the open transaction, a busy answer at the end of its
  * wait, expiry and purge. Skipped with the reason if a database is not running here; in CI
  * ({@code CI=true}) a missing database fails.
+ *
+ * <p>A failing test must not hang the build: every run a test opens is abandoned after it, the
+ * tables are dropped with a lock timeout, and each test is bounded.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class JdbcReplyStoreTest {
   private static final byte[] PRINT = {1, 2, 3, 4};
   private static final Duration DAY = Duration.ofDays(1);
 
   private final String table = "rpc_replies_t" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
   private final String effects = table + "_fx";
+  private final List<ReplyStore.Run> runs = new ArrayList<>();
+  private final ExecutorService duplicates = Executors.newCachedThreadPool(Threads.daemon("jdbc-store-test-duplicate"));
+  private String database;
   private DataSource dataSource;
   private JdbcReplyStore store;
 
@@ -67,6 +79,7 @@ class JdbcReplyStoreTest {
   }
 
   private void open(String database) throws SQLException {
+    this.database = database;
     dataSource = dataSource(database);
     store = JdbcReplyStore.builder(dataSource).table(table).purgeEvery(Duration.ZERO).build();
     sql("CREATE TABLE " + effects + " (id INT PRIMARY KEY)");
@@ -74,11 +87,40 @@ class JdbcReplyStoreTest {
 
   @AfterEach
   void drop() throws SQLException {
+    duplicates.shutdownNow();
+    runs.forEach(ReplyStore.Run::abandon); // a failed test's open run would hold the tables' locks
     if (store != null) {
       store.close();
-      sql("DROP TABLE IF EXISTS " + table);
-      sql("DROP TABLE IF EXISTS " + effects);
+      // Bounded: a session the test lost track of makes the drop fail, not wait for ever.
+      String lockTimeout = database.equals("postgresql") ? "SET lock_timeout = '10s'" : "SET SESSION lock_wait_timeout = 10";
+      try (Connection connection = dataSource.getConnection(); Statement s = connection.createStatement()) {
+        s.execute(lockTimeout);
+        s.execute("DROP TABLE IF EXISTS " + table);
+        s.execute("DROP TABLE IF EXISTS " + effects);
+      }
     }
+  }
+
+  /** Claims {@code key}, expecting a run, which is abandoned after the test if it has not ended. */
+  private ReplyStore.Run claimRun(String key, Duration wait) throws Exception {
+    ReplyStore.Run run = assertInstanceOf(ReplyStore.Run.class, store.claim("q", key, PRINT, DAY, wait));
+    runs.add(run);
+    return run;
+  }
+
+  /** Claims {@code key} on another thread, as a duplicate request on another server would. */
+  private CompletableFuture<ReplyStore.Claim> claimElsewhere(String key, Duration wait) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        ReplyStore.Claim claim = store.claim("q", key, PRINT, DAY, wait);
+        if (claim instanceof ReplyStore.Run run) {
+          runs.add(run);
+        }
+        return claim;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, duplicates);
   }
 
   private void sql(String statement) throws SQLException {
@@ -97,7 +139,7 @@ class JdbcReplyStoreTest {
 
   /** Claims {@code key}, writes {@code id} into the effects table inside the run, and returns the run. */
   private ReplyStore.Run runWriting(String key, int id) throws Exception {
-    ReplyStore.Run run = assertInstanceOf(ReplyStore.Run.class, store.claim("q", key, PRINT, DAY, Duration.ofSeconds(5)));
+    ReplyStore.Run run = claimRun(key, Duration.ofSeconds(5));
     run.around(() -> {
       try (Statement s = JdbcReplyStore.connection().createStatement()) {
         s.executeUpdate("INSERT INTO " + effects + " VALUES (" + id + ")");
@@ -113,7 +155,7 @@ class JdbcReplyStoreTest {
   @ValueSource(strings = {"postgresql", "mariadb"})
   void aCompletedKeyIsReplayedWithItsBytesAndHeadersAndAnotherRequestConflicts(String database) throws Exception {
     open(database);
-    ReplyStore.Run run = assertInstanceOf(ReplyStore.Run.class, store.claim("q", "k1", PRINT, DAY, Duration.ofSeconds(5)));
+    ReplyStore.Run run = claimRun("k1", Duration.ofSeconds(5));
     byte[] body = {0, (byte) 0xff, 42, 7};
     run.complete(new StoredReply("OK", body, Map.of("served-by", "s1")));
     ReplyStore.Replay replay = assertInstanceOf(ReplyStore.Replay.class, store.claim("q", "k1", PRINT, DAY, Duration.ofSeconds(5)));
@@ -144,26 +186,25 @@ class JdbcReplyStoreTest {
   @ValueSource(strings = {"postgresql", "mariadb"})
   void aServerThatDiesBeforeCommittingLeavesNothing(String database) throws Exception {
     open(database);
-    // The dying server's run: its connection is cut without a commit, as when its process is killed.
-    Connection[] held = new Connection[1];
-    ReplyStore.Run dying = assertInstanceOf(ReplyStore.Run.class, store.claim("q", "k1", PRINT, DAY, Duration.ofSeconds(5)));
+    // The dying server's run: the database ends its session without a commit, as it does when the
+    // server's process is killed (its socket closes). The session is ended from the database's side:
+    // a driver's Connection.abort() may not end it (MariaDB Connector/J 3.5 left it open, holding the row).
+    long[] session = new long[1];
+    ReplyStore.Run dying = claimRun("k1", Duration.ofSeconds(5));
     dying.around(() -> {
-      held[0] = JdbcReplyStore.connection();
-      try (Statement s = held[0].createStatement()) {
+      try (Statement s = JdbcReplyStore.connection().createStatement()) {
         s.executeUpdate("INSERT INTO " + effects + " VALUES (1)");
+        try (ResultSet id = s.executeQuery(database.equals("postgresql") ? "SELECT pg_backend_pid()" : "SELECT CONNECTION_ID()")) {
+          id.next();
+          session[0] = id.getLong(1);
+        }
       } catch (SQLException e) {
         throw new IllegalStateException(e);
       }
       return null;
     });
-    CompletableFuture<ReplyStore.Claim> retry = CompletableFuture.supplyAsync(() -> {
-      try {
-        return store.claim("q", "k1", PRINT, DAY, Duration.ofSeconds(20));
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
-    held[0].abort(Runnable::run);
+    CompletableFuture<ReplyStore.Claim> retry = claimElsewhere("k1", Duration.ofSeconds(20));
+    sql(database.equals("postgresql") ? "SELECT pg_terminate_backend(" + session[0] + ")" : "KILL " + session[0]);
     ReplyStore.Run retried = assertInstanceOf(ReplyStore.Run.class, retry.get(30, TimeUnit.SECONDS),
         "the retry runs the call afresh");
     retried.abandon();
@@ -175,14 +216,8 @@ class JdbcReplyStoreTest {
   void aDuplicateWaitsForTheOpenRunAndGetsItsReply(String database) throws Exception {
     open(database);
     ReplyStore.Run first = runWriting("k1", 1);
-    CompletableFuture<ReplyStore.Claim> duplicate = CompletableFuture.supplyAsync(() -> {
-      try {
-        return store.claim("q", "k1", PRINT, DAY, Duration.ofSeconds(20));
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
-    awaitBlockedOnTheRow(database);
+    CompletableFuture<ReplyStore.Claim> duplicate = claimElsewhere("k1", Duration.ofSeconds(20));
+    awaitBlockedOnTheRow(database, duplicate);
     first.complete(new StoredReply("OK", new byte[] {5}, Map.of()));
     ReplyStore.Replay replay = assertInstanceOf(ReplyStore.Replay.class, duplicate.get(30, TimeUnit.SECONDS));
     assertTrue(replay.waited());
@@ -222,11 +257,16 @@ class JdbcReplyStoreTest {
     assertInstanceOf(ReplyStore.Replay.class, store.claim("q", "kept", PRINT, DAY, Duration.ofSeconds(5)));
   }
 
-  /** Waits (bounded) until a session of this test's database waits for a row lock. */
-  private void awaitBlockedOnTheRow(String database) throws Exception {
+  /**
+   * Waits (bounded) until {@code duplicate}'s claim is inserting its row, which the open run holds:
+   * past its read of committed rows, so it can only end by waiting for that run. On PostgreSQL the
+   * session shows a lock wait; MariaDB 10.11 does not list it in {@code innodb_trx}, so there it is
+   * the statement running in the process list.
+   */
+  private void awaitBlockedOnTheRow(String database, CompletableFuture<ReplyStore.Claim> duplicate) throws Exception {
     String query = database.equals("postgresql")
         ? "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO " + table + "%'"
-        : "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'";
+        : "SELECT COUNT(*) FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND info LIKE '%INSERT INTO " + table + " %'";
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     while (System.nanoTime() - until < 0) {
       try (Connection connection = dataSource.getConnection(); Statement s = connection.createStatement();
@@ -235,6 +275,9 @@ class JdbcReplyStoreTest {
         if (rows.getInt(1) > 0) {
           return;
         }
+      }
+      if (duplicate.isDone()) {
+        throw new AssertionError("the duplicate did not wait for the open run: " + duplicate.handle((c, e) -> c != null ? c : e).join());
       }
       Thread.sleep(20);
     }

@@ -40,6 +40,7 @@ import org.springframework.transaction.annotation.EnableTransactionManagement;
  * reply, once per call key, or roll back with a run that fails. Skipped with the reason when
  * PostgreSQL is not running here; in CI ({@code CI=true}) that fails.
  */
+@org.junit.jupiter.api.Timeout(value = 2, unit = java.util.concurrent.TimeUnit.MINUTES)
 class SpringBootReplayedRepliesIT {
   private static final String SUFFIX = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
   private static final String QUEUE = "spring-test-ledger-" + SUFFIX;
@@ -77,9 +78,12 @@ class SpringBootReplayedRepliesIT {
       SpringBootContract.deleteQueues(RabbitMqBroker.HOST, RabbitMqBroker.PORT, QUEUE);
     }
     if (dataSource != null) {
-      JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-      jdbc.execute("DROP TABLE IF EXISTS " + CREDITS);
-      jdbc.execute("DROP TABLE IF EXISTS " + REPLIES);
+      // Bounded: a transaction a failed test left open makes the drop fail, not wait for ever.
+      try (Connection connection = dataSource.getConnection(); java.sql.Statement drop = connection.createStatement()) {
+        drop.execute("SET lock_timeout = '10s'");
+        drop.execute("DROP TABLE IF EXISTS " + CREDITS);
+        drop.execute("DROP TABLE IF EXISTS " + REPLIES);
+      }
     }
   }
 
