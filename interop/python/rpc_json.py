@@ -23,6 +23,10 @@ Streaming replies (docs/PROTOCOL.md, "Streaming replies"): Client.stream() is a 
 a server method is streaming when it is a generator function (or marked with @streaming), and
 serve() sends its items against the caller's credit.
 
+Describing a service (docs/PROTOCOL.md, "Describing a service"): the server answers rpc.describe with its
+service's contract (parameter names from the functions, schemas from the declared types; no timeouts,
+no declared exceptions); Service(..., describable=False) answers it UNKNOWN_METHOD.
+
 Replayed replies (docs/PROTOCOL.md, "Replayed replies"): Client.call(..., call_key=KEY) sends rpc-call-key,
 so that a server that keeps replies runs the call at most once and answers a repeated request with the
 kept reply (rpc-replayed: true; Client.call_keyed() says whether it was). The server here keeps no
@@ -403,11 +407,14 @@ class Client:
 # ---- server side -------------------------------------------------------------------------------
 
 class Service:
-    """A service: its name (for messages) and methods, wire name -> (function, [parameter type])."""
+    """A service: its name (for messages) and methods, wire name -> (function, [parameter type]); results,
+    wire name -> the result's type (a streaming method's: one item's), says what describe tells of them."""
 
-    def __init__(self, name, methods):
+    def __init__(self, name, methods, results=None, describable=True):
         self.name = name
         self.methods = methods
+        self.results = results or {}
+        self.describable = describable  # False: rpc.describe is UNKNOWN_METHOD, as any method the service lacks
 
     def plain_method(self):
         if len(self.methods) == 1:
@@ -415,6 +422,44 @@ class Service:
             if len(types) == 1:
                 return name
         return None
+
+
+LIBRARY = "rabbit-rpc-python-peer 1"
+# The JSON Schema of each type a method's parameters and results may have here (PROTOCOL.md, "Describing a service").
+_SCHEMAS = {int: {"type": "integer"}, float: {"type": "number"}, bool: {"type": "boolean"},
+            str: {"type": "string"}, list: {"type": "array"}, dict: {"type": "object"},
+            bytes: {"type": "string", "contentEncoding": "base64"}, type(None): {"type": "null"}}
+
+
+def _schema(value_type):
+    schema = _SCHEMAS.get(value_type)
+    return dict(schema) if schema else {"description": "not described by this server: any value"}
+
+
+def contract(service, queue):
+    """The service's contract, the result of rpc.describe (PROTOCOL.md, "Describing a service"). This
+    server has no timeouts, declared exceptions, one-way, idempotent or deduplicated methods, shards or
+    plain-text methods; it takes plain-text requests when the service has one method of one argument."""
+    methods = []
+    for name in sorted(service.methods):
+        function, types = service.methods[name]
+        try:
+            names = list(inspect.signature(function).parameters)
+        except (TypeError, ValueError):
+            names = []
+        if len(names) != len(types):
+            names = ["arg%d" % i for i in range(len(types))]
+        methods.append({
+            "wireName": name, "javaName": function.__name__,
+            "parameters": [{"name": n, "schema": _schema(t)} for n, t in zip(names, types)],
+            "result": _schema(service.results[name]) if name in service.results else _schema(object),
+            "exceptions": [], "oneWay": False, "idempotent": False, "plainText": False, "timeoutMillis": 0,
+            "shardKey": None, "streaming": is_streaming(function), "idleMillis": 0,
+            "deduplicated": False, "callKey": None, "retentionMillis": 0})
+    return {"protocol": PROTOCOL_VERSION, "library": LIBRARY, "service": service.name, "queue": queue, "shards": 1,
+            "queues": [queue],
+            "encodings": [CONTENT_TYPE] if JSON_ONLY or cbor2 is None else [CONTENT_TYPE, CBOR_CONTENT_TYPE],
+            "plainText": service.plain_method() is not None, "methods": methods}
 
 
 def _check_argument(value, expected, position, method):
@@ -438,6 +483,8 @@ def decode_request(service, body, cbor=False):
     name = request.get("method")
     if not isinstance(name, str):
         raise RpcError("PROTOCOL", 'the request names no "method"')
+    if name == DESCRIBE and service.describable:
+        return name, []  # answered by the server itself; its arguments, if any, are ignored
     if name not in service.methods:
         raise RpcError("UNKNOWN_METHOD", 'service %s has no method "%s"' % (service.name, name))
     function, types = service.methods[name]
@@ -567,7 +614,7 @@ def _stream(function, args, name, encode, headers, deadline, out):
             items.close()  # a generator stopped early runs its finally blocks
 
 
-def dispatch(service, content_type, headers, body, now_ms=None, stream=None):
+def dispatch(service, content_type, headers, body, now_ms=None, stream=None, queue=None):
     """Answers one request: returns (rpc-status, content_type or None, body, reply headers), in the request's
     format. For a streaming method, `stream` (a StreamOut) sends the items first, and the reply returned
     is the stream's end, with rpc-stream-end."""
@@ -595,6 +642,8 @@ def dispatch(service, content_type, headers, body, now_ms=None, stream=None):
         if deadline is not None and now_ms >= deadline:
             raise RpcError("DEADLINE_EXCEEDED", "the deadline passed before the server ran %s" % name,
                            expired_ms=now_ms - deadline)
+        if name == DESCRIBE:
+            return "OK", reply_type, encode(contract(service, queue)), reply_headers("OK")
         function = service.methods[name][0]
         if is_streaming(function):
             if plain:
@@ -695,7 +744,7 @@ def serve(service, queue, uri=None, ready=None):
             streams[properties.correlation_id] = out
         try:
             status, content_type, reply, headers = dispatch(service, properties.content_type, properties.headers, body,
-                                                            stream=out)
+                                                            stream=out, queue=queue)
         finally:
             streams.pop(properties.correlation_id, None)
         ch.basic_publish(exchange="", routing_key=properties.reply_to, body=reply, properties=pika.BasicProperties(
@@ -730,7 +779,7 @@ def fibs(count):
         yield fib(n)
 
 
-FIBONACCI = Service("FibonacciService", {"fib": (fib, [int]), "fibs": (fibs, [int])})
+FIBONACCI = Service("FibonacciService", {"fib": (fib, [int]), "fibs": (fibs, [int])}, results={"fib": int, "fibs": int})
 
 
 def stream_command(argv):

@@ -9,6 +9,7 @@ import dev.rabbitrpc.api.RpcException;
 import dev.rabbitrpc.runtime.InMemoryReplyStore;
 import dev.rabbitrpc.runtime.RpcClient;
 import dev.rabbitrpc.runtime.RpcServer;
+import dev.rabbitrpc.runtime.ServiceContract;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -125,6 +126,27 @@ class PythonInteropIT {
     } finally {
       deleteQueue(queue);
       deleteQueue(off);
+    }
+  }
+
+  @Test
+  void thePythonServerDescribesItselfAndTheJavaInterfaceVerifiesAgainstIt() throws Exception {
+    String queue = uniqueQueue("interop-python-describe");
+    try (PythonPeer python = PythonPeer.start("rpc_json.py", "serve", queue).awaitReady(WAIT_SECONDS)) {
+      ServiceContract contract = client.describe(queue);
+      assertEquals(1, contract.protocol(), python::output);
+      assertTrue(contract.library().startsWith("rabbit-rpc-python-peer"), contract.library());
+      assertEquals(queue, contract.queue());
+      assertEquals(List.of("fib", "fibs"), contract.methods().stream().map(m -> m.wireName()).toList());
+      ServiceContract.Method fib = contract.methods().get(0);
+      assertEquals("n", fib.parameters().get(0).name());
+      assertEquals("integer", fib.parameters().get(0).schema().get("type").asText());
+      assertEquals("integer", fib.result().get("type").asText());
+      assertTrue(contract.methods().get(1).streaming(), "fibs is a generator: it streams");
+      // The Java interface (int fib(int n)) and the Python service can talk: verify finds nothing breaking.
+      client.verify(FibonacciService.class, queue);
+    } finally {
+      deleteQueue(queue);
     }
   }
 
