@@ -107,7 +107,14 @@ final class Deduplicator {
     claimed.run = run;
     try {
       return run.around(invoke);
-    } catch (RuntimeException | Error e) {
+    } catch (RuntimeException e) {
+      // The method's own failures are its future's (invoke never throws): this is the store's, or its
+      // binding's (Spring's rollback-only). Nothing is kept; the interceptors see the INTERNAL answer.
+      claimed.run = null;
+      run.abandon();
+      return CompletableFuture.failedFuture(new RpcException(Code.INTERNAL, method.wireName + ": the run of call key "
+          + key + " failed around the method, so nothing of it is kept: " + e, e));
+    } catch (Error e) {
       claimed.run = null;
       run.abandon();
       throw e;

@@ -64,7 +64,9 @@ public interface ReplyStore extends AutoCloseable {
   non-sealed interface Run extends Claim {
     /**
      * Runs the handler inside the claim: a transactional store makes its transaction the handler's
-     * (see {@link JdbcReplyStore#connection()}). The default just runs it.
+     * (see {@link JdbcReplyStore#connection()}). The default just runs it. The handler does not throw
+     * (the method's failures are the outcome it returns); an exception thrown here is the store's own:
+     * the claim is abandoned and the caller is answered {@code INTERNAL} with it.
      */
     default <T> T around(Supplier<T> handler) {
       return handler.get();

@@ -259,6 +259,56 @@ class DeduplicatorTest {
   }
 
   @Test
+  void aRunThatFailsAroundTheMethodIsInternalKeepsNothingAndTheInterceptorsSeeIt() throws Exception {
+    // A store whose run fails after the method ran, as Spring's binding does for a rollback-only transaction.
+    ReplyStore failingAround = new ReplyStore() {
+      @Override
+      public Claim claim(String scope, String key, byte[] fingerprint, Duration retention, Duration wait) throws Exception {
+        Claim claim = store.claim(scope, key, fingerprint, retention, wait);
+        if (!(claim instanceof Run run)) {
+          return claim;
+        }
+        return new Run() {
+          @Override
+          public <T> T around(java.util.function.Supplier<T> handler) {
+            handler.get();
+            throw new IllegalStateException("marked rollback-only");
+          }
+
+          @Override
+          public void complete(StoredReply reply) throws Exception {
+            run.complete(reply);
+          }
+
+          @Override
+          public void abandon() {
+            run.abandon();
+          }
+        };
+      }
+
+      @Override
+      public boolean durable() {
+        return false;
+      }
+    };
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ServerInterceptor observing = (call, chain) -> chain.proceed(call).whenComplete((value, failure) ->
+        seen.add(failure == null ? "ok" : ((dev.rabbitrpc.api.RpcException) ReplyWriter.unwrap(failure)).code().name()));
+    Dispatcher failing = new Dispatcher(ServiceDescriptor.parse(Ledger.class, Codec.json(), Duration.ofSeconds(5)), ledger,
+        Codec.json(), new MessageSizeLimit(1 << 20), List.of(observing), true, failingAround);
+    Reply reply = send(failing, "k1", "add", "5", Map.of()).get();
+    assertEquals("INTERNAL", reply.status(), reply.text());
+    assertTrue(reply.text().contains("marked rollback-only"), reply.text());
+    assertEquals(List.of("INTERNAL"), seen);
+    assertEquals(1, ledger.runs.get());
+    Reply retried = send("k1", "add", "5").get();
+    assertEquals("OK", retried.status());
+    assertFalse(retried.replayed(), "nothing was kept: the key runs afresh");
+    assertEquals(2, ledger.runs.get());
+  }
+
+  @Test
   void anAsyncMethodsReplyIsKeptToo() throws Exception {
     Reply first = send("k1", "addLater", "3").get();
     assertTrue(send("k1", "addLater", "3").get().replayed());
