@@ -45,7 +45,11 @@ public interface Bank {
     /** After the transfer's writes, before its transaction commits. */
     void afterWrites(String transferId);
 
-    /** After the transfer's transaction committed, before the reply is sent ({@link Plain} only). */
+    /**
+     * After the transfer's transaction committed, before its reply is sent: for {@link Plain} after
+     * the handler's commit; for {@link Bank} after the reply store committed the run with its reply
+     * ({@link ReplayServerMain.KillPointStore}).
+     */
     void afterCommit(String transferId);
   }
 

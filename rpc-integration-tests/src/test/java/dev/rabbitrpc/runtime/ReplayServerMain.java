@@ -18,9 +18,10 @@ import javax.sql.DataSource;
  *
  * <p>Where the kills land: a transfer whose id starts with {@code hold-} prints {@code HOLD <id>}
  * after its writes, before its transaction commits; one whose id starts with {@code after-commit-}
- * ({@code plain} only) prints {@code COMMITTED <id>} after its commit, before its reply. Either then
- * blocks (ignoring interrupts, at most 120 s) until the test kills the JVM. Each id stops so only the
- * first time it runs in any server (a marker row committed on its own), so its retry runs through.
+ * prints {@code COMMITTED <id>} after its commit, before its reply is sent (in {@code dedup} mode:
+ * once the store has committed the run with its reply, {@link KillPointStore}). Either then blocks
+ * (ignoring interrupts, at most 120 s) until the test kills the JVM. Each id stops so only the first
+ * time it runs in any server (a marker row committed on its own), so its retry runs through.
  */
 public final class ReplayServerMain {
   private ReplayServerMain() {}
@@ -48,8 +49,8 @@ public final class ReplayServerMain {
     };
     RpcClient client = RpcClient.builder().uri(uri).workers(8).shutdownGrace(Duration.ofSeconds(1)).build();
     if (dedup) {
-      JdbcReplyStore store = JdbcReplyStore.builder(dataSource).table(prefix + "_replies").createTable(false)
-          .purgeEvery(Duration.ZERO).build();
+      ReplyStore store = new KillPointStore(JdbcReplyStore.builder(dataSource).table(prefix + "_replies")
+          .createTable(false).purgeEvery(Duration.ZERO).build(), hooks);
       RpcServer server = client.server(Bank.class, new Bank.Impl(prefix, hooks)).queue(queue).replyStore(store).export();
       Thread stats = new Thread(() -> {
         long reported = 0;
@@ -73,6 +74,57 @@ public final class ReplayServerMain {
       // ignore input
     }
     client.close();
+  }
+
+  /**
+   * The JDBC store, with a kill point between a run's commit and its reply: a run's {@code complete}
+   * commits the claim, the handler's writes and the reply together; the server sends the reply only
+   * after it returns. So {@link Bank.Hooks#afterCommit} called there stops a transfer whose reply is
+   * kept but not sent: a retry must get the kept reply, replayed.
+   */
+  static final class KillPointStore implements ReplyStore {
+    private final ReplyStore store;
+    private final Bank.Hooks hooks;
+
+    KillPointStore(ReplyStore store, Bank.Hooks hooks) {
+      this.store = store;
+      this.hooks = hooks;
+    }
+
+    @Override
+    public Claim claim(String scope, String key, byte[] fingerprint, Duration retention, Duration wait) throws Exception {
+      Claim claim = store.claim(scope, key, fingerprint, retention, wait);
+      if (!(claim instanceof Run run)) {
+        return claim;
+      }
+      return new Run() {
+        @Override
+        public <T> T around(java.util.function.Supplier<T> handler) {
+          return run.around(handler);
+        }
+
+        @Override
+        public void complete(StoredReply reply) throws Exception {
+          run.complete(reply);
+          hooks.afterCommit(key);
+        }
+
+        @Override
+        public void abandon() {
+          run.abandon();
+        }
+      };
+    }
+
+    @Override
+    public boolean durable() {
+      return store.durable();
+    }
+
+    @Override
+    public void close() {
+      store.close();
+    }
   }
 
   /** Says {@code marker} and blocks, interrupts or not, until the JVM is killed (at most 120 s). */
