@@ -5,7 +5,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Assumptions;
@@ -136,28 +138,13 @@ final class BankSql {
     }
   }
 
-  /** How many times each transfer was applied: its rows in the transfers table. */
-  static Map<String, Integer> applied(DataSource dataSource, String prefix) throws SQLException {
-    Map<String, Integer> applied = new HashMap<>();
+  /** Each applied transfer's runs: the run ids of its rows in the transfers table (more than one: applied twice). */
+  static Map<String, List<String>> appliedRuns(DataSource dataSource, String prefix) throws SQLException {
+    Map<String, List<String>> runs = new HashMap<>();
     try (Connection connection = dataSource.getConnection(); Statement s = connection.createStatement();
-        ResultSet rows = s.executeQuery("SELECT transfer_id, COUNT(*) FROM " + prefix + "_transfers GROUP BY transfer_id")) {
+        ResultSet rows = s.executeQuery("SELECT transfer_id, run_id FROM " + prefix + "_transfers")) {
       while (rows.next()) {
-        applied.put(rows.getString(1), rows.getInt(2));
-      }
-    }
-    return applied;
-  }
-
-  /** The run ids that applied {@code transferId}. */
-  static java.util.List<String> runIds(DataSource dataSource, String prefix, String transferId) throws SQLException {
-    java.util.List<String> runs = new java.util.ArrayList<>();
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement select = connection.prepareStatement("SELECT run_id FROM " + prefix + "_transfers WHERE transfer_id = ?")) {
-      select.setString(1, transferId);
-      try (ResultSet rows = select.executeQuery()) {
-        while (rows.next()) {
-          runs.add(rows.getString(1));
-        }
+        runs.computeIfAbsent(rows.getString(1), id -> new ArrayList<>()).add(rows.getString(2));
       }
     }
     return runs;

@@ -16,15 +16,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -276,7 +272,7 @@ class ReplayDrillIT {
       }
       replays = servers.stream().mapToLong(s -> s.replayed).sum();
       sumAfter = BankSql.sumOfBalances(db, prefix);
-      applied = appliedRuns();
+      applied = BankSql.appliedRuns(db, prefix);
       doubles = applied.values().stream().filter(runs -> runs.size() > 1).count();
       long extra = applied.values().stream().mapToLong(runs -> runs.size() - 1).sum();
       long answeredAmbiguousApplied = everAmbiguous.stream().filter(applied::containsKey).count();
@@ -481,17 +477,6 @@ class ReplayDrillIT {
     private Map<Code, Long> failedByCode() {
       return failed.values().stream().collect(java.util.stream.Collectors.groupingBy(c -> c, java.util.TreeMap::new,
           java.util.stream.Collectors.counting()));
-    }
-
-    private Map<String, List<String>> appliedRuns() throws Exception {
-      Map<String, List<String>> runs = new HashMap<>();
-      try (Connection connection = db.getConnection(); Statement s = connection.createStatement();
-          ResultSet rows = s.executeQuery("SELECT transfer_id, run_id FROM " + prefix + "_transfers")) {
-        while (rows.next()) {
-          runs.computeIfAbsent(rows.getString(1), id -> new ArrayList<>()).add(rows.getString(2));
-        }
-      }
-      return runs;
     }
 
     private String brokerName() throws Exception {
