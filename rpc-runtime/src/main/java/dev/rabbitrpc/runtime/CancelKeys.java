@@ -1,10 +1,10 @@
 package dev.rabbitrpc.runtime;
 
 import java.nio.charset.StandardCharsets;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -41,29 +41,71 @@ final class CancelKeys {
 
   /** The process's key secret, made when first used (class initialisation runs once, other threads wait for it). */
   private static final class Keys {
-    private static final MessageDigest KEYED;
+    private static final byte[] SECRET = new byte[32];
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    /**
+     * Each thread's digest and buffers, reused: a call's key costs its string and nothing else (a
+     * digest cloned per call, its hash and hex cost about 600 bytes of garbage per call).
+     */
+    private static final ThreadLocal<Hasher> HASHERS = ThreadLocal.withInitial(Hasher::new);
 
     static {
-      byte[] secret = new byte[32];
-      new SecureRandom().nextBytes(secret);
-      try {
-        KEYED = MessageDigest.getInstance("SHA-256"); // every JDK has it
-      } catch (NoSuchAlgorithmException e) {
-        throw new ExceptionInInitializerError(e);
-      }
-      KEYED.update(secret);
+      new SecureRandom().nextBytes(SECRET);
+      HASHERS.get(); // fails here, once, if this JDK has no SHA-256 (every JDK has it)
     }
 
     /** SHA-256(secret ‖ id), truncated to 128 bits: with the secret of fixed length in front, a keyed hash. */
     static String keyFor(String correlationId) {
-      MessageDigest digest;
-      try {
-        digest = (MessageDigest) KEYED.clone();
-      } catch (CloneNotSupportedException e) {
-        throw new IllegalStateException("SHA-256 digests of this JDK cannot be cloned", e);
+      return HASHERS.get().key(correlationId);
+    }
+
+    /** One thread's. */
+    private static final class Hasher {
+      private final MessageDigest digest;
+      private final byte[] hash = new byte[32];
+      private final char[] key = new char[KEY_CHARS];
+      private byte[] id = new byte[64];
+
+      Hasher() {
+        try {
+          digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+          throw new IllegalStateException(e);
+        }
       }
-      byte[] hash = digest.digest(correlationId.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(hash, 0, KEY_CHARS / 2);
+
+      String key(String correlationId) {
+        int length = ascii(correlationId);
+        digest.update(SECRET);
+        byte[] idBytes = length >= 0 ? id : correlationId.getBytes(StandardCharsets.UTF_8);
+        digest.update(idBytes, 0, length >= 0 ? length : idBytes.length);
+        try {
+          digest.digest(hash, 0, hash.length); // resets the digest
+        } catch (DigestException e) {
+          throw new IllegalStateException(e);
+        }
+        for (int i = 0; i < KEY_CHARS / 2; i++) {
+          key[2 * i] = HEX[(hash[i] >> 4) & 0xf];
+          key[2 * i + 1] = HEX[hash[i] & 0xf];
+        }
+        return new String(key);
+      }
+
+      /** Copies an ASCII id (the correlation ids this library makes) into {@link #id}: its length, or -1 if not ASCII. */
+      private int ascii(String text) {
+        int length = text.length();
+        if (length > id.length) {
+          id = new byte[Math.max(length, 2 * id.length)];
+        }
+        for (int i = 0; i < length; i++) {
+          char c = text.charAt(i);
+          if (c >= 0x80) {
+            return -1;
+          }
+          id[i] = (byte) c;
+        }
+        return length;
+      }
     }
   }
 }

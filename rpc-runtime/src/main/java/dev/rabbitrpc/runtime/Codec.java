@@ -58,7 +58,9 @@ public final class Codec {
   private static <M extends ObjectMapper, B extends MapperBuilder<M, B>> M strict(B builder, List<Module> extraModules) {
     builder
         .addModule(new Jdk8Module())
-        .addModule(new JavaTimeModule());
+        .addModule(new JavaTimeModule())
+        .addModule(new com.fasterxml.jackson.databind.module.SimpleModule("rabbit-rpc-bytes")
+            .addDeserializer(byte[].class, new Base64Bytes()));
     for (Module module : extraModules) {
       builder.addModule(Objects.requireNonNull(module, "module"));
     }

@@ -1,5 +1,6 @@
 package dev.rabbitrpc.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -37,6 +38,27 @@ class CancellationsTest {
     assertTrue(key.matches("[0-9a-f]{32}"), key);
     assertEquals(key, CancelKeys.keyFor("5f1c09a2e7b4-1"));
     assertNotEquals(key, CancelKeys.keyFor("5f1c09a2e7b4-2"));
+  }
+
+  @Test
+  void keysOfLongAndNonAsciiIdsAreStableAndTheSameOnEveryThread() throws Exception {
+    String longId = "c".repeat(300);
+    String accented = "corrélation-1";
+    String[] onMain = {CancelKeys.keyFor(longId), CancelKeys.keyFor(accented), CancelKeys.keyFor("x")};
+    for (String key : onMain) {
+      assertTrue(key.matches("[0-9a-f]{32}"), key);
+    }
+    assertNotEquals(onMain[1], CancelKeys.keyFor("corr\u00e9lation-2"));
+    String[] elsewhere = new String[3];
+    Thread other = new Thread(() -> {
+      elsewhere[0] = CancelKeys.keyFor(longId);
+      elsewhere[1] = CancelKeys.keyFor(accented);
+      elsewhere[2] = CancelKeys.keyFor("x");
+    });
+    other.start();
+    other.join(10_000);
+    assertArrayEquals(onMain, elsewhere, "one secret per process, whichever thread hashes");
+    assertEquals(onMain[2], CancelKeys.keyFor("x"), "a thread's buffers, grown by a long id, still hash a short one alone");
   }
 
   @Test

@@ -45,6 +45,36 @@ class CodecTest {
     assertThrows(JsonMappingException.class, () -> mapper.readValue("1", boolean.class));
   }
 
+  record Blob(byte[] data) {}
+
+  /** byte[] from JSON: read by the codec's own base64 reader, with the outcome of Jackson's, value for value. */
+  @ParameterizedTest
+  @ValueSource(strings = {"\"\"", "\"AQID\"", "\"AQI=\"", "\"AQI\"", "\"not base64!\"", "\"AQ ID\"", "[1,2,3]", "null", "5",
+      "{}", "\"A\"", "LONG"})
+  void readsByteArraysAsJacksonDoes(String json) throws Exception {
+    if (json.equals("LONG")) {
+      byte[] big = new byte[100_003];
+      new java.util.Random(7).nextBytes(big);
+      json = "\"" + java.util.Base64.getEncoder().encodeToString(big) + "\"";
+    }
+    ObjectMapper plain = com.fasterxml.jackson.databind.json.JsonMapper.builder().build();
+    String field = "{\"data\":" + json + "}";
+    for (String input : List.of(json, field)) {
+      Class<?> type = input == field ? Blob.class : byte[].class;
+      Object expected;
+      try {
+        expected = plain.readValue(input, type);
+      } catch (JsonProcessingException e) {
+        assertThrows(JsonProcessingException.class, () -> mapper.readValue(input, type), input);
+        continue;
+      }
+      Object read = mapper.readValue(input, type);
+      byte[] want = expected instanceof Blob blob ? blob.data() : (byte[]) expected;
+      byte[] got = read instanceof Blob blob ? blob.data() : (byte[]) read;
+      org.junit.jupiter.api.Assertions.assertArrayEquals(want, got, input.length() > 80 ? input.substring(0, 80) : input);
+    }
+  }
+
   @Test
   void acceptsIntegersForALongAndADouble() throws Exception {
     assertEquals(5L, mapper.readValue("5", long.class));
