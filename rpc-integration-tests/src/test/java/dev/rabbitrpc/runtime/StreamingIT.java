@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * Streaming replies end to end (client proxy → broker → server → items → end), on each broker of
  * the suite: order and completeness, the window that bounds what the server sends ahead of the
  * reader, cancellation reaching the producer, the whole-stream deadline and the idle timeout,
- * errors after items, unary calls beside a long stream, a cut connection, and 64 MiB in messages
+ * errors after items, unary calls beside a long stream, a cut connection (the reader's or the server's), and 64 MiB in messages
  * far below the broker's limit.
  */
 @RpcBrokerTest
@@ -395,6 +395,43 @@ class StreamingIT {
       }
       // The server cannot hear the cancel; it ends the stream when no credit came for the idle timeout (2 s).
       assertTrue(implementation.producers.closed("cut").await(15, TimeUnit.SECONDS), "the orphaned stream was ended");
+    }
+  }
+
+  @Test
+  void aServerThatLosesItsConnectionMidStreamEndsTheStreamTypedAfterTheItemsBefore() throws Exception {
+    com.rabbitmq.client.ConnectionFactory direct = RpcClient.Builder.factoryFor(broker.uri());
+    String cutQueue = TestBroker.uniqueQueue("stream-server-cut");
+    try (TcpProxy proxy = new TcpProxy(direct.getHost(), direct.getPort())) {
+      CatalogImpl cutOff = new CatalogImpl();
+      broker.client(b -> b.uri("amqp://guest:guest@127.0.0.1:" + proxy.port())).server(Catalog.class, cutOff)
+          .queue(cutQueue).workers(2).export();
+      Catalog reader = broker.client(b -> b.streamWindow(WINDOW).timeout(Duration.ofSeconds(20))).proxy(Catalog.class, cutQueue);
+      List<Long> seen = new ArrayList<>();
+      long[] cutAt = new long[1];
+      RpcException e = assertThrows(RpcException.class, () -> {
+        try (Stream<Long> items = reader.endless("server-cut")) {
+          Iterator<Long> iterator = items.iterator();
+          while (true) {
+            seen.add(iterator.next());
+            if (seen.size() == 5) {
+              cutAt[0] = System.nanoTime();
+              proxy.cut(); // the server's connection, as when its host drops off the network
+            }
+          }
+        }
+      }, "a stream whose server is gone never ends as if complete");
+      long afterCut = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cutAt[0]);
+      System.out.printf("server cut: the reader failed %d ms after the cut: %s: %s%n", afterCut, e.code(), e.getMessage());
+      // Either the idle timeout (2 s) ends it, or the recovered server answers the redelivered request UNAVAILABLE.
+      assertTrue(e.code() == Code.DEADLINE_EXCEEDED || e.code() == Code.UNAVAILABLE, e.code() + ": " + e.getMessage());
+      assertTrue(afterCut < 15_000, "ended within 15 s of the cut: " + afterCut + " ms");
+      assertTrue(seen.size() >= 5, "items before the cut: " + seen.size());
+      for (int i = 0; i < seen.size(); i++) {
+        assertEquals(i, seen.get(i), "in order, none lost before the end");
+      }
+    } finally {
+      broker.deleteQueue(cutQueue);
     }
   }
 
