@@ -85,15 +85,22 @@ class ReplayIT {
     OrdersImpl orders = new OrdersImpl();
     InMemoryReplyStore store = new InMemoryReplyStore();
     RpcServer server = broker.client().server(Orders.class, orders).queue(queue).replyStore(store).export();
-    // A second client: the same order placed again, as a restarted caller would.
+    // A second client: the same order placed again, as a restarted caller would; its interceptor
+    // sees whether each reply was the kept one.
     Orders first = broker.client().proxy(Orders.class, queue);
-    Orders restarted = broker.client().proxy(Orders.class, queue);
+    java.util.List<Boolean> replayed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    RpcClient restartedClient = broker.client(b -> b.interceptor((call, chain) -> chain.proceed(call)
+        .whenComplete((value, failure) -> replayed.add(call.replayed()))));
+    Orders restarted = restartedClient.proxy(Orders.class, queue);
     String receipt = first.place("order-17", 2);
     assertEquals("receipt 1 for order-17 x2", receipt);
     assertEquals(receipt, restarted.place("order-17", 2));
     assertEquals(1, orders.runs.get());
     assertEquals(1, server.stats().replayedReplies());
-    assertEquals("receipt 2 for order-18 x2", first.place("order-18", 2), "another key is another call");
+    assertEquals(java.util.List.of(true), replayed, "the interceptor saw a replayed reply");
+    assertEquals(1, restartedClient.stats().replayedReplies());
+    assertEquals("receipt 2 for order-18 x2", restarted.place("order-18", 2), "another key is another call");
+    assertEquals(java.util.List.of(true, false), replayed, "a reply the method made is not replayed");
 
     RpcException reused = assertThrows(RpcException.class, () -> restarted.place("order-17", 3));
     assertEquals(Code.INVALID_ARGUMENT, reused.code());

@@ -12,8 +12,10 @@ import java.util.Objects;
 /**
  * A client's own counts as meters: {@code rabbit.rpc.client.replies.dropped} (a counter of replies
  * that arrived for no waiting call: late, after the deadline, or unknown; {@link RpcClient#stats()})
- * and {@code rabbit.rpc.client.pending} (a gauge of the calls waiting for a reply;
- * {@link RpcClient#stats()}), with the tags given. The meters hold the client weakly.
+ * {@code rabbit.rpc.client.pending} (a gauge of the calls waiting for a reply;
+ * {@link RpcClient#stats()}) and {@code rabbit.rpc.client.replies.replayed} (a counter of replies to
+ * {@code @Deduplicated} calls that the server had kept for an earlier attempt of the call and sent
+ * again), with the tags given. The meters hold the client weakly.
  *
  * <pre>{@code
  * new RpcClientMetrics(client, Tags.of("client", "orders")).bindTo(meterRegistry);
@@ -40,5 +42,8 @@ public final class RpcClientMetrics implements MeterBinder {
         .description("replies that arrived for no waiting call (late or unknown)").tags(tags).register(registry);
     Gauge.builder("rabbit.rpc.client.pending", client, c -> c.stats().pendingCalls())
         .description("calls waiting for a reply").tags(tags).register(registry);
+    FunctionCounter.builder("rabbit.rpc.client.replies.replayed", client, c -> c.stats().replayedReplies())
+        .description("replies to @Deduplicated calls that the server kept for an earlier attempt and sent again")
+        .tags(tags).register(registry);
   }
 }

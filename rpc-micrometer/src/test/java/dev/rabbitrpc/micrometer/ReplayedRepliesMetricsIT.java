@@ -74,10 +74,13 @@ class ReplayedRepliesMetricsIT {
     RpcClient patient = broker.newClient();
     RpcClient hasty = broker.newClient(builder -> builder.timeout(Duration.ofMillis(300)));
     Payments pay = patient.proxy(Payments.class, queue);
+    new RpcClientMetrics(patient, io.micrometer.core.instrument.Tags.of("client", "patient")).bindTo(meters);
 
     // A call repeated after its run: replayed, nothing waited.
     int first = pay.pay("k1", false);
     assertEquals(first, pay.pay("k1", false));
+    assertEquals(1.0, meters.get("rabbit.rpc.client.replies.replayed").tag("client", "patient").functionCounter().count(),
+        "the client counts the replayed reply too");
     assertEquals(1, count("rabbit.rpc.server.replies.replayed"));
     assertEquals(0, count("rabbit.rpc.server.requests.waited"));
 

@@ -119,8 +119,20 @@ public final class ClientCall extends RpcCall {
     return "ClientCall[" + method.key + " on " + service.queue + ", attempt " + attempt + "]";
   }
 
+  /**
+   * Whether the attempt's reply is one the server kept for an earlier attempt of the call (the same
+   * call key) and sent again ({@code rpc-replayed}, docs/PROTOCOL.md, "Replayed replies"): the
+   * method did not run for this attempt; it ran once, earlier. Set, like {@link #replyHeaders()},
+   * before the attempt's outcome stage completes; false until then and for an attempt that got no
+   * reply. Only a {@code @Deduplicated} method's replies can be replayed.
+   */
+  public boolean replayed() {
+    return reply.replayed;
+  }
+
   /** The slot an attempt's reply fills (by {@link ReplyRouter#onReply}, before the attempt completes). */
   static final class ReplyHeaders {
     volatile Map<String, String> headers = Map.of();
+    volatile boolean replayed;
   }
 }

@@ -27,9 +27,14 @@ import java.util.List;
  * @param returnedOneWayRequests {@code @OneWay} requests sent without publisher confirms
  *     ({@link RpcClient.Builder#oneWayConfirms}) that the broker returned because no queue took them:
  *     the callers had returned already, so this count (and a WARN log line each) is the only trace
+ * @param replayedReplies replies to {@code @Deduplicated} calls that the server had kept for an earlier
+ *     attempt of the call (the same call key) and sent again instead of running the method
+ *     ({@link ClientCall#replayed()}): a retry, or a caller calling again with its key, answered by
+ *     the first run
  */
 public record ClientStats(int pendingCalls, long retries, long droppedReplies, long lateReplies,
-    long skippedLateReplies, List<LateReply> recentLateReplies, long consumerProbes, long returnedOneWayRequests) {
+    long skippedLateReplies, List<LateReply> recentLateReplies, long consumerProbes, long returnedOneWayRequests,
+    long replayedReplies) {
   public ClientStats {
     recentLateReplies = List.copyOf(recentLateReplies);
   }

@@ -30,6 +30,7 @@ final class ReplyRouter implements ReplyListener {
 
   private final ConcurrentHashMap<String, PendingCall> pending = new ConcurrentHashMap<>();
   private final LongAdder droppedReplies = new LongAdder();
+  private final LongAdder replayedReplies = new LongAdder();
   private final ReplyDecoder decoder;
   private final Completions completions;
   /** The calls that expired, to know a late reply from a foreign one. */
@@ -137,9 +138,14 @@ final class ReplyRouter implements ReplyListener {
       return;
     }
     call.forget();
+    boolean replayed = WireHeaders.isReplayed(headers);
+    if (replayed) {
+      replayedReplies.increment();
+    }
     ClientCall.ReplyHeaders replyHeaders = call.replyHeaders;
     if (replyHeaders != null) {
       replyHeaders.headers = ApplicationHeaders.of(headers);
+      replyHeaders.replayed = replayed;
     }
     WireFormat format = WireFormat.of(contentType) == WireFormat.CBOR ? WireFormat.CBOR : WireFormat.JSON;
     if (ReplyDecoder.refusesFormat(call, format, status)) {
@@ -225,5 +231,10 @@ final class ReplyRouter implements ReplyListener {
 
   long droppedReplies() {
     return droppedReplies.sum();
+  }
+
+  /** Replies of calls that waited for them that were kept for an earlier attempt and sent again ({@code rpc-replayed}). */
+  long replayedReplies() {
+    return replayedReplies.sum();
   }
 }

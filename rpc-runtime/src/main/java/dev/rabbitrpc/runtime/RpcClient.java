@@ -327,11 +327,11 @@ public final class RpcClient implements AutoCloseable {
 
   /**
    * The client's counters now, in one immutable snapshot: calls in flight, retries, dropped, late
-   * and skipped replies, the last late replies, consumer probes, returned one-way requests.
+   * and skipped replies, the last late replies, consumer probes, returned one-way requests, replayed replies.
    */
   public ClientStats stats() {
     return new ClientStats(engine.pendingCalls(), engine.retries(), router.droppedReplies(), late.count(),
-        late.skipped(), late.recent(), probe.asked(), transport.returnedOneWays.count());
+        late.skipped(), late.recent(), probe.asked(), transport.returnedOneWays.count(), router.replayedReplies());
   }
 
   /**
