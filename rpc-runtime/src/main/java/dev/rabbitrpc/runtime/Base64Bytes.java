@@ -3,6 +3,7 @@ package dev.rabbitrpc.runtime;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.core.json.JsonParserBase;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.deser.std.PrimitiveArrayDeserializers;
@@ -15,8 +16,8 @@ import java.util.Arrays;
 /**
  * Reads a {@code byte[]} from JSON's base64 text into a buffer sized by what it holds: Jackson's own
  * reader starts a 500-byte block for every value, even an empty one, which was a fifth of what a
- * client allocated per small call with a {@code byte[]} field. Anything but a JSON string (CBOR's byte
- * strings, arrays of numbers, null) is read by Jackson's reader, so the rules are Jackson's: the same
+ * client allocated per small call with a {@code byte[]} field. Anything but a string of a JSON text
+ * parser (CBOR, trees, arrays of numbers, null) is read by Jackson's reader, so the rules are Jackson's: the same
  * base64 variant, and text that is not base64 refused ({@link InvalidFormatException}, as Jackson's).
  *
  * <p>Stateless and thread-safe: the codec's mappers share one.
@@ -34,8 +35,8 @@ final class Base64Bytes extends StdDeserializer<byte[]> {
 
   @Override
   public byte[] deserialize(JsonParser parser, DeserializationContext context) throws IOException {
-    if (!parser.hasToken(JsonToken.VALUE_STRING)) {
-      return jackson.deserialize(parser, context);
+    if (!parser.hasToken(JsonToken.VALUE_STRING) || !(parser instanceof JsonParserBase)) {
+      return jackson.deserialize(parser, context); // not JSON text: CBOR, a tree, a token buffer
     }
     Bytes bytes = new Bytes();
     try {

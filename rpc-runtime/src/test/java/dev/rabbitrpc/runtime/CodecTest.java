@@ -75,6 +75,38 @@ class CodecTest {
     }
   }
 
+  /** From CBOR (a byte string, or base64 text where bytes belong) and from a tree, Jackson's own reader reads them. */
+  @Test
+  void readsByteArraysFromCborAndTreesAsJacksonDoes() throws Exception {
+    ObjectMapper cbor = Codec.json().mapper(WireFormat.CBOR);
+    byte[] data = {1, 2, 3};
+    assertArrayEqualsBytes(data, cbor.readValue(cbor.writeValueAsBytes(new Blob(data)), Blob.class).data());
+    byte[] textForBytes = cbor.writeValueAsBytes(java.util.Map.of("data", "AQID"));
+    ObjectMapper plainCbor = new com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper();
+    Object expected;
+    try {
+      expected = plainCbor.readValue(textForBytes, Blob.class).data();
+    } catch (JsonProcessingException e) {
+      expected = e.getClass();
+    }
+    Object read;
+    try {
+      read = cbor.readValue(textForBytes, Blob.class).data();
+    } catch (JsonProcessingException e) {
+      read = e.getClass();
+    }
+    if (expected instanceof byte[] bytes) {
+      assertArrayEqualsBytes(bytes, (byte[]) read);
+    } else {
+      assertEquals(expected, read, "the same refusal as Jackson's");
+    }
+    assertArrayEqualsBytes(data, mapper.treeToValue(mapper.readTree("{\"data\":\"AQID\"}"), Blob.class).data());
+  }
+
+  private static void assertArrayEqualsBytes(byte[] expected, byte[] actual) {
+    org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual);
+  }
+
   @Test
   void acceptsIntegersForALongAndADouble() throws Exception {
     assertEquals(5L, mapper.readValue("5", long.class));
