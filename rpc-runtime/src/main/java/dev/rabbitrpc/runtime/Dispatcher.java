@@ -253,6 +253,20 @@ final class Dispatcher {
     return stream;
   }
 
+  /**
+   * Whether this service's requests may run on the thread that delivered them ({@link InlinePolicy}):
+   * not if a method streams (its producer runs as long as its reader reads) or is deduplicated
+   * with a reply store (a duplicate waits for the run in progress).
+   */
+  boolean mayRunOnDeliveryThread() {
+    for (MethodDescriptor method : service.methods()) {
+      if (method.shape.streaming || (deduplicator != null && method.deduplication != null)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The service's contract, made once (racing workers may each make an equal one). */
   ServiceContract contract() {
     ServiceContract made = contract;

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * on a machine whose cores are all busy a handler of microseconds now and then measures several
  * milliseconds (its thread was preempted). Such noise may delay going deep, but only a request
  * four times slower than the run's bound ends it; handlers between the two never let it go deep.
- * A prefetch set explicitly is kept as set: no policy.
+ * A prefetch set explicitly is kept as set; the judgement is still made, for {@link InlinePolicy}.
  *
  * <p><b>The change.</b> RabbitMQ applies a consumer's prefetch when the consumer is created, so a
  * change consumes again with the new prefetch and cancels the old consumer ({@link Reconsumer}).
@@ -63,7 +63,8 @@ final class FlowControl {
   /** Held while a change is applied: one change at a time. Never held with the intake channel's lock. */
   private final Object changeLock = new Object();
   private int shortInARow; // guarded by this
-  private boolean deepNow; // guarded by this
+  /** Every handler judged short: the deep prefetch's condition (also kept with a fixed prefetch). Written under this. */
+  private volatile boolean deepNow;
   /** The prefetch of the consumer now. */
   private volatile int applied;
 
@@ -108,10 +109,7 @@ final class FlowControl {
    * @return the prefetch the policy wants now (the change may not be applied yet)
    */
   int onRequestDone(long nanos) {
-    if (!adaptive) {
-      return fair;
-    }
-    if (handled(nanos)) {
+    if (handled(nanos) && adaptive) {
       try {
         changes.execute(this::apply);
       } catch (RejectedExecutionException e) {
@@ -144,7 +142,15 @@ final class FlowControl {
 
   /** The prefetch the policy wants now. */
   synchronized int wanted() {
-    return deepNow ? deep : fair;
+    return adaptive && deepNow ? deep : fair;
+  }
+
+  /**
+   * Whether the policy judges every handler short now (the condition of the deep prefetch, judged
+   * with a fixed prefetch too): what lets {@link InlinePolicy} run requests on the delivering thread.
+   */
+  boolean handlersShort() {
+    return deepNow;
   }
 
   int deep() {

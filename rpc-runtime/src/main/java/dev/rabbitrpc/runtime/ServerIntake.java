@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * {@link IntakeChannel}; its {@link FlowControl} sets how many requests it may hold.
  *
  * <p>Threading: deliveries, cancels and the shutdown signal come on amqp-client's consumer thread
- * for the channel, which only hands requests on; requests run on the server's workers; settling
+ * for the channel, which hands requests on; requests run on the server's workers, or on that
+ * consumer thread while its {@link InlinePolicy} says so; settling
  * takes the channel's lock; the consumer (its tag, whether it stopped) is guarded by a lock of its
  * own, taken by start, stop and the prefetch change on the prefetch executor — never by a reply.
  * What it held and whether it is retired are guarded by this object.
@@ -67,6 +68,8 @@ final class ServerIntake extends DefaultConsumer {
   /** The shard whose queue this intake consumes. */
   final ServiceDescriptor shard;
   private final FlowControl flow;
+  /** Whether a request runs on the delivering thread instead of a worker. */
+  private final InlinePolicy inline;
   /** Guards {@link #consumerTag} and {@link #stopped}; never held with the channel's lock. */
   private final Object consumer = new Object();
   /** The consumer that takes requests now (a prefetch change replaces it). */
@@ -94,6 +97,7 @@ final class ServerIntake extends DefaultConsumer {
     this.shard = shard;
     this.channel = new IntakeChannel(channel, shard.queue, rejectToDeadLetter, this::settled);
     this.flow = new FlowControl(shard.queue, prefetch, adaptive, ticker, prefetchChanges, this::reconsume);
+    this.inline = new InlinePolicy(host.dispatcher().mayRunOnDeliveryThread());
   }
 
   /** The queue this intake consumes. */
@@ -135,19 +139,27 @@ final class ServerIntake extends DefaultConsumer {
     }
   }
 
-  /** On amqp-client's consumer thread: hands the request to a worker, so the next one is read at once. */
+  /**
+   * On amqp-client's consumer thread: hands the request to a worker, so the next one is read at
+   * once; or, while the {@link InlinePolicy} says so (one short request at a time), runs it here.
+   */
   @Override
   public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
     host.requestArrived();
     long deliveryTag = envelope.getDeliveryTag();
     boolean owed = ServerReply.hasReplyTo(properties.getReplyTo())
         && WireHeaders.wantsTakenNotice(properties.getHeaders());
+    boolean idle;
     synchronized (this) {
-      held++;
+      idle = held++ == 0 && !retired;
     }
     if (owed) {
       channel.oweNotice(deliveryTag, properties);
       noticeTaken(); // only if closing: delivered after the close began (before the broker confirmed the cancel)
+    }
+    if (inline.runHere(idle && host.closingGraceMillis() < 0, flow.handlersShort(), flow.now())) {
+      handle(envelope, properties, body);
+      return;
     }
     if (!host.runOnWorker(() -> handle(envelope, properties, body))) {
       // Only once closed, after the grace: the channel closes unacknowledged and the broker requeues it.
@@ -155,7 +167,7 @@ final class ServerIntake extends DefaultConsumer {
     }
   }
 
-  /** On a worker thread: runs one request and answers it. */
+  /** On a worker thread (or the delivering one, see {@link InlinePolicy}): runs one request and answers it. */
   private void handle(Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
     ServerReply reply = null;
     try {
@@ -184,6 +196,7 @@ final class ServerIntake extends DefaultConsumer {
 
   /** After each request is settled on the channel. */
   private void settled() {
+    inline.settled(flow.now());
     boolean closeNow;
     synchronized (this) {
       held--;

@@ -151,6 +151,9 @@ class FlowControlTest {
     }
     assertTrue(handedOn.isEmpty());
     assertEquals(5, flow.prefetch());
+    assertTrue(flow.handlersShort(), "the judgement is still made, for the delivering thread (InlinePolicy)");
+    request(flow, SLOW);
+    assertFalse(flow.handlersShort());
   }
 
   @Test

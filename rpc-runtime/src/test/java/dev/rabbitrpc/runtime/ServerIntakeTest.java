@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 import org.mockito.ArgumentCaptor;
@@ -148,6 +149,46 @@ class ServerIntakeTest {
     order.verify(channel).basicAck(1, false);
     assertEquals("fib-10", reply.getValue().getCorrelationId());
     assertEquals(WireHeaders.STATUS_OK, String.valueOf(reply.getValue().getHeaders().get("rpc-status")));
+    assertEquals(0, host.inFlight.get());
+  }
+
+  /**
+   * A sequential caller of short handlers, on a ticker that moves 100 µs per reading: after the flow
+   * control judged the handlers short and a quiet run ({@link InlinePolicy}), each request runs on
+   * the delivering thread — answered and acked before the delivery returns, nothing handed to a
+   * worker; a delivery while the server closes goes to the workers again.
+   */
+  @Test
+  void oneShortRequestAtATimeRunsOnTheDeliveringThreadOnceJudged() throws Exception {
+    AtomicLong ticker = new AtomicLong();
+    ServerIntake sequential = new ServerIntake(channel, service, 4, true, true, () -> ticker.addAndGet(100_000),
+        Runnable::run, host);
+    sequential.start();
+    int handedOff = 0;
+    long tag = 0;
+    for (int i = 0; i < FlowControl.SHORT_RUN + InlinePolicy.QUIET_RUN; i++) {
+      sequential.handleDelivery("c1", new Envelope(++tag, false, "", service.queue), fibRequest("fib-" + tag, false),
+          "{\"method\":\"fib\",\"args\":[10]}".getBytes(StandardCharsets.UTF_8));
+      if (!host.queued.isEmpty()) {
+        handedOff++;
+        host.runWorkers();
+      }
+      verify(channel).basicAck(tag, false);
+    }
+    assertEquals(FlowControl.SHORT_RUN + InlinePolicy.QUIET_RUN - 1, handedOff,
+        "the workers ran every request until the quiet run's last");
+    for (int i = 0; i < 10; i++) {
+      sequential.handleDelivery("c1", new Envelope(++tag, false, "", service.queue), fibRequest("fib-" + tag, false),
+          "{\"method\":\"fib\",\"args\":[10]}".getBytes(StandardCharsets.UTF_8));
+      assertTrue(host.queued.isEmpty(), "ran on the delivering thread");
+      verify(channel).basicAck(tag, false);
+    }
+    host.closingGraceMillis = 7_000;
+    sequential.handleDelivery("c1", new Envelope(++tag, false, "", service.queue), fibRequest("fib-" + tag, false),
+        "{\"method\":\"fib\",\"args\":[10]}".getBytes(StandardCharsets.UTF_8));
+    assertEquals(1, host.queued.size(), "while closing, the workers");
+    host.runWorkers();
+    verify(channel).basicAck(tag, false);
     assertEquals(0, host.inFlight.get());
   }
 
