@@ -278,7 +278,9 @@ public final class EndToEndBenchmark {
         SpringRpc.Client springClient = new SpringRpc.Client(factory("bench-client-spring-"));
         RpcClient rpcServers = prefetchIfSet(RpcClient.builder().connectionFactory(factory("bench-server-rpc-"))
             .workers(workers)).connectionName("bench rabbit-rpc server").build();
-        RpcServer rpcServer = rpcServers.export(EchoService.class, new EchoService.Impl(), echoQueue);
+        // -Dbench.deliveryThread=true: ServerBuilder.runOnDeliveryThread (the echo never blocks).
+        RpcServer rpcServer = rpcServers.server(EchoService.class, new EchoService.Impl()).queue(echoQueue)
+            .runOnDeliveryThread(Boolean.getBoolean("bench.deliveryThread")).export();
         RpcClient rpcClient = RpcClient.builder().connectionFactory(factory("bench-client-rpc-"))
             .channels(channels).connectionName("bench rabbit-rpc client").build();
         // The binary content type, for the big payloads: byte[] as CBOR byte strings, no base64.

@@ -9,6 +9,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>The policy.</b> A request runs on the delivering thread only while all of these hold:
  * <ul>
+ *   <li>the server was told its handlers never block ({@link ServerBuilder#runOnDeliveryThread}): a
+ *       handler that waits holds up the queue's next deliveries, and one that calls its own queue
+ *       and waits would wait until its deadline;</li>
  *   <li>the service may run there ({@link Dispatcher#mayRunOnDeliveryThread()}: no streaming
  *       method, no {@code @Deduplicated} one with a reply store — those may run long or wait);</li>
  *   <li>its intake's {@link FlowControl} judges every handler short ({@link FlowControl#handlersShort()}:
@@ -38,7 +41,7 @@ final class InlinePolicy {
   /** When the last request was settled, on the flow control's ticker; written by whichever thread settles. */
   private volatile long lastSettledNanos = Long.MIN_VALUE / 2;
 
-  /** @param allowed whether the service's requests may run on the delivering thread at all */
+  /** @param allowed whether the server's requests may run on the delivering thread at all (set so, and the service allows it) */
   InlinePolicy(boolean allowed) {
     this.allowed = allowed;
   }

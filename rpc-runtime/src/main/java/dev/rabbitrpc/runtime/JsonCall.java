@@ -44,15 +44,27 @@ final class JsonCall {
     }
   }
 
-  private final JavaType nodeType;
-  private final ObjectWriter writer;
-  private final ObjectReader reader;
+  private final Codec codec;
+  /** The tree type's reader and writer, made at the first call: a client that never calls by name never starts Jackson for it. */
+  private volatile Trees trees;
+
+  private record Trees(JavaType nodeType, ObjectWriter writer, ObjectReader reader) {}
 
   JsonCall(Codec codec) {
-    ObjectMapper mapper = codec.mapper();
-    this.nodeType = mapper.constructType(JsonNode.class);
-    this.writer = mapper.writerFor(nodeType).without(SerializationFeature.FLUSH_AFTER_WRITE_VALUE);
-    this.reader = mapper.readerFor(nodeType).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    this.codec = codec;
+  }
+
+  /** Made once (racing first calls may each make an equal one). */
+  private Trees trees() {
+    Trees made = trees;
+    if (made == null) {
+      ObjectMapper mapper = codec.mapper();
+      JavaType nodeType = mapper.constructType(JsonNode.class);
+      made = new Trees(nodeType, mapper.writerFor(nodeType).without(SerializationFeature.FLUSH_AFTER_WRITE_VALUE),
+          mapper.readerFor(nodeType).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS));
+      trees = made;
+    }
+    return made;
   }
 
   /** See {@link RpcClient#callJson}. */
@@ -85,13 +97,14 @@ final class JsonCall {
 
   /** A method of {@code arity} JSON parameters and a JSON result, sync, not idempotent, not plain text. */
   private MethodDescriptor method(String wireName, int arity, Duration timeout) {
+    Trees tree = trees();
     JavaType[] types = new JavaType[arity];
     ObjectWriter[] writers = new ObjectWriter[arity];
     ObjectReader[] readers = new ObjectReader[arity];
-    Arrays.fill(types, nodeType);
-    Arrays.fill(writers, writer);
-    Arrays.fill(readers, reader);
-    return new MethodDescriptor(UNTYPED, wireName, wireName, types, writers, readers, nodeType, writer,
-        reader, false, false, timeout.toNanos(), false, List.of(), false, false, -1, null, 0, null);
+    Arrays.fill(types, tree.nodeType());
+    Arrays.fill(writers, tree.writer());
+    Arrays.fill(readers, tree.reader());
+    return new MethodDescriptor(UNTYPED, wireName, wireName, types, writers, readers, tree.nodeType(), tree.writer(),
+        tree.reader(), false, false, timeout.toNanos(), false, List.of(), false, false, -1, null, 0, null);
   }
 }

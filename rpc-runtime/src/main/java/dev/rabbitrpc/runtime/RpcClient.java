@@ -299,8 +299,8 @@ public final class RpcClient implements AutoCloseable {
     RpcServer server = new RpcServer(
         new Dispatcher(descriptor, implementation, codec, messageSizeLimit, settings.interceptors(),
             settings.describable(), settings.replyStore()), shards,
-        settings.workers(), prefetch, settings.prefetch() == 0, settings.shutdownGrace(), settings.queueSettings(),
-        servers::remove);
+        new ServerWorkers(descriptor.queue, settings.workers(), settings.runOnDeliveryThread()), prefetch,
+        settings.prefetch() == 0, settings.shutdownGrace(), settings.queueSettings(), servers::remove);
     servers.add(server);
     try {
       server.start(transport);

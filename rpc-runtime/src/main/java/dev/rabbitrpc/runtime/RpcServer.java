@@ -99,7 +99,7 @@ public final class RpcServer implements AutoCloseable {
    * @param prefetch the prefetch, all shards together: as set, or the workers' count if adaptive
    * @param onClosed told once the server is closed
    */
-  RpcServer(Dispatcher dispatcher, int[] shards, int workers, int prefetch, boolean adaptivePrefetch,
+  RpcServer(Dispatcher dispatcher, int[] shards, ServerWorkers workers, int prefetch, boolean adaptivePrefetch,
       Duration shutdownGrace, QueueSettings queueSettings, Consumer<RpcServer> onClosed) {
     this.dispatcher = dispatcher;
     List<ServiceDescriptor> shardViews = new ArrayList<>();
@@ -112,7 +112,7 @@ public final class RpcServer implements AutoCloseable {
     this.queues = new ServerQueues(queueSettings, dispatcher.service.shards > 1);
     this.consumerTimeout = new ConsumerTimeout(dispatcher.service.methods(), shutdownGrace);
     String queue = dispatcher.service.queue;
-    this.workers = new ServerWorkers(queue, workers);
+    this.workers = workers;
     this.prefetchChanges = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
         Threads.daemon("rabbit-rpc-prefetch-" + queue));
     this.prefetchChanges.allowCoreThreadTimeOut(true); // a server whose prefetch is steady holds no thread

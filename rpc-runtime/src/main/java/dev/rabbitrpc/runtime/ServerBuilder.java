@@ -38,6 +38,7 @@ public final class ServerBuilder<T> {
   private int[] shards;
   private boolean describable;
   private ReplyStore replyStore;
+  private boolean runOnDeliveryThread;
 
   /**
    * @param prefetch the client's prefetch, 0 if it set none (adaptive)
@@ -145,6 +146,26 @@ public final class ServerBuilder<T> {
   }
 
   /**
+   * Lets the server run a request on the connection's thread that delivered it, as the tutorial's
+   * server does, instead of handing it to a worker, while requests come one at a time and every
+   * handler is short (the judgement that deepens the default prefetch): one thread hand-off less per
+   * request, about a fifth of a sequential call's time on a local broker (docs/BENCHMARKS.md).
+   * The first request that finds another waiting, and any handler of 20 ms or more, send requests
+   * back to the workers; a service with a streaming method, or a {@code @Deduplicated} one with a
+   * reply store, always uses them. Default false.
+   *
+   * <p><b>Only for handlers that never block.</b> While a handler runs there, the queue's next
+   * requests wait for it instead of going to a free worker; and a handler that calls its own
+   * service (the same queue) and waits for the reply waits until that call's deadline, because the
+   * thread that would deliver the nested request is the one waiting. Handlers and server
+   * interceptors must not depend on the thread they run on.
+   */
+  public ServerBuilder<T> runOnDeliveryThread(boolean runOnDeliveryThread) {
+    this.runOnDeliveryThread = runOnDeliveryThread;
+    return this;
+  }
+
+  /**
    * Serves the implementation until the returned server is closed. A queue that exists is served
    * as it is; one that does not is declared durable (classic, or quorum).
    *
@@ -190,6 +211,10 @@ public final class ServerBuilder<T> {
 
   boolean describable() {
     return describable;
+  }
+
+  boolean runOnDeliveryThread() {
+    return runOnDeliveryThread;
   }
 
   /** The reply store set, or null. */

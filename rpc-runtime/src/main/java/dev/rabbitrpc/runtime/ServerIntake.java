@@ -35,6 +35,9 @@ final class ServerIntake extends DefaultConsumer {
   interface Host {
     Dispatcher dispatcher();
 
+    /** Whether requests may run on the delivering thread ({@link InlinePolicy}): set so, and the service allows it. */
+    boolean mayRunOnDeliveryThread();
+
     /** Runs a request on a worker; false if the workers are shut down. */
     boolean runOnWorker(Runnable request);
 
@@ -97,7 +100,7 @@ final class ServerIntake extends DefaultConsumer {
     this.shard = shard;
     this.channel = new IntakeChannel(channel, shard.queue, rejectToDeadLetter, this::settled);
     this.flow = new FlowControl(shard.queue, prefetch, adaptive, ticker, prefetchChanges, this::reconsume);
-    this.inline = new InlinePolicy(host.dispatcher().mayRunOnDeliveryThread());
+    this.inline = new InlinePolicy(host.mayRunOnDeliveryThread());
   }
 
   /** The queue this intake consumes. */

@@ -214,6 +214,11 @@ final class ServerIntakes implements ServerIntake.Host {
   }
 
   @Override
+  public boolean mayRunOnDeliveryThread() {
+    return workers.deliveryThread && dispatcher.mayRunOnDeliveryThread();
+  }
+
+  @Override
   public boolean runOnWorker(Runnable request) {
     return workers.run(request);
   }

@@ -55,6 +55,8 @@ class ServerIntakeTest {
         ServiceDescriptor.parse(Fibonacci.class, Codec.json(), Duration.ofSeconds(5)), new FibonacciImpl(), Codec.json(), 1 << 20);
     final List<Runnable> queued = new ArrayList<>();
     boolean workersShutDown;
+    /** {@link ServerBuilder#runOnDeliveryThread}, as set for the intakes made after. */
+    boolean deliveryThread;
     long closingGraceMillis = -1;
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger stoppedReceiving = new AtomicInteger();
@@ -70,6 +72,10 @@ class ServerIntakeTest {
 
     @Override public Dispatcher dispatcher() {
       return dispatcher;
+    }
+
+    @Override public boolean mayRunOnDeliveryThread() {
+      return deliveryThread && dispatcher.mayRunOnDeliveryThread();
     }
 
     @Override public boolean runOnWorker(Runnable request) {
@@ -152,14 +158,25 @@ class ServerIntakeTest {
     assertEquals(0, host.inFlight.get());
   }
 
+  /** A sequential caller's request {@code tag} to {@code to}; true if it ran on the delivering thread (nothing handed to a worker). */
+  private boolean deliverSequential(ServerIntake to, long tag) throws Exception {
+    to.handleDelivery("c1", new Envelope(tag, false, "", service.queue), fibRequest("fib-" + tag, false),
+        "{\"method\":\"fib\",\"args\":[10]}".getBytes(StandardCharsets.UTF_8));
+    boolean here = host.queued.isEmpty();
+    host.runWorkers();
+    verify(channel).basicAck(tag, false);
+    return here;
+  }
+
   /**
-   * A sequential caller of short handlers, on a ticker that moves 100 µs per reading: after the flow
-   * control judged the handlers short and a quiet run ({@link InlinePolicy}), each request runs on
-   * the delivering thread — answered and acked before the delivery returns, nothing handed to a
-   * worker; a delivery while the server closes goes to the workers again.
+   * A sequential caller of short handlers, on a ticker that moves 100 µs per reading, with {@link
+   * ServerBuilder#runOnDeliveryThread} set: after the flow control judged the handlers short and a
+   * quiet run ({@link InlinePolicy}), each request runs on the delivering thread — answered and acked
+   * before the delivery returns, nothing handed to a worker; while the server closes, the workers again.
    */
   @Test
-  void oneShortRequestAtATimeRunsOnTheDeliveringThreadOnceJudged() throws Exception {
+  void withRunOnDeliveryThreadOneShortRequestAtATimeRunsThereOnceJudged() throws Exception {
+    host.deliveryThread = true;
     AtomicLong ticker = new AtomicLong();
     ServerIntake sequential = new ServerIntake(channel, service, 4, true, true, () -> ticker.addAndGet(100_000),
         Runnable::run, host);
@@ -167,29 +184,30 @@ class ServerIntakeTest {
     int handedOff = 0;
     long tag = 0;
     for (int i = 0; i < FlowControl.SHORT_RUN + InlinePolicy.QUIET_RUN; i++) {
-      sequential.handleDelivery("c1", new Envelope(++tag, false, "", service.queue), fibRequest("fib-" + tag, false),
-          "{\"method\":\"fib\",\"args\":[10]}".getBytes(StandardCharsets.UTF_8));
-      if (!host.queued.isEmpty()) {
+      if (!deliverSequential(sequential, ++tag)) {
         handedOff++;
-        host.runWorkers();
       }
-      verify(channel).basicAck(tag, false);
     }
     assertEquals(FlowControl.SHORT_RUN + InlinePolicy.QUIET_RUN - 1, handedOff,
         "the workers ran every request until the quiet run's last");
     for (int i = 0; i < 10; i++) {
-      sequential.handleDelivery("c1", new Envelope(++tag, false, "", service.queue), fibRequest("fib-" + tag, false),
-          "{\"method\":\"fib\",\"args\":[10]}".getBytes(StandardCharsets.UTF_8));
-      assertTrue(host.queued.isEmpty(), "ran on the delivering thread");
-      verify(channel).basicAck(tag, false);
+      assertTrue(deliverSequential(sequential, ++tag), "ran on the delivering thread");
     }
     host.closingGraceMillis = 7_000;
-    sequential.handleDelivery("c1", new Envelope(++tag, false, "", service.queue), fibRequest("fib-" + tag, false),
-        "{\"method\":\"fib\",\"args\":[10]}".getBytes(StandardCharsets.UTF_8));
-    assertEquals(1, host.queued.size(), "while closing, the workers");
-    host.runWorkers();
-    verify(channel).basicAck(tag, false);
+    assertFalse(deliverSequential(sequential, ++tag), "while closing, the workers");
     assertEquals(0, host.inFlight.get());
+  }
+
+  /** The default: every request goes to the workers, however sequential and short. */
+  @Test
+  void withoutRunOnDeliveryThreadEveryRequestGoesToTheWorkers() throws Exception {
+    AtomicLong ticker = new AtomicLong();
+    ServerIntake sequential = new ServerIntake(channel, service, 4, true, true, () -> ticker.addAndGet(100_000),
+        Runnable::run, host);
+    sequential.start();
+    for (long tag = 1; tag <= 2L * (FlowControl.SHORT_RUN + InlinePolicy.QUIET_RUN); tag++) {
+      assertFalse(deliverSequential(sequential, tag));
+    }
   }
 
   @Test
