@@ -257,44 +257,19 @@ public final class RpcClient implements AutoCloseable {
         queueSettings.quorum(), queueSettings.deadLetterExchange(), serverInterceptors, describable, this::export);
   }
 
-  /** The shards to serve, ascending; each one the service has, once. */
-  private static int[] checkShards(ServiceDescriptor descriptor, int[] shards) {
-    if (shards.length == 0) {
-      throw new IllegalArgumentException(descriptor.type.getName() + ": give at least one shard to serve");
-    }
-    int[] sorted = shards.clone();
-    java.util.Arrays.sort(sorted);
-    for (int i = 0; i < sorted.length; i++) {
-      if (sorted[i] < 0 || sorted[i] >= descriptor.shards) {
-        throw new IllegalArgumentException(descriptor.type.getName() + " has " + descriptor.shards + " shard"
-            + (descriptor.shards == 1 ? " (0)" : "s (0 to " + (descriptor.shards - 1) + ")") + ", not shard " + sorted[i]);
-      }
-      if (i > 0 && sorted[i] == sorted[i - 1]) {
-        throw new IllegalArgumentException(descriptor.type.getName() + ": shard " + sorted[i] + " is given twice");
-      }
-    }
-    return sorted;
-  }
-
   /** A {@link ServerBuilder}'s export: its settings, the client's where it set none. */
   private RpcServer export(ServerBuilder<?> settings) {
     ServiceDescriptor descriptor = describe(settings.service());
     if (settings.queueName() != null) {
       descriptor = descriptor.withQueue(settings.queueName());
     }
-    int[] shards = settings.servedShards();
-    if (shards == null) {
-      shards = new int[descriptor.shards];
-      java.util.Arrays.setAll(shards, i -> i);
-    } else {
-      shards = checkShards(descriptor, shards);
-    }
+    int[] shards = settings.shardsOf(descriptor);
     Object implementation = settings.implementation();
     if (!descriptor.type.isInstance(implementation)) {
       throw new IllegalArgumentException(
           implementation.getClass().getName() + " does not implement " + descriptor.type.getName());
     }
-    checkReplyStore(descriptor, settings.replyStore());
+    settings.checkReplyStore(descriptor);
     int prefetch = settings.prefetch() == 0 ? settings.workers() : settings.prefetch();
     RpcServer server = new RpcServer(
         new Dispatcher(descriptor, implementation, codec, messageSizeLimit, settings.interceptors(),
@@ -309,20 +284,6 @@ public final class RpcClient implements AutoCloseable {
       throw e;
     }
     return server;
-  }
-
-  /** A service with {@code @Deduplicated} methods is served only with a reply store: else a retry could run a call twice. */
-  private static void checkReplyStore(ServiceDescriptor descriptor, ReplyStore store) {
-    if (store != null) {
-      return;
-    }
-    for (MethodDescriptor method : descriptor.methods()) {
-      if (method.deduplication != null) {
-        throw new IllegalStateException(method.key + " is @Deduplicated: export " + descriptor.type.getSimpleName()
-            + " with a reply store, client.server(" + descriptor.type.getSimpleName() + ".class, impl).replyStore(...)"
-            + " — an InMemoryReplyStore for one server process, a JdbcReplyStore for several (docs/guide/replayed-replies.md)");
-      }
-    }
   }
 
   /**

@@ -231,4 +231,43 @@ public final class ServerBuilder<T> {
   int[] servedShards() {
     return shards == null ? null : shards.clone();
   }
+
+  /** The shards to serve, ascending: those set, each one the service has, once; else every shard. */
+  int[] shardsOf(ServiceDescriptor descriptor) {
+    if (this.shards == null) {
+      int[] all = new int[descriptor.shards];
+      java.util.Arrays.setAll(all, i -> i);
+      return all;
+    }
+    int[] shards = this.shards;
+    if (shards.length == 0) {
+      throw new IllegalArgumentException(descriptor.type.getName() + ": give at least one shard to serve");
+    }
+    int[] sorted = shards.clone();
+    java.util.Arrays.sort(sorted);
+    for (int i = 0; i < sorted.length; i++) {
+      if (sorted[i] < 0 || sorted[i] >= descriptor.shards) {
+        throw new IllegalArgumentException(descriptor.type.getName() + " has " + descriptor.shards + " shard"
+            + (descriptor.shards == 1 ? " (0)" : "s (0 to " + (descriptor.shards - 1) + ")") + ", not shard " + sorted[i]);
+      }
+      if (i > 0 && sorted[i] == sorted[i - 1]) {
+        throw new IllegalArgumentException(descriptor.type.getName() + ": shard " + sorted[i] + " is given twice");
+      }
+    }
+    return sorted;
+  }
+
+  /** A service with {@code @Deduplicated} methods is served only with a reply store: else a retry could run a call twice. */
+  void checkReplyStore(ServiceDescriptor descriptor) {
+    if (replyStore != null) {
+      return;
+    }
+    for (MethodDescriptor method : descriptor.methods()) {
+      if (method.deduplication != null) {
+        throw new IllegalStateException(method.key + " is @Deduplicated: export " + descriptor.type.getSimpleName()
+            + " with a reply store, client.server(" + descriptor.type.getSimpleName() + ".class, impl).replyStore(...)"
+            + " — an InMemoryReplyStore for one server process, a JdbcReplyStore for several (docs/guide/replayed-replies.md)");
+      }
+    }
+  }
 }
