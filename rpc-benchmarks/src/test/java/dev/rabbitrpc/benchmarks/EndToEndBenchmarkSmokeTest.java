@@ -82,6 +82,10 @@ class EndToEndBenchmarkSmokeTest {
       assertStreamingRow(report, "64 MiB", peer);
     }
     assertTrue(report.matches("(?s).*rabbit-rpc: +\\d+\\.\\d ms.*"), "first call measured\n" + report);
+    assertTrue(report.matches("(?s).*The first 20 sequential calls.*rabbit-rpc: +\\d+\\.\\d ms \\(\\d+\\.\\d\\dx\\).*"),
+        "the new JVMs' first calls measured\n" + report);
+    assertTrue(report.matches("(?s).*- first 20 calls in a new JVM, vs raw: \\d+\\.\\d\\dx \\(target <= 1\\.2\\) (met|MISSED).*"),
+        "a target, measured\n" + report);
     assertTrue(report.matches("(?s).*rabbit-rpc: +\\d+ B.*"), "heap per call measured\n" + report);
 
     // One chart per scenario and payload, and the targets.
