@@ -149,7 +149,7 @@ public final class ServerBuilder<T> {
    * Lets the server run a request on the connection's thread that delivered it, as the tutorial's
    * server does, instead of handing it to a worker, while requests come one at a time and every
    * handler is short (the judgement that deepens the default prefetch): one thread hand-off less per
-   * request, about a fifth of a sequential call's time on a local broker (docs/BENCHMARKS.md).
+   * request, about an eighth of a sequential call's latency on a local broker (docs/BENCHMARKS.md).
    * The first request that finds another waiting, and any handler of 20 ms or more, send requests
    * back to the workers; a service with a streaming method, or a {@code @Deduplicated} one with a
    * reply store, always uses them. Default false.
