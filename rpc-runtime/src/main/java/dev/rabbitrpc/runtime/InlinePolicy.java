@@ -4,8 +4,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Whether an intake runs a request on the thread that delivered it, as the tutorial's server does,
- * instead of handing it to a worker: the hand-off is a thread wake-up per request, most of what a
- * sequential caller waits for beyond the broker's round trip (docs/BENCHMARKS.md).
+ * instead of handing it to a worker: the hand-off is a thread wake-up per request, which a
+ * sequential caller waits for (about an eighth of its latency on a local broker, docs/BENCHMARKS.md).
  *
  * <p><b>The policy.</b> A request runs on the delivering thread only while all of these hold:
  * <ul>
@@ -44,6 +44,11 @@ final class InlinePolicy {
   /** @param allowed whether the server's requests may run on the delivering thread at all (set so, and the service allows it) */
   InlinePolicy(boolean allowed) {
     this.allowed = allowed;
+  }
+
+  /** Whether requests may run on the delivering thread at all; if not, the intake need not ask or report. */
+  boolean allowed() {
+    return allowed;
   }
 
   /**

@@ -160,7 +160,7 @@ final class ServerIntake extends DefaultConsumer {
       channel.oweNotice(deliveryTag, properties);
       noticeTaken(); // only if closing: delivered after the close began (before the broker confirmed the cancel)
     }
-    if (inline.runHere(idle && host.closingGraceMillis() < 0, flow.handlersShort(), flow.now())) {
+    if (inline.allowed() && inline.runHere(idle && host.closingGraceMillis() < 0, flow.handlersShort(), flow.now())) {
       handle(envelope, properties, body);
       return;
     }
@@ -199,7 +199,9 @@ final class ServerIntake extends DefaultConsumer {
 
   /** After each request is settled on the channel. */
   private void settled() {
-    inline.settled(flow.now());
+    if (inline.allowed()) {
+      inline.settled(flow.now());
+    }
     boolean closeNow;
     synchronized (this) {
       held--;
