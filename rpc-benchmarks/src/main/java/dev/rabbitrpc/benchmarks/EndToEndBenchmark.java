@@ -828,14 +828,17 @@ public final class EndToEndBenchmark {
       throw new TimeoutException("first-call probe " + which + " did not exit");
     }
     long elapsed = System.nanoTime() - start;
-    String result = output.stream().filter(l -> l.startsWith(FirstCallProbe.RESULT_PREFIX)).findFirst()
-        .orElseThrow(() -> new IllegalStateException("first-call probe " + which + " failed: " + output));
-    inProcess.add(Long.parseLong(result.substring(FirstCallProbe.RESULT_PREFIX.length())));
+    inProcess.add(nanosAfter(output, FirstCallProbe.RESULT_PREFIX, "first-call probe " + which + " failed"));
     process.add(elapsed);
-    String last = output.stream().filter(l -> l.startsWith(FirstCallProbe.CALLS_PREFIX)).findFirst()
-        .orElseThrow(() -> new IllegalStateException("first-call probe " + which + " made no " + mode.firstCalls
-            + " calls: " + output));
-    calls.add(Long.parseLong(last.substring(FirstCallProbe.CALLS_PREFIX.length())));
+    calls.add(nanosAfter(output, FirstCallProbe.CALLS_PREFIX,
+        "first-call probe " + which + " made no " + mode.firstCalls + " calls"));
+  }
+
+  /** The number on a probe's output line that starts with {@code prefix}; else fails with {@code missing} and the output. */
+  private static long nanosAfter(List<String> output, String prefix, String missing) {
+    String line = output.stream().filter(l -> l.startsWith(prefix)).findFirst()
+        .orElseThrow(() -> new IllegalStateException(missing + ": " + output));
+    return Long.parseLong(line.substring(prefix.length()));
   }
 
   private static long median(List<Long> values) {

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * on a machine whose cores are all busy a handler of microseconds now and then measures several
  * milliseconds (its thread was preempted). Such noise may delay going deep, but only a request
  * four times slower than the run's bound ends it; handlers between the two never let it go deep.
- * A prefetch set explicitly is kept as set; the judgement is still made, for {@link InlinePolicy}.
+ * A prefetch set explicitly is kept as set; the judgement is still made if the intake's
+ * {@link InlinePolicy} needs it.
  *
  * <p><b>The change.</b> RabbitMQ applies a consumer's prefetch when the consumer is created, so a
  * change consumes again with the new prefetch and cancels the old consumer ({@link Reconsumer}).
@@ -63,7 +64,9 @@ final class FlowControl {
   /** Held while a change is applied: one change at a time. Never held with the intake channel's lock. */
   private final Object changeLock = new Object();
   private int shortInARow; // guarded by this
-  /** Every handler judged short: the deep prefetch's condition (also kept with a fixed prefetch). Written under this. */
+  /** Whether handlers are judged: if adaptive, or if the intake's {@link InlinePolicy} asks with a fixed prefetch. */
+  private final boolean judged;
+  /** Every handler judged short: the deep prefetch's condition (also kept with a fixed prefetch if judged). Written under this. */
   private volatile boolean deepNow;
   /** The prefetch of the consumer now. */
   private volatile int applied;
@@ -77,6 +80,17 @@ final class FlowControl {
    */
   FlowControl(String queue, int prefetch, boolean adaptive, LongSupplier ticker, Executor changes,
       Reconsumer reconsumer) {
+    this(queue, prefetch, adaptive, false, ticker, changes, reconsumer);
+  }
+
+  /**
+   * As above; with {@code judgedForInline}, the handlers are judged ({@link #handlersShort()}) even
+   * with a fixed prefetch, for an intake whose requests may run on the delivering thread. Without
+   * it, a fixed prefetch costs nothing per request.
+   */
+  FlowControl(String queue, int prefetch, boolean adaptive, boolean judgedForInline, LongSupplier ticker,
+      Executor changes, Reconsumer reconsumer) {
+    this.judged = adaptive || judgedForInline;
     this.queue = queue;
     this.fair = prefetch;
     this.deep = (int) Math.min(65_535, (long) prefetch * DEPTH);
@@ -109,6 +123,9 @@ final class FlowControl {
    * @return the prefetch the policy wants now (the change may not be applied yet)
    */
   int onRequestDone(long nanos) {
+    if (!judged) {
+      return fair;
+    }
     if (handled(nanos) && adaptive) {
       try {
         changes.execute(this::apply);
@@ -147,7 +164,7 @@ final class FlowControl {
 
   /**
    * Whether the policy judges every handler short now (the condition of the deep prefetch, judged
-   * with a fixed prefetch too): what lets {@link InlinePolicy} run requests on the delivering thread.
+   * with a fixed prefetch too if asked): what lets {@link InlinePolicy} run requests on the delivering thread.
    */
   boolean handlersShort() {
     return deepNow;

@@ -99,8 +99,10 @@ final class ServerIntake extends DefaultConsumer {
     this.host = host;
     this.shard = shard;
     this.channel = new IntakeChannel(channel, shard.queue, rejectToDeadLetter, this::settled);
-    this.flow = new FlowControl(shard.queue, prefetch, adaptive, ticker, prefetchChanges, this::reconsume);
-    this.inline = new InlinePolicy(host.mayRunOnDeliveryThread());
+    boolean mayRunOnDeliveryThread = host.mayRunOnDeliveryThread();
+    this.flow = new FlowControl(shard.queue, prefetch, adaptive, mayRunOnDeliveryThread, ticker, prefetchChanges,
+        this::reconsume);
+    this.inline = new InlinePolicy(mayRunOnDeliveryThread);
   }
 
   /** The queue this intake consumes. */

@@ -146,14 +146,18 @@ class FlowControlTest {
   @Test
   void aPrefetchSetExplicitlyIsKeptAsSet() {
     FlowControl flow = new FlowControl("q", 5, false, ticker::get, handedOn::add, prefetch -> applied.add(prefetch));
+    FlowControl judged = new FlowControl("q", 5, false, true, ticker::get, handedOn::add, prefetch -> applied.add(prefetch));
     for (int i = 0; i < 2 * FlowControl.SHORT_RUN; i++) {
       assertEquals(5, request(flow, SHORT));
+      assertEquals(5, request(judged, SHORT));
     }
     assertTrue(handedOn.isEmpty());
     assertEquals(5, flow.prefetch());
-    assertTrue(flow.handlersShort(), "the judgement is still made, for the delivering thread (InlinePolicy)");
-    request(flow, SLOW);
-    assertFalse(flow.handlersShort());
+    assertEquals(5, judged.prefetch());
+    assertFalse(flow.handlersShort(), "not judged: nothing to do per request");
+    assertTrue(judged.handlersShort(), "judged for the delivering thread (InlinePolicy)");
+    request(judged, SLOW);
+    assertFalse(judged.handlersShort());
   }
 
   @Test

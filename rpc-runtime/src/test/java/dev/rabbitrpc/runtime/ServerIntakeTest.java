@@ -127,7 +127,11 @@ class ServerIntakeTest {
   }
 
   private void deliver(long tag, AMQP.BasicProperties properties) {
-    intake.handleDelivery("c1", new Envelope(tag, false, "", service.queue), properties,
+    deliver(intake, tag, properties);
+  }
+
+  private void deliver(ServerIntake to, long tag, AMQP.BasicProperties properties) {
+    to.handleDelivery("c1", new Envelope(tag, false, "", service.queue), properties,
         "{\"method\":\"fib\",\"args\":[10]}".getBytes(StandardCharsets.UTF_8));
   }
 
@@ -160,8 +164,7 @@ class ServerIntakeTest {
 
   /** A sequential caller's request {@code tag} to {@code to}; true if it ran on the delivering thread (nothing handed to a worker). */
   private boolean deliverSequential(ServerIntake to, long tag) throws Exception {
-    to.handleDelivery("c1", new Envelope(tag, false, "", service.queue), fibRequest("fib-" + tag, false),
-        "{\"method\":\"fib\",\"args\":[10]}".getBytes(StandardCharsets.UTF_8));
+    deliver(to, tag, fibRequest("fib-" + tag, false));
     boolean here = host.queued.isEmpty();
     host.runWorkers();
     verify(channel).basicAck(tag, false);
